@@ -1,0 +1,26 @@
+// Three bundles (DESIGN.md): the extension (node, cjs, vscode external), the sidebar webview (browser)
+// and the channel server (node). `--production` minifies, `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning', legalComments: 'none' };
+const bundles = [
+  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  { ...common, entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+].filter((b) => fs.existsSync(b.entryPoints[0]));
+
+if (watch) {
+  for (const b of bundles) await (await esbuild.context(b)).watch();
+  console.log(`watching ${bundles.length} bundles`);
+} else {
+  await Promise.all(bundles.map((b) => esbuild.build(b)));
+  for (const b of bundles) {
+    const kb = (fs.statSync(b.outfile).size / 1024).toFixed(1);
+    console.log(`${path.basename(b.outfile).padEnd(14)} ${kb.padStart(8)} KB${production ? ' (minified)' : ''}`);
+  }
+}

@@ -1,0 +1,30 @@
+import type { IncidentState } from './incidentState';
+import { DEFAULT_CADENCE, type CadencePolicy } from './severityPolicy';
+
+/** When the next status update is due and whether it is late. */
+export interface UpdateDue {
+  readonly dueAt: string;
+  readonly overdue: boolean;
+  /** Whole minutes until due (negative when overdue). */
+  readonly minutesLeft: number;
+}
+
+/** The time the next status update is due, or null (resolved, or no cadence for this severity). */
+export function nextUpdateDueAt(s: IncidentState, policy: CadencePolicy = DEFAULT_CADENCE): string | null {
+  if (!s.declaredAt || s.status === 'resolved') return null;
+  const last = s.updates[s.updates.length - 1];
+  if (last?.nextUpdateBy) return last.nextUpdateBy;
+  const minutes = policy[s.severity];
+  if (minutes === null || minutes <= 0) return null;
+  // A severity change restarts the clock from the later of the last update and the change.
+  const base = Math.max(Date.parse(last?.at ?? s.declaredAt), Date.parse(s.severityHistory[s.severityHistory.length - 1]?.at ?? s.declaredAt));
+  return new Date(base + minutes * 60_000).toISOString();
+}
+
+/** Due time, lateness and minutes left at `now`; null when no update is due. */
+export function updateDue(s: IncidentState, now: number, policy: CadencePolicy = DEFAULT_CADENCE): UpdateDue | null {
+  const dueAt = nextUpdateDueAt(s, policy);
+  if (!dueAt) return null;
+  const left = Date.parse(dueAt) - now;
+  return { dueAt, overdue: left < 0, minutesLeft: Math.ceil(left / 60_000) };
+}

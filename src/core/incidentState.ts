@@ -1,0 +1,115 @@
+import type {
+  Audience, MitigationAction, MitigationResult, NoteSource, NoteTag, RetagTag, Role, SequencedEvent, Severity, Status, User,
+} from '../protocol/events';
+
+/** One holder's time in a role. */
+export interface RoleTenure {
+  readonly user: User;
+  readonly assumedAt: string;
+  readonly assumedSeq: number;
+  readonly assignedBy: User;
+  /** Brief given when this holder took over (a handoff note). */
+  readonly brief?: string;
+  readonly renouncedAt?: string;
+  readonly renouncedSeq?: number;
+}
+
+export interface RoleState {
+  readonly holder: User | null;
+  readonly history: readonly RoleTenure[];
+}
+
+export interface Note {
+  readonly id: string;
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: User;
+  readonly text: string;
+  /** The tag it was added with. */
+  readonly originalTag: NoteTag;
+  /** The current tag (after any retag). */
+  readonly tag: RetagTag;
+  readonly tagHistory: readonly { readonly tag: RetagTag; readonly at: string; readonly seq: number; readonly by: User }[];
+  readonly source?: NoteSource;
+}
+
+export interface FlaggedDeploy {
+  readonly ref: string;
+  readonly sha: string;
+  readonly subject?: string;
+  readonly reason?: string;
+  readonly at: string;
+  readonly seq: number;
+  readonly by: User;
+}
+
+export interface Mitigation {
+  readonly id: string;
+  readonly action: MitigationAction;
+  readonly description: string;
+  readonly target?: { readonly ref?: string; readonly sha?: string };
+  readonly command?: string;
+  readonly startedAt: string;
+  readonly startedSeq: number;
+  readonly startedBy: User;
+  readonly state: 'open' | MitigationResult;
+  readonly finishedAt?: string;
+  readonly finishedBy?: User;
+  readonly detail?: string;
+}
+
+export interface StatusUpdate {
+  readonly id: string;
+  readonly seq: number;
+  readonly at: string;
+  readonly by: User;
+  readonly audience: Audience;
+  readonly text: string;
+  readonly nextUpdateBy?: string;
+}
+
+export interface ActionItem {
+  readonly id: string;
+  readonly seq: number;
+  readonly title: string;
+  readonly owner?: User;
+  readonly due?: string;
+  readonly done: boolean;
+  readonly createdAt: string;
+  readonly createdBy: User;
+  readonly doneAt?: string;
+}
+
+export interface Change<T> {
+  readonly value: T;
+  readonly at: string;
+  readonly seq: number;
+  readonly by: User;
+  readonly note?: string;
+}
+
+/** The incident as the left fold of its events. */
+export interface IncidentState {
+  readonly id: string;
+  readonly headSeq: number;
+  readonly title: string;
+  readonly symptom: string;
+  readonly scope?: string;
+  readonly impact?: string;
+  readonly detectedAt?: string;
+  readonly impactStartedAt?: string;
+  readonly declaredAt: string;
+  readonly declaredBy: User;
+  readonly severity: Severity;
+  readonly severityHistory: readonly Change<Severity>[];
+  readonly status: Status;
+  readonly statusHistory: readonly Change<Status>[];
+  readonly roles: Readonly<Record<Role, RoleState>>;
+  readonly notes: readonly Note[];
+  readonly flaggedDeploys: readonly FlaggedDeploy[];
+  readonly mitigations: readonly Mitigation[];
+  readonly updates: readonly StatusUpdate[];
+  readonly actions: readonly ActionItem[];
+  /** Every event, in seq order: the timeline. */
+  readonly timeline: readonly SequencedEvent[];
+}

@@ -1,0 +1,37 @@
+import * as vscode from 'vscode';
+
+/** An error whose message is already fit to show a user. */
+export class UserFacingError extends Error {
+  constructor(message: string, readonly detail?: string) {
+    super(message);
+    this.name = 'UserFacingError';
+  }
+}
+
+/**
+ * Every command goes through here: failures are logged with their detail and shown as one clear message
+ * with a "Show Log" button, so no command fails silently or shows a raw stack.
+ */
+export function registerCommand(
+  log: vscode.LogOutputChannel,
+  id: string,
+  fn: (...args: unknown[]) => unknown,
+): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      const message = errorMessage(error);
+      log.error(`${id} failed: ${message}`, error instanceof Error && error.stack ? error.stack : '');
+      const choice = await vscode.window.showErrorMessage(`Incident Room: ${message}`, 'Show Log');
+      if (choice === 'Show Log') log.show();
+      return undefined;
+    }
+  });
+}
+
+/** One line for a user from any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

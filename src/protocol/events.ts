@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { Limits } from './codes';
+
+/** Severity levels, most severe first. */
+export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+
+/** Incident statuses in their usual order. */
+export const STATUSES = ['investigating', 'identified', 'mitigating', 'monitoring', 'resolved'] as const;
+export const Status = z.enum(STATUSES);
+export type Status = z.infer<typeof Status>;
+
+/** Incident roles. */
+export const ROLES = ['commander', 'tech_lead', 'communications', 'scribe'] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+/** Tags a note is created with. */
+export const NOTE_TAGS = ['note', 'fact', 'guess', 'decision', 'action'] as const;
+export const NoteTag = z.enum(NOTE_TAGS);
+export type NoteTag = z.infer<typeof NoteTag>;
+/** Tags a note can be retagged to (adds `refuted` for a guess proven wrong). */
+export const RetagTag = z.enum([...NOTE_TAGS, 'refuted']);
+export type RetagTag = z.infer<typeof RetagTag>;
+
+export const MITIGATION_ACTIONS = ['rollback', 'feature_flag', 'failover', 'restart', 'scale', 'other'] as const;
+export const MitigationAction = z.enum(MITIGATION_ACTIONS);
+export type MitigationAction = z.infer<typeof MitigationAction>;
+export const MitigationResult = z.enum(['succeeded', 'failed', 'cancelled']);
+export type MitigationResult = z.infer<typeof MitigationResult>;
+export const Audience = z.enum(['internal', 'external']);
+export type Audience = z.infer<typeof Audience>;
+
+/** An ISO-8601 timestamp with a zone (`Z` or an offset). */
+export const IsoTime = z.iso.datetime({ offset: true });
+/** A calendar date `YYYY-MM-DD` (action item due dates). */
+export const IsoDate = z.iso.date();
+export const EventId = z.uuid();
+
+const encoder = new TextEncoder();
+/** UTF-8 length of a string (works in Node and in the webview). */
+export const utf8Bytes = (s: string): number => encoder.encode(s).length;
+
+const text = (max: number) => z.string().min(1).max(max);
+const optionalText = (max: number) => z.string().max(max).optional();
+
+/** A person, as `hello` names them and the server stamps them on events. */
+export const User = z.object({ id: text(Limits.nameLength), name: text(Limits.nameLength) });
+export type User = z.infer<typeof User>;
+
+/** Where a scribe note came from in the code. */
+export const NoteSource = z.object({
+  path: text(1024),
+  startLine: z.number().int().min(1),
+  endLine: z.number().int().min(1),
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit id').optional(),
+  remoteUrl: z.url().max(2048).optional(),
+  snippet: z.string().refine((s) => utf8Bytes(s) <= Limits.snippetBytes, `must be at most ${Limits.snippetBytes} bytes`).optional(),
+}).refine((s) => s.endLine >= s.startLine, { message: 'endLine must not be before startLine', path: ['endLine'] });
+export type NoteSource = z.infer<typeof NoteSource>;
+
+/** Data of each event kind (PROTOCOL.md "Event kinds (v1)"). */
+export const EventData = {
+  'incident.declared': z.object({
+    title: text(Limits.titleLength),
+    severity: Severity,
+    symptom: z.string().max(Limits.symptomLength),
+    scope: optionalText(Limits.shortTextLength),
+    impact: optionalText(Limits.shortTextLength),
+    detectedAt: IsoTime.optional(),
+  }),
+  'incident.updated': z.object({
+    title: text(Limits.titleLength).optional(),
+    symptom: z.string().max(Limits.symptomLength).optional(),
+    scope: optionalText(Limits.shortTextLength),
+    impact: optionalText(Limits.shortTextLength),
+    detectedAt: IsoTime.optional(),
+    impactStartedAt: IsoTime.optional(),
+  }),
+  'severity.changed': z.object({ severity: Severity, reason: optionalText(Limits.shortTextLength) }),
+  'status.changed': z.object({ status: Status, note: optionalText(Limits.shortTextLength) }),
+  'role.assigned': z.object({ role: Role, user: User.nullable(), note: optionalText(Limits.shortTextLength) }),
+  'note.added': z.object({ text: text(Limits.noteLength), tag: NoteTag, source: NoteSource.optional() }),
+  'note.retagged': z.object({ noteId: EventId, tag: RetagTag }),
+  'deploy.flagged': z.object({
+    ref: text(512),
+    sha: z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit id'),
+    subject: optionalText(Limits.shortTextLength),
+    reason: optionalText(Limits.shortTextLength),
+  }),
+  'mitigation.started': z.object({
+    mitigationId: EventId,
+    action: MitigationAction,
+    description: text(Limits.shortTextLength),
+    target: z.object({ ref: text(512).optional(), sha: z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit id').optional() }).optional(),
+    command: optionalText(Limits.shortTextLength),
+  }),
+  'mitigation.finished': z.object({ mitigationId: EventId, result: MitigationResult, detail: optionalText(Limits.detailLength) }),
+  'update.posted': z.object({ audience: Audience, text: text(Limits.updateLength), nextUpdateBy: IsoTime.optional() }),
+  'action.added': z.object({ title: text(Limits.titleLength), owner: User.optional(), due: IsoDate.optional() }),
+  'action.updated': z.object({
+    actionId: EventId,
+    title: text(Limits.titleLength).optional(),
+    owner: User.nullable().optional(),
+    due: IsoDate.nullable().optional(),
+    done: z.boolean().optional(),
+  }),
+} as const;
+
+export type EventKind = keyof typeof EventData;
+export const EVENT_KINDS = Object.keys(EventData) as EventKind[];
+export type EventDataOf<K extends EventKind> = z.infer<(typeof EventData)[K]>;
+
+/** Kinds a client may send with `append` (everything but `incident.declared`, which only `declare` creates). */
+export type AppendKind = Exclude<EventKind, 'incident.declared'>;
+const APPEND_KINDS = EVENT_KINDS.filter((k): k is AppendKind => k !== 'incident.declared');
+
+const eventOf = <K extends EventKind>(kind: K) =>
+  z.object({ id: EventId, kind: z.literal(kind), at: IsoTime, data: EventData[kind] });
+const sequencedOf = <K extends EventKind>(kind: K) =>
+  eventOf(kind).extend({ seq: z.number().int().min(1), receivedAt: IsoTime, actor: User });
+
+type ClientEventSchemas = { [K in AppendKind]: ReturnType<typeof eventOf<K>> };
+type SequencedSchemas = { [K in EventKind]: ReturnType<typeof sequencedOf<K>> };
+
+/** An event a client appends (id, kind, at, data). */
+export const ClientEvent = z.discriminatedUnion(
+  'kind',
+  APPEND_KINDS.map((k) => eventOf(k)) as unknown as [ClientEventSchemas[AppendKind], ...ClientEventSchemas[AppendKind][]],
+);
+export type ClientEvent = { [K in AppendKind]: z.infer<ClientEventSchemas[K]> }[AppendKind];
+
+/** The event inside `declare`: no kind, it is always `incident.declared`. */
+export const DeclareEvent = z.object({ id: EventId, at: IsoTime, data: EventData['incident.declared'] });
+export type DeclareEvent = z.infer<typeof DeclareEvent>;
+
+/** An event as the server stores and sends it. */
+export const SequencedEvent = z.discriminatedUnion(
+  'kind',
+  EVENT_KINDS.map((k) => sequencedOf(k)) as unknown as [SequencedSchemas[EventKind], ...SequencedSchemas[EventKind][]],
+);
+export type SequencedEvent = { [K in EventKind]: z.infer<SequencedSchemas[K]> }[EventKind];
+export type SequencedEventOf<K extends EventKind> = Extract<SequencedEvent, { kind: K }>;
+export type ClientEventOf<K extends AppendKind> = Extract<ClientEvent, { kind: K }>;

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { CHANNEL_PATTERN, ERROR_CODES, INCIDENT_ID_PATTERN, Limits, PROTOCOL_VERSION } from './codes';
+import { ClientEvent, DeclareEvent, EventId, IsoTime, SequencedEvent, Severity, Status, User } from './events';
+import { describeZodError } from './zodMessage';
+
+export const RequestId = z.string().min(1).max(Limits.requestIdLength);
+export const IncidentId = z.string().regex(INCIDENT_ID_PATTERN, 'expected an incident id like INC-7');
+export const Channel = z.string().regex(CHANNEL_PATTERN, 'expected a channel name: lowercase letters, digits and dashes, at most 63');
+const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** What every session learns about an incident without subscribing. */
+export const IncidentSummary = z.object({
+  id: IncidentId,
+  title: z.string(),
+  severity: Severity,
+  status: Status,
+  declaredAt: IsoTime,
+  commander: User.nullable(),
+  headSeq: Seq,
+});
+export type IncidentSummary = z.infer<typeof IncidentSummary>;
+
+// ---- client → server ----
+export const HelloMessage = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  clientId: z.string().min(1).max(64),
+  user: User,
+});
+export const SubscribeMessage = z.object({ type: z.literal('subscribe'), incidentId: IncidentId, afterSeq: Seq });
+export const UnsubscribeMessage = z.object({ type: z.literal('unsubscribe'), incidentId: IncidentId });
+export const DeclareMessage = z.object({ type: z.literal('declare'), requestId: RequestId, event: DeclareEvent });
+export const AppendMessage = z.object({ type: z.literal('append'), requestId: RequestId, incidentId: IncidentId, event: ClientEvent });
+export const ListMessage = z.object({ type: z.literal('list'), requestId: RequestId });
+export const PingMessage = z.object({ type: z.literal('ping'), requestId: RequestId });
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  HelloMessage, SubscribeMessage, UnsubscribeMessage, DeclareMessage, AppendMessage, ListMessage, PingMessage,
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type HelloMessage = z.infer<typeof HelloMessage>;
+export type AppendMessage = z.infer<typeof AppendMessage>;
+export type DeclareMessage = z.infer<typeof DeclareMessage>;
+
+// ---- server → client ----
+export const WelcomeMessage = z.object({
+  type: z.literal('welcome'), protocol: z.number().int(), channel: Channel, serverTime: IsoTime, incidents: z.array(IncidentSummary),
+});
+export const EventsMessage = z.object({ type: z.literal('events'), incidentId: IncidentId, events: z.array(SequencedEvent), headSeq: Seq });
+export const DeclaredMessage = z.object({ type: z.literal('declared'), requestId: RequestId, incidentId: IncidentId, seq: Seq });
+export const AckMessage = z.object({
+  type: z.literal('ack'), requestId: RequestId, incidentId: IncidentId, eventId: EventId, seq: Seq, duplicate: z.boolean(),
+});
+export const EventMessage = z.object({ type: z.literal('event'), incidentId: IncidentId, event: SequencedEvent });
+export const IncidentMessage = z.object({ type: z.literal('incident'), summary: IncidentSummary });
+export const IncidentsMessage = z.object({ type: z.literal('incidents'), requestId: RequestId, items: z.array(IncidentSummary) });
+export const PongMessage = z.object({ type: z.literal('pong'), requestId: RequestId, serverTime: IsoTime });
+export const ErrorMessage = z.object({
+  type: z.literal('error'),
+  requestId: RequestId.optional(),
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+});
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  WelcomeMessage, EventsMessage, DeclaredMessage, AckMessage, EventMessage, IncidentMessage, IncidentsMessage, PongMessage, ErrorMessage,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
+export type EventsMessage = z.infer<typeof EventsMessage>;
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+/** Either the parsed value or a one-line error naming the offending field. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function parseFrame<T>(schema: z.ZodType<T>, raw: string | unknown): ParseResult<T> {
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { ok: false, error: 'frame is not valid JSON' };
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'message must be a JSON object' };
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeZodError(parsed.error) };
+}
+
+/** Parse and validate one client → server frame (a JSON string or an already-parsed value). */
+export const parseClientMessage = (raw: string | unknown): ParseResult<ClientMessage> => parseFrame(ClientMessage, raw);
+/** Parse and validate one server → client frame (a JSON string or an already-parsed value). */
+export const parseServerMessage = (raw: string | unknown): ParseResult<ServerMessage> => parseFrame(ServerMessage, raw);
+
+export { PROTOCOL_VERSION };
