@@ -1,0 +1,61 @@
+import type { Role, User } from '../protocol/events';
+import type { IncidentView, TimelineEntryView } from '../protocol/webviewMessages';
+import { updateDue } from './cadence';
+import type { IncidentState } from './incidentState';
+import { incidentMetrics } from './metrics';
+import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
+import { facts, openGuesses, refutedGuesses, ROLE_LABELS, rolesOf } from './selectors';
+import { describeEvent, EVENT_ICONS } from './timelineText';
+
+/** An event still in the outbox, shown greyed on the timeline. */
+export interface QueuedEventView {
+  readonly id: string;
+  readonly at: string;
+  readonly kind: string;
+  readonly text: string;
+}
+
+/** Build the incident part of the sidebar from the folded state (newest timeline entry first). */
+export function incidentView(s: IncidentState, me: User, now: number, cadence: CadencePolicy = DEFAULT_CADENCE, queued: readonly QueuedEventView[] = []): IncidentView {
+  const metrics = incidentMetrics(s);
+  const due = updateDue(s, now, cadence);
+  const today = new Date(now).toISOString().slice(0, 10);
+  const timeline: TimelineEntryView[] = [];
+  for (let i = queued.length - 1; i >= 0; i--) {
+    const q = queued[i] as QueuedEventView;
+    timeline.push({ key: `q:${q.id}`, seq: null, at: q.at, actor: me.name, kind: q.kind, icon: 'clock', text: q.text, queued: true });
+  }
+  for (let i = s.timeline.length - 1; i >= 0; i--) {
+    const e = s.timeline[i];
+    if (!e) continue;
+    const entry: TimelineEntryView = { key: e.id, seq: e.seq, at: e.at, actor: e.actor.name, kind: e.kind, icon: EVENT_ICONS[e.kind], text: describeEvent(e) };
+    if (e.kind === 'note.added') {
+      entry.noteId = e.id;
+      entry.tag = s.notes.find((n) => n.id === e.id)?.tag ?? e.data.tag;
+      if (e.data.source) entry.source = { path: e.data.source.path, startLine: e.data.source.startLine, endLine: e.data.source.endLine };
+    }
+    timeline.push(entry);
+  }
+  return {
+    id: s.id, title: s.title, severity: s.severity, severityLabel: SEVERITY_POLICY[s.severity].label, status: s.status,
+    declaredAt: s.declaredAt, detectedAt: metrics.detectedAt ?? s.declaredAt, resolvedAt: metrics.resolvedAt,
+    symptom: s.symptom, ...(s.scope ? { scope: s.scope } : {}),
+    myRoles: rolesOf(s, me.id).map((r) => ROLE_LABELS[r]),
+    roles: (Object.keys(s.roles) as Role[]).map((role) => {
+      const holder = s.roles[role].holder;
+      return { role, label: ROLE_LABELS[role], holder, isMe: holder?.id === me.id };
+    }),
+    facts: facts(s).map((n) => ({ id: n.id, text: n.text })),
+    guesses: openGuesses(s).map((n) => ({ id: n.id, text: n.text })),
+    refuted: refutedGuesses(s).map((n) => ({ id: n.id, text: n.text })),
+    mitigations: s.mitigations.map((m) => ({ id: m.id, description: m.description, action: m.action, startedAt: m.startedAt, state: m.state })),
+    flaggedDeploys: s.flaggedDeploys.map((d) => ({ ref: d.ref, sha: d.sha, ...(d.reason ? { reason: d.reason } : {}) })),
+    nextUpdate: due ? { dueAt: due.dueAt, overdue: due.overdue } : null,
+    actions: s.actions.map((a) => ({
+      id: a.id, title: a.title, done: a.done, overdue: !a.done && !!a.due && a.due < today,
+      ...(a.owner ? { owner: a.owner.name } : {}), ...(a.due ? { due: a.due } : {}),
+    })),
+    timeline,
+  };
+}
+

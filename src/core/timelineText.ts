@@ -1,0 +1,66 @@
+import type { Role, SequencedEvent } from '../protocol/events';
+import { ROLE_LABELS } from './selectors';
+
+/** Codicon names per event kind, for the timeline. */
+export const EVENT_ICONS: Readonly<Record<SequencedEvent['kind'], string>> = {
+  'incident.declared': 'flame',
+  'incident.updated': 'edit',
+  'severity.changed': 'warning',
+  'status.changed': 'pulse',
+  'role.assigned': 'person',
+  'note.added': 'note',
+  'note.retagged': 'tag',
+  'deploy.flagged': 'rocket',
+  'mitigation.started': 'debug-start',
+  'mitigation.finished': 'pass',
+  'update.posted': 'megaphone',
+  'action.added': 'checklist',
+  'action.updated': 'checklist',
+};
+
+const roleLabel = (r: Role): string => ROLE_LABELS[r];
+
+/** One line describing an event for the timeline (plain text; the UI renders it as text, never HTML). */
+export function describeEvent(e: SequencedEvent): string {
+  switch (e.kind) {
+    case 'incident.declared':
+      return `Declared ${e.data.severity}: ${e.data.title}${e.data.symptom ? ` — ${e.data.symptom}` : ''}`;
+    case 'incident.updated': {
+      const fields = Object.entries(e.data).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${String(v)}`);
+      return `Updated ${fields.join('; ') || 'details'}`;
+    }
+    case 'severity.changed':
+      return `Severity → ${e.data.severity}${e.data.reason ? ` (${e.data.reason})` : ''}`;
+    case 'status.changed':
+      return `Status → ${e.data.status}${e.data.note ? ` (${e.data.note})` : ''}`;
+    case 'role.assigned':
+      return e.data.user
+        ? `${roleLabel(e.data.role)} → ${e.data.user.name}${e.data.note ? ` — brief: ${e.data.note}` : ''}`
+        : `${roleLabel(e.data.role)} unassigned${e.data.note ? ` (${e.data.note})` : ''}`;
+    case 'note.added': {
+      const where = e.data.source ? ` (${e.data.source.path}:${e.data.source.startLine}${e.data.source.endLine !== e.data.source.startLine ? `-${e.data.source.endLine}` : ''})` : '';
+      return `${e.data.tag === 'note' ? 'Note' : capitalize(e.data.tag)}: ${e.data.text}${where}`;
+    }
+    case 'note.retagged':
+      return `Retagged a note as ${e.data.tag}`;
+    case 'deploy.flagged':
+      return `Flagged deploy ${e.data.ref} (${e.data.sha.slice(0, 7)}) as suspect${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'mitigation.started':
+      return `Mitigation started (${e.data.action.replace('_', ' ')}): ${e.data.description}${e.data.command ? ` — ${e.data.command}` : ''}`;
+    case 'mitigation.finished':
+      return `Mitigation ${e.data.result}${e.data.detail ? `: ${e.data.detail}` : ''}`;
+    case 'update.posted':
+      return `${e.data.audience === 'internal' ? 'Internal' : 'External'} update: ${e.data.text}`;
+    case 'action.added':
+      return `Action item: ${e.data.title}${e.data.owner ? ` (owner ${e.data.owner.name})` : ''}${e.data.due ? `, due ${e.data.due}` : ''}`;
+    case 'action.updated': {
+      if (e.data.done === true) return 'Action item done';
+      if (e.data.done === false) return 'Action item reopened';
+      return 'Action item updated';
+    }
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { Role, Severity, Status } from './events';
+
+/** Commands the sidebar may ask the host to run (nothing else is accepted). */
+export const SIDEBAR_COMMANDS = [
+  'incidentRoom.declare', 'incidentRoom.switchIncident', 'incidentRoom.changeSeverity', 'incidentRoom.setStatus',
+  'incidentRoom.assignRole', 'incidentRoom.takeRole', 'incidentRoom.handOffRole', 'incidentRoom.addNote',
+  'incidentRoom.retagNote', 'incidentRoom.postUpdate', 'incidentRoom.connect', 'incidentRoom.setIdentity',
+  'incidentRoom.addActionItem', 'incidentRoom.generatePostmortem', 'incidentRoom.showLog', 'incidentRoom.rollback',
+  'incidentRoom.openDeployDiff',
+] as const;
+export const SidebarCommand = z.enum(SIDEBAR_COMMANDS);
+export type SidebarCommand = z.infer<typeof SidebarCommand>;
+
+const Person = z.object({ id: z.string(), name: z.string() });
+
+export const TimelineEntryView = z.object({
+  key: z.string(),
+  seq: z.number().nullable(),
+  at: z.string(),
+  actor: z.string(),
+  kind: z.string(),
+  icon: z.string(),
+  text: z.string(),
+  tag: z.string().optional(),
+  noteId: z.string().optional(),
+  source: z.object({ path: z.string(), startLine: z.number(), endLine: z.number() }).optional(),
+  queued: z.boolean().optional(),
+});
+export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
+
+const NoteView = z.object({ id: z.string(), text: z.string() });
+
+export const IncidentView = z.object({
+  id: z.string(),
+  title: z.string(),
+  severity: Severity,
+  severityLabel: z.string(),
+  status: Status,
+  declaredAt: z.string(),
+  detectedAt: z.string(),
+  resolvedAt: z.string().nullable(),
+  symptom: z.string(),
+  scope: z.string().optional(),
+  myRoles: z.array(z.string()),
+  roles: z.array(z.object({ role: Role, label: z.string(), holder: Person.nullable(), isMe: z.boolean() })),
+  facts: z.array(NoteView),
+  guesses: z.array(NoteView),
+  refuted: z.array(NoteView),
+  mitigations: z.array(z.object({ id: z.string(), description: z.string(), action: z.string(), startedAt: z.string(), state: z.string() })),
+  flaggedDeploys: z.array(z.object({ ref: z.string(), sha: z.string(), reason: z.string().optional() })),
+  nextUpdate: z.object({ dueAt: z.string(), overdue: z.boolean() }).nullable(),
+  actions: z.array(z.object({
+    id: z.string(), title: z.string(), owner: z.string().optional(), due: z.string().optional(), done: z.boolean(), overdue: z.boolean(),
+  })),
+  timeline: z.array(TimelineEntryView),
+});
+export type IncidentView = z.infer<typeof IncidentView>;
+
+/** Everything the sidebar shows, sent whole on every change. */
+export const SidebarState = z.object({
+  connection: z.object({ status: z.string(), text: z.string(), queued: z.number(), mode: z.enum(['local', 'shared']) }),
+  me: Person,
+  incident: IncidentView.nullable(),
+  otherIncidents: z.array(z.object({ id: z.string(), title: z.string(), severity: Severity, status: Status })),
+  pendingDeclarations: z.number(),
+  rejected: z.number(),
+});
+export type SidebarState = z.infer<typeof SidebarState>;
+
+/** Host → webview. */
+export const HostToWebview = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('state'), state: SidebarState }),
+]);
+export type HostToWebview = z.infer<typeof HostToWebview>;
+
+/** Webview → host. */
+export const WebviewToHost = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('command'), command: SidebarCommand, args: z.record(z.string(), z.unknown()).optional() }),
+  z.object({ type: z.literal('openSource'), noteId: z.string().max(64) }),
+  z.object({ type: z.literal('rendered'), entries: z.number(), ms: z.number() }),
+]);
+export type WebviewToHost = z.infer<typeof WebviewToHost>;

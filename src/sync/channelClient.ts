@@ -1,0 +1,471 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, PROTOCOL_VERSION } from '../protocol/codes';
+import type { AppendKind, ClientEventOf, DeclareEvent, EventDataOf, SequencedEvent, User } from '../protocol/events';
+import type { ClientMessage, IncidentSummary, ServerMessage } from '../protocol/messages';
+import type { IncidentState } from '../core/incidentState';
+import { emptyIncident, fold, reduce } from '../core/reducer';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { Emitter, type Disposable } from './emitter';
+import type { Outbox, OutboxEntry, RejectedEntry } from './outbox';
+import { ChannelError, type Link, type LinkFailure, type Transport } from './transport';
+
+export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'unauthorized' | 'forbidden' | 'stopped';
+
+/** What the UI shows about the link: `offline · 3 queued`. */
+export interface ConnectionState {
+  readonly status: ConnectionStatus;
+  readonly queued: number;
+  readonly target: string;
+  readonly lastError?: string;
+  /** When the next reconnect attempt is due (epoch ms), while offline. */
+  readonly retryAt?: number;
+}
+
+export interface ChannelClientOptions {
+  readonly transport: Transport;
+  readonly outbox: Outbox;
+  readonly user: () => User;
+  readonly clientId?: string;
+  readonly backoff?: BackoffOptions;
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Client-side liveness: a ping every interval; no pong within the timeout drops the link. */
+  readonly pingIntervalMs?: number;
+  readonly pingTimeoutMs?: number;
+  /** How often entries not acked yet are offered again (they are also resent on every reconnect). */
+  readonly resendAfterMs?: number;
+}
+
+const OUTBOX_PREFIX = 'o:';
+
+/**
+ * The channel client: keeps one link to a channel open (reconnecting with capped backoff and jitter), keeps the
+ * focused incidents subscribed and folded through the core reducer, resumes with `afterSeq` after any reconnect,
+ * and sends every local action through the durable outbox until the server acks it.
+ */
+export class ChannelClient implements Disposable {
+  private readonly _onDidChangeConnection = new Emitter<ConnectionState>();
+  /** The link's status or the queue length changed. */
+  readonly onDidChangeConnection = this._onDidChangeConnection.event;
+  private readonly _onDidChangeIncident = new Emitter<IncidentState>();
+  /** A subscribed incident's state changed (new events applied). */
+  readonly onDidChangeIncident = this._onDidChangeIncident.event;
+  private readonly _onDidChangeIncidents = new Emitter<readonly IncidentSummary[]>();
+  /** The channel's list of incidents changed. */
+  readonly onDidChangeIncidents = this._onDidChangeIncidents.event;
+  private readonly _onDidReject = new Emitter<RejectedEntry>();
+  /** The server refused a queued event for good; it was moved aside, with the reason. */
+  readonly onDidReject = this._onDidReject.event;
+  private readonly _onDidDeclare = new Emitter<{ eventId: string; incidentId: string }>();
+  /** A queued declaration got its incident id. */
+  readonly onDidDeclare = this._onDidDeclare.event;
+
+  private readonly clientId: string;
+  private readonly backoff: Backoff;
+  private link: Link | undefined;
+  private ready = false;
+  private stopped = true;
+  private status: ConnectionStatus = 'stopped';
+  private lastError: string | undefined;
+  private retryAt: number | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private resendTimer: ReturnType<typeof setInterval> | undefined;
+  private pingOutstanding: { id: string; sentAt: number } | undefined;
+  private queued = 0;
+  private readonly summaries = new Map<string, IncidentSummary>();
+  private readonly states = new Map<string, IncidentState>();
+  private readonly subscribed = new Set<string>();
+  /** Event ids sent on the current link and not acked yet. */
+  private readonly inFlight = new Set<string>();
+  private readonly declareWaiters = new Map<string, { resolve: (id: string) => void; reject: (e: Error) => void }>();
+  private readonly requestWaiters = new Map<string, (message: ServerMessage) => void>();
+  private flushing: Promise<void> | undefined;
+  private linkGeneration = 0;
+
+  constructor(private readonly options: ChannelClientOptions) {
+    this.clientId = options.clientId ?? randomUUID();
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
+  }
+
+  get connection(): ConnectionState {
+    return {
+      status: this.status, queued: this.queued, target: this.options.transport.description,
+      ...(this.lastError ? { lastError: this.lastError } : {}), ...(this.retryAt ? { retryAt: this.retryAt } : {}),
+    };
+  }
+
+  /** The channel's incidents, newest first. */
+  get incidents(): IncidentSummary[] {
+    return [...this.summaries.values()].sort((a, b) => Date.parse(b.declaredAt) - Date.parse(a.declaredAt));
+  }
+
+  /** The folded state of a subscribed incident. */
+  incident(id: string): IncidentState | undefined {
+    return this.states.get(id);
+  }
+
+  /** Queued (not yet acked) entries, in order, for showing them as pending. */
+  pending(): Promise<OutboxEntry[]> {
+    return this.options.outbox.list();
+  }
+
+  /** Start connecting (and keep reconnecting until disposed). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.refreshQueued();
+    this.connect();
+  }
+
+  /** Drop the current link and connect again now (the "Connect to Channel" command). */
+  reconnect(): void {
+    this.backoff.reset();
+    this.clearRetry();
+    this.dropLink(1000, 'reconnect requested');
+    if (this.stopped) this.start();
+    else this.connect();
+  }
+
+  /** Keep this incident subscribed (and resumed after every reconnect). */
+  subscribe(incidentId: string): void {
+    if (this.subscribed.has(incidentId)) return;
+    this.subscribed.add(incidentId);
+    if (!this.states.has(incidentId)) this.states.set(incidentId, emptyIncident(incidentId));
+    if (this.ready) this.send({ type: 'subscribe', incidentId, afterSeq: this.states.get(incidentId)?.headSeq ?? 0 });
+  }
+
+  unsubscribe(incidentId: string): void {
+    if (!this.subscribed.delete(incidentId)) return;
+    this.states.delete(incidentId);
+    if (this.ready) this.send({ type: 'unsubscribe', incidentId });
+  }
+
+  /**
+   * Declare an incident. The declaration is queued durably first; resolves with the server-assigned id
+   * once it is sequenced (immediately when online, after the next reconnect otherwise).
+   */
+  async declare(data: EventDataOf<'incident.declared'>, at = new Date()): Promise<{ eventId: string; incidentId: Promise<string> }> {
+    const event: DeclareEvent = { id: randomUUID(), at: at.toISOString(), data };
+    const incidentId = new Promise<string>((resolve, reject) => this.declareWaiters.set(event.id, { resolve, reject }));
+    incidentId.catch(() => undefined); // callers that don't wait must not cause an unhandled rejection
+    await this.options.outbox.add({ type: 'declare', event, queuedAt: new Date().toISOString() });
+    await this.afterQueued();
+    return { eventId: event.id, incidentId };
+  }
+
+  /** Append an event to an incident; resolves once it is durably queued (the server's ack comes later). */
+  async append<K extends AppendKind>(incidentId: string, kind: K, data: EventDataOf<K>, at = new Date()): Promise<string> {
+    const event = { id: randomUUID(), kind, at: at.toISOString(), data } as unknown as ClientEventOf<K>;
+    await this.options.outbox.add({ type: 'append', incidentId, event, queuedAt: new Date().toISOString() });
+    await this.afterQueued();
+    return event.id;
+  }
+
+  /** Ask the server for a round trip; resolves with the latency in ms. */
+  ping(timeoutMs = 5000): Promise<number> {
+    const requestId = `p:${randomUUID()}`;
+    const started = Date.now();
+    return this.request({ type: 'ping', requestId }, timeoutMs).then(() => Date.now() - started);
+  }
+
+  dispose(): void {
+    this.stopped = true;
+    this.clearRetry();
+    this.dropLink(1000, 'client closing');
+    this.setStatus('stopped');
+    for (const w of this.declareWaiters.values()) w.reject(new Error('the channel client was closed'));
+    this.declareWaiters.clear();
+    for (const e of [this._onDidChangeConnection, this._onDidChangeIncident, this._onDidChangeIncidents, this._onDidReject, this._onDidDeclare]) e.dispose();
+  }
+
+  // ---- connection lifecycle ----
+
+  private connect(): void {
+    if (this.stopped || this.link) return;
+    const generation = ++this.linkGeneration;
+    this.setStatus('connecting');
+    this.options.transport
+      .open({
+        onMessage: (m) => generation === this.linkGeneration && this.onMessage(m),
+        onInvalid: (error) => this.log('warn', `ignored an invalid frame from the server: ${error}`),
+        onClose: (failure) => generation === this.linkGeneration && this.onLinkLost(failure),
+      })
+      .then(
+        (link) => {
+          if (generation !== this.linkGeneration || this.stopped) return link.close(1000, 'superseded');
+          this.link = link;
+          link.send({ type: 'hello', protocol: PROTOCOL_VERSION, clientId: this.clientId, user: this.options.user() });
+        },
+        (error: unknown) => {
+          if (generation !== this.linkGeneration) return;
+          const failure: LinkFailure = error instanceof ChannelError ? error.failure : { kind: 'unreachable', message: String(error) };
+          this.onLinkLost(failure);
+        },
+      );
+  }
+
+  private onLinkLost(failure: LinkFailure): void {
+    this.link = undefined;
+    this.ready = false;
+    this.inFlight.clear();
+    this.stopTimers();
+    for (const waiter of this.requestWaiters.values()) waiter({ type: 'error', code: 'internal', message: 'link lost' });
+    this.requestWaiters.clear();
+    if (this.stopped) return;
+    this.lastError = failure.message;
+    this.log('warn', `channel link lost: ${failure.message}`);
+    // Refused credentials won't fix themselves quickly: keep trying, but at the slow end of the curve.
+    if (failure.kind === 'unauthorized' || failure.kind === 'forbidden') {
+      this.setStatus(failure.kind);
+      this.scheduleRetry(Math.max(this.backoff.next(), 30_000));
+      return;
+    }
+    if (failure.kind === 'closed' && failure.code === CloseCode.ProtocolError) this.log('error', `the server closed the link: protocol error (${failure.message})`);
+    this.setStatus('offline');
+    this.scheduleRetry(this.backoff.next());
+  }
+
+  private scheduleRetry(delay: number): void {
+    this.clearRetry();
+    this.retryAt = Date.now() + delay;
+    this.fireConnection();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryAt = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryAt = undefined;
+  }
+
+  private dropLink(code: number, reason: string): void {
+    this.linkGeneration++;
+    const link = this.link;
+    this.link = undefined;
+    this.ready = false;
+    this.inFlight.clear();
+    this.stopTimers();
+    link?.close(code, reason);
+  }
+
+  private startTimers(): void {
+    const every = this.options.pingIntervalMs ?? 20_000;
+    const timeout = this.options.pingTimeoutMs ?? 10_000;
+    this.pingTimer = setInterval(() => {
+      if (this.pingOutstanding && Date.now() - this.pingOutstanding.sentAt > timeout) {
+        this.log('warn', 'no pong from the channel server: reconnecting');
+        const link = this.link;
+        this.pingOutstanding = undefined;
+        this.linkGeneration++;
+        link?.close(4000, 'liveness timeout');
+        this.onLinkLost({ kind: 'unreachable', message: 'the channel server stopped answering' });
+        return;
+      }
+      if (!this.pingOutstanding) {
+        const id = `l:${randomUUID()}`;
+        this.pingOutstanding = { id, sentAt: Date.now() };
+        this.send({ type: 'ping', requestId: id });
+      }
+    }, Math.min(every, timeout));
+    this.resendTimer = setInterval(() => void this.flush(), this.options.resendAfterMs ?? 15_000);
+  }
+
+  private stopTimers(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.resendTimer) clearInterval(this.resendTimer);
+    this.pingTimer = undefined;
+    this.resendTimer = undefined;
+    this.pingOutstanding = undefined;
+  }
+
+  // ---- messages ----
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'welcome':
+        this.ready = true;
+        this.backoff.reset();
+        this.lastError = undefined;
+        this.summaries.clear();
+        for (const s of m.incidents) this.summaries.set(s.id, s);
+        this._onDidChangeIncidents.fire(this.incidents);
+        // Resume: ask only for what came after the last seq we hold.
+        for (const id of this.subscribed) this.send({ type: 'subscribe', incidentId: id, afterSeq: this.states.get(id)?.headSeq ?? 0 });
+        this.startTimers();
+        this.setStatus('online');
+        void this.flush();
+        return;
+      case 'events':
+        return this.applyEvents(m.incidentId, m.events, m.headSeq);
+      case 'event':
+        return this.applyEvents(m.incidentId, [m.event], m.event.seq);
+      case 'incident':
+        this.summaries.set(m.summary.id, m.summary);
+        this._onDidChangeIncidents.fire(this.incidents);
+        return;
+      case 'incidents':
+      case 'pong':
+        if (m.type === 'pong' && this.pingOutstanding?.id === m.requestId) this.pingOutstanding = undefined;
+        this.requestWaiters.get(m.requestId)?.(m);
+        this.requestWaiters.delete(m.requestId);
+        return;
+      case 'ack':
+        return void this.settle(m.eventId, undefined);
+      case 'declared': {
+        const eventId = m.requestId.startsWith(OUTBOX_PREFIX) ? m.requestId.slice(OUTBOX_PREFIX.length) : undefined;
+        if (!eventId) return;
+        this.declareWaiters.get(eventId)?.resolve(m.incidentId);
+        this.declareWaiters.delete(eventId);
+        this._onDidDeclare.fire({ eventId, incidentId: m.incidentId });
+        return void this.settle(eventId, undefined);
+      }
+      case 'error':
+        return this.onError(m);
+    }
+  }
+
+  private onError(m: Extract<ServerMessage, { type: 'error' }>): void {
+    const requestId = m.requestId;
+    if (requestId && this.requestWaiters.has(requestId)) {
+      this.requestWaiters.get(requestId)?.(m);
+      this.requestWaiters.delete(requestId);
+      return;
+    }
+    if (!requestId?.startsWith(OUTBOX_PREFIX)) {
+      this.log('warn', `channel server error ${m.code}: ${m.message}`);
+      return;
+    }
+    const eventId = requestId.slice(OUTBOX_PREFIX.length);
+    this.inFlight.delete(eventId);
+    if (m.code === 'rate_limited' || m.code === 'internal') {
+      // Not the event's fault: it stays queued and goes again on the next flush.
+      this.log('warn', `event ${eventId} not accepted yet (${m.code}); it stays queued`);
+      return;
+    }
+    void this.settle(eventId, `${m.code}: ${m.message}`);
+  }
+
+  private async settle(eventId: string, rejection: string | undefined): Promise<void> {
+    this.inFlight.delete(eventId);
+    if (rejection === undefined) {
+      await this.options.outbox.remove(eventId);
+    } else {
+      const record = await this.options.outbox.reject(eventId, rejection);
+      this.log('error', `the server refused event ${eventId}: ${rejection}`);
+      const waiter = this.declareWaiters.get(eventId);
+      if (waiter) {
+        waiter.reject(new Error(`the server refused the declaration: ${rejection}`));
+        this.declareWaiters.delete(eventId);
+      }
+      if (record) this._onDidReject.fire(record);
+    }
+    await this.refreshQueued();
+  }
+
+  private applyEvents(incidentId: string, events: readonly SequencedEvent[], headSeq: number): void {
+    const before = this.states.get(incidentId);
+    if (!before || !this.subscribed.has(incidentId)) return;
+    const sorted = [...events].sort((a, b) => a.seq - b.seq);
+    // Only apply what follows on from what we hold; a gap means we missed something: resume from our head.
+    const run: SequencedEvent[] = [];
+    let head = before.headSeq;
+    let gap = false;
+    for (const e of sorted) {
+      if (e.seq <= head) continue;
+      if (e.seq !== head + 1) {
+        gap = true;
+        break;
+      }
+      run.push(e);
+      head = e.seq;
+    }
+    // fold is linear in the batch; reducing a long replay one event at a time would copy the state each time.
+    const state = run.length === 0 ? before : run.length === 1 ? reduce(before, run[0] as SequencedEvent) : fold(incidentId, run, before);
+    if (state !== before) {
+      this.states.set(incidentId, state);
+      this._onDidChangeIncident.fire(state);
+    }
+    if (gap || headSeq > state.headSeq) {
+      this.log('warn', `${incidentId}: missing events after seq ${state.headSeq}; resuming`);
+      this.send({ type: 'subscribe', incidentId, afterSeq: state.headSeq });
+    }
+  }
+
+  // ---- outbox ----
+
+  private async afterQueued(): Promise<void> {
+    await this.refreshQueued();
+    if (this.ready) await this.flush();
+  }
+
+  /** Send every queued entry not already on the wire, in queue order. */
+  private flush(): Promise<void> {
+    // One flush at a time keeps entries in order; a flush requested meanwhile runs after it.
+    const run = async (): Promise<void> => {
+      if (!this.ready) return;
+      const entries = await this.options.outbox.list();
+      for (const entry of entries) {
+        if (!this.ready) return;
+        const id = entry.event.id;
+        if (this.inFlight.has(id)) continue;
+        this.inFlight.add(id);
+        if (entry.type === 'declare') this.send({ type: 'declare', requestId: OUTBOX_PREFIX + id, event: entry.event });
+        else this.send({ type: 'append', requestId: OUTBOX_PREFIX + id, incidentId: entry.incidentId, event: entry.event });
+      }
+    };
+    const next = (this.flushing ?? Promise.resolve()).then(run, run);
+    this.flushing = next.finally(() => {
+      if (this.flushing === next) this.flushing = undefined;
+    });
+    return next.catch((error: unknown) => this.log('error', `outbox flush failed: ${String(error)}`));
+  }
+
+  private async refreshQueued(): Promise<void> {
+    const n = await this.options.outbox.count().catch(() => this.queued);
+    if (n !== this.queued) {
+      this.queued = n;
+      this.fireConnection();
+    }
+  }
+
+  // ---- plumbing ----
+
+  private request(message: ClientMessage & { requestId: string }, timeoutMs: number): Promise<ServerMessage> {
+    return new Promise((resolve, reject) => {
+      if (!this.ready) return reject(new Error(`not connected to ${this.options.transport.description}`));
+      const timer = setTimeout(() => {
+        this.requestWaiters.delete(message.requestId);
+        reject(new Error('the channel server did not answer in time'));
+      }, timeoutMs);
+      this.requestWaiters.set(message.requestId, (reply) => {
+        clearTimeout(timer);
+        if (reply.type === 'error') reject(new Error(reply.message));
+        else resolve(reply);
+      });
+      this.send(message);
+    });
+  }
+
+  private send(message: ClientMessage): void {
+    this.link?.send(message);
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.log('info', `channel ${this.options.transport.description}: ${status}${this.lastError && status !== 'online' ? ` (${this.lastError})` : ''}`);
+    this.fireConnection();
+  }
+
+  private fireConnection(): void {
+    this._onDidChangeConnection.fire(this.connection);
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, message);
+  }
+}

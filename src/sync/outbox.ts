@@ -1,0 +1,184 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ClientEvent, DeclareEvent } from '../protocol/events';
+import { IncidentId } from '../protocol/messages';
+
+/** One event waiting for the server's ack. */
+export const OutboxEntry = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('append'), incidentId: IncidentId, event: ClientEvent, queuedAt: z.string() }),
+  z.object({ type: z.literal('declare'), event: DeclareEvent, queuedAt: z.string() }),
+]);
+export type OutboxEntry = z.infer<typeof OutboxEntry>;
+
+/** An entry the server refused for good, kept (never dropped) with the reason. */
+export interface RejectedEntry {
+  readonly entry: OutboxEntry;
+  readonly error: string;
+  readonly rejectedAt: string;
+}
+
+/**
+ * The durable outbox: one file per unacked event, written to a temp name, fsync'd and renamed, so a crash or a
+ * second VS Code window never sees half an entry. Several windows may share the folder: any of them may send an
+ * entry, and the server's idempotency by event id makes a second send harmless (PROTOCOL.md guarantee 3).
+ * Files sort by name in the order they were queued.
+ */
+export class Outbox {
+  private readonly dir: string;
+  private readonly rejectedDir: string;
+  private counter = 0;
+  private readonly nameById = new Map<string, string>();
+
+  constructor(root: string, endpointKey: string) {
+    // One folder per server URL + channel: entries never leak to another channel.
+    const key = createHash('sha256').update(endpointKey).digest('hex').slice(0, 16);
+    this.dir = path.join(root, 'outbox', key);
+    this.rejectedDir = path.join(this.dir, 'rejected');
+  }
+
+  get folder(): string {
+    return this.dir;
+  }
+
+  /** Queue an entry durably; resolves once it is on disk. */
+  async add(entry: OutboxEntry): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const name = `${Date.now().toString().padStart(15, '0')}-${String(this.counter++).padStart(6, '0')}-${entry.event.id}.json`;
+    await writeDurably(path.join(this.dir, name), JSON.stringify(entry));
+    this.nameById.set(entry.event.id, name);
+  }
+
+  /** Every queued entry in the order it was queued. Unreadable files are moved aside, not lost and not fatal. */
+  async list(): Promise<OutboxEntry[]> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(this.dir)).filter((n) => n.endsWith('.json')).sort();
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    const entries: OutboxEntry[] = [];
+    for (const name of names) {
+      let text: string;
+      try {
+        text = await fs.readFile(path.join(this.dir, name), 'utf8');
+      } catch (error) {
+        if (isNotFound(error)) continue; // acked meanwhile (maybe by another window)
+        throw error;
+      }
+      const parsed = safeJson(text);
+      const entry = parsed === undefined ? undefined : OutboxEntry.safeParse(parsed);
+      if (!entry?.success) {
+        await this.moveAside(name, 'unreadable outbox entry');
+        continue;
+      }
+      this.nameById.set(entry.data.event.id, name);
+      entries.push(entry.data);
+    }
+    return entries;
+  }
+
+  /** How many entries wait. */
+  async count(): Promise<number> {
+    try {
+      return (await fs.readdir(this.dir)).filter((n) => n.endsWith('.json')).length;
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+  }
+
+  /** Drop an acked entry (no error when it is already gone). */
+  async remove(eventId: string): Promise<void> {
+    const name = this.nameById.get(eventId) ?? (await this.findName(eventId));
+    if (!name) return;
+    this.nameById.delete(eventId);
+    await fs.rm(path.join(this.dir, name), { force: true });
+  }
+
+  /** Move an entry the server refused for good into `rejected/`, with the reason, so the user can see it. */
+  async reject(eventId: string, error: string): Promise<RejectedEntry | undefined> {
+    const name = this.nameById.get(eventId) ?? (await this.findName(eventId));
+    if (!name) return undefined;
+    this.nameById.delete(eventId);
+    return this.moveAside(name, error);
+  }
+
+  /** Entries the server refused, newest last. */
+  async rejected(): Promise<RejectedEntry[]> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(this.rejectedDir)).filter((n) => n.endsWith('.json')).sort();
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    const out: RejectedEntry[] = [];
+    for (const name of names) {
+      const value = safeJson(await fs.readFile(path.join(this.rejectedDir, name), 'utf8').catch(() => ''));
+      if (value && typeof value === 'object') out.push(value as RejectedEntry);
+    }
+    return out;
+  }
+
+  private async findName(eventId: string): Promise<string | undefined> {
+    try {
+      return (await fs.readdir(this.dir)).find((n) => n.endsWith(`-${eventId}.json`));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async moveAside(name: string, reason: string): Promise<RejectedEntry | undefined> {
+    const from = path.join(this.dir, name);
+    let text: string;
+    try {
+      text = await fs.readFile(from, 'utf8');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const parsed = safeJson(text);
+    const record: RejectedEntry = {
+      entry: (parsed ?? { raw: text }) as OutboxEntry, error: reason, rejectedAt: new Date().toISOString(),
+    };
+    await fs.mkdir(this.rejectedDir, { recursive: true });
+    await writeDurably(path.join(this.rejectedDir, name), JSON.stringify(record));
+    await fs.rm(from, { force: true });
+    return record;
+  }
+}
+
+/** Write a file so that readers see either nothing or all of it, and it survives a crash once this resolves. */
+export async function writeDurably(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+  // fsync the folder so the rename itself is durable.
+  const dirHandle = await fs.open(path.dirname(file), 'r').catch(() => undefined);
+  if (dirHandle) {
+    await dirHandle.sync().catch(() => undefined);
+    await dirHandle.close();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'ENOENT';
+}

@@ -1,0 +1,36 @@
+import type { ClientMessage, ServerMessage } from '../protocol/messages';
+
+/** Why a link could not be opened or was closed. */
+export type LinkFailure =
+  | { readonly kind: 'unauthorized'; readonly message: string }
+  | { readonly kind: 'forbidden'; readonly message: string }
+  | { readonly kind: 'unreachable'; readonly message: string }
+  | { readonly kind: 'closed'; readonly code: number; readonly message: string };
+
+/** One open connection to a channel, whatever carries it (a WebSocket, or the in-process channel core). */
+export interface Link {
+  send(message: ClientMessage): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface LinkHandlers {
+  onMessage(message: ServerMessage): void;
+  /** A frame that failed validation: logged, never applied. */
+  onInvalid(error: string): void;
+  onClose(failure: LinkFailure): void;
+}
+
+/** Opens links to one channel. `open` rejects with a LinkFailure when the link cannot be made. */
+export interface Transport {
+  /** Human-readable target, for the log and the UI (never includes a token). */
+  readonly description: string;
+  open(handlers: LinkHandlers): Promise<Link>;
+}
+
+/** A typed error carrying a LinkFailure. */
+export class ChannelError extends Error {
+  constructor(readonly failure: LinkFailure) {
+    super(failure.message);
+    this.name = 'ChannelError';
+  }
+}

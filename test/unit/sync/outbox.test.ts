@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Outbox, type OutboxEntry } from '../../../src/sync/outbox';
+
+const note = (text: string): OutboxEntry => ({
+  type: 'append', incidentId: 'INC-1', queuedAt: new Date().toISOString(),
+  event: { id: randomUUID(), kind: 'note.added', at: new Date().toISOString(), data: { text, tag: 'note' } },
+});
+
+describe('Outbox', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ir-outbox-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps entries across instances (a VS Code restart) in the order they were queued', async () => {
+    const a = new Outbox(dir, 'ws://x#c');
+    const entries = Array.from({ length: 25 }, (_, i) => note(`n${i}`));
+    for (const e of entries) await a.add(e);
+    const b = new Outbox(dir, 'ws://x#c');
+    assert.deepEqual((await b.list()).map((e) => e.event.id), entries.map((e) => e.event.id));
+    assert.equal(await b.count(), 25);
+  });
+
+  it('removes acked entries, also when another instance (another window) queued them', async () => {
+    const a = new Outbox(dir, 'k');
+    const b = new Outbox(dir, 'k');
+    const e1 = note('one');
+    const e2 = note('two');
+    await a.add(e1);
+    await a.add(e2);
+    await b.remove(e1.event.id);
+    await b.remove(e1.event.id); // acked twice (both windows sent it): harmless
+    assert.deepEqual((await a.list()).map((e) => e.event.id), [e2.event.id]);
+  });
+
+  it('keeps separate queues per server and channel', async () => {
+    await new Outbox(dir, 'ws://a#one').add(note('for one'));
+    assert.equal(await new Outbox(dir, 'ws://a#two').count(), 0);
+    assert.equal(await new Outbox(dir, 'ws://a#one').count(), 1);
+  });
+
+  it('moves a refused entry aside with its reason instead of dropping it', async () => {
+    const o = new Outbox(dir, 'k');
+    const e = note('refused');
+    await o.add(e);
+    const record = await o.reject(e.event.id, 'invalid_message: event.data.text: must not be empty');
+    assert.equal(record?.error, 'invalid_message: event.data.text: must not be empty');
+    assert.equal(await o.count(), 0);
+    const rejected = await o.rejected();
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]?.entry.event.id, e.event.id);
+  });
+
+  it('sets aside a corrupt file without losing the good entries', async () => {
+    const o = new Outbox(dir, 'k');
+    const good = note('good');
+    await o.add(good);
+    await fs.writeFile(path.join(o.folder, '000000000000001-000000-bad.json'), '{"type":"append", "trunc');
+    const listed = await o.list();
+    assert.deepEqual(listed.map((e) => e.event.id), [good.event.id]);
+    assert.equal((await o.rejected()).length, 1);
+  });
+
+  it('survives two writers adding at once (two windows): nothing lost, nothing corrupt', async () => {
+    const a = new Outbox(dir, 'k');
+    const b = new Outbox(dir, 'k');
+    const all = Array.from({ length: 200 }, (_, i) => note(`n${i}`));
+    await Promise.all(all.map((e, i) => (i % 2 ? a : b).add(e)));
+    const ids = new Set((await new Outbox(dir, 'k').list()).map((e) => e.event.id));
+    assert.equal(ids.size, 200);
+    for (const e of all) assert.ok(ids.has(e.event.id));
+  });
+});
