@@ -1,0 +1,203 @@
+import { GitError as SimpleGitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import { classifyGitStderr, GitError, summarizeStderr } from './gitError';
+
+/**
+ * The one door every git call in Incident Room goes through (CONVENTIONS.md rule 7).
+ *
+ * - Built on simple-git, with its argv and environment guards left on: a value like `--upload-pack=…` that
+ *   slipped past our own validation is still refused before a process starts.
+ * - Every failure becomes a {@link GitError} whose `code` is classified from git's stderr.
+ * - Commands that change the repository go through {@link GitRunner.run}, a one-at-a-time queue.
+ * - A call can be cancelled with an AbortSignal (the git process is killed; the error code is `Cancelled`).
+ *
+ * Callers build argv themselves; user or repo data goes in only after validation (see refName.ts) and
+ * after `--end-of-options` or `--` where git supports them.
+ */
+export interface GitRunnerOptions {
+  /** Repository root (a work tree root or a bare repository). */
+  cwd: string;
+  /**
+   * Extra environment for git, e.g. VS Code's askpass variables for a push. Keys named here pass simple-git's
+   * environment guard, which otherwise strips every ambient `GIT_*`, `EDITOR`, `PAGER`, … from the child.
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Path of the git executable (default `git` on PATH). */
+  binary?: string;
+  /** Kill a git process that has printed nothing for this long. Default 120 s; 0 disables. */
+  idleTimeoutMs?: number;
+  /** At most this many git processes at once from this runner (default 4). */
+  maxConcurrent?: number;
+  /** Called with each command line before it runs (for the extension's log channel). */
+  log?: (line: string) => void;
+}
+
+/** Per-call options. */
+export interface ExecOptions {
+  /** Kills the process when aborted; the call then rejects with a `Cancelled` GitError. */
+  signal?: AbortSignal;
+  /** Written to git's stdin. */
+  input?: string | Buffer;
+}
+
+/** What {@link GitRunner.queueState} reports: the operation running and the ones waiting, by name. */
+export interface QueueState {
+  running: string | undefined;
+  waiting: readonly string[];
+}
+
+// Keys simple-git's environment guard checks for an explicit value, mapped to the `unsafe` flag that allows it
+// (only ever set for keys the extension itself passes in `env`, never from repo or user data).
+const UNSAFE_ENV_FLAGS: Readonly<Record<string, string>> = {
+  git_askpass: 'allowUnsafeAskPass',
+  ssh_askpass: 'allowUnsafeAskPass',
+  git_ssh: 'allowUnsafeSshCommand',
+  git_ssh_command: 'allowUnsafeSshCommand',
+  git_config_global: 'allowUnsafeConfigPaths',
+  git_config_system: 'allowUnsafeConfigPaths',
+  git_config: 'allowUnsafeConfigPaths',
+  git_proxy_command: 'allowUnsafeGitProxy',
+};
+const GUARDED_NON_GIT_KEYS = new Set(['editor', 'visual', 'pager', 'prefix', 'ssh_askpass']);
+const isGuardedKey = (key: string): boolean => {
+  const k = key.toLowerCase().trim();
+  return k.startsWith('git_') || GUARDED_NON_GIT_KEYS.has(k);
+};
+
+type ExitInfo = { exitCode: number; stderr: string; stdout: string };
+type TaggedError = Error & { exitInfo?: ExitInfo; plugin?: string };
+
+export class GitRunner {
+  readonly cwd: string;
+  private readonly env: Record<string, string>;
+  private readonly allowEnvironment: string[];
+  private readonly unsafe: Record<string, boolean>;
+  private readonly options: GitRunnerOptions;
+  private queueTail: Promise<unknown> = Promise.resolve();
+  private running: string | undefined;
+  private readonly waiting: string[] = [];
+  private active = 0;
+  private readonly slots: Array<() => void> = [];
+
+  constructor(options: GitRunnerOptions) {
+    this.options = options;
+    this.cwd = options.cwd;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isGuardedKey(k)) env[k] = v;
+    // English messages so stderr classification works whatever the user's locale; never prompt on a terminal
+    // nobody sees (an auth failure must fail, not hang).
+    env.LC_ALL = 'C';
+    env.GIT_TERMINAL_PROMPT = '0';
+    const extra = options.env ?? {};
+    Object.assign(env, extra);
+    this.env = env;
+    this.allowEnvironment = ['GIT_TERMINAL_PROMPT', ...Object.keys(extra).filter(isGuardedKey)];
+    this.unsafe = {};
+    for (const k of Object.keys(extra)) {
+      const flag = UNSAFE_ENV_FLAGS[k.toLowerCase()];
+      if (flag) this.unsafe[flag] = true;
+    }
+  }
+
+  /** Run `git <args>` and return stdout as text (untrimmed). Rejects with a classified {@link GitError}. */
+  async exec(args: readonly string[], options: ExecOptions = {}): Promise<string> {
+    return this.withSlot(args, options, (git) => git.raw([...args]));
+  }
+
+  /**
+   * Run `git cat-file <args>` and return stdout as exact bytes (the only command simple-git can return as a
+   * Buffer; `cat-file blob REV:PATH` gives the same bytes as `git show REV:PATH`).
+   */
+  async catFileBuffer(args: readonly string[], options: ExecOptions = {}): Promise<Buffer> {
+    return this.withSlot(['cat-file', ...args], options, (git) => git.binaryCatFile([...args]));
+  }
+
+  /**
+   * Run `fn` when every operation queued before it has finished: operations that change the repository go
+   * through here so two of them never interleave. Failures propagate to the caller and don't block the queue.
+   */
+  run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    this.waiting.push(operation);
+    const result = this.queueTail.then(async () => {
+      this.waiting.splice(this.waiting.indexOf(operation), 1);
+      this.running = operation;
+      try {
+        return await fn();
+      } finally {
+        this.running = undefined;
+      }
+    });
+    this.queueTail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The operation running in the queue and those waiting. */
+  get queueState(): QueueState {
+    return { running: this.running, waiting: [...this.waiting] };
+  }
+
+  private async withSlot<T>(args: readonly string[], options: ExecOptions, call: (git: SimpleGit) => Promise<T>): Promise<T> {
+    if (options.signal?.aborted) throw new GitError('Cancelled', 'Cancelled before git started.', { args });
+    if (this.active >= (this.options.maxConcurrent ?? 4)) await new Promise<void>((resolve) => this.slots.push(resolve));
+    this.active++;
+    try {
+      this.options.log?.(new GitError('Unknown', '', { args }).command);
+      return await call(this.instance(options));
+    } catch (e) {
+      throw this.toGitError(e, args, options.signal);
+    } finally {
+      this.active--;
+      this.slots.shift()?.();
+    }
+  }
+
+  private instance(options: ExecOptions): SimpleGit {
+    const input = options.input;
+    const config: Partial<SimpleGitOptions> = {
+      baseDir: this.cwd,
+      binary: this.options.binary ?? 'git',
+      maxConcurrentProcesses: 1,
+      allowEnvironment: this.allowEnvironment,
+      unsafe: this.unsafe,
+      // simple-git treats "exit code ≠ 0 with empty stderr" as success (e.g. `merge-base --is-ancestor`);
+      // we want every non-zero exit to fail, carrying the exit code and both streams for classification.
+      errors: (error, result) => {
+        if (result.exitCode === 0 && !error) return undefined;
+        if (error && (error as TaggedError).plugin) return error;
+        const exitInfo: ExitInfo = {
+          exitCode: result.exitCode,
+          stderr: Buffer.concat(result.stdErr).toString('utf8'),
+          stdout: Buffer.concat(result.stdOut).toString('utf8'),
+        };
+        return Object.assign(new SimpleGitError(undefined, exitInfo.stderr || `exit code ${result.exitCode}`), { exitInfo });
+      },
+    };
+    if (options.signal) config.abort = options.signal;
+    if (input !== undefined) config.input = () => input;
+    const idle = this.options.idleTimeoutMs ?? 120_000;
+    if (idle > 0) config.timeout = { block: idle };
+    return simpleGit(config).env(this.env);
+  }
+
+  private toGitError(e: unknown, args: readonly string[], signal: AbortSignal | undefined): GitError {
+    if (e instanceof GitError) return e;
+    const err = e as TaggedError;
+    const exitInfo = err?.exitInfo;
+    if (err?.plugin === 'abort' || (signal?.aborted && !exitInfo)) {
+      return new GitError('Cancelled', 'Cancelled.', { args, cause: e });
+    }
+    if (signal?.aborted) return new GitError('Cancelled', 'Cancelled.', { args, ...exitInfo, cause: e });
+    if (err?.plugin === 'unsafe' || err?.plugin === 'allowEnvironment') {
+      return new GitError('UnsafeInput', `Refused to run git: ${err.message}`, { args, cause: e });
+    }
+    if (err?.plugin === 'timeout') return new GitError('Unknown', 'git stopped responding and was stopped.', { args, cause: e });
+    if (exitInfo) {
+      const code = classifyGitStderr(`${exitInfo.stderr}\n${exitInfo.stdout}`, exitInfo.exitCode);
+      const summary = summarizeStderr(exitInfo.stderr) || summarizeStderr(exitInfo.stdout) || `git exited with code ${exitInfo.exitCode}`;
+      return new GitError(code, summary, { args, ...exitInfo, cause: e });
+    }
+    const message = err instanceof Error ? err.message : String(e);
+    if (/ENOENT/.test(message) && /spawn/.test(message)) return new GitError('GitNotFound', 'git was not found on PATH.', { args, cause: e });
+    if (/does not exist/.test(message)) return new GitError('NotARepository', message, { args, cause: e });
+    return new GitError(classifyGitStderr(message), message.split('\n')[0] ?? message, { args, cause: e });
+  }
+}

@@ -1,0 +1,130 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { classifyGitStderr, GitError, isGitError, summarizeStderr } from '../../../src/git/gitError';
+import { GitRunner } from '../../../src/git/gitRunner';
+import { Scratch, TempRepo } from './gitFixture';
+
+describe('git/gitRunner', () => {
+  let scratch: Scratch;
+  let repo: TempRepo;
+  before(() => {
+    scratch = new Scratch();
+    repo = TempRepo.init(scratch, 'repo');
+    repo.commit('first', { 'a.txt': 'a\n' });
+    repo.commit('second', { 'a.txt': 'b\n' });
+  });
+  after(() => scratch.cleanup());
+
+  describe('classifyGitStderr', () => {
+    const table: Array<[string, string]> = [
+      ['fatal: not a git repository (or any of the parent directories): .git', 'NotARepository'],
+      ["fatal: ambiguous argument 'nope': unknown revision or path not in the working tree.", 'RefNotFound'],
+      ["fatal: bad revision 'nope'", 'RefNotFound'],
+      ["fatal: path 'x' does not exist in 'HEAD'", 'PathNotFound'],
+      ['error: Your local changes to the following files would be overwritten by checkout:\n\ta.txt', 'DirtyWorkTree'],
+      ['error: your local changes would be overwritten by revert.\nhint: commit your changes or stash them to proceed.', 'DirtyWorkTree'],
+      ['error: could not revert 1234567... change\nhint: After resolving the conflicts, mark them with', 'MergeConflict'],
+      [' ! [rejected]        main -> main (non-fast-forward)\nerror: failed to push some refs to', 'PushRejected'],
+      [' ! [rejected]        production -> production (stale info)\nerror: failed to push some refs', 'StaleLease'],
+      ["fatal: could not read Username for 'https://example.com': terminal prompts disabled", 'AuthenticationFailed'],
+      ['git@example.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'AuthenticationFailed'],
+      ["fatal: 'nowhere' does not appear to be a git repository\nfatal: Could not read from remote repository.", 'RemoteNotFound'],
+      ['On branch main\nnothing to commit, working tree clean', 'NothingToRevert'],
+      ["fatal: 'a..b' is not a valid branch name", 'InvalidRefName'],
+      ["fatal: a branch named 'x' already exists", 'BranchExists'],
+      ['something else entirely', 'Unknown'],
+    ];
+    for (const [stderr, code] of table) {
+      it(`${code}: ${stderr.split('\n')[0]}`, () => assert.equal(classifyGitStderr(stderr), code));
+    }
+    it('summarizes to the fatal/error line, skipping hints', () => {
+      assert.equal(summarizeStderr('hint: x\nerror: could not revert abc\nhint: y'), 'error: could not revert abc');
+    });
+  });
+
+  it('returns stdout and fails every non-zero exit, even one with empty stderr, with its exit code', async () => {
+    const runner = repo.runner();
+    assert.match(await runner.exec(['rev-parse', 'HEAD']), /^[0-9a-f]{40}\n$/);
+    await assert.rejects(runner.exec(['merge-base', '--is-ancestor', 'HEAD', 'HEAD~1']), (e: unknown) => {
+      assert.ok(e instanceof GitError);
+      assert.equal(e.detail.exitCode, 1);
+      assert.deepEqual(e.detail.args, ['merge-base', '--is-ancestor', 'HEAD', 'HEAD~1']);
+      return true;
+    });
+  });
+
+  it('classifies real failures: not a repository, unknown ref', async () => {
+    const outside = new GitRunner({ cwd: scratch.dir('plain'), env: { ...scratch.env, GIT_CEILING_DIRECTORIES: scratch.root } });
+    await assert.rejects(outside.exec(['rev-parse', 'HEAD']), (e: unknown) => isGitError(e, 'NotARepository'));
+    await assert.rejects(repo.runner().exec(['rev-parse', '--verify', '--end-of-options', 'nope']), (e: unknown) => isGitError(e, 'RefNotFound'));
+    const missing = new GitRunner({ cwd: path.join(scratch.root, 'does-not-exist') });
+    await assert.rejects(missing.exec(['status']), (e: unknown) => isGitError(e, 'NotARepository'));
+  });
+
+  it('refuses --upload-pack smuggled into argv before any process starts', async () => {
+    const marker = path.join(scratch.root, 'pwned');
+    const runner = repo.runner();
+    for (const args of [
+      ['ls-remote', `--upload-pack=touch ${marker}`, '.'],
+      ['fetch', '--end-of-options', `--upload-pack=touch ${marker}`],
+    ]) {
+      await assert.rejects(runner.exec(args), (e: unknown) => isGitError(e, 'UnsafeInput'));
+    }
+    assert.equal(fs.existsSync(marker), false);
+  });
+
+  it('strips ambient GIT_* variables (a stray GIT_DIR cannot redirect it)', async () => {
+    const saved = process.env.GIT_DIR;
+    process.env.GIT_DIR = path.join(scratch.root, 'elsewhere');
+    try {
+      assert.equal((await repo.runner().exec(['rev-parse', 'HEAD'])).trim(), repo.rev('HEAD'));
+    } finally {
+      if (saved === undefined) delete process.env.GIT_DIR;
+      else process.env.GIT_DIR = saved;
+    }
+  });
+
+  it('cancels a running git process through an AbortSignal', async () => {
+    const ac = new AbortController();
+    // hash-object --stdin waits for input that never comes, until the signal kills it.
+    const pending = repo.runner().exec(['hash-object', '--stdin'], { signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(pending, (e: unknown) => isGitError(e, 'Cancelled'));
+    await assert.rejects(repo.runner().exec(['status'], { signal: AbortSignal.abort() }), (e: unknown) => isGitError(e, 'Cancelled'));
+  });
+
+  it('passes stdin', async () => {
+    const out = await repo.runner().exec(['hash-object', '--stdin'], { input: 'hello\n' });
+    assert.equal(out.trim(), repo.git(['hash-object', '--stdin'], { input: 'hello\n' }));
+  });
+
+  it('runs queued operations one at a time, in order, and a failure does not block the queue', async () => {
+    const runner = repo.runner();
+    const log: string[] = [];
+    const op = (name: string, ms: number, fail = false) =>
+      runner.run(name, async () => {
+        log.push(`start ${name}`);
+        assert.equal(runner.queueState.running, name);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        if (fail) throw new Error(`${name} failed`);
+        return name;
+      });
+    const a = op('a', 30);
+    const b = op('b', 5, true);
+    const c = op('c', 1);
+    assert.deepEqual(runner.queueState.waiting, ['a', 'b', 'c']);
+    assert.equal(await a, 'a');
+    await assert.rejects(b, /b failed/);
+    assert.equal(await c, 'c');
+    assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    assert.deepEqual(runner.queueState, { running: undefined, waiting: [] });
+  });
+
+  it('logs each command line it runs', async () => {
+    const lines: string[] = [];
+    await repo.runner({ log: (l) => lines.push(l) }).exec(['log', '-1', '--format=%s']);
+    assert.deepEqual(lines, ['git log -1 --format=%s']);
+  });
+});
