@@ -18,7 +18,8 @@ export function reduceSummary(summary: IncidentSummary | null, incidentId: strin
   if (summary && e.seq <= summary.headSeq) return summary;
   switch (e.kind) {
     case 'incident.declared':
-      return summary ?? { id: incidentId, title: e.data.title, severity: e.data.severity, status: 'investigating', declaredAt: e.at, commander: e.actor, headSeq: e.seq };
+      // A second declaration refounds nothing (as in the reducer) but is still an event the log holds.
+      return summary ? bump(summary, e) : { id: incidentId, title: e.data.title, severity: e.data.severity, status: 'investigating', declaredAt: e.at, commander: e.actor, headSeq: e.seq };
     case 'incident.updated':
       return summary && e.data.title !== undefined ? { ...summary, title: e.data.title, headSeq: e.seq } : bump(summary, e);
     case 'severity.changed':
