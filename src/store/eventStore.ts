@@ -1,0 +1,102 @@
+import type { EventKind, SequencedEvent } from '../protocol/events';
+import type { IncidentSummary } from '../protocol/messages';
+
+/** One sequenced event as a store holds it: addressed by channel, incident and seq, with its JSON kept verbatim. */
+export interface StoredEvent {
+  readonly channel: string;
+  /** `INC-n`, unique within the channel. */
+  readonly incidentId: string;
+  readonly seq: number;
+  /** The event id as the client sent it. */
+  readonly id: string;
+  readonly kind: EventKind;
+  /** The `SequencedEvent` serialized once; sent to clients as is, so replay never re-serializes. */
+  readonly json: string;
+}
+
+/** What the channel core hands to `append`: the stored form plus the parsed event (stores index summaries from it). */
+export interface AppendRecord extends StoredEvent {
+  readonly event: SequencedEvent;
+}
+
+/** What a store knows about one incident without reading its log. */
+export interface IncidentRecord {
+  /** The summary as of the incident's last stored event (`headSeq` included). */
+  readonly summary: IncidentSummary;
+  /** Id of the `incident.declared` event (seq 1), lower-cased: a re-sent `declare` is recognised by it. */
+  readonly declareEventId: string;
+}
+
+export interface StoreStats {
+  readonly channels: number;
+  readonly incidents: number;
+  readonly events: number;
+  /** Set once an append has failed: the store then refuses every later append until it is reopened. */
+  readonly failed: boolean;
+}
+
+/** What `open` found and repaired. */
+export interface RecoveryReport {
+  readonly events: number;
+  readonly incidents: number;
+  readonly channels: number;
+  /** Bytes cut off the end of the log (a torn last record); 0 when the log ended cleanly. */
+  readonly truncatedBytes: number;
+  /** Damaged regions in the middle of the log that were skipped (never expected; logged loudly). */
+  readonly skipped: readonly { readonly offset: number; readonly bytes: number }[];
+  readonly durationMs: number;
+}
+
+/**
+ * Where the channel core keeps events. The core does sequencing, idempotency and fan-out and never knows which
+ * store it has: `MemoryStore` (tests), `FileStore` (the embedded default and the extension's local mode), a future
+ * PostgreSQL store.
+ *
+ * Contract:
+ * - `append` resolves only once every record is durable (fsync'd / committed). Calls are committed in call order,
+ *   and a later call never becomes visible or durable before an earlier one.
+ * - After an `append` rejects, the store rejects every later `append` too (until it is reopened), so a failure can
+ *   never leave a gap in an incident's seqs.
+ * - Reads only see committed records.
+ * - The store trusts the core: seqs arrive contiguous per incident, ids unique per incident.
+ */
+export interface EventStore {
+  /** Open the store (recovering from a crash if needed). Called once, before anything else. */
+  open(): Promise<RecoveryReport>;
+  /** The channel's incidents in declaration order (INC-1 first). */
+  listIncidents(channel: string): Promise<IncidentRecord[]>;
+  /** Persist already-sequenced events; resolves once they are durable. */
+  append(records: readonly AppendRecord[]): Promise<void>;
+  /** Events of an incident with seq > afterSeq, in seq order, at most `limit` of them. */
+  read(channel: string, incidentId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** Every event id of an incident (lower-cased) → its seq: the core's idempotency index for a room. */
+  readIds(channel: string, incidentId: string): Promise<Map<string, number>>;
+  stats(): StoreStats;
+  /** Wait for pending appends, release files and locks. */
+  close(): Promise<void>;
+}
+
+/** Base of the typed errors a store throws; `code` is stable for callers to switch on. */
+export class StoreError extends Error {
+  constructor(readonly code: 'store_locked' | 'store_failed' | 'store_corrupt' | 'store_format' | 'store_closed', message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** Another live process (or another FileStore in this one) holds the store directory. */
+export class StoreLockedError extends StoreError {
+  constructor(readonly lockPath: string, readonly holder: { readonly pid: number; readonly host: string; readonly startedAt: string } | null) {
+    super('store_locked', `the store ${lockPath.replace(/[\\/]LOCK$/, '')} is in use by ${holder ? `process ${holder.pid} on ${holder.host} (since ${holder.startedAt})` : 'another process'}`);
+    this.name = 'StoreLockedError';
+  }
+}
+
+/** Normalises an event id for idempotency: UUIDs compare case-insensitively. */
+export const eventIdKey = (id: string): string => id.toLowerCase();
+
+/** `INC-7` → 7 (0 when not an incident id). */
+export function incidentNumber(incidentId: string): number {
+  const m = /^INC-([1-9][0-9]{0,9})$/.exec(incidentId);
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,138 @@
+import { crc32 } from 'node:zlib';
+import type { EventKind } from '../protocol/events';
+
+/*
+ * One log record (little-endian):
+ *
+ *   0  u32  magic 'IRE1'
+ *   4  u32  total length of the record (header + channel + payload)
+ *   8  u32  CRC-32 of bytes [12, total)
+ *  12  u8   kind code (KIND_CODES; 0 = a kind this build does not know, read it from the payload)
+ *  13  u8   channel name length
+ *  14  u16  0
+ *  16  f64  incident number (INC-n)
+ *  24  f64  seq
+ *  32  16B  event id (UUID, binary)
+ *  48  ...  channel name (ASCII), then the SequencedEvent JSON (UTF-8)
+ *
+ * The header carries everything recovery needs to rebuild the indexes, so a restart parses no JSON except for the
+ * few kinds that change an incident's summary.
+ */
+export const RECORD_MAGIC = 0x31455249; // 'IRE1' read as little-endian u32
+export const HEADER_BYTES = 48;
+/** Far above what a 256 KiB frame can produce: anything longer is a damaged length field. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+/** Fixed on disk: never renumber, only add. */
+const KIND_LIST: readonly EventKind[] = [
+  'incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added',
+  'note.retagged', 'deploy.flagged', 'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added',
+  'action.updated',
+];
+const KIND_CODES = new Map<string, number>(KIND_LIST.map((k, i) => [k, i + 1]));
+
+export const kindCode = (kind: string): number => KIND_CODES.get(kind) ?? 0;
+export const kindOfCode = (code: number): EventKind | undefined => KIND_LIST[code - 1];
+
+/** The fields of a record header. */
+export interface RecordHeader {
+  readonly total: number;
+  readonly kindCode: number;
+  readonly channel: string;
+  readonly incidentNumber: number;
+  readonly seq: number;
+  /** Offset of the id's 16 bytes within the buffer it was decoded from. */
+  readonly idOffset: number;
+  readonly payloadStart: number;
+}
+
+export interface EncodableRecord {
+  readonly channel: string;
+  readonly incidentNumber: number;
+  readonly seq: number;
+  readonly id: string;
+  readonly kind: string;
+  readonly json: string;
+}
+
+/** Bytes `encodeInto` needs for a record. */
+export const encodedLength = (r: EncodableRecord): number => HEADER_BYTES + r.channel.length + Buffer.byteLength(r.json);
+
+/** Write one record at `at` in `buf` (which has `encodedLength(r)` bytes free there); returns the end offset. */
+export function encodeInto(buf: Buffer, at: number, r: EncodableRecord): number {
+  const channelLen = r.channel.length;
+  const payloadStart = at + HEADER_BYTES + channelLen;
+  const end = payloadStart + buf.write(r.json, payloadStart, 'utf8');
+  const total = end - at;
+  buf.writeUInt32LE(RECORD_MAGIC, at);
+  buf.writeUInt32LE(total, at + 4);
+  buf.writeUInt8(kindCode(r.kind), at + 12);
+  buf.writeUInt8(channelLen, at + 13);
+  buf.writeUInt16LE(0, at + 14);
+  buf.writeDoubleLE(r.incidentNumber, at + 16);
+  buf.writeDoubleLE(r.seq, at + 24);
+  writeUuid(buf, at + 32, r.id);
+  buf.write(r.channel, at + HEADER_BYTES, 'latin1');
+  buf.writeUInt32LE(crc32(buf.subarray(at + 12, end)), at + 8);
+  return end;
+}
+
+/** Encode a batch into one buffer (one write syscall per group commit). Returns the buffer and each record's offset. */
+export function encodeBatch(records: readonly EncodableRecord[]): { buf: Buffer; offsets: number[]; lengths: number[] } {
+  let size = 0;
+  for (const r of records) size += encodedLength(r);
+  const buf = Buffer.allocUnsafe(size);
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let at = 0;
+  for (const r of records) {
+    const end = encodeInto(buf, at, r);
+    offsets.push(at);
+    lengths.push(end - at);
+    at = end;
+  }
+  return { buf: at === size ? buf : buf.subarray(0, at), offsets, lengths };
+}
+
+export type DecodeResult =
+  | { ok: true; header: RecordHeader }
+  /** `short`: fewer than the record's bytes are available (possibly a torn tail); `bad`: not a valid record. */
+  | { ok: false; reason: 'short' | 'bad'; detail: string };
+
+/** Check and decode the record starting at `at` in `buf`; `available` is how many bytes from `at` are in `buf`. */
+export function decodeAt(buf: Buffer, at: number, available: number): DecodeResult {
+  if (available < 8) return { ok: false, reason: 'short', detail: 'record header cut short' };
+  if (buf.readUInt32LE(at) !== RECORD_MAGIC) return { ok: false, reason: 'bad', detail: 'no record marker' };
+  const total = buf.readUInt32LE(at + 4);
+  if (total < HEADER_BYTES + 1 || total > MAX_RECORD_BYTES) return { ok: false, reason: 'bad', detail: `implausible record length ${total}` };
+  if (available < total) return { ok: false, reason: 'short', detail: `record of ${total} bytes cut short at ${available}` };
+  if (buf.readUInt32LE(at + 8) !== crc32(buf.subarray(at + 12, at + total))) return { ok: false, reason: 'bad', detail: 'checksum mismatch' };
+  const channelLen = buf.readUInt8(at + 13);
+  if (HEADER_BYTES + channelLen > total) return { ok: false, reason: 'bad', detail: 'channel name overruns the record' };
+  return {
+    ok: true,
+    header: {
+      total,
+      kindCode: buf.readUInt8(at + 12),
+      channel: buf.toString('latin1', at + HEADER_BYTES, at + HEADER_BYTES + channelLen),
+      incidentNumber: buf.readDoubleLE(at + 16),
+      seq: buf.readDoubleLE(at + 24),
+      idOffset: at + 32,
+      payloadStart: at + HEADER_BYTES + channelLen,
+    },
+  };
+}
+
+const HEX = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** Write a UUID's 16 bytes. The protocol schema has already checked the shape; anything else is a bug. */
+export function writeUuid(buf: Buffer, at: number, id: string): void {
+  if (!HEX.test(id)) throw new Error(`not a UUID: ${id}`);
+  buf.write(id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24), at, 16, 'hex');
+}
+
+/** Read 16 bytes as a lower-case UUID string. */
+export function readUuid(buf: Buffer, at: number): string {
+  const h = buf.toString('hex', at, at + 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
