@@ -1,0 +1,275 @@
+import { changesSummary, reduceSummary } from '../core/summary';
+import { CloseCode, type ErrorCode } from '../protocol/codes';
+import type { DeclareEvent, SequencedEvent } from '../protocol/events';
+import type { IncidentSummary } from '../protocol/messages';
+import { type EventStore, eventIdKey, incidentNumber } from '../store/eventStore';
+import { incidentFrame } from './frames';
+import { type Logger, silentLogger } from './logger';
+import { errorText, Room } from './room';
+import { ChannelSession, type SessionSink } from './session';
+
+/** Hooks for metrics; the core stays free of prom-client (the extension bundles it). */
+export interface ChannelObserver {
+  /** An append or declare was processed: a new event, or a re-send of one already held. */
+  appended?(outcome: 'new' | 'duplicate'): void;
+  /** An ack or `declared` was sent, `latencyMs` after its frame arrived. */
+  acked?(latencyMs: number): void;
+  /** An `error` reply was sent. */
+  errorSent?(code: ErrorCode): void;
+  /** The store refused an append. */
+  storeFailed?(error: unknown): void;
+}
+
+export interface ChannelCoreOptions {
+  readonly store: EventStore;
+  readonly logger?: Logger;
+  readonly observer?: ChannelObserver;
+  /** Wall clock for `receivedAt` and `serverTime` (ms since the epoch). */
+  readonly now?: () => number;
+  /** How long a room with no subscribers and nothing in flight stays in memory. Default 30 s. */
+  readonly roomIdleMs?: number;
+  /** How long a channel with no sessions and no rooms stays in memory. Default 60 s. */
+  readonly channelIdleMs?: number;
+}
+
+/**
+ * The channel server without a transport: sequencing (INC-n per channel, seq per incident), idempotency by event
+ * id, per-incident rooms, subscribe/afterSeq replay, batched fan-out, summaries. It talks to sessions through
+ * `SessionSink` and to storage through `EventStore`, so the WebSocket server and the extension's in-process local
+ * mode run the same code.
+ *
+ * ```ts
+ * const core = new ChannelCore({ store });
+ * const session = core.connect('payments-oncall', { send: (frame) => …, close: (code, reason) => … });
+ * session.receive('{"type":"hello",…}');   // every client frame, as text (or an already-parsed object)
+ * session.disconnect();                      // when the peer goes away
+ * ```
+ */
+export class ChannelCore {
+  readonly store: EventStore;
+  readonly logger: Logger;
+  readonly observer: ChannelObserver;
+  readonly now: () => number;
+  readonly roomIdleMs: number;
+  readonly channelIdleMs: number;
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly loading = new Map<string, Promise<ChannelState>>();
+  private readonly sessions = new Set<ChannelSession>();
+  private closing = false;
+
+  constructor(options: ChannelCoreOptions) {
+    this.store = options.store;
+    this.logger = options.logger ?? silentLogger;
+    this.observer = options.observer ?? {};
+    this.now = options.now ?? Date.now;
+    this.roomIdleMs = options.roomIdleMs ?? 30_000;
+    this.channelIdleMs = options.channelIdleMs ?? 60_000;
+  }
+
+  /** A new session on `channel` (already authorised by the transport). It expects `hello` first. */
+  connect(channel: string, sink: SessionSink): ChannelSession {
+    const session = new ChannelSession(this, channel, sink);
+    this.sessions.add(session);
+    if (this.closing) session.close(CloseCode.GoingAway, 'server shutting down');
+    return session;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** The channel's state, loaded once however many sessions ask at the same time. */
+  channel(name: string): Promise<ChannelState> {
+    const loaded = this.channels.get(name);
+    if (loaded) return Promise.resolve(loaded);
+    let pending = this.loading.get(name);
+    if (!pending) {
+      pending = this.store.listIncidents(name).then((records) => {
+        const state = new ChannelState(this, name, records.map((r) => r.summary), records.map((r) => [r.declareEventId, r.summary.id] as const));
+        this.channels.set(name, state);
+        return state;
+      });
+      this.loading.set(name, pending);
+      const forget = () => this.loading.delete(name);
+      pending.then(forget, forget);
+    }
+    return pending;
+  }
+
+  /** @internal called by a session that has ended. */
+  sessionEnded(session: ChannelSession): void {
+    this.sessions.delete(session);
+  }
+
+  /** @internal drop a channel that went idle. */
+  dropChannel(state: ChannelState): void {
+    if (this.channels.get(state.name) === state) this.channels.delete(state.name);
+  }
+
+  stats(): { sessions: number; channels: number; rooms: number } {
+    let rooms = 0;
+    for (const c of this.channels.values()) rooms += c.roomCount;
+    return { sessions: this.sessions.size, channels: this.channels.size, rooms };
+  }
+
+  /**
+   * Shut down: refuse new appends, wait until everything already sequenced is durable and acked, then close every
+   * session with 1001. The caller closes the store afterwards.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (let waited = 0; [...this.channels.values()].some((c) => !c.isQuiet()) && waited < 10_000; waited += 5) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const s of [...this.sessions]) s.close(CloseCode.GoingAway, 'server shutting down');
+    for (const c of this.channels.values()) c.dispose();
+    this.channels.clear();
+  }
+}
+
+/** One channel: its sessions, incident summaries, INC-n counter and loaded rooms. */
+export class ChannelState {
+  private readonly sessions = new Set<ChannelSession>();
+  /** Durable incidents in INC order. */
+  private readonly summaries = new Map<string, IncidentSummary>();
+  /** `incident.declared` event id → incident id, durable or being written: a re-sent declare finds its incident. */
+  private readonly declareIds = new Map<string, string>();
+  private readonly rooms = new Map<string, Room>();
+  private readonly idleTimers = new Map<Room | ChannelState, NodeJS.Timeout>();
+  private nextNumber: number;
+
+  constructor(readonly core: ChannelCore, readonly name: string, summaries: readonly IncidentSummary[], declareIds: ReadonlyArray<readonly [string, string]>) {
+    let max = 0;
+    for (const s of summaries) {
+      this.summaries.set(s.id, s);
+      max = Math.max(max, incidentNumber(s.id));
+    }
+    for (const [eventId, incidentId] of declareIds) this.declareIds.set(eventIdKey(eventId), incidentId);
+    this.nextNumber = max + 1;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  incidents(): IncidentSummary[] {
+    return [...this.summaries.values()];
+  }
+
+  has(incidentId: string): boolean {
+    return this.summaries.has(incidentId);
+  }
+
+  join(session: ChannelSession): void {
+    this.sessions.add(session);
+    this.cancelIdle(this);
+  }
+
+  leave(session: ChannelSession): void {
+    this.sessions.delete(session);
+    this.maybeIdle();
+  }
+
+  /** The room of a durable incident, loaded on first use. */
+  room(incidentId: string): Room {
+    let room = this.rooms.get(incidentId);
+    if (!room) {
+      room = new Room(this, incidentId, this.summaries.get(incidentId)?.headSeq ?? 0, null);
+      this.rooms.set(incidentId, room);
+    }
+    this.cancelIdle(room);
+    return room;
+  }
+
+  loadedRoom(incidentId: string): Room | undefined {
+    return this.rooms.get(incidentId);
+  }
+
+  /** Open a new incident (INC-n, n = next in this channel), or answer a re-sent declare with the incident it made. */
+  declare(session: ChannelSession, requestId: string, event: DeclareEvent, receivedAt: number): void {
+    const existing = this.declareIds.get(eventIdKey(event.id));
+    const request = { session, requestId, event: { ...event, kind: 'incident.declared' as const }, receivedAt };
+    if (existing !== undefined) {
+      const room = this.rooms.get(existing) ?? (this.summaries.has(existing) ? this.room(existing) : undefined);
+      if (room) {
+        room.append(request);
+        return;
+      }
+    }
+    const incidentId = `INC-${this.nextNumber++}`;
+    const room = new Room(this, incidentId, 0, new Map());
+    this.rooms.set(incidentId, room);
+    this.declareIds.set(eventIdKey(event.id), incidentId);
+    room.append(request);
+  }
+
+  /** Durable events of an incident, in seq order: advance its summary and announce changes to the channel. */
+  applyDurable(incidentId: string, events: readonly SequencedEvent[]): void {
+    let summary = this.summaries.get(incidentId) ?? null;
+    let changed = false;
+    for (const e of events) {
+      summary = reduceSummary(summary, incidentId, e);
+      changed ||= changesSummary(e);
+    }
+    if (!summary) return;
+    this.summaries.set(incidentId, summary);
+    if (!changed) return;
+    const frame = incidentFrame(summary);
+    for (const s of this.sessions) s.send(frame);
+  }
+
+  /** A declare whose event never became durable: the incident does not exist. */
+  forgetUndeclared(incidentId: string): void {
+    if (this.summaries.has(incidentId)) return;
+    this.rooms.delete(incidentId);
+    for (const [eventId, id] of this.declareIds) if (id === incidentId) this.declareIds.delete(eventId);
+  }
+
+  isQuiet(): boolean {
+    for (const r of this.rooms.values()) if (!r.isQuiet()) return false;
+    return true;
+  }
+
+  /** Drop a room once it has stayed idle for `roomIdleMs`. */
+  roomMaybeIdle(room: Room): void {
+    if (!room.isIdle() || this.rooms.get(room.incidentId) !== room || this.idleTimers.has(room)) return;
+    this.setIdle(room, this.core.roomIdleMs, () => {
+      if (room.isIdle() && this.rooms.get(room.incidentId) === room) {
+        this.rooms.delete(room.incidentId);
+        this.maybeIdle();
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.idleTimers.clear();
+  }
+
+  private maybeIdle(): void {
+    if (this.sessions.size > 0 || this.rooms.size > 0 || this.idleTimers.has(this)) return;
+    this.setIdle(this, this.core.channelIdleMs, () => {
+      if (this.sessions.size === 0 && this.rooms.size === 0) this.core.dropChannel(this);
+    });
+  }
+
+  private setIdle(key: Room | ChannelState, ms: number, drop: () => void): void {
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(key);
+      drop();
+    }, ms);
+    timer.unref?.();
+    this.idleTimers.set(key, timer);
+  }
+
+  private cancelIdle(key: Room | ChannelState): void {
+    const t = this.idleTimers.get(key);
+    if (t) {
+      clearTimeout(t);
+      this.idleTimers.delete(key);
+    }
+  }
+}
+
+export { errorText };
+export type { SessionSink };

@@ -1,0 +1,50 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChannelObserver } from './channel';
+
+/** The Prometheus metrics of `/metrics`, on a registry of their own. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'incident_room_connections', help: 'WebSocket sessions open now', registers: [this.registry] });
+  readonly connectionsTotal = new Counter({ name: 'incident_room_connections_total', help: 'WebSocket sessions accepted', registers: [this.registry] });
+  readonly authRefusals = new Counter({ name: 'incident_room_auth_refusals_total', help: 'Upgrades refused before the WebSocket handshake', labelNames: ['status'], registers: [this.registry] });
+  readonly appends = new Counter({ name: 'incident_room_appends_total', help: 'Appends and declares processed (new events or re-sends of held ones)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly acks = new Counter({ name: 'incident_room_acks_total', help: 'Acks and declared replies sent (each after the event was durable)', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'incident_room_errors_total', help: 'Error replies sent, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly closes = new Counter({ name: 'incident_room_closes_total', help: 'Sessions closed by the server, by close code', labelNames: ['code'], registers: [this.registry] });
+  readonly storeFailures = new Counter({ name: 'incident_room_store_failures_total', help: 'Appends the store refused', registers: [this.registry] });
+  readonly fsyncSeconds = new Histogram({
+    name: 'incident_room_fsync_duration_seconds', help: 'Duration of each group-commit fsync',
+    buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1], registers: [this.registry],
+  });
+  readonly commitEvents = new Histogram({
+    name: 'incident_room_commit_events', help: 'Events made durable by each group commit',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], registers: [this.registry],
+  });
+  readonly ackSeconds = new Histogram({
+    name: 'incident_room_append_to_ack_seconds', help: 'From an append frame arriving to its ack being sent',
+    buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2], registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The core's hooks, wired to these metrics. */
+  observer(): ChannelObserver {
+    return {
+      appended: (outcome) => this.appends.inc({ outcome }),
+      acked: (ms) => {
+        this.acks.inc();
+        this.ackSeconds.observe(ms / 1000);
+      },
+      errorSent: (code) => this.errors.inc({ code }),
+      storeFailed: () => this.storeFailures.inc(),
+    };
+  }
+
+  /** FileStore's `onCommit`. */
+  commit(info: { readonly events: number; readonly fsyncMs: number }): void {
+    this.fsyncSeconds.observe(info.fsyncMs / 1000);
+    this.commitEvents.observe(info.events);
+  }
+}

@@ -1,0 +1,325 @@
+import type { ClientEvent, DeclareEvent, SequencedEvent } from '../protocol/events';
+import { type AppendRecord, eventIdKey } from '../store/eventStore';
+import type { ChannelState } from './channel';
+import { ackFrame, declaredFrame, eventFrame, eventsFrame } from './frames';
+import type { ChannelSession } from './session';
+
+/** Events of a room kept in memory for catch-up without reading the store. */
+const RECENT_EVENTS = 1024;
+/** At most this many events per replay read from the store. */
+const REPLAY_READ = 512;
+/** A replay frame stops growing past this size (it always carries at least one event). */
+const REPLAY_FRAME_BYTES = 1024 * 1024;
+
+/** An append or declare as it reaches a room. */
+export interface AppendRequest {
+  readonly session: ChannelSession;
+  readonly requestId: string;
+  readonly event: ClientEvent | (DeclareEvent & { readonly kind: 'incident.declared' });
+  /** `performance.now()` when the frame arrived: the start of the append-to-ack latency. */
+  readonly receivedAt: number;
+}
+
+interface Reply {
+  readonly session: ChannelSession;
+  readonly requestId: string;
+  readonly eventId: string;
+  readonly seq: number;
+  readonly duplicate: boolean;
+  readonly declare: boolean;
+  readonly receivedAt: number;
+}
+
+/** Events sequenced in one turn of the event loop: one store append, one fan-out frame once durable. */
+interface Batch {
+  readonly firstSeq: number;
+  lastSeq: number;
+  readonly records: AppendRecord[];
+  readonly replies: Reply[];
+  done: boolean;
+}
+
+interface Subscription {
+  readonly session: ChannelSession;
+  /** The last seq this subscriber has been sent (or said it holds). */
+  delivered: number;
+  /** Caught up: receives the shared live frames. Otherwise its own catch-up loop is still replaying. */
+  live: boolean;
+  sentFirst: boolean;
+}
+
+/**
+ * One incident's room (the y-websocket/Hocuspocus shape): its sequencer, idempotency index, subscribers and recent
+ * events. Created on first use, dropped by its channel when idle.
+ *
+ * Sequencing is synchronous: an append gets `head + 1` the moment it is processed, so the order of seqs is the order
+ * of arrival. It is acked and fanned out only once the store says it is durable, in seq order, and everything that
+ * became durable together goes to each subscriber as one frame serialized once.
+ */
+export class Room {
+  /** Last seq assigned (durable or not). */
+  private head: number;
+  /** Last seq durable and fanned out: what subscribers can be given. */
+  private delivered: number;
+  /** Event id (lower-cased) → seq; loaded lazily on the first append so a plain subscribe stays cheap. */
+  private ids: Map<string, number> | null;
+  private idsLoading = false;
+  /** Appends waiting for `ids`, in arrival order. */
+  private waiting: AppendRequest[] = [];
+  private current: Batch | null = null;
+  private readonly inflight: Batch[] = [];
+  private flushScheduled = false;
+  private readonly subs = new Map<ChannelSession, Subscription>();
+  private recent: string[] = [];
+  private recentFirst: number;
+
+  constructor(private readonly channel: ChannelState, readonly incidentId: string, headSeq: number, ids: Map<string, number> | null) {
+    this.head = headSeq;
+    this.delivered = headSeq;
+    this.ids = ids;
+    this.recentFirst = headSeq + 1;
+  }
+
+  get headSeq(): number {
+    return this.delivered;
+  }
+
+  /** Nothing in flight, nobody subscribed: the channel may drop it. */
+  isIdle(): boolean {
+    return this.subs.size === 0 && this.isQuiet();
+  }
+
+  /** No append waiting, sequenced or being written. */
+  isQuiet(): boolean {
+    return this.current === null && this.inflight.length === 0 && this.waiting.length === 0 && !this.idsLoading;
+  }
+
+  // ---- appends ----
+
+  append(req: AppendRequest): void {
+    if (this.ids === null || this.waiting.length > 0) {
+      this.waiting.push(req);
+      this.loadIds();
+      return;
+    }
+    this.sequence(req, this.ids);
+  }
+
+  private loadIds(): void {
+    if (this.idsLoading) return;
+    this.idsLoading = true;
+    const core = this.channel.core;
+    core.store.readIds(this.channel.name, this.incidentId).then(
+      (ids) => {
+        this.idsLoading = false;
+        this.ids = ids;
+        const waiting = this.waiting.splice(0);
+        for (const req of waiting) this.sequence(req, ids);
+        this.channel.roomMaybeIdle(this);
+      },
+      (e: unknown) => {
+        this.idsLoading = false;
+        core.logger.error('loading an incident failed', { channel: this.channel.name, incident: this.incidentId, error: errorText(e) });
+        for (const req of this.waiting.splice(0)) req.session.internalError(req.requestId);
+        this.channel.roomMaybeIdle(this);
+      },
+    );
+  }
+
+  private sequence(req: AppendRequest, ids: Map<string, number>): void {
+    const core = this.channel.core;
+    const { event } = req;
+    const key = eventIdKey(event.id);
+    const declare = event.kind === 'incident.declared';
+    const known = ids.get(key);
+    if (known !== undefined) {
+      core.observer.appended?.('duplicate');
+      const reply: Reply = { session: req.session, requestId: req.requestId, eventId: event.id, seq: known, duplicate: true, declare, receivedAt: req.receivedAt };
+      // A duplicate of an event still being written is acked with it, never before it is durable.
+      const pending = known > this.delivered ? this.batchOf(known) : undefined;
+      if (pending) pending.replies.push(reply);
+      else this.reply(reply);
+      return;
+    }
+    core.observer.appended?.('new');
+    const seq = ++this.head;
+    ids.set(key, seq);
+    const sequenced = {
+      seq, id: event.id, kind: event.kind, at: event.at, receivedAt: new Date(core.now()).toISOString(),
+      actor: req.session.actor, data: event.data,
+    } as SequencedEvent;
+    const json = JSON.stringify(sequenced);
+    let batch = this.current;
+    if (!batch) {
+      batch = this.current = { firstSeq: seq, lastSeq: seq, records: [], replies: [], done: false };
+      // Everything sequenced in this turn of the event loop goes to the store as one append.
+      queueMicrotask(() => this.submit());
+    }
+    batch.lastSeq = seq;
+    batch.records.push({ channel: this.channel.name, incidentId: this.incidentId, seq, id: event.id, kind: event.kind, json, event: sequenced });
+    batch.replies.push({ session: req.session, requestId: req.requestId, eventId: event.id, seq, duplicate: false, declare, receivedAt: req.receivedAt });
+  }
+
+  private batchOf(seq: number): Batch | undefined {
+    if (this.current && seq >= this.current.firstSeq) return this.current;
+    return this.inflight.find((b) => seq >= b.firstSeq && seq <= b.lastSeq);
+  }
+
+  private submit(): void {
+    const batch = this.current;
+    if (!batch) return;
+    this.current = null;
+    this.inflight.push(batch);
+    this.channel.core.store.append(batch.records).then(
+      () => {
+        batch.done = true;
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          // Batches committed by the same fsync resolve together: flush them as one frame.
+          queueMicrotask(() => this.flush());
+        }
+      },
+      (e: unknown) => this.fail(batch, e),
+    );
+  }
+
+  /** Ack and fan out every durable batch at the front of the queue. */
+  private flush(): void {
+    this.flushScheduled = false;
+    let n = 0;
+    while (n < this.inflight.length && this.inflight[n]!.done) n++;
+    if (n === 0) return;
+    const batches = this.inflight.splice(0, n);
+    const jsons: string[] = [];
+    const events: SequencedEvent[] = [];
+    for (const b of batches) {
+      for (const r of b.records) {
+        jsons.push(r.json);
+        events.push(r.event);
+      }
+    }
+    this.delivered = batches[batches.length - 1]!.lastSeq;
+    this.remember(jsons);
+    this.channel.applyDurable(this.incidentId, events);
+
+    const now = performance.now();
+    const observer = this.channel.core.observer;
+    for (const b of batches) {
+      for (const r of b.replies) {
+        this.reply(r);
+        observer.acked?.(now - r.receivedAt);
+      }
+    }
+    // One frame for everything that became durable together, serialized once for every subscriber.
+    const frame = jsons.length === 1 ? eventFrame(this.incidentId, jsons[0]!) : eventsFrame(this.incidentId, jsons, this.delivered);
+    for (const sub of this.subs.values()) {
+      if (!sub.live) continue;
+      sub.delivered = this.delivered;
+      sub.session.send(frame);
+    }
+    this.channel.roomMaybeIdle(this);
+  }
+
+  /** The store refused a batch: it and everything after it fail (the store fails all later appends too). */
+  private fail(batch: Batch, e: unknown): void {
+    this.flush();
+    const core = this.channel.core;
+    core.logger.error('append failed', { channel: this.channel.name, incident: this.incidentId, seqs: `${batch.firstSeq}-${batch.lastSeq}`, error: errorText(e) });
+    core.observer.storeFailed?.(e);
+    const failed = this.inflight.splice(0);
+    if (this.current) failed.push(this.current);
+    this.current = null;
+    for (const b of failed) for (const r of b.replies) r.session.internalError(r.requestId);
+    // Forget what was sequenced but never stored; the next append reloads the ids from the store.
+    this.head = this.delivered;
+    this.ids = null;
+    if (this.delivered === 0) this.channel.forgetUndeclared(this.incidentId);
+    if (this.waiting.length > 0) this.loadIds();
+    this.channel.roomMaybeIdle(this);
+  }
+
+  private reply(r: Reply): void {
+    r.session.send(r.declare ? declaredFrame(r.requestId, this.incidentId) : ackFrame(r.requestId, this.incidentId, r.eventId, r.seq, r.duplicate));
+  }
+
+  private remember(jsons: readonly string[]): void {
+    for (const j of jsons) this.recent.push(j);
+    if (this.recent.length > 2 * RECENT_EVENTS) {
+      const drop = this.recent.length - RECENT_EVENTS;
+      this.recent = this.recent.slice(drop);
+      this.recentFirst += drop;
+    }
+  }
+
+  // ---- subscriptions ----
+
+  /** Start (or restart) a subscription: replay everything after `afterSeq`, then live events. */
+  subscribe(session: ChannelSession, afterSeq: number): void {
+    const sub: Subscription = { session, delivered: afterSeq, live: false, sentFirst: false };
+    this.subs.set(session, sub);
+    void this.catchUp(sub);
+  }
+
+  unsubscribe(session: ChannelSession): void {
+    if (this.subs.delete(session)) this.channel.roomMaybeIdle(this);
+  }
+
+  /**
+   * Replay in chunks from memory or the store until the subscriber has everything delivered so far, then make it
+   * live; the last check and the switch happen in one synchronous step, so no live frame can slip between.
+   */
+  private async catchUp(sub: Subscription): Promise<void> {
+    const stillCurrent = () => this.subs.get(sub.session) === sub && !sub.session.closed;
+    try {
+      for (;;) {
+        if (!stillCurrent()) return;
+        const target = this.delivered;
+        if (sub.delivered >= target) {
+          if (!sub.sentFirst) sub.session.send(eventsFrame(this.incidentId, [], target));
+          sub.live = true;
+          return;
+        }
+        let jsons: string[];
+        let last: number;
+        const from = sub.delivered + 1;
+        if (this.recent.length > 0 && from >= this.recentFirst) {
+          const start = from - this.recentFirst;
+          jsons = this.recent.slice(start, start + REPLAY_READ);
+          last = from + jsons.length - 1;
+        } else {
+          const events = await this.channel.core.store.read(this.channel.name, this.incidentId, sub.delivered, Math.min(REPLAY_READ, target - sub.delivered));
+          if (!stillCurrent()) return;
+          jsons = events.map((e) => e.json);
+          // Seqs the store does not have (damage found at recovery) are skipped, not waited for.
+          last = events.length > 0 ? events[events.length - 1]!.seq : Math.min(target, sub.delivered + REPLAY_READ);
+        }
+        for (const chunk of chunksBySize(jsons)) sub.session.send(eventsFrame(this.incidentId, chunk, this.delivered));
+        sub.sentFirst ||= jsons.length > 0;
+        sub.delivered = Math.max(sub.delivered, last);
+        await sub.session.drained();
+      }
+    } catch (e) {
+      this.channel.core.logger.error('replay failed', { channel: this.channel.name, incident: this.incidentId, error: errorText(e) });
+      if (this.subs.get(sub.session) === sub) this.subs.delete(sub.session);
+      sub.session.internalError(undefined);
+      this.channel.roomMaybeIdle(this);
+    }
+  }
+}
+
+function* chunksBySize(jsons: readonly string[]): Generator<string[]> {
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const j of jsons) {
+    if (chunk.length > 0 && bytes + j.length > REPLAY_FRAME_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(j);
+    bytes += j.length;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,228 @@
+import { CloseCode, type ErrorCode, PROTOCOL_VERSION, Limits } from '../protocol/codes';
+import type { User } from '../protocol/events';
+import { type ClientMessage, parseClientMessage } from '../protocol/messages';
+import type { ChannelCore, ChannelState } from './channel';
+import { errorFrame } from './frames';
+import { errorText } from './room';
+
+/**
+ * Where a session's frames go: a WebSocket in the server, a callback in the extension's local mode.
+ * `send` gets one serialized server message; the same string instance is passed to every subscriber of a fan-out,
+ * so a transport may cache its encoding by identity.
+ */
+export interface SessionSink {
+  send(frame: string): void;
+  /** End the session with a close code of PROTOCOL.md (4400, 4408, 4429, 1001). */
+  close(code: number, reason: string): void;
+  /** Bytes queued but not yet written; replay pauses while this is high. Omit when there is no such buffer. */
+  bufferedAmount?(): number;
+}
+
+/** Replay waits for the peer's outbound buffer to fall below this before sending more. */
+const REPLAY_HIGH_WATER = 1024 * 1024;
+/** Messages accepted between `hello` and the welcome (while the channel loads). */
+const MAX_EARLY_MESSAGES = 1024;
+
+type State = 'new' | 'joining' | 'ready' | 'closed';
+
+/** One client of one channel, speaking PROTOCOL.md. Created by `ChannelCore.connect`. */
+export class ChannelSession {
+  private state: State = 'new';
+  private user: User | null = null;
+  private channelState: ChannelState | null = null;
+  private readonly early: { msg: ClientMessage; receivedAt: number }[] = [];
+  private readonly subscribed = new Set<string>();
+
+  constructor(private readonly core: ChannelCore, readonly channel: string, private readonly sink: SessionSink) {}
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** The user from `hello`, stamped as `actor` on every event this session appends. */
+  get actor(): User {
+    return this.user ?? { id: 'unknown', name: 'unknown' };
+  }
+
+  /** Handle one client frame: text as received, or a value already parsed from JSON. Never throws. */
+  receive(raw: string | unknown): void {
+    if (this.state === 'closed') return;
+    const receivedAt = performance.now();
+    let value: unknown = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        return this.refuseInput('invalid_message', 'frame is not valid JSON', undefined);
+      }
+    }
+    const parsed = parseClientMessage(value);
+    if (!parsed.ok) return this.refuseInput('invalid_message', parsed.error, requestIdOf(value));
+    try {
+      this.handle(parsed.value, receivedAt);
+    } catch (e) {
+      this.core.logger.error('handling a message failed', { channel: this.channel, type: parsed.value.type, error: errorText(e) });
+      this.internalError(requestIdOf(value));
+    }
+  }
+
+  /** Answer a frame the transport refused before parsing it (rate limit, binary, bad UTF-8). */
+  refuse(code: ErrorCode, message: string, raw?: string): void {
+    if (this.state === 'closed') return;
+    let requestId: string | undefined;
+    if (raw !== undefined && raw.length <= 4096) {
+      try {
+        requestId = requestIdOf(JSON.parse(raw));
+      } catch {
+        // no request id to echo
+      }
+    }
+    this.error(code, message, requestId);
+  }
+
+  /** The peer went away (or the transport closed it). */
+  disconnect(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.cleanup();
+  }
+
+  /** Close with a code of PROTOCOL.md. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.cleanup();
+    try {
+      this.sink.close(code, reason);
+    } catch (e) {
+      this.core.logger.warn('closing a session failed', { channel: this.channel, error: errorText(e) });
+    }
+  }
+
+  /** @internal send one serialized server message. */
+  send(frame: string): void {
+    if (this.state === 'closed') return;
+    try {
+      this.sink.send(frame);
+    } catch (e) {
+      this.core.logger.warn('sending to a session failed', { channel: this.channel, error: errorText(e) });
+      this.close(CloseCode.GoingAway, 'send failed');
+    }
+  }
+
+  /** @internal resolves once the peer's outbound buffer is low enough for more replay (or the session closed). */
+  async drained(): Promise<void> {
+    const buffered = this.sink.bufferedAmount;
+    if (!buffered) return;
+    while (this.state !== 'closed' && buffered.call(this.sink) > REPLAY_HIGH_WATER) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** @internal the server's fault: the client gets no detail (it is logged where it happened). */
+  internalError(requestId: string | undefined): void {
+    this.error('internal', 'internal server error', requestId);
+  }
+
+  private error(code: ErrorCode, message: string, requestId: string | undefined): void {
+    this.core.observer.errorSent?.(code);
+    this.send(errorFrame(code, message, requestId));
+  }
+
+  private refuseInput(code: ErrorCode, message: string, requestId: string | undefined): void {
+    this.error(code, message, requestId);
+    if (this.state === 'new') this.close(CloseCode.ProtocolError, 'the first message must be hello');
+  }
+
+  private handle(msg: ClientMessage, receivedAt: number): void {
+    switch (this.state) {
+      case 'new':
+        return this.hello(msg);
+      case 'joining':
+        if (this.early.length >= MAX_EARLY_MESSAGES) return this.error('rate_limited', 'too many messages before the welcome', requestIdOf(msg));
+        this.early.push({ msg, receivedAt });
+        return;
+      case 'ready':
+        return this.dispatch(msg, receivedAt);
+      case 'closed':
+        return;
+    }
+  }
+
+  private hello(msg: ClientMessage): void {
+    if (msg.type !== 'hello') {
+      this.error('invalid_message', `type: the first message must be hello, got ${msg.type}`, requestIdOf(msg));
+      return this.close(CloseCode.ProtocolError, 'the first message must be hello');
+    }
+    if (msg.protocol !== PROTOCOL_VERSION) {
+      this.error('invalid_message', `protocol: unsupported version ${msg.protocol}, this server speaks ${PROTOCOL_VERSION}`, undefined);
+      return this.close(CloseCode.ProtocolError, 'unsupported protocol version');
+    }
+    this.user = { id: msg.user.id, name: msg.user.name };
+    this.state = 'joining';
+    this.core.channel(this.channel).then(
+      (state) => {
+        if (this.state !== 'joining') return;
+        this.channelState = state;
+        state.join(this);
+        this.send(JSON.stringify({
+          type: 'welcome', protocol: PROTOCOL_VERSION, channel: this.channel, serverTime: new Date(this.core.now()).toISOString(),
+          incidents: state.incidents(),
+        }));
+        this.state = 'ready';
+        for (const { msg: m, receivedAt } of this.early.splice(0)) {
+          if (this.state !== 'ready') break;
+          this.dispatch(m, receivedAt);
+        }
+      },
+      (e: unknown) => {
+        this.core.logger.error('loading a channel failed', { channel: this.channel, error: errorText(e) });
+        this.internalError(undefined);
+        this.close(CloseCode.GoingAway, 'channel unavailable');
+      },
+    );
+  }
+
+  private dispatch(msg: ClientMessage, receivedAt: number): void {
+    const channel = this.channelState!;
+    switch (msg.type) {
+      case 'hello':
+        return this.error('invalid_message', 'type: hello was already received on this connection', undefined);
+      case 'subscribe':
+        if (!channel.has(msg.incidentId)) return this.error('unknown_incident', `incidentId: no incident ${msg.incidentId} in channel ${this.channel}`, undefined);
+        this.subscribed.add(msg.incidentId);
+        return channel.room(msg.incidentId).subscribe(this, msg.afterSeq);
+      case 'unsubscribe':
+        this.subscribed.delete(msg.incidentId);
+        channel.loadedRoom(msg.incidentId)?.unsubscribe(this);
+        return;
+      case 'declare':
+        if (this.core.isClosing) return this.error('internal', 'server shutting down; send it again after reconnecting', msg.requestId);
+        return channel.declare(this, msg.requestId, msg.event, receivedAt);
+      case 'append':
+        if (!channel.has(msg.incidentId)) return this.error('unknown_incident', `incidentId: no incident ${msg.incidentId} in channel ${this.channel}`, msg.requestId);
+        if (this.core.isClosing) return this.error('internal', 'server shutting down; send it again after reconnecting', msg.requestId);
+        return channel.room(msg.incidentId).append({ session: this, requestId: msg.requestId, event: msg.event, receivedAt });
+      case 'list':
+        return this.send(JSON.stringify({ type: 'incidents', requestId: msg.requestId, items: channel.incidents() }));
+      case 'ping':
+        return this.send(JSON.stringify({ type: 'pong', requestId: msg.requestId, serverTime: new Date(this.core.now()).toISOString() }));
+    }
+  }
+
+  private cleanup(): void {
+    this.early.length = 0;
+    const channel = this.channelState;
+    if (channel) {
+      for (const id of this.subscribed) channel.loadedRoom(id)?.unsubscribe(this);
+      channel.leave(this);
+    }
+    this.subscribed.clear();
+    this.core.sessionEnded(this);
+  }
+}
+
+/** The `requestId` of a frame that failed validation, when it has a usable one (so the error can echo it). */
+function requestIdOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const id = (value as { requestId?: unknown }).requestId;
+  return typeof id === 'string' && id.length >= 1 && id.length <= Limits.requestIdLength ? id : undefined;
+}
