@@ -1,0 +1,509 @@
+import { ROLES, type NoteSource, type SequencedEvent, type User } from '../protocol/events';
+import { nextUpdateDueAt } from './cadence';
+import type { IncidentState, Mitigation, Note } from './incidentState';
+import { formatDuration, incidentMetrics } from './metrics';
+import { emptyIncident, fold } from './reducer';
+import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
+import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
+
+export interface PostmortemOptions {
+  /** The moment of writing: open action items due before the reader's today are marked overdue. */
+  readonly now: Date;
+  /** The reader's IANA time zone (e.g. `Europe/Berlin`); times are shown in it beside UTC. */
+  readonly timeZone: string;
+  /** Status-update cadence used to tell which updates were late (default: the severity policy's). */
+  readonly cadence?: CadencePolicy;
+  /** What (or who) is credited with generating the draft in its header, e.g. `Incident Room 0.1.0`. */
+  readonly generatedBy?: string;
+}
+
+/**
+ * Render a blameless Markdown postmortem draft of an incident.
+ * People's names appear only in "Roles and handoffs", the timeline and as owners of action items
+ * (an owner is who follows up, not who is at fault); every other section speaks of the system.
+ */
+export function renderPostmortem(state: IncidentState, options: PostmortemOptions): string {
+  const clock = new ReaderClock(options.timeZone);
+  const ctx: Ctx = { s: state, clock, now: options.now, cadence: options.cadence ?? DEFAULT_CADENCE };
+  const sections = [
+    header(ctx, options.generatedBy),
+    summary(ctx),
+    impact(ctx),
+    keyTimes(ctx),
+    roles(ctx),
+    timeline(ctx),
+    whatWasTried(ctx),
+    contributingFactors(ctx),
+    communication(ctx),
+    teamSection('What went well', 'What helped detect, understand or fix this quickly? Which tools, alerts, runbooks or habits worked?'),
+    teamSection('What to improve', 'Where did the system, tooling or process make this harder? What would have shortened detection, diagnosis or recovery?'),
+    actionItems(ctx),
+  ];
+  return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
+}
+
+/** File name for the postmortem: `YYYY-MM-DD-INC-n-slug.md`, dated by the incident's declaration (UTC), or `now` before it. */
+export function postmortemFileName(state: IncidentState, now: Date): string {
+  const date = (state.declaredAt ? new Date(state.declaredAt) : now).toISOString().slice(0, 10);
+  return `${date}-${state.id}-${slug(state.title)}.md`;
+}
+
+// ---- sections ----
+
+interface Ctx {
+  readonly s: IncidentState;
+  readonly clock: ReaderClock;
+  readonly now: Date;
+  readonly cadence: CadencePolicy;
+}
+
+function header({ s, clock, now }: Ctx, generatedBy: string | undefined): string[] {
+  const when = clock.utc(now.toISOString());
+  const by = generatedBy ? ` by ${md(generatedBy)}` : '';
+  return [
+    `# Postmortem: ${s.id} — ${md(s.title || 'Untitled incident')}`,
+    '',
+    '> **Blameless draft.** This review describes what happened and how our systems and processes allowed it,',
+    '> not who is at fault. Everyone involved acted on the best information they had at the time.',
+    `> Generated${by} on ${when} UTC from the incident's ${s.timeline.length} recorded events; edit it freely.`,
+  ];
+}
+
+function summary({ s, clock, now }: Ctx): string[] {
+  const m = incidentMetrics(s);
+  const peak = peakSeverity(s);
+  const lines = ['## Summary', ''];
+  if (s.symptom) lines.push(md(s.symptom), '');
+  const sev = `${s.severity} (${SEVERITY_POLICY[s.severity].label})`;
+  lines.push(`- **Severity:** ${peak !== s.severity ? `${sev} at the end; peaked at ${peak} (${SEVERITY_POLICY[peak].label})` : sev}`);
+  if (m.resolvedAt) {
+    lines.push(`- **Status:** resolved at ${clock.utc(m.resolvedAt)} UTC, ${formatDuration(m.timeToResolveMs)} after detection.`);
+  } else {
+    lines.push(`- **Status:** still ${s.status} as of ${clock.utc(now.toISOString())} UTC (not resolved).`);
+  }
+  if (s.flaggedDeploys.length > 0) {
+    lines.push(`- **Suspected deploys:** ${s.flaggedDeploys.map((d) => `${code(d.ref)} (${code(d.sha.slice(0, 7))})`).join(', ')}`);
+  }
+  const worked = s.mitigations.filter((x) => x.state === 'succeeded');
+  if (worked.length > 0) lines.push(`- **Mitigated by:** ${worked.map((x) => `${actionLabel(x)}: ${md(x.description)}`).join('; ')}`);
+  return lines;
+}
+
+function impact({ s, clock }: Ctx): string[] {
+  const lines = [
+    '## Impact',
+    '',
+    `- **Scope:** ${s.scope ? md(s.scope) : '_not recorded_'}`,
+    `- **Impact:** ${s.impact ? md(s.impact) : '_not recorded_'}`,
+    `- **Impact started:** ${s.impactStartedAt ? clock.both(s.impactStartedAt) : '_not recorded_'}`,
+    '',
+    '### Severity history',
+    '',
+    '| Since (UTC) | Severity | Reason |',
+    '|---|---|---|',
+  ];
+  for (const c of s.severityHistory) {
+    const reason = c.seq === s.severityHistory[0]?.seq && c.note === undefined ? 'Declared' : c.note ? md(c.note) : '—';
+    lines.push(`| ${clock.utc(c.at)} | ${c.value} (${SEVERITY_POLICY[c.value].label}) | ${reason} |`);
+  }
+  return lines;
+}
+
+function keyTimes({ s, clock }: Ctx): string[] {
+  const m = incidentMetrics(s);
+  const row = (label: string, at: string | null) => `| ${label} | ${at ? clock.utc(at) : '—'} | ${at ? clock.local(at) : '—'} |`;
+  return [
+    '## Key times',
+    '',
+    `| Milestone | UTC | ${md(clock.timeZone)} |`,
+    '|---|---|---|',
+    row('Impact started', m.impactStartedAt),
+    row(s.detectedAt ? 'Detected' : 'Detected (not recorded; taken as declared)', m.detectedAt),
+    row('Declared', m.declaredAt),
+    row('First mitigation started', m.firstMitigationAt),
+    row('Mitigated', m.mitigatedAt),
+    row('Resolved', m.resolvedAt),
+    '',
+    '| Measure | Duration |',
+    '|---|---|',
+    `| Time to detect (impact started → detected) | ${formatDuration(m.timeToDetectMs)} |`,
+    `| Time to declare (detected → declared) | ${formatDuration(m.timeToDeclareMs)} |`,
+    `| Time to mitigate (detected → mitigated) | ${formatDuration(m.timeToMitigateMs)} |`,
+    `| Time to resolve (detected → resolved) | ${formatDuration(m.timeToResolveMs)} |`,
+  ];
+}
+
+function roles({ s, clock }: Ctx): string[] {
+  const lines = [
+    '## Roles and handoffs',
+    '',
+    '| Role | Held by | Assigned by | From (UTC) | Until (UTC) | Handoff brief |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const role of ROLES) {
+    const { history } = s.roles[role];
+    if (history.length === 0) {
+      lines.push(`| ${ROLE_LABELS[role]} | _never assigned_ | — | — | — | — |`);
+      continue;
+    }
+    for (const t of history) {
+      const until = t.renouncedAt ? clock.utc(t.renouncedAt) : 'still holding';
+      lines.push(`| ${ROLE_LABELS[role]} | ${name(t.user)} | ${name(t.assignedBy)} | ${clock.utc(t.assumedAt)} | ${until} | ${t.brief ? md(t.brief) : '—'} |`);
+    }
+  }
+  return lines;
+}
+
+function timeline({ s, clock }: Ctx): string[] {
+  const first = s.timeline[0]?.at;
+  const offset = first ? ` (${clock.offset(first)} when the incident began)` : '';
+  const lines = [
+    '## Timeline',
+    '',
+    `Times are shown in UTC and in ${md(clock.timeZone)}, the reader's time zone${offset}. # is the order in which the incident channel recorded each entry.`,
+    '',
+    `| # | UTC | ${md(clock.timeZone)} | Who | What |`,
+    '|---|---|---|---|---|',
+  ];
+  const notes = new Map(s.notes.map((n) => [n.id, n]));
+  const mitigations = new Map<string, string>();
+  for (const e of s.timeline) {
+    if (e.kind === 'mitigation.started') mitigations.set(e.data.mitigationId, e.data.description);
+    lines.push(`| ${e.seq} | ${clock.utc(e.at)} | ${clock.local(e.at)} | ${name(e.actor)} | ${describe(e, notes, mitigations)} |`);
+  }
+  return lines;
+}
+
+function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigations: ReadonlyMap<string, string>): string {
+  switch (e.kind) {
+    case 'incident.declared': {
+      const d = e.data;
+      return `Declared ${d.severity}: **${md(d.title)}**${d.symptom ? ` — ${md(d.symptom)}` : ''}${d.detectedAt ? ` (detected ${isoUtc(d.detectedAt)} UTC)` : ''}`;
+    }
+    case 'incident.updated': {
+      const d = e.data;
+      const parts: string[] = [];
+      if (d.title !== undefined) parts.push(`title: ${md(d.title)}`);
+      if (d.symptom !== undefined) parts.push(`symptom: ${md(d.symptom)}`);
+      if (d.scope !== undefined) parts.push(`scope: ${md(d.scope)}`);
+      if (d.impact !== undefined) parts.push(`impact: ${md(d.impact)}`);
+      if (d.detectedAt !== undefined) parts.push(`detected at ${isoUtc(d.detectedAt)} UTC`);
+      if (d.impactStartedAt !== undefined) parts.push(`impact started at ${isoUtc(d.impactStartedAt)} UTC`);
+      return `Updated ${parts.join('; ') || 'details'}`;
+    }
+    case 'severity.changed':
+      return `Severity → **${e.data.severity}**${e.data.reason ? `: ${md(e.data.reason)}` : ''}`;
+    case 'status.changed':
+      return `Status → **${e.data.status}**${e.data.note ? `: ${md(e.data.note)}` : ''}`;
+    case 'role.assigned': {
+      const role = ROLE_LABELS[e.data.role];
+      if (!e.data.user) return `${role} unassigned${e.data.note ? `: ${md(e.data.note)}` : ''}`;
+      return `${role} → ${name(e.data.user)}${e.data.note ? ` — handoff brief: ${md(e.data.note)}` : ''}`;
+    }
+    case 'note.added':
+      return `${TAG_LABELS[e.data.tag]}: ${md(e.data.text)}${e.data.source ? ` — ${sourceLink(e.data.source)}` : ''}`;
+    case 'note.retagged': {
+      const note = notes.get(e.data.noteId);
+      const from = note ? tagBefore(note, e.seq) : undefined;
+      const what = note ? `${from ? TAG_LABELS[from] : 'Note'} “${md(truncate(note.text, 120))}”` : 'A note';
+      return `${what} retagged as **${TAG_LABELS[e.data.tag].toLowerCase()}**`;
+    }
+    case 'deploy.flagged':
+      return `Flagged deploy ${md(e.data.ref)} (${e.data.sha.slice(0, 7)})${e.data.subject ? ` “${md(e.data.subject)}”` : ''} as suspect${e.data.reason ? `: ${md(e.data.reason)}` : ''}`;
+    case 'mitigation.started':
+      return `Started ${MITIGATION_LABELS[e.data.action].toLowerCase()}: ${md(e.data.description)}`;
+    case 'mitigation.finished': {
+      const what = mitigations.get(e.data.mitigationId);
+      const detail = e.data.detail ? `: ${md(truncate(firstLine(e.data.detail), 200))}` : '';
+      return `${what ? `“${md(what)}”` : 'A mitigation'} **${e.data.result}**${detail}`;
+    }
+    case 'update.posted':
+      return `Posted ${e.data.audience} status update: ${md(e.data.text)}`;
+    case 'action.added':
+      return `Action item added: ${md(e.data.title)}`;
+    case 'action.updated': {
+      if (e.data.done === true) return 'Action item done';
+      if (e.data.done === false) return 'Action item reopened';
+      return `Action item updated${e.data.title !== undefined ? `: ${md(e.data.title)}` : ''}`;
+    }
+  }
+}
+
+function whatWasTried({ s, clock }: Ctx): string[] {
+  const lines = ['## What was tried', ''];
+  if (s.mitigations.length === 0) lines.push('_No mitigation was recorded._');
+  for (const m of [...s.mitigations].sort((a, b) => a.startedSeq - b.startedSeq)) {
+    const result = m.state === 'open' ? 'still open' : m.state;
+    lines.push(`- **${actionLabel(m)}:** ${md(m.description)} — **${result}**\\`);
+    const facts: string[] = [];
+    if (m.target?.ref || m.target?.sha) {
+      facts.push(`target ${[m.target.ref ? code(m.target.ref) : '', m.target.sha ? `at ${code(m.target.sha.slice(0, 12))}` : ''].filter(Boolean).join(' ')}`);
+    }
+    if (m.command) facts.push(`command ${code(m.command)}`);
+    const finished = m.finishedAt ? `, finished ${clock.utc(m.finishedAt)} UTC (after ${formatDuration(Date.parse(m.finishedAt) - Date.parse(m.startedAt))})` : '';
+    facts.push(`started ${clock.utc(m.startedAt)} UTC${finished}`);
+    lines.push(`  ${facts.join(' · ')}`);
+    if (m.detail) lines.push('', ...fenced(m.detail).map((l) => `  ${l}`));
+    lines.push('');
+  }
+  const made = decisions(s);
+  lines.push('### Decisions', '');
+  if (made.length === 0) lines.push('_No decision was recorded._');
+  for (const n of made) lines.push(`- ${clock.utc(n.at)} UTC — ${md(n.text)}${n.source ? ` (${sourceLink(n.source)})` : ''}`);
+  return lines;
+}
+
+function contributingFactors({ s, clock }: Ctx): string[] {
+  const lines = [
+    '## Contributing factors',
+    '',
+    '_Seeded from what the responders established during the incident. Rewrite as the team\'s analysis of how the system allowed this to happen._',
+    '',
+    '### Established facts',
+    '',
+  ];
+  const known = facts(s);
+  if (known.length === 0) lines.push('_No facts were recorded._');
+  for (const n of known) lines.push(`- ${md(n.text)}${n.source ? ` (${sourceLink(n.source)})` : ''}`);
+  if (s.flaggedDeploys.length > 0) {
+    lines.push('', '### Suspected changes', '');
+    for (const d of s.flaggedDeploys) {
+      lines.push(`- Deploy ${code(d.ref)} at ${code(d.sha.slice(0, 12))}${d.subject ? ` “${md(d.subject)}”` : ''}${d.reason ? `: ${md(d.reason)}` : ''}`);
+    }
+  }
+  lines.push('', '### Ruled out', '');
+  const refuted = refutedGuesses(s);
+  if (refuted.length === 0) lines.push('_No hypothesis was ruled out._');
+  for (const n of refuted) {
+    const when = [...n.tagHistory].reverse().find((t) => t.tag === 'refuted')?.at ?? n.at;
+    lines.push(`- ${md(n.text)} — ruled out at ${clock.utc(when)} UTC`);
+  }
+  const open = openGuesses(s);
+  if (open.length > 0) {
+    lines.push('', '### Still unconfirmed', '');
+    for (const n of open) lines.push(`- ${md(n.text)}`);
+  }
+  return lines;
+}
+
+function communication({ s, clock, cadence, now }: Ctx): string[] {
+  const lines = ['## Communication', ''];
+  const internal = s.updates.filter((u) => u.audience === 'internal').length;
+  const external = s.updates.length - internal;
+  lines.push(`- Status updates posted: ${internal} internal, ${external} external.`);
+  const severities = [...new Set(s.severityHistory.map((c) => c.value))].sort();
+  const expected = severities.map((sev) => `${sev} ${cadence[sev] ? `every ${cadence[sev]} min` : 'no fixed cadence'}`);
+  if (expected.length > 0) lines.push(`- Expected cadence: ${expected.join(', ')}.`);
+  const missed = missedUpdates(s, cadence, now);
+  if (missed.length === 0 && s.updates.length > 0) lines.push('- Every update went out by the time it was due.');
+  for (const m of missed) {
+    lines.push(m.nextAt
+      ? `- An update was due by ${clock.utc(m.dueAt)} UTC; the next one went out at ${clock.utc(m.nextAt)} UTC (${formatDuration(Date.parse(m.nextAt) - Date.parse(m.dueAt))} after it was due).`
+      : `- An update was due by ${clock.utc(m.dueAt)} UTC; none followed.`);
+  }
+  return lines;
+}
+
+function teamSection(title: string, prompt: string): string[] {
+  return [`## ${title}`, '', `_For the team to fill in at the review: ${prompt}_`];
+}
+
+function actionItems({ s, clock, now }: Ctx): string[] {
+  const lines = ['## Action items', ''];
+  if (s.actions.length === 0) return [...lines, '_No action item was recorded yet._'];
+  lines.push('| # | Action | Owner | Due | State |', '|---|---|---|---|---|');
+  const today = clock.localDate(now.toISOString());
+  s.actions.forEach((a, i) => {
+    let state: string;
+    if (a.done) state = `Done${a.doneAt ? ` (${a.doneAt.slice(0, 10)})` : ''}`;
+    else if (a.due && a.due < today) state = `**Overdue** by ${plural(daysBetween(a.due, today), 'day')}`;
+    else if (a.due && a.due === today) state = 'Open, due today';
+    else state = 'Open';
+    lines.push(`| ${i + 1} | ${md(a.title)} | ${a.owner ? name(a.owner) : '_unassigned_'} | ${a.due ?? '—'} | ${state} |`);
+  });
+  return lines;
+}
+
+// ---- facts derived from the state ----
+
+function peakSeverity(s: IncidentState): IncidentState['severity'] {
+  let peak = s.severity;
+  for (const c of s.severityHistory) if (c.value < peak) peak = c.value; // 'SEV1' < 'SEV2': lower number is worse
+  return peak;
+}
+
+interface MissedUpdate { readonly dueAt: string; readonly nextAt: string | null }
+
+/**
+ * Deadlines of the status-update cadence that passed with no update: replays the log, recomputing the due time
+ * whenever it can change (declared, update posted, severity or status changed), and notes each due time that
+ * some later entry — or `now`, while the incident is open — went past before an update was posted.
+ */
+function missedUpdates(s: IncidentState, cadence: CadencePolicy, now: Date): MissedUpdate[] {
+  const missed: MissedUpdate[] = [];
+  const nextUpdateAfter = (i: number): string | null => {
+    for (let j = i; j < s.timeline.length; j++) {
+      const e = s.timeline[j];
+      if (e?.kind === 'update.posted') return e.at;
+    }
+    return null;
+  };
+  let state = emptyIncident(s.id);
+  let applied = 0;
+  let due: string | null = null;
+  s.timeline.forEach((e, i) => {
+    if (due && Date.parse(e.at) > Date.parse(due) && !missed.some((m) => m.dueAt === due)) missed.push({ dueAt: due, nextAt: nextUpdateAfter(i) });
+    if (e.kind === 'incident.declared' || e.kind === 'update.posted' || e.kind === 'severity.changed' || e.kind === 'status.changed') {
+      state = fold(s.id, s.timeline.slice(applied, i + 1), state);
+      applied = i + 1;
+      due = nextUpdateDueAt(state, cadence);
+    }
+  });
+  if (due && s.status !== 'resolved' && now.getTime() > Date.parse(due) && !missed.some((m) => m.dueAt === due)) missed.push({ dueAt: due, nextAt: null });
+  return missed;
+}
+
+function tagBefore(note: Note, seq: number): Note['tag'] | undefined {
+  let tag: Note['tag'] | undefined;
+  for (const t of note.tagHistory) if (t.seq < seq) tag = t.tag;
+  return tag;
+}
+
+const TAG_LABELS: Readonly<Record<Note['tag'], string>> = {
+  note: 'Note', fact: 'Fact', guess: 'Guess', decision: 'Decision', action: 'Action', refuted: 'Refuted',
+};
+
+const MITIGATION_LABELS: Readonly<Record<Mitigation['action'], string>> = {
+  rollback: 'Rollback', feature_flag: 'Feature flag', failover: 'Failover', restart: 'Restart', scale: 'Scaling', other: 'Other',
+};
+
+const actionLabel = (m: Mitigation): string => MITIGATION_LABELS[m.action];
+
+// ---- times ----
+
+/** Formats instants in UTC and in the reader's zone. */
+class ReaderClock {
+  private readonly fmt: Intl.DateTimeFormat;
+
+  constructor(readonly timeZone: string) {
+    try {
+      this.fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'shortOffset',
+      });
+    } catch {
+      throw new RangeError(`unknown time zone "${timeZone}": expected an IANA name like Europe/Berlin`);
+    }
+  }
+
+  /** `2026-11-22 14:04:00` in UTC. */
+  utc(iso: string): string {
+    return isoUtc(iso);
+  }
+
+  /** `2026-11-22 15:04:00` in the reader's zone. */
+  local(iso: string): string {
+    const p = this.parts(iso);
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  }
+
+  /** The reader's calendar date at that instant, `YYYY-MM-DD`. */
+  localDate(iso: string): string {
+    return this.local(iso).slice(0, 10);
+  }
+
+  /** The reader's offset from UTC at that instant: `UTC+1`, `UTC+5:30`, `UTC`. */
+  offset(iso: string): string {
+    return (this.parts(iso).timeZoneName ?? 'GMT').replace(/^GMT/, 'UTC');
+  }
+
+  both(iso: string): string {
+    return `${this.utc(iso)} UTC (${this.local(iso)} ${md(this.timeZone)})`;
+  }
+
+  private parts(iso: string): Partial<Record<Intl.DateTimeFormatPartTypes, string>> {
+    const out: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+    for (const part of this.fmt.formatToParts(new Date(iso))) out[part.type] = part.value;
+    return out;
+  }
+}
+
+function isoUtc(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '—' : new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function daysBetween(fromDate: string, toDate: string): number {
+  return Math.round((Date.parse(`${toDate}T00:00:00Z`) - Date.parse(`${fromDate}T00:00:00Z`)) / 86_400_000);
+}
+
+// ---- Markdown ----
+
+/**
+ * User text inside a line, list item or table cell: characters that would start emphasis, code, links, HTML,
+ * headings or end a table cell are backslash-escaped, and line breaks become `<br>` so a cell stays one row.
+ */
+function md(text: string): string {
+  return text.replace(/[\\`*_[\]<>#|~&]/g, '\\$&').replace(/\r\n|\r|\n/g, '<br>');
+}
+
+const name = (u: User): string => md(u.name);
+
+/** An inline code span that survives backticks in the text (never used inside tables, where `|` would need escaping). */
+function code(text: string): string {
+  const oneLine = text.replace(/\r\n|\r|\n/g, ' ');
+  const longest = Math.max(0, ...(oneLine.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${oneLine}${pad}${fence}`;
+}
+
+/** A fenced code block longer than any backtick run inside, so output with fences of its own cannot close it. */
+function fenced(text: string): string[] {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [fence, ...text.split(/\r\n|\r|\n/), fence];
+}
+
+/** `path:start-end` linked to the permalink when there is a web (http/https) one. */
+function sourceLink(src: NoteSource): string {
+  const lines = src.endLine !== src.startLine ? `${src.startLine}-${src.endLine}` : `${src.startLine}`;
+  const label = `${md(src.path)}:${lines}`;
+  const at = src.commit ? ` @ ${src.commit.slice(0, 7)}` : '';
+  const url = src.remoteUrl ? webUrl(src.remoteUrl) : null;
+  return url ? `[${label}](${url})${at}` : `${label}${at}`;
+}
+
+/** The URL made safe as a Markdown link destination, or null when it is not an http(s) URL (e.g. `javascript:`). */
+function webUrl(raw: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+  // Characters that would end the destination, or the table cell around it, are percent-encoded.
+  const rest = u.href.slice(u.origin.length).replace(/[()|<>\\[\] ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return `${u.origin}${rest}`;
+}
+
+function truncate(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const firstLine = (text: string): string => text.split(/\r\n|\r|\n/, 1)[0] ?? '';
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+function slug(title: string): string {
+  const words = title.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (!words) return 'incident';
+  if (words.length <= 50) return words;
+  const cut = words.slice(0, 50);
+  const dash = cut.lastIndexOf('-');
+  return dash > 20 ? cut.slice(0, dash) : cut.replace(/-+$/, '');
+}

@@ -1,0 +1,62 @@
+// One scripted incident with every event kind, shared by the postmortem, export and status-update tests.
+// Times are late evening UTC so the reader's zone (Europe/Berlin, UTC+1) crosses midnight.
+import type { SequencedEvent } from '../../../src/protocol/events';
+import { ALICE, BOB, CAROL, DAVE, ERIN, FRANK, Script, uuid } from './eventBuilder';
+
+export const ROLLBACK_IMAGE = uuid(901);
+export const ROLLBACK_REVERT = uuid(902);
+export const PERMALINK = 'https://github.com/acme/shop/blob/abc1234def5678/src/checkout/pay.ts#L40-L44';
+
+/** INC-7 as it happened: declared 22:52 UTC, SEV1 at its peak, a failed then a succeeded rollback, resolved 23:40. */
+export function scriptedIncident(): { id: string; events: SequencedEvent[]; script: Script } {
+  const s = new Script('INC-7', '2026-11-22T22:00:00.000Z');
+  s.declare({
+    title: 'Checkout 5xx after deploy', severity: 'SEV2', symptom: 'Checkout API returns HTTP 500 for ~30% of requests',
+    scope: 'EU checkout', impact: 'Customers in the EU cannot complete payment', detectedAt: s.time(48),
+  }, { at: 52, by: ALICE });
+  s.add('role.assigned', { role: 'scribe', user: CAROL }, { at: 53, by: ALICE });
+  s.add('role.assigned', { role: 'tech_lead', user: BOB }, { at: 54, by: ALICE });
+  s.add('incident.updated', { impactStartedAt: s.time(41), scope: 'EU checkout | payments API' }, { at: 55, by: CAROL });
+  s.add('note.added', {
+    text: 'Error rate jumped at 22:41, right after v2.14.0 rolled out', tag: 'fact',
+    source: { path: 'src/checkout/pay.ts', startLine: 40, endLine: 44, commit: 'abc1234def5678', remoteUrl: PERMALINK, snippet: 'client.pay(order)' },
+  }, { at: 56, by: CAROL });
+  const guess = s.add('note.added', { text: 'Database connection pool exhausted', tag: 'guess' }, { at: 57, by: BOB });
+  s.add('deploy.flagged', {
+    ref: 'v2.14.0', sha: 'abc1234def5678', subject: 'Switch payment client to v3 | add retries', reason: 'Errors began one minute after rollout',
+  }, { at: 58, by: BOB });
+  s.add('severity.changed', { severity: 'SEV1', reason: 'All EU checkouts failing' }, { at: 59, by: ALICE });
+  s.add('status.changed', { status: 'identified', note: 'Suspect v2.14.0' }, { at: 60, by: ALICE });
+  s.add('role.assigned', { role: 'communications', user: DAVE }, { at: 61, by: ALICE });
+  s.add('update.posted', { audience: 'internal', text: 'EU checkout failing since 22:41; suspect v2.14.0; rolling back.' }, { at: 62, by: DAVE });
+  s.add('update.posted', { audience: 'external', text: 'Some customers cannot complete payment. We are working on a fix.' }, { at: 63, by: DAVE });
+  s.add('status.changed', { status: 'mitigating' }, { at: 63, by: ALICE });
+  s.add('mitigation.started', {
+    mitigationId: ROLLBACK_IMAGE, action: 'rollback', description: 'Roll back the image to v2.13.2',
+    target: { ref: 'v2.13.2', sha: '99887766aabb' }, command: './deploy.sh v2.13.2',
+  }, { at: 64, by: BOB });
+  s.add('mitigation.finished', {
+    mitigationId: ROLLBACK_IMAGE, result: 'failed', detail: 'deploy.sh exited with 1\nerror: image v2.13.2 not found in registry\n```',
+  }, { at: 67, by: BOB });
+  s.add('note.retagged', { noteId: guess.id, tag: 'refuted' }, { at: 68, by: BOB });
+  s.add('note.added', { text: 'Connection pool usage is at 20%', tag: 'fact' }, { at: 68, by: CAROL });
+  s.add('note.added', { text: 'Roll back by reverting the v2.14.0 commits instead', tag: 'decision' }, { at: 69, by: ALICE });
+  s.add('mitigation.started', {
+    mitigationId: ROLLBACK_REVERT, action: 'rollback', description: 'Revert the v2.14.0 commits', target: { ref: 'v2.14.0' },
+  }, { at: 70, by: BOB });
+  s.add('mitigation.finished', { mitigationId: ROLLBACK_REVERT, result: 'succeeded', detail: 'Revert pushed; error rate back to 0.1%' }, { at: 76, by: BOB });
+  s.add('status.changed', { status: 'monitoring' }, { at: 77, by: ALICE });
+  s.add('role.assigned', {
+    role: 'commander', user: ERIN, note: 'Rollback done, watching the error rate; next update due 23:32',
+  }, { at: 78, by: ALICE });
+  s.add('role.assigned', { role: 'scribe', user: null, note: 'Going off shift' }, { at: 79, by: CAROL });
+  s.add('severity.changed', { severity: 'SEV2', reason: 'Recovered; monitoring' }, { at: 80, by: ERIN });
+  s.add('incident.updated', { title: 'Checkout 5xx after deploy v2.14.0' }, { at: 81, by: ERIN });
+  s.add('action.added', { title: 'Check the image exists before rollback in deploy.sh', owner: BOB, due: '2026-11-25' }, { at: 85, by: ERIN });
+  s.add('action.added', { title: 'Alert when checkout 5xx > 5% | page on-call', owner: FRANK, due: '2026-12-15' }, { at: 86, by: ERIN });
+  const doc = s.add('action.added', { title: 'Document rollback by revert', due: '2026-11-24' }, { at: 87, by: ERIN });
+  s.add('action.updated', { actionId: doc.id, done: true }, { at: 88, by: ERIN });
+  s.add('update.posted', { audience: 'internal', text: 'Recovered after revert; monitoring.' }, { at: 95, by: DAVE });
+  s.add('status.changed', { status: 'resolved', note: 'Error rate normal for 20 minutes' }, { at: 100, by: ERIN });
+  return { id: s.incidentId, events: s.events, script: s };
+}
