@@ -1,0 +1,452 @@
+// Outbound status-update webhooks (Slack-compatible `{ "text": … }`), in plain Node so it is tested without VS Code.
+// Delivery is at least once: an update is persisted before the first attempt and marked delivered only after a 2xx,
+// so a crash in between sends it again rather than losing it.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open as openFile, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { Audience } from '../protocol/events';
+
+// ---- errors and URL ----
+
+export type WebhookErrorCode = 'bad_url' | 'http' | 'network' | 'timeout' | 'aborted';
+
+/** Why a delivery failed; `retryable` says whether trying again later could help. Messages never carry the URL path or token. */
+export class WebhookError extends Error {
+  constructor(
+    message: string,
+    readonly code: WebhookErrorCode,
+    readonly retryable: boolean,
+    readonly status?: number,
+    /** How long the receiver asked us to wait (Retry-After), in ms. */
+    readonly retryAfterMs?: number,
+    /** Attempts made before giving up (set when `deliverWebhook` gives up). */
+    readonly attempts?: number,
+  ) {
+    super(message);
+    this.name = 'WebhookError';
+  }
+}
+
+/** Check a webhook URL setting: an absolute http(s) URL without embedded credentials. Throws a `WebhookError` (`bad_url`) saying what is wrong. */
+export function validateWebhookUrl(raw: string): URL {
+  const value = raw.trim();
+  if (!value) throw new WebhookError('Webhook URL is not set.', 'bad_url', false);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // The value itself is not echoed: a webhook URL usually carries its secret in the path.
+    throw new WebhookError('Webhook URL is not a valid URL: expected something like https://hooks.example.com/services/…', 'bad_url', false);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new WebhookError(`Webhook URL must start with https:// or http:// (this one starts with ${url.protocol}).`, 'bad_url', false);
+  }
+  if (url.username || url.password) {
+    throw new WebhookError('Webhook URL must not contain a user name or password; put a token in the webhook token setting instead.', 'bad_url', false);
+  }
+  return url;
+}
+
+// ---- one delivery ----
+
+export interface WebhookTarget {
+  readonly url: string;
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  readonly token?: string;
+  /** Escape `&`, `<` and `>` as Slack requires for message text (default true). */
+  readonly slackEscaping?: boolean;
+}
+
+export interface DeliveryOptions {
+  /** Per attempt, connection to response body (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Attempts in all, the first included (default 5). */
+  readonly maxAttempts?: number;
+  /** First retry delay; it doubles each time up to `maxDelayMs` (defaults 1 s and 30 s), with jitter. */
+  readonly initialDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** A Retry-After longer than this ends the attempts instead of waiting (default 2 min). */
+  readonly maxRetryAfterMs?: number;
+  /** Sent as `Idempotency-Key` so a receiver that supports it can drop a repeat. */
+  readonly idempotencyKey?: string;
+  /** Cancels the delivery, including any wait between attempts. */
+  readonly signal?: AbortSignal;
+  /** Told before each wait between attempts (the outbox shows it as "retrying"). */
+  readonly onRetry?: (info: { readonly attempt: number; readonly error: WebhookError; readonly delayMs: number }) => void;
+  /** For tests: the clock of the waits, and the jitter source. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export interface DeliveryReport {
+  readonly status: number;
+  readonly attempts: number;
+}
+
+/** The JSON body sent: Slack's incoming-webhook shape, which Mattermost, Rocket.Chat and many others accept too. */
+export function webhookPayload(text: string, slackEscaping = true): { text: string } {
+  // Slack reads `<…>` as links and mentions and `&…;` as entities; these three are the ones it asks senders to escape.
+  return { text: slackEscaping ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text };
+}
+
+/**
+ * POST `text` to the webhook, retrying network errors, timeouts, 5xx and 429 with capped exponential backoff
+ * (honouring Retry-After); other 4xx and redirects fail at once. Resolves on a 2xx; otherwise throws a `WebhookError`.
+ */
+export async function deliverWebhook(target: WebhookTarget, text: string, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+  const url = validateWebhookUrl(target.url);
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const body = JSON.stringify(webhookPayload(text, target.slackEscaping ?? true));
+  for (let attempt = 1; ; attempt++) {
+    let error: WebhookError;
+    try {
+      const status = await attemptOnce(url, target.token, body, options);
+      return { status, attempts: attempt };
+    } catch (e) {
+      error = e instanceof WebhookError ? e : new WebhookError(`Webhook delivery failed: ${String(e)}`, 'network', true);
+    }
+    const giveUp = (why: WebhookError) => new WebhookError(why.message, why.code, why.retryable, why.status, why.retryAfterMs, attempt);
+    if (!error.retryable || attempt >= maxAttempts) throw giveUp(error);
+    let wait: number;
+    if (error.retryAfterMs !== undefined) {
+      if (error.retryAfterMs > (options.maxRetryAfterMs ?? 120_000)) throw giveUp(error);
+      wait = error.retryAfterMs;
+    } else {
+      const ceiling = Math.min(options.maxDelayMs ?? 30_000, (options.initialDelayMs ?? 1000) * 2 ** (attempt - 1));
+      wait = Math.round(ceiling / 2 + (ceiling / 2) * random()); // jitter keeps many clients from retrying in step
+    }
+    options.onRetry?.({ attempt, error, delayMs: wait });
+    try {
+      await sleep(wait, options.signal);
+    } catch {
+      throw new WebhookError('Webhook delivery was cancelled.', 'aborted', true, undefined, undefined, attempt);
+    }
+  }
+}
+
+async function attemptOnce(url: URL, token: string | undefined, body: string, options: DeliveryOptions): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const where = `webhook at ${url.host}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'incident-room' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+  let res: Response;
+  try {
+    // Redirects are not followed: a POST would turn into a GET, and the token must not travel to another host.
+    res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal });
+  } catch (e) {
+    throw failure(e, where, timeoutMs, options.signal);
+  }
+  let snippet: string;
+  try {
+    snippet = await readSnippet(res);
+  } catch (e) {
+    if (res.ok) return res.status; // delivered; only the reply body was cut short
+    throw failure(e, where, timeoutMs, options.signal);
+  }
+  if (res.ok) return res.status;
+  const detail = `${where} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
+  if (res.status === 429 || res.status >= 500) {
+    throw new WebhookError(detail, 'http', true, res.status, parseRetryAfter(res.headers.get('retry-after')));
+  }
+  if (res.status >= 300 && res.status < 400) {
+    throw new WebhookError(`${detail} (a redirect; set the webhook URL to its final address)`, 'http', false, res.status);
+  }
+  throw new WebhookError(detail, 'http', false, res.status);
+}
+
+function failure(e: unknown, where: string, timeoutMs: number, outer: AbortSignal | undefined): WebhookError {
+  if (outer?.aborted) return new WebhookError('Webhook delivery was cancelled.', 'aborted', true);
+  const name = (e as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return new WebhookError(`${where} did not answer within ${timeoutMs} ms`, 'timeout', true);
+  const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return new WebhookError(`could not reach the ${where}${cause?.code ? ` (${cause.code})` : cause?.message ? ` (${cause.message})` : ''}`, 'network', true);
+}
+
+/** The first few hundred characters of the reply, on one line, for the error shown to the user. */
+async function readSnippet(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let out = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    out += decoder.decode(value, { stream: true });
+    if (out.length >= 300) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  const line = out.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** Retry-After as seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, signal ? { signal } : {});
+
+// ---- the durable queue ----
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** A status update waiting for, or done with, webhook delivery. */
+export const QueuedUpdate = z.object({
+  /** Unique per update (the `update.posted` event id); also the Idempotency-Key. */
+  id: z.string().min(1),
+  incidentId: z.string(),
+  audience: Audience,
+  text: z.string(),
+  queuedAt: z.string(),
+  state: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int().min(0),
+  lastAttemptAt: z.string().optional(),
+  /** Why the last attempt failed (pending: retrying; failed: gave up). */
+  lastError: z.string().optional(),
+  deliveredAt: z.string().optional(),
+});
+export type QueuedUpdate = z.infer<typeof QueuedUpdate>;
+
+/** Where the queue lives between runs; the extension backs it with a JSON file in its global storage. */
+export interface WebhookQueueStore {
+  load(): Promise<readonly QueuedUpdate[]>;
+  /** Replace the stored queue; resolves once it is durable. */
+  save(items: readonly QueuedUpdate[]): Promise<void>;
+}
+
+/** A store in memory, for tests and for running without storage. */
+export class MemoryWebhookQueueStore implements WebhookQueueStore {
+  private items: QueuedUpdate[] = [];
+
+  async load(): Promise<readonly QueuedUpdate[]> {
+    return structuredClone(this.items);
+  }
+
+  async save(items: readonly QueuedUpdate[]): Promise<void> {
+    this.items = structuredClone([...items]);
+  }
+}
+
+const QueueFile = z.object({ version: z.literal(1), items: z.array(QueuedUpdate) });
+
+/** The queue as one JSON file, replaced atomically (write a temp file, fsync, rename) so a crash leaves the old or the new one. */
+export class JsonFileWebhookQueueStore implements WebhookQueueStore {
+  constructor(readonly file: string) {}
+
+  async load(): Promise<readonly QueuedUpdate[]> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    let parsed: ReturnType<typeof QueueFile.safeParse>;
+    try {
+      parsed = QueueFile.safeParse(JSON.parse(text));
+    } catch {
+      throw new Error(`The webhook queue file ${this.file} is not valid JSON; move it aside to start a new queue.`);
+    }
+    // Refuse rather than start empty: starting over would silently drop the updates the file still holds.
+    if (!parsed.success) throw new Error(`The webhook queue file ${this.file} is not in the expected format; move it aside to start a new queue.`);
+    return parsed.data.items;
+  }
+
+  async save(items: readonly QueuedUpdate[]): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
+    const handle = await openFile(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify({ version: 1, items }, null, 1));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, this.file);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+export interface WebhookOutboxOptions {
+  /** Read on every flush, so a changed setting takes effect at once; undefined when no webhook is configured. */
+  readonly target: () => WebhookTarget | undefined;
+  readonly delivery?: Omit<DeliveryOptions, 'signal' | 'onRetry' | 'idempotencyKey'>;
+  /** Delivered updates kept for display (newest first); older ones are dropped (default 50). */
+  readonly keepDelivered?: number;
+  readonly now?: () => Date;
+}
+
+export interface FlushReport {
+  readonly delivered: number;
+  readonly failed: number;
+  readonly pending: number;
+}
+
+/**
+ * A durable queue of status updates for the webhook: an update is stored before any attempt, sent in order,
+ * and kept with its delivery state (pending / delivered / failed and the last error) until it is delivered or discarded.
+ */
+export class WebhookOutbox {
+  private queue: QueuedUpdate[];
+  private flushing: Promise<FlushReport> | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(items: readonly QueuedUpdate[]) => void>();
+  private readonly abort = new AbortController();
+
+  private constructor(private readonly store: WebhookQueueStore, private readonly options: WebhookOutboxOptions, items: readonly QueuedUpdate[]) {
+    this.queue = [...items];
+  }
+
+  /** Open the queue from its store; pending updates from an earlier run are sent by the next `flush()`. */
+  static async open(store: WebhookQueueStore, options: WebhookOutboxOptions): Promise<WebhookOutbox> {
+    return new WebhookOutbox(store, options, await store.load());
+  }
+
+  /** Every queued update, oldest first, with its delivery state. */
+  get items(): readonly QueuedUpdate[] {
+    return this.queue;
+  }
+
+  /** Called with the whole list after every change. */
+  onDidChange(listener: (items: readonly QueuedUpdate[]) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Add an update; resolves once it is stored. Enqueueing an id already queued changes nothing. */
+  async enqueue(update: { readonly id: string; readonly incidentId: string; readonly audience: Audience; readonly text: string }): Promise<QueuedUpdate> {
+    const existing = this.queue.find((q) => q.id === update.id);
+    if (existing) return existing;
+    const item: QueuedUpdate = { ...update, queuedAt: this.now(), state: 'pending', attempts: 0 };
+    this.queue.push(item);
+    await this.changed();
+    return item;
+  }
+
+  /**
+   * Send every pending update in order. A failure that retrying could fix (endpoint down) stops the flush and
+   * leaves the rest pending; any other failure marks that update failed and goes on with the next.
+   */
+  flush(): Promise<FlushReport> {
+    // One flush at a time: a second caller waits for the running one, then runs again for anything added meanwhile.
+    const run = (this.flushing ?? Promise.resolve()).then(() => this.flushPending(), () => this.flushPending());
+    this.flushing = run;
+    return run;
+  }
+
+  /** Put a failed update back in line and flush. */
+  async retry(id: string): Promise<FlushReport> {
+    const i = this.queue.findIndex((q) => q.id === id && q.state === 'failed');
+    if (i >= 0) {
+      this.queue[i] = { ...(this.queue[i] as QueuedUpdate), state: 'pending' };
+      await this.changed();
+    }
+    return this.flush();
+  }
+
+  /** Drop an update from the queue (the user gave up on it). */
+  async discard(id: string): Promise<void> {
+    const before = this.queue.length;
+    this.queue = this.queue.filter((q) => q.id !== id);
+    if (this.queue.length !== before) await this.changed();
+  }
+
+  /** Stops waits between attempts; what is pending stays stored for the next run. */
+  dispose(): void {
+    this.abort.abort();
+    this.listeners.clear();
+  }
+
+  private async flushPending(): Promise<FlushReport> {
+    let delivered = 0;
+    let failed = 0;
+    const target = this.options.target();
+    if (target) {
+      for (const item of [...this.queue]) {
+        if (item.state !== 'pending' || this.abort.signal.aborted) continue;
+        const outcome = await this.deliverOne(item, target);
+        if (outcome === 'delivered') delivered++;
+        else if (outcome === 'failed') failed++;
+        else break; // the endpoint is unreachable for now: later updates stay pending, in order
+      }
+    }
+    return { delivered, failed, pending: this.queue.filter((q) => q.state === 'pending').length };
+  }
+
+  private async deliverOne(item: QueuedUpdate, target: WebhookTarget): Promise<'delivered' | 'failed' | 'stopped'> {
+    let attempts = item.attempts;
+    try {
+      await deliverWebhook(target, item.text, {
+        ...this.options.delivery,
+        idempotencyKey: item.id,
+        signal: this.abort.signal,
+        onRetry: ({ error }) => {
+          attempts++;
+          this.update(item.id, { attempts, lastAttemptAt: this.now(), lastError: error.message });
+          void this.changed().catch(() => undefined);
+        },
+      });
+      this.update(item.id, { state: 'delivered', attempts: attempts + 1, lastAttemptAt: this.now(), deliveredAt: this.now() }, ['lastError']);
+      this.prune();
+      await this.changed();
+      return 'delivered';
+    } catch (e) {
+      const error = e instanceof WebhookError ? e : new WebhookError(String(e), 'network', true);
+      if (error.code === 'aborted') return 'stopped'; // shutting down: it stays pending for the next run
+      this.update(item.id, { state: 'failed', attempts: attempts + 1, lastAttemptAt: this.now(), lastError: error.message });
+      await this.changed();
+      return error.retryable ? 'stopped' : 'failed';
+    }
+  }
+
+  private update(id: string, patch: Partial<QueuedUpdate>, remove: (keyof QueuedUpdate)[] = []): void {
+    const i = this.queue.findIndex((q) => q.id === id);
+    if (i < 0) return; // discarded meanwhile
+    const next: Record<string, unknown> = { ...this.queue[i], ...patch };
+    for (const key of remove) delete next[key];
+    this.queue[i] = next as QueuedUpdate;
+  }
+
+  private prune(): void {
+    const keep = this.options.keepDelivered ?? 50;
+    const delivered = this.queue.filter((q) => q.state === 'delivered');
+    if (delivered.length <= keep) return;
+    const drop = new Set(delivered.slice(0, delivered.length - keep).map((q) => q.id));
+    this.queue = this.queue.filter((q) => !drop.has(q.id));
+  }
+
+  private changed(): Promise<void> {
+    const snapshot = [...this.queue];
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(snapshot);
+      } catch {
+        // a faulty listener must not stop delivery
+      }
+    }
+    // Saves run one after another, so an older snapshot never overwrites a newer one.
+    this.saving = this.saving.catch(() => undefined).then(() => this.store.save(snapshot));
+    return this.saving;
+  }
+
+  private now(): string {
+    return (this.options.now?.() ?? new Date()).toISOString();
+  }
+}
