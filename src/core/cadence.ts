@@ -13,12 +13,17 @@ export interface UpdateDue {
 export function nextUpdateDueAt(s: IncidentState, policy: CadencePolicy = DEFAULT_CADENCE): string | null {
   if (!s.declaredAt || s.status === 'resolved') return null;
   const last = s.updates[s.updates.length - 1];
-  if (last?.nextUpdateBy) return last.nextUpdateBy;
+  const change = s.severityHistory[s.severityHistory.length - 1];
   const minutes = policy[s.severity];
-  if (minutes === null || minutes <= 0) return null;
   // A severity change restarts the clock from the later of the last update and the change.
-  const base = Math.max(Date.parse(last?.at ?? s.declaredAt), Date.parse(s.severityHistory[s.severityHistory.length - 1]?.at ?? s.declaredAt));
-  return new Date(base + minutes * 60_000).toISOString();
+  const base = Math.max(Date.parse(last?.at ?? s.declaredAt), Date.parse(change?.at ?? s.declaredAt));
+  const byCadence = minutes === null || minutes <= 0 ? null : new Date(base + minutes * 60_000).toISOString();
+  if (last?.nextUpdateBy) {
+    // The promised time holds, unless a severity change after it asks for an earlier update (an escalation).
+    const escalatedSince = change !== undefined && change.seq > last.seq;
+    return escalatedSince && byCadence && Date.parse(byCadence) < Date.parse(last.nextUpdateBy) ? byCadence : last.nextUpdateBy;
+  }
+  return byCadence;
 }
 
 /** Due time, lateness and minutes left at `now`; null when no update is due. */
