@@ -42,6 +42,16 @@ describe('core/cadence', () => {
     assert.equal(due(s), s.time(40), 'then from the update');
   });
 
+  it('an escalation after an update that promised a time brings the due time forward, never back', () => {
+    const s = new Script();
+    s.declare({ severity: 'SEV3' }, { at: 0 });
+    s.add('update.posted', { audience: 'external', text: 'x', nextUpdateBy: s.time(70) }, { at: 10 });
+    s.add('severity.changed', { severity: 'SEV1', reason: 'spreading' }, { at: 20 });
+    assert.equal(due(s), s.time(35), 'SEV1 needs an update 15 min after the escalation, not at the promised 70');
+    s.add('severity.changed', { severity: 'SEV4' }, { at: 21 });
+    assert.equal(due(s), s.time(70), 'a downgrade does not cancel the promise made to readers');
+  });
+
   it('no update is due once resolved, nor before declaration', () => {
     const s = new Script();
     s.declare({ severity: 'SEV1' }, { at: 0 });
