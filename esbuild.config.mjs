@@ -14,6 +14,10 @@ const bundles = [
   { ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
 ].filter((b) => fs.existsSync(b.entryPoints[0]));
 
+// The sidebar's icon font ships inside the extension (the .vsix carries no node_modules).
+fs.mkdirSync('dist/codicons', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join('node_modules/@vscode/codicons/dist', f), path.join('dist/codicons', f));
+
 if (watch) {
   for (const b of bundles) await (await esbuild.context(b)).watch();
   console.log(`watching ${bundles.length} bundles`);

@@ -1,14 +1,64 @@
 import * as vscode from 'vscode';
+import { GitRunner } from '../git/gitRunner';
+import { CadenceReminder } from './cadenceReminder';
+import { registerDeployCommands } from './deployCommands';
+import { DEPLOY_DIFF_SCHEME, DeployDiffContentProvider } from './deployDiffProvider';
+import { DeploysView } from './deploysView';
 import { registerCommand } from './commandRunner';
+import { registerIncidentCommands } from './incidentCommands';
+import { IncidentService } from './incidentService';
+import { IncidentViewProvider } from './incidentView';
+import { LocalChannelHost } from './localChannelHost';
+import { registerResolveCommands } from './resolveCommands';
+import { registerRollbackCommand } from './rollbackCommand';
+import { registerScribeCommands, openNoteSource } from './scribeCapture';
+import { onDidChangeSettings } from './settings';
+import { IncidentStatusBar } from './statusBar';
+import { UpdateDelivery } from './updateDelivery';
 
 /** The one place that creates every service of the extension and owns their disposal. */
 export class Container implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
+  readonly service: IncidentService;
+  readonly view: IncidentViewProvider;
+  readonly statusBar: IncidentStatusBar;
+  readonly delivery: UpdateDelivery;
+  readonly deploys: DeploysView;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = this.own(vscode.window.createOutputChannel('Incident Room', { log: true }));
-    this.own(registerCommand(this.log, 'incidentRoom.showLog', () => this.log.show()));
+    const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
+    const localHost = this.own(new LocalChannelHost(context.globalStorageUri.fsPath, this.log));
+    this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity()));
+    this.delivery = this.own(new UpdateDelivery(context, this.log));
+    this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, (noteId) => openNoteSource(this.service, noteId), this.delivery));
+    this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
+    this.statusBar = this.own(new IncidentStatusBar(this.service));
+    this.own(new CadenceReminder(this.service));
+    this.deploys = this.own(new DeploysView(this.service, this.log));
+    this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
+    this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider()));
+
+    const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
+      this.own(registerCommand(this.log, id, fn));
+    };
+    register('incidentRoom.showLog', () => this.log.show());
+    registerIncidentCommands(register, this.service);
+    registerScribeCommands(register, this.service, () => this.service.currentSettings().selectionMaxChars);
+    registerResolveCommands(register, this.service, this.delivery, version);
+    registerDeployCommands(register, this.deploys, this.service);
+    registerRollbackCommand(register, this.deploys, this.service);
+
+    this.own(this.service.onDidReject(({ entry, error }) => {
+      void vscode.window.showErrorMessage(`Incident Room: the channel refused a queued ${entry.type === 'declare' ? 'declaration' : entry.event.kind} (${error}). It is kept in the outbox's rejected folder.`, 'Show Log')
+        .then((c) => c && this.log.show());
+    }));
+    this.own(onDidChangeSettings((e) => {
+      if (['server.url', 'channel', 'user.id', 'user.name'].some((k) => e.affectsConfiguration(`incidentRoom.${k}`))) void this.service.start();
+    }));
+    void this.service.start();
+    void this.delivery.start().catch((error: unknown) => this.log.error(`webhook queue: ${String(error)}`));
   }
 
   private own<T extends vscode.Disposable>(d: T): T {
@@ -25,4 +75,19 @@ export class Container implements vscode.Disposable {
       }
     }
   }
+}
+
+/** `git config user.email` / `user.name` from the first workspace folder (or the global config). */
+async function gitIdentity(): Promise<{ email?: string; name?: string }> {
+  const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const runner = new GitRunner({ cwd });
+  const get = async (key: string): Promise<string | undefined> => {
+    try {
+      return (await runner.exec(['config', '--get', key])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [email, name] = await Promise.all([get('user.email'), get('user.name')]);
+  return { ...(email ? { email } : {}), ...(name ? { name } : {}) };
 }

@@ -7,7 +7,8 @@ export const SIDEBAR_COMMANDS = [
   'incidentRoom.assignRole', 'incidentRoom.takeRole', 'incidentRoom.handOffRole', 'incidentRoom.addNote',
   'incidentRoom.retagNote', 'incidentRoom.postUpdate', 'incidentRoom.connect', 'incidentRoom.setIdentity',
   'incidentRoom.addActionItem', 'incidentRoom.generatePostmortem', 'incidentRoom.showLog', 'incidentRoom.rollback',
-  'incidentRoom.openDeployDiff',
+  'incidentRoom.openDeployDiff', 'incidentRoom.completeActionItem', 'incidentRoom.editActionItem', 'incidentRoom.exportIncident',
+  'incidentRoom.retryUpdateDelivery',
 ] as const;
 export const SidebarCommand = z.enum(SIDEBAR_COMMANDS);
 export type SidebarCommand = z.infer<typeof SidebarCommand>;
@@ -26,6 +27,8 @@ export const TimelineEntryView = z.object({
   noteId: z.string().optional(),
   source: z.object({ path: z.string(), startLine: z.number(), endLine: z.number() }).optional(),
   queued: z.boolean().optional(),
+  /** Webhook delivery of a status update: pending, delivered or failed (with the reason). */
+  delivery: z.string().optional(),
 });
 export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
 

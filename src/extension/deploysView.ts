@@ -1,0 +1,240 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { listDeployCommits } from '../git/deployCommits';
+import { listDeployFiles, type FileChange } from '../git/deployDiff';
+import { listDeploys, markIncidentWindow, type Deploy, type DeployList } from '../git/deployDiscovery';
+import { validateDeploySettings } from '../git/deploySettings';
+import { GitRunner } from '../git/gitRunner';
+import { RefsWatcher } from '../git/refsWatcher';
+import { findRepositories, type RepositoryLocation } from '../git/repository';
+import { revisionUri } from './deployDiffProvider';
+import type { IncidentService } from './incidentService';
+
+/** A repository section of the tree (shown only in multi-repository workspaces). */
+export interface RepoNode { readonly type: 'repo'; readonly repo: RepositoryLocation; readonly list: DeployList }
+/** One deploy. */
+export interface DeployNode { readonly type: 'deploy'; readonly repo: RepositoryLocation; readonly deploy: Deploy; readonly mark: ReturnType<typeof markIncidentWindow>[number] }
+/** One file a deploy changed. */
+export interface FileNode { readonly type: 'file'; readonly repo: RepositoryLocation; readonly deploy: Deploy; readonly change: FileChange; readonly from: string; readonly to: string }
+type Node = RepoNode | DeployNode | FileNode;
+
+const relative = (iso: string, now = Date.now()): string => {
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+};
+
+const STATUS_LETTER: Record<FileChange['status'], string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C', typeChanged: 'T' };
+
+/**
+ * Recent Deploys: a native tree of each repository's deploys (newest first), marked against the focused
+ * incident's detection time, refreshed when refs change.
+ */
+export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  static readonly viewId = 'incidentRoom.deploys';
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private readonly disposables: vscode.Disposable[] = [this._onDidChangeTreeData];
+  private watchers: RefsWatcher[] = [];
+  private lists: { repo: RepositoryLocation; list: DeployList }[] | undefined;
+  private loading: Promise<void> | undefined;
+  private readonly runners = new Map<string, GitRunner>();
+  private detectedAt: string | undefined;
+  treeView: vscode.TreeView<Node> | undefined;
+
+  constructor(private readonly service: IncidentService, private readonly log: vscode.LogOutputChannel) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(true)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('incidentRoom.deploys')) this.refresh();
+      }),
+      service.onDidChange(() => {
+        const s = service.focusedIncident;
+        const detected = s ? s.detectedAt ?? s.declaredAt : undefined;
+        if (detected !== this.detectedAt) {
+          this.detectedAt = detected;
+          this._onDidChangeTreeData.fire(undefined);
+        }
+      }),
+    );
+  }
+
+  attach(treeView: vscode.TreeView<Node>): void {
+    this.treeView = treeView;
+    this.disposables.push(treeView);
+  }
+
+  runner(repo: RepositoryLocation): GitRunner {
+    let r = this.runners.get(repo.root);
+    if (!r) {
+      r = new GitRunner({ cwd: repo.root });
+      this.runners.set(repo.root, r);
+    }
+    return r;
+  }
+
+  /** Re-read deploys (and, when folders changed, the repositories and their watchers). */
+  refresh(rediscover = false): void {
+    if (rediscover) this.disposeWatchers();
+    this.lists = undefined;
+    this.loading = undefined;
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
+  /** Every deploy of every repository, newest first within each (loading them if needed). */
+  async allDeploys(): Promise<{ repo: RepositoryLocation; deploy: Deploy }[]> {
+    await this.load();
+    return (this.lists ?? []).flatMap(({ repo, list }) => list.deploys.map((deploy) => ({ repo, deploy })));
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!node) {
+      await this.load();
+      const lists = this.lists ?? [];
+      if (lists.length === 0) return [];
+      if (lists.length === 1 && lists[0]) return this.deployNodes(lists[0].repo, lists[0].list);
+      return lists.map(({ repo, list }) => ({ type: 'repo', repo, list }));
+    }
+    if (node.type === 'repo') return this.deployNodes(node.repo, node.list);
+    if (node.type === 'deploy') {
+      const listing = await listDeployFiles(this.runner(node.repo), node.deploy);
+      return listing.files.map((change) => ({ type: 'file', repo: node.repo, deploy: node.deploy, change, from: listing.from, to: listing.to }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.type === 'repo') {
+      const item = new vscode.TreeItem(path.basename(node.repo.root), vscode.TreeItemCollapsibleState.Expanded);
+      item.description = node.list.deploys.length ? `${node.list.deploys.length} deploys` : node.list.emptyReason ?? 'no deploys';
+      item.iconPath = new vscode.ThemeIcon('repo');
+      item.tooltip = node.repo.root;
+      return item;
+    }
+    if (node.type === 'deploy') {
+      const d = node.deploy;
+      const item = new vscode.TreeItem(d.label, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `${node.repo.root}::${d.id}`;
+      const count = d.commitCount === undefined ? '' : ` · ${d.commitCount} commit${d.commitCount === 1 ? '' : 's'}`;
+      const mark = node.mark.lastBeforeDetection ? ' · ⚠ running at detection' : node.mark.afterDetection ? ' · after detection' : '';
+      item.description = `${relative(d.time)} · ${(d.tagger ?? d.author).name}${count}${mark}`;
+      const flagged = this.service.focusedIncident?.flaggedDeploys.some((f) => f.sha === d.sha);
+      item.iconPath = new vscode.ThemeIcon(
+        flagged ? 'warning' : node.mark.inWindow ? 'rocket' : 'tag',
+        flagged ? new vscode.ThemeColor('problemsErrorIcon.foreground') : node.mark.inWindow ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined,
+      );
+      item.contextValue = d.previous ? 'deploy.rollbackable' : 'deploy';
+      item.tooltip = new vscode.MarkdownString(`**${d.label}** — ${d.subject}\n\n${new Date(d.time).toLocaleString()} · ${d.sha.slice(0, 10)}\n\n_Hover again for the commits…_`);
+      return item;
+    }
+    const c = node.change;
+    const item = new vscode.TreeItem(path.posix.basename(c.path), vscode.TreeItemCollapsibleState.None);
+    const dir = path.posix.dirname(c.path);
+    const stat = c.binary ? 'binary' : `+${c.additions ?? 0} −${c.deletions ?? 0}`;
+    item.description = `${STATUS_LETTER[c.status]} · ${stat}${dir !== '.' ? ` · ${dir}` : ''}${c.oldPath ? ` · from ${c.oldPath}` : ''}`;
+    item.resourceUri = vscode.Uri.file(path.join(node.repo.root, c.path));
+    item.iconPath = vscode.ThemeIcon.File;
+    item.command = { command: 'incidentRoom.openFileDiff', title: 'Open Diff', arguments: [node] };
+    return item;
+  }
+
+  /** The tooltip of a deploy lists its commits, read only when hovered. */
+  async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
+    if (node.type !== 'deploy') return item;
+    try {
+      const { commits, truncated } = await listDeployCommits(this.runner(node.repo), node.deploy, { limit: 20 });
+      const d = node.deploy;
+      const md = new vscode.MarkdownString(`**${d.label}** — ${d.subject}\n\n${new Date(d.time).toLocaleString()} · \`${d.sha.slice(0, 10)}\`${d.previous ? ` · since ${d.previous.label}` : ''}\n\n`);
+      for (const c of commits) md.appendMarkdown(`- \`${c.sha.slice(0, 7)}\` ${escapeMd(c.subject)} — ${escapeMd(c.author.name)}\n`);
+      if (truncated) md.appendMarkdown('- …\n');
+      item.tooltip = md;
+    } catch (error) {
+      this.log.warn(`deploy tooltip: ${String(error)}`);
+    }
+    return item;
+  }
+
+  /** A diff editor for one file of a deploy. */
+  async openFileDiff(node: FileNode): Promise<void> {
+    const [left, right] = this.sides(node.repo.root, node.change, node.from, node.to);
+    const title = `${path.posix.basename(node.change.path)} (${node.deploy.previous?.label ?? 'empty'} ↔ ${node.deploy.label})`;
+    await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+  }
+
+  /** Every file of a deploy at once in the multi-file changes editor (VS Code ≥ 1.86, our floor is 1.90). */
+  async openDeployDiff(repo: RepositoryLocation, deploy: Deploy): Promise<number> {
+    const listing = await listDeployFiles(this.runner(repo), deploy);
+    if (listing.files.length === 0) {
+      void vscode.window.showInformationMessage(`Incident Room: ${deploy.label} changed no files since ${deploy.previous?.label ?? 'the start'}.`);
+      return 0;
+    }
+    const resources = listing.files.map((c) => {
+      const [left, right] = this.sides(repo.root, c, listing.from, listing.to);
+      return [vscode.Uri.file(path.join(repo.root, c.path)), left, right] as const;
+    });
+    const title = `${deploy.label}: ${listing.files.length} file${listing.files.length === 1 ? '' : 's'} since ${deploy.previous?.label ?? 'the first commit'}`;
+    await vscode.commands.executeCommand('vscode.changes', title, resources);
+    return listing.files.length;
+  }
+
+  private sides(root: string, c: FileChange, from: string, to: string): [vscode.Uri, vscode.Uri] {
+    const oldPath = c.oldPath ?? c.path;
+    // An added file has no left side and a deleted one no right side: both read as empty documents.
+    const left = revisionUri(root, from, c.status === 'added' ? c.path : oldPath);
+    const right = revisionUri(root, to, c.path);
+    return [left, right];
+  }
+
+  private deployNodes(repo: RepositoryLocation, list: DeployList): DeployNode[] {
+    const marks = markIncidentWindow(list.deploys, this.detectedAt);
+    return list.deploys.map((deploy, i) => ({ type: 'deploy', repo, deploy, mark: marks[i] ?? { inWindow: false, lastBeforeDetection: false, afterDetection: false } }));
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= this.read().catch((error: unknown) => {
+      this.log.error(`recent deploys: ${String(error)}`);
+      if (this.treeView) this.treeView.message = `Could not read deploys: ${(error as Error).message}`;
+      this.lists = [];
+    });
+    return this.loading;
+  }
+
+  private async read(): Promise<void> {
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const { repositories } = await findRepositories(folders);
+    const config = vscode.workspace.getConfiguration('incidentRoom.deploys');
+    const settings = validateDeploySettings({
+      sources: config.get('sources'), tagPatterns: config.get('tagPatterns'), deployBranch: config.get('branch'),
+    });
+    for (const p of settings.problems) this.log.warn(`incidentRoom.deploys: ${p}`);
+    const limit = Math.max(1, Math.min(500, config.get<number>('limit', 50)));
+    const lists = await Promise.all(repositories.map(async (repo) => ({ repo, list: await listDeploys(this.runner(repo), settings, { limit }) })));
+    this.lists = lists;
+    if (this.watchers.length === 0) {
+      this.watchers = repositories.map((repo) => new RefsWatcher(repo, () => this.refresh(), { debounceMs: 500, onError: (e) => this.log.debug(`refs watcher: ${String(e)}`) }));
+    }
+    if (this.treeView) {
+      const empty = lists.every((l) => l.list.deploys.length === 0);
+      this.treeView.message = repositories.length === 0
+        ? 'Open a folder inside a git repository to see its recent deploys.'
+        : empty
+          ? `${lists[0]?.list.emptyReason ?? 'No deploys found.'} Deploys are tags matching ${settings.tagPatterns.join(', ')}${settings.deployBranch ? ` or first-parent commits of ${settings.deployBranch}` : ''} (setting incidentRoom.deploys).`
+          : settings.problems.length ? `Settings: ${settings.problems.join(' ')}` : undefined;
+    }
+  }
+
+  private disposeWatchers(): void {
+    for (const w of this.watchers.splice(0)) w.dispose();
+  }
+
+  dispose(): void {
+    this.disposeWatchers();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

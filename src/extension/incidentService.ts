@@ -1,0 +1,266 @@
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { EventDataOf, AppendKind, User } from '../protocol/events';
+import type { IncidentSummary } from '../protocol/messages';
+import type { IncidentState } from '../core/incidentState';
+import { isDeclared } from '../core/reducer';
+import { ChannelClient, type ConnectionState } from '../sync/channelClient';
+import { Outbox, type OutboxEntry } from '../sync/outbox';
+import type { Transport } from '../sync/transport';
+import { WsTransport } from '../sync/wsTransport';
+import { UserFacingError } from './commandRunner';
+import type { LocalChannelHost } from './localChannelHost';
+import { readSettings, type Settings } from './settings';
+
+const TOKEN_KEY = (url: string, channel: string): string => `incidentRoom.token:${url}#${channel}`;
+const FOCUS_KEY = 'incidentRoom.focusedIncident';
+
+export type Mode = 'local' | 'shared';
+
+/**
+ * Owns the channel client for the current settings (shared server, or the in-process local channel), the
+ * focused incident, and the user's identity. Everything the UI shows comes from here.
+ */
+export class IncidentService implements vscode.Disposable {
+  private readonly _onDidChange = new vscode.EventEmitter<void>();
+  /** Anything the UI shows changed: connection, incidents, the focused incident, the queue. */
+  readonly onDidChange = this._onDidChange.event;
+  private readonly _onDidReject = new vscode.EventEmitter<{ entry: OutboxEntry; error: string }>();
+  readonly onDidReject = this._onDidReject.event;
+
+  private client: ChannelClient | undefined;
+  private clientDisposables: { dispose(): void }[] = [];
+  private focused: string | undefined;
+  private settings: Settings | undefined;
+  private identity: User = { id: 'unknown', name: 'Unknown' };
+  private queuedEntries: OutboxEntry[] = [];
+  private rejectedCount = 0;
+  private currentMode: Mode = 'local';
+  private settingsError: string | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly localHost: LocalChannelHost,
+    private readonly gitIdentity: () => Promise<{ email?: string; name?: string }>,
+  ) {
+    this.focused = context.workspaceState.get<string>(FOCUS_KEY);
+  }
+
+  get mode(): Mode {
+    return this.currentMode;
+  }
+
+  get me(): User {
+    return this.identity;
+  }
+
+  get connection(): ConnectionState {
+    return this.client?.connection ?? { status: 'stopped', queued: 0, target: '', ...(this.settingsError ? { lastError: this.settingsError } : {}) };
+  }
+
+  get incidents(): IncidentSummary[] {
+    return this.client?.incidents ?? [];
+  }
+
+  get focusedId(): string | undefined {
+    return this.focused;
+  }
+
+  get queued(): readonly OutboxEntry[] {
+    return this.queuedEntries;
+  }
+
+  get rejected(): number {
+    return this.rejectedCount;
+  }
+
+  /** The focused incident's state, once its events have arrived. */
+  get focusedIncident(): IncidentState | undefined {
+    const s = this.focused ? this.client?.incident(this.focused) : undefined;
+    return s && isDeclared(s) ? s : undefined;
+  }
+
+  /** (Re)start with the current settings: called at activation and when a connection setting changes. */
+  async start(): Promise<void> {
+    this.stopClient();
+    try {
+      this.settings = readSettings();
+      this.settingsError = undefined;
+    } catch (error) {
+      this.settingsError = (error as Error).message;
+      this.log.error(this.settingsError);
+      void vscode.window.showErrorMessage(`Incident Room: ${this.settingsError}`, 'Open Settings').then((c) => {
+        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'incidentRoom');
+      });
+      this._onDidChange.fire();
+      return;
+    }
+    await this.resolveIdentity();
+    const s = this.settings;
+    const shared = s.serverUrl !== '';
+    this.currentMode = shared ? 'shared' : 'local';
+    let transport: Transport;
+    let endpointKey: string;
+    if (shared) {
+      try {
+        transport = new WsTransport({ serverUrl: s.serverUrl, channel: s.channel, token: () => this.token(s.serverUrl, s.channel) });
+      } catch (error) {
+        this.settingsError = (error as Error).message;
+        this.log.error(this.settingsError);
+        void vscode.window.showErrorMessage(`Incident Room: ${this.settingsError}`);
+        this._onDidChange.fire();
+        return;
+      }
+      endpointKey = `${s.serverUrl}#${s.channel}`;
+    } else {
+      transport = this.localHost.transport(s.channel);
+      endpointKey = `local#${s.channel}`;
+    }
+    const outbox = new Outbox(this.context.globalStorageUri.fsPath, endpointKey);
+    const client = new ChannelClient({
+      transport, outbox, user: () => this.identity,
+      log: (level, message) => this.log[level](message),
+    });
+    this.client = client;
+    this.clientDisposables = [
+      client.onDidChangeConnection(() => void this.refreshQueue()),
+      client.onDidChangeIncidents(() => this.onIncidentsChanged()),
+      client.onDidChangeIncident((state) => {
+        if (state.id === this.focused) this._onDidChange.fire();
+      }),
+      client.onDidReject((r) => {
+        this.rejectedCount++;
+        this._onDidReject.fire({ entry: r.entry, error: r.error });
+        this._onDidChange.fire();
+      }),
+      client,
+    ];
+    if (this.focused) client.subscribe(this.focused);
+    client.start();
+    this.log.info(`mode ${this.currentMode}: ${transport.description} as ${this.identity.name} <${this.identity.id}>`);
+    await this.refreshQueue();
+  }
+
+  /** Ids the user sees when picking: the channel's incidents, newest first. */
+  focus(incidentId: string | undefined): void {
+    if (this.focused === incidentId) return;
+    if (this.focused) this.client?.unsubscribe(this.focused);
+    this.focused = incidentId;
+    void this.context.workspaceState.update(FOCUS_KEY, incidentId);
+    if (incidentId) this.client?.subscribe(incidentId);
+    this._onDidChange.fire();
+  }
+
+  /** Declare; focuses the new incident once the channel assigns its id. */
+  async declare(data: EventDataOf<'incident.declared'>, commander?: User): Promise<{ incidentId: string | undefined }> {
+    const client = this.requireClient();
+    const { incidentId } = await client.declare(data);
+    await this.refreshQueue();
+    const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000));
+    const id = await Promise.race([incidentId, timeout]);
+    if (!id) {
+      void incidentId.then(async (later) => {
+        this.focus(later);
+        if (commander && commander.id !== this.identity.id) await client.append(later, 'role.assigned', { role: 'commander', user: commander });
+        void vscode.window.showInformationMessage(`Incident Room: ${later} declared (the queued declaration reached the channel).`);
+      });
+      return { incidentId: undefined };
+    }
+    this.focus(id);
+    if (commander && commander.id !== this.identity.id) await client.append(id, 'role.assigned', { role: 'commander', user: commander });
+    return { incidentId: id };
+  }
+
+  /** Append to the focused (or given) incident; durable in the outbox when this resolves. */
+  async append<K extends AppendKind>(kind: K, data: EventDataOf<K>, incidentId = this.focused): Promise<string> {
+    if (!incidentId) throw new UserFacingError('no incident is focused: declare one or run "Incident: Switch Incident"');
+    const id = await this.requireClient().append(incidentId, kind, data);
+    await this.refreshQueue();
+    return id;
+  }
+
+  /** The focused incident, or a clear error saying what to do. */
+  requireIncident(): IncidentState {
+    const s = this.focusedIncident;
+    if (!s) {
+      if (this.focused) throw new UserFacingError(`${this.focused} is still loading from the channel (${this.connection.status}); try again in a moment`);
+      throw new UserFacingError('no incident is focused: declare one with "Incident: Declare Incident" or pick one with "Incident: Switch Incident"');
+    }
+    return s;
+  }
+
+  reconnect(): void {
+    if (!this.client) void this.start();
+    else this.client.reconnect();
+  }
+
+  async setToken(token: string | undefined): Promise<void> {
+    const s = this.settings ?? readSettings();
+    if (!s.serverUrl) throw new UserFacingError('set incidentRoom.server.url first: a token belongs to a channel server');
+    const key = TOKEN_KEY(s.serverUrl, s.channel);
+    if (token) await this.context.secrets.store(key, token);
+    else await this.context.secrets.delete(key);
+    this.reconnect();
+  }
+
+  currentSettings(): Settings {
+    return this.settings ?? readSettings();
+  }
+
+  async ping(): Promise<number> {
+    return this.requireClient().ping();
+  }
+
+  private token(url: string, channel: string): Promise<string | undefined> {
+    return Promise.resolve(this.context.secrets.get(TOKEN_KEY(url, channel)));
+  }
+
+  private requireClient(): ChannelClient {
+    if (!this.client) throw new UserFacingError(this.settingsError ?? 'the incident channel is not started');
+    return this.client;
+  }
+
+  private onIncidentsChanged(): void {
+    // With nothing focused, follow the newest open incident so a responder joining sees it at once.
+    if (!this.focused) {
+      const open = this.incidents.find((i) => i.status !== 'resolved');
+      if (open) this.focus(open.id);
+    }
+    this._onDidChange.fire();
+  }
+
+  private async refreshQueue(): Promise<void> {
+    try {
+      this.queuedEntries = (await this.client?.pending()) ?? [];
+    } catch (error) {
+      this.log.warn(`cannot read the outbox: ${String(error)}`);
+    }
+    this._onDidChange.fire();
+  }
+
+  private async resolveIdentity(): Promise<void> {
+    const s = this.settings;
+    let id = s?.userId ?? '';
+    let name = s?.userName ?? '';
+    if (!id || !name) {
+      const git = await this.gitIdentity().catch(() => ({} as { email?: string; name?: string }));
+      id ||= git.email ?? '';
+      name ||= git.name ?? '';
+    }
+    if (!id) id = `${process.env.USER ?? 'user'}@${os.hostname()}`;
+    if (!name) name = id.split('@')[0] ?? id;
+    this.identity = { id: id.slice(0, 200), name: name.slice(0, 200) };
+  }
+
+  private stopClient(): void {
+    for (const d of this.clientDisposables.splice(0)) d.dispose();
+    this.client = undefined;
+  }
+
+  dispose(): void {
+    this.stopClient();
+    this._onDidChange.dispose();
+    this._onDidReject.dispose();
+  }
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { incidentView, type QueuedEventView } from '../core/sidebarModel';
+import { describeEvent } from '../core/timelineText';
+import type { SequencedEvent } from '../protocol/events';
+import { WebviewToHost, type HostToWebview, type SidebarState } from '../protocol/webviewMessages';
+import type { IncidentService } from './incidentService';
+import { cadencePolicy } from './settings';
+import type { UpdateDelivery } from './updateDelivery';
+
+/** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
+export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'incidentRoom.incident';
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private pendingRender: ReturnType<typeof setTimeout> | undefined;
+  /** Last render time the webview reported, for the log and the benchmark. */
+  lastRender: { entries: number; ms: number } | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly service: IncidentService,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly openSource: (noteId: string) => Promise<void>,
+    private readonly delivery: UpdateDelivery,
+  ) {
+    this.disposables.push(service.onDidChange(() => this.scheduleRender()), delivery.onDidChange(() => this.scheduleRender()));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const webview = view.webview;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+    webview.html = this.html(webview);
+    const subs = [
+      webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
+      view.onDidChangeVisibility(() => {
+        if (view.visible) this.scheduleRender();
+      }),
+    ];
+    view.onDidDispose(() => {
+      for (const d of subs) d.dispose();
+      if (this.view === view) this.view = undefined;
+    }, undefined, this.disposables);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const parsed = WebviewToHost.safeParse(raw);
+    if (!parsed.success) {
+      this.log.warn(`ignored an invalid message from the sidebar: ${parsed.error.issues[0]?.message ?? ''}`);
+      return;
+    }
+    const m = parsed.data;
+    switch (m.type) {
+      case 'ready':
+        // The host waits for the webview's ready before posting anything (nothing is lost while it loads).
+        this.ready = true;
+        this.render();
+        return;
+      case 'command':
+        await vscode.commands.executeCommand(m.command, m.args);
+        return;
+      case 'openSource':
+        await this.openSource(m.noteId);
+        return;
+      case 'rendered':
+        this.lastRender = { entries: m.entries, ms: m.ms };
+        if (m.entries > 500) this.log.debug(`sidebar rendered ${m.entries} timeline entries in ${m.ms.toFixed(1)} ms`);
+        return;
+    }
+  }
+
+  private scheduleRender(): void {
+    // Coalesce bursts (a replay of many events) into one post.
+    if (this.pendingRender) return;
+    this.pendingRender = setTimeout(() => {
+      this.pendingRender = undefined;
+      this.render();
+    }, 30);
+  }
+
+  /** The state the sidebar shows now (also used by tests). */
+  snapshot(): SidebarState {
+    const s = this.service;
+    const c = s.connection;
+    const focused = s.focusedIncident;
+    const queued: QueuedEventView[] = [];
+    let pendingDeclarations = 0;
+    for (const entry of s.queued) {
+      if (entry.type === 'declare') pendingDeclarations++;
+      else if (focused && entry.incidentId === focused.id) {
+        queued.push({ id: entry.event.id, at: entry.event.at, kind: entry.event.kind, text: describeEvent({ ...entry.event, seq: 0, receivedAt: entry.event.at, actor: s.me } as SequencedEvent) });
+      }
+    }
+    let cadence;
+    try {
+      cadence = cadencePolicy(s.currentSettings());
+    } catch {
+      cadence = undefined;
+    }
+    const incident = focused ? incidentView(focused, s.me, Date.now(), cadence, queued) : null;
+    if (incident) {
+      for (const entry of incident.timeline) {
+        if (entry.kind !== 'update.posted') continue;
+        const d = this.delivery.stateOf(entry.key);
+        if (d) entry.delivery = d.state === 'failed' ? `webhook failed: ${d.lastError ?? 'error'}` : d.state === 'pending' ? `webhook pending${d.lastError ? ` (retrying: ${d.lastError})` : ''}` : 'sent to webhook';
+      }
+    }
+    return {
+      connection: { status: c.status, text: connectionText(s.mode, c.status, c.queued, c.target, c.lastError), queued: c.queued, mode: s.mode },
+      me: s.me,
+      incident,
+      otherIncidents: s.incidents.filter((i) => i.id !== focused?.id).map((i) => ({ id: i.id, title: i.title, severity: i.severity, status: i.status })),
+      pendingDeclarations,
+      rejected: s.rejected,
+    };
+  }
+
+  private render(): void {
+    if (!this.view || !this.ready) return;
+    const message: HostToWebview = { type: 'state', state: this.snapshot() };
+    void this.view.webview.postMessage(message);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
+    const csp = [
+      `default-src 'none'`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${uri('dist', 'codicons', 'codicon.css')}" rel="stylesheet">
+<link href="${uri('media', 'sidebar.css')}" rel="stylesheet">
+<title>Incident</title>
+</head>
+<body>
+<main id="root" aria-live="polite"><p class="muted">Loading the incident…</p></main>
+<script nonce="${nonce}" src="${uri('dist', 'webview.js')}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    if (this.pendingRender) clearTimeout(this.pendingRender);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** `online · payments-oncall`, `offline · 3 queued`, … */
+export function connectionText(mode: 'local' | 'shared', status: string, queued: number, target: string, lastError?: string): string {
+  const where = mode === 'local' ? 'local (this machine only)' : target.replace(/^wss?:\/\//, '');
+  const q = queued > 0 ? ` · ${queued} queued` : '';
+  switch (status) {
+    case 'online': return `online · ${where}${q}`;
+    case 'connecting': return `connecting · ${where}${q}`;
+    case 'unauthorized': return `token refused · ${where}${q}`;
+    case 'forbidden': return `no access to this channel${q}`;
+    case 'stopped': return lastError ? `not started: ${lastError}` : 'not started';
+    default: return `offline${q}${lastError ? ` · ${lastError}` : ''}`;
+  }
+}

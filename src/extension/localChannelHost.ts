@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type * as vscode from 'vscode';
+import { z } from 'zod';
+import { startServer, type RunningServer } from '../server/channelServer';
+import type { LogFields, Logger } from '../server/logger';
+import { FileStore } from '../store/fileStore';
+import { StoreLockedError } from '../store/eventStore';
+import { writeDurably } from '../sync/outbox';
+import type { Link, LinkHandlers, Transport } from '../sync/transport';
+import { WsTransport } from '../sync/wsTransport';
+
+const Endpoint = z.object({ port: z.number().int().min(1).max(65535), token: z.string().min(16), pid: z.number().int() });
+type Endpoint = z.infer<typeof Endpoint>;
+
+/**
+ * Local mode: the channel core on a file store in the extension's global storage, with no server to set up.
+ *
+ * Several VS Code windows share that storage, and only one process may own a store. So the first window to take
+ * the store's lock hosts the channel on a loopback port with a random token (written, owner-only, beside the
+ * store); every window — the host included — connects to it like to any channel server. When the host window
+ * closes, the others lose the link, and the next to reconnect takes the lock over and becomes the host.
+ */
+export class LocalChannelHost implements vscode.Disposable {
+  private readonly dir: string;
+  private readonly endpointFile: string;
+  private server: (RunningServer & { endpoint: Endpoint }) | undefined;
+  private starting: Promise<Endpoint | undefined> | undefined;
+  private disposed = false;
+
+  constructor(storageDir: string, private readonly log: vscode.LogOutputChannel) {
+    this.dir = path.join(storageDir, 'local-channel');
+    this.endpointFile = path.join(this.dir, 'endpoint.json');
+  }
+
+  /** A transport to the local channel: hosts it when no other window does. */
+  transport(channel: string): Transport {
+    return {
+      description: `local channel "${channel}"`,
+      open: async (handlers: LinkHandlers): Promise<Link> => {
+        const endpoint = (await this.host()) ?? (await this.readEndpoint());
+        const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${endpoint.port}`, channel, token: async () => endpoint.token, connectTimeoutMs: 5000 });
+        return ws.open(handlers);
+      },
+    };
+  }
+
+  /** Whether this window hosts the local channel. */
+  get hosting(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Become the host if the store is free; undefined when another window hosts it. */
+  private host(): Promise<Endpoint | undefined> {
+    if (this.server) return Promise.resolve(this.server.endpoint);
+    this.starting ??= this.tryHost().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async tryHost(): Promise<Endpoint | undefined> {
+    if (this.disposed) throw new Error('Incident Room is shutting down');
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const store = new FileStore({ dir: path.join(this.dir, 'store'), log: (level, event, fields) => this.log[level](`local store: ${event} ${JSON.stringify(fields)}`) });
+    try {
+      await store.open();
+    } catch (error) {
+      if (error instanceof StoreLockedError) return undefined; // another window hosts it
+      throw error;
+    }
+    const token = randomBytes(24).toString('base64url');
+    try {
+      const running = await startServer({
+        store, host: '127.0.0.1', port: 0,
+        tokens: [{ name: 'local', token, channels: ['*'] }],
+        logger: this.logger(),
+      });
+      const endpoint: Endpoint = { port: running.port, token, pid: process.pid };
+      await writeDurably(this.endpointFile, JSON.stringify(endpoint));
+      await fs.chmod(this.endpointFile, 0o600).catch(() => undefined);
+      this.server = Object.assign(running, { endpoint });
+      this.log.info(`local channel hosted by this window on 127.0.0.1:${running.port} (store ${path.join(this.dir, 'store')})`);
+      return endpoint;
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private logger(): Logger {
+    const line = (event: string, fields?: LogFields) => `local channel: ${event}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}`;
+    return {
+      info: (event, fields) => this.log.debug(line(event, fields)),
+      warn: (event, fields) => this.log.warn(line(event, fields)),
+      error: (event, fields) => this.log.error(line(event, fields)),
+    };
+  }
+
+  private async readEndpoint(): Promise<Endpoint> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.endpointFile, 'utf8');
+    } catch {
+      throw new Error('another VS Code window holds the local channel but has not published its address yet');
+    }
+    const parsed = Endpoint.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`the local channel's address file ${this.endpointFile} is damaged`);
+    return parsed.data;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const server = this.server;
+    this.server = undefined;
+    if (server) void server.close().catch((error: unknown) => this.log.error(`local channel close: ${String(error)}`));
+  }
+}

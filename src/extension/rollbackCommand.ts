@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { gatherRollbackFacts } from '../git/rollbackFacts';
+import { executeRollback, mitigationFinishedData, mitigationStartedData, type CommandRunner } from '../git/rollbackExecutor';
+import { formatArgv, planRollback, validateRollbackSettings, type DeployPoint, type RollbackPlan } from '../git/rollbackPlan';
+import { UserFacingError } from './commandRunner';
+import { resolveDeploy } from './deployCommands';
+import type { DeploysView } from './deploysView';
+import type { IncidentService } from './incidentService';
+
+type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
+
+/** Runs a command step as a VS Code task, so its output is visible in the terminal panel; resolves with its exit code. */
+const runAsTask: CommandRunner = async (argv, { cwd, signal }) => {
+  const [program, ...args] = argv;
+  if (!program) return { exitCode: null, cancelled: false, spawnError: 'empty command' };
+  const task = new vscode.Task(
+    { type: 'incidentRoom', command: 'rollback' }, vscode.TaskScope.Workspace, `rollback: ${formatArgv(argv).slice(0, 80)}`, 'Incident Room',
+    // ProcessExecution passes argv straight to the program: no shell ever parses repo or user data.
+    new vscode.ProcessExecution(program, args, { cwd }),
+  );
+  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true, showReuseMessage: false };
+  let cancelled = false;
+  const execution = await vscode.tasks.executeTask(task);
+  return new Promise((resolve) => {
+    const subs: vscode.Disposable[] = [];
+    const done = (exitCode: number | null) => {
+      for (const s of subs) s.dispose();
+      resolve({ exitCode, cancelled });
+    };
+    subs.push(vscode.tasks.onDidEndTaskProcess((e) => {
+      if (e.execution === execution) done(e.exitCode ?? null);
+    }));
+    // A process that never started ends the task without a process-end event.
+    subs.push(vscode.tasks.onDidEndTask((e) => {
+      if (e.execution === execution) setTimeout(() => done(null), 200);
+    }));
+    signal?.addEventListener('abort', () => {
+      cancelled = true;
+      execution.terminate();
+    }, { once: true });
+  });
+};
+
+/** The modal confirm: exactly what will run and what it undoes. */
+function confirmText(plan: RollbackPlan): { message: string; detail: string } {
+  const lines: string[] = ['Will run, in order:'];
+  plan.steps.forEach((s, i) => lines.push(`${i + 1}. ${formatArgv(s.argv)}`));
+  const { commits, commitsTruncated, files } = plan.undoes;
+  lines.push('', `Undoes ${commits.length}${commitsTruncated ? '+' : ''} commit(s) and ${files.length} file(s) since ${plan.previous.label}:`);
+  for (const c of commits.slice(0, 8)) lines.push(`  ${c.sha.slice(0, 7)} ${c.subject}`);
+  if (commits.length > 8) lines.push(`  … and ${commits.length - 8} more`);
+  for (const w of plan.warnings) lines.push('', `⚠ ${w}`);
+  return { message: `${plan.summary}?`, detail: lines.join('\n') };
+}
+
+/** Roll Back Deploy: plan, confirm, run one at a time with progress and cancel, record both mitigation events. */
+export function registerRollbackCommand(register: Register, view: DeploysView, service: IncidentService): void {
+  register('incidentRoom.rollback', async (raw) => {
+    if (!vscode.workspace.isTrusted) {
+      const c = await vscode.window.showErrorMessage('Incident Room: rollback runs git and configured commands, so it only runs in a trusted workspace. Nothing was run.', 'Manage Workspace Trust');
+      if (c) await vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    const incident = service.requireIncident();
+    const { repo, deploy } = await resolveDeploy(view, raw, `Roll back which deploy? (mitigation for ${incident.id})`);
+    if (!deploy.previous) throw new UserFacingError(`${deploy.label} is the oldest deploy listed: there is no previous deploy to go back to. Nothing was run.`);
+    const config = vscode.workspace.getConfiguration('incidentRoom', vscode.Uri.file(repo.root));
+    const settings = validateRollbackSettings({
+      strategy: config.get('rollback.strategy'), push: config.get('rollback.push'), remote: config.get('rollback.remote'),
+      environmentBranch: config.get('rollback.environmentBranch'), command: config.get('rollback.command'),
+    });
+    if (settings.problems.length) throw new UserFacingError(`rollback settings: ${settings.problems.join(' ')} Nothing was run.`);
+    const deployBranch = config.get<string>('deploys.branch') || undefined;
+    const runner = view.runner(repo);
+    const point = (d: { ref: string; sha: string; label: string }): DeployPoint => ({ ref: d.ref, sha: d.sha, label: d.label });
+    const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Planning the rollback of ${deploy.label}…` },
+      () => gatherRollbackFacts(runner, point(deploy), point(deploy.previous as DeployPoint), { settings, deployBranch }));
+    const plan = planRollback({ settings, incidentId: incident.id, facts, deployBranch });
+    if (!plan.ok) throw new UserFacingError(`cannot roll back ${deploy.label}: ${plan.refusals.map((r) => r.message).join(' ')} Nothing was run.`);
+    const { message, detail } = confirmText(plan);
+    const go = await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Roll Back');
+    if (go !== 'Roll Back') return undefined;
+
+    const mitigationId = randomUUID();
+    await service.append('mitigation.started', mitigationStartedData(plan, mitigationId), incident.id);
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Rolling back ${deploy.label}`, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        const sub = token.onCancellationRequested(() => controller.abort());
+        try {
+          return await executeRollback(runner, plan, {
+            signal: controller.signal,
+            runCommand: runAsTask,
+            onProgress: (p) => {
+              if (p.state === 'running') progress.report({ message: `${p.step + 1}/${p.total}: ${p.title}`, increment: 100 / p.total });
+            },
+          });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    await service.append('mitigation.finished', mitigationFinishedData(outcome, mitigationId), incident.id);
+    const text = `Incident Room: rollback of ${deploy.label} ${outcome.result}. ${outcome.detail}`;
+    if (outcome.result === 'succeeded') void vscode.window.showInformationMessage(text);
+    else if (outcome.result === 'cancelled') void vscode.window.showWarningMessage(text);
+    else void vscode.window.showErrorMessage(text, 'Show Log');
+    view.refresh();
+    return outcome.result;
+  });
+}

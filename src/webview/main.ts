@@ -1,0 +1,221 @@
+import { HostToWebview, type IncidentView, type SidebarCommand, type SidebarState, type TimelineEntryView, type WebviewToHost } from '../protocol/webviewMessages';
+import { h, icon } from './dom';
+import { clock, dueIn, elapsed } from './format';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root') as HTMLElement;
+/** Timeline rows rendered up front; the rest follow as the user scrolls, so a 5,000-entry incident opens fast. */
+const TIMELINE_CHUNK = 200;
+
+let current: SidebarState | undefined = (vscode.getState() as { state?: SidebarState } | undefined)?.state;
+let timelineShown = TIMELINE_CHUNK;
+let tickers: (() => void)[] = [];
+
+const post = (m: WebviewToHost): void => vscode.postMessage(m);
+const run = (command: SidebarCommand, args?: Record<string, unknown>): void => post({ type: 'command', command, ...(args ? { args } : {}) });
+
+function button(label: string, codicon: string, command: SidebarCommand, opts: { primary?: boolean; title?: string; args?: Record<string, unknown>; testid?: string } = {}): HTMLButtonElement {
+  return h('button', {
+    class: opts.primary ? 'btn primary' : 'btn', title: opts.title ?? label, 'data-testid': opts.testid,
+    onclick: () => run(command, opts.args),
+  }, icon(codicon), h('span', {}, label));
+}
+
+function render(state: SidebarState): void {
+  const started = performance.now();
+  current = state;
+  vscode.setState({ state });
+  tickers = [];
+  const nodes: Node[] = [connectionBar(state)];
+  nodes.push(state.incident ? incidentPanel(state.incident, state) : welcome(state));
+  root.replaceChildren(...nodes);
+  tick();
+  const entries = state.incident?.timeline.length ?? 0;
+  // Report after layout so the figure includes the browser's work, not just building the DOM.
+  requestAnimationFrame(() => post({ type: 'rendered', entries, ms: performance.now() - started }));
+}
+
+function connectionBar(s: SidebarState): HTMLElement {
+  const c = s.connection;
+  const cls = c.status === 'online' ? 'ok' : c.status === 'connecting' ? 'pending' : 'bad';
+  const codicon = c.status === 'online' ? (c.mode === 'local' ? 'device-desktop' : 'broadcast') : c.status === 'connecting' ? 'sync' : 'debug-disconnect';
+  return h('div', { class: `connection ${cls}`, 'data-testid': 'connection-state', role: 'status', title: 'Click to reconnect' },
+    icon(codicon), h('span', {}, c.text),
+    c.status !== 'online' ? h('button', { class: 'link', onclick: () => run('incidentRoom.connect') }, 'Reconnect') : null,
+    s.rejected > 0 ? h('button', { class: 'link warn', onclick: () => run('incidentRoom.showLog'), title: 'Events the server refused are kept; see the log' }, `${s.rejected} refused`) : null,
+  );
+}
+
+function welcome(s: SidebarState): HTMLElement {
+  return h('section', { class: 'welcome' },
+    h('h2', {}, 'No incident focused'),
+    h('p', { class: 'muted' }, `You are ${s.me.name}. Declare an incident when something is broken; everyone on the channel sees it live.`),
+    s.pendingDeclarations > 0 ? h('p', { class: 'warn' }, `${s.pendingDeclarations} declaration(s) queued until the channel is back.`) : null,
+    button('Declare Incident', 'flame', 'incidentRoom.declare', { primary: true, testid: 'declare' }),
+    s.otherIncidents.length ? h('h3', {}, 'On this channel') : null,
+    ...s.otherIncidents.map((i) => h('button', { class: 'incident-link', onclick: () => run('incidentRoom.switchIncident', { incidentId: i.id }) },
+      h('span', { class: `sev ${i.severity.toLowerCase()}` }, i.severity), h('span', {}, ` ${i.id} ${i.title}`), h('span', { class: 'muted' }, ` · ${i.status}`))),
+  );
+}
+
+function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
+  const elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'incident-elapsed', title: `since detection at ${new Date(i.detectedAt).toLocaleString()}` });
+  const endAt = i.resolvedAt ? Date.parse(i.resolvedAt) : null;
+  tickers.push(() => { elapsedEl.textContent = elapsed(i.detectedAt, endAt ?? Date.now()); });
+  const due = i.nextUpdate ? h('span', { class: i.nextUpdate.overdue ? 'due overdue' : 'due', 'data-testid': 'update-due' }) : null;
+  if (due && i.nextUpdate) {
+    const at = i.nextUpdate.dueAt;
+    tickers.push(() => {
+      const text = dueIn(at, Date.now());
+      due.textContent = `update ${text}`;
+      due.classList.toggle('overdue', text.startsWith('overdue'));
+    });
+  }
+  return h('div', { class: 'incident' },
+    h('header', { class: `head sev-${i.severity.toLowerCase()}` },
+      h('div', { class: 'row1' },
+        h('span', { class: `sev ${i.severity.toLowerCase()}`, 'data-testid': 'incident-severity', title: i.severityLabel }, i.severity),
+        h('span', { class: 'id' }, i.id),
+        h('span', { class: `status st-${i.status}`, 'data-testid': 'incident-status' }, i.status),
+        elapsedEl),
+      h('h1', { 'data-testid': 'incident-title' }, i.title),
+      i.symptom ? h('p', { class: 'symptom' }, i.symptom) : null,
+      i.scope ? h('p', { class: 'muted' }, `Scope: ${i.scope}`) : null,
+      h('div', { class: 'me' },
+        h('span', { 'data-testid': 'my-role', class: i.myRoles.length ? 'my-role has-role' : 'my-role' },
+          icon('account'), i.myRoles.length ? `You: ${i.myRoles.join(', ')}` : `You (${s.me.name}) hold no role`),
+        due),
+    ),
+    h('div', { class: 'actions' },
+      button('Note', 'note', 'incidentRoom.addNote', { title: 'Add a note, fact, guess, decision or action' }),
+      button('Status', 'pulse', 'incidentRoom.setStatus'),
+      button('Severity', 'warning', 'incidentRoom.changeSeverity'),
+      button('Update', 'megaphone', 'incidentRoom.postUpdate', { primary: !!i.nextUpdate?.overdue, title: 'Post a status update' }),
+      button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' }),
+      i.status === 'resolved' ? button('Postmortem', 'book', 'incidentRoom.generatePostmortem', { primary: true, title: 'Generate the blameless postmortem draft' }) : null,
+      i.status === 'resolved' ? button('Action item', 'checklist', 'incidentRoom.addActionItem') : null,
+      button('Switch', 'list-selection', 'incidentRoom.switchIncident', { title: 'Follow another incident' }),
+      button('Declare', 'flame', 'incidentRoom.declare', { title: 'Declare a new incident' }),
+    ),
+    section('Roles', 'organization', rolesList(i), button('Hand off', 'arrow-swap', 'incidentRoom.handOffRole', { title: 'Hand one of your roles to someone, with a brief' })),
+    notesSection(i),
+    i.mitigations.length ? section('Mitigations', 'tools', h('ul', { class: 'list' }, ...[...i.mitigations].reverse().map((m) =>
+      h('li', { class: `mit ${m.state}` }, icon(m.state === 'open' ? 'loading' : m.state === 'succeeded' ? 'pass' : m.state === 'failed' ? 'error' : 'circle-slash'),
+        h('span', {}, ` ${m.description}`), h('span', { class: 'muted' }, ` · ${m.state === 'open' ? 'running' : m.state}`))))) : null,
+    i.flaggedDeploys.length ? section('Suspect deploys', 'rocket', h('ul', { class: 'list' }, ...i.flaggedDeploys.map((d) =>
+      h('li', {}, h('code', {}, d.ref), ` ${d.sha.slice(0, 7)}`, d.reason ? h('span', { class: 'muted' }, ` — ${d.reason}`) : null)))) : null,
+    actionItems(i),
+    timeline(i),
+  );
+}
+
+function section(title: string, codicon: string, body: Node, extra?: Node | null): HTMLElement {
+  return h('section', { class: 'block' }, h('h2', {}, icon(codicon), h('span', {}, ` ${title}`), extra ? h('span', { class: 'spacer' }) : null, extra ?? null), body);
+}
+
+function rolesList(i: IncidentView): HTMLElement {
+  return h('ul', { class: 'roles' }, ...i.roles.map((r) =>
+    h('li', { class: r.isMe ? 'role-row mine' : 'role-row', 'data-testid': 'role-row', 'data-role': r.role },
+      h('span', { class: 'role-name' }, r.label),
+      h('span', { class: r.holder ? 'holder' : 'holder vacant' }, r.holder ? (r.isMe ? `${r.holder.name} (you)` : r.holder.name) : 'unassigned'),
+      r.isMe ? null : h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label}` }, 'Take'),
+      h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole'), title: `Assign ${r.label}` }, 'Assign'),
+    )));
+}
+
+function notesSection(i: IncidentView): HTMLElement | null {
+  if (!i.facts.length && !i.guesses.length && !i.refuted.length) return null;
+  const list = (cls: string, codicon: string, items: { id: string; text: string }[], retag: boolean) =>
+    items.map((n) => h('li', { class: cls }, icon(codicon), h('span', {}, ` ${n.text}`),
+      retag ? h('button', { class: 'link', title: 'Confirm or refute this guess', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'fact' }) }, 'Confirm') : null,
+      retag ? h('button', { class: 'link', title: 'Mark this guess refuted', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'refuted' }) }, 'Refute') : null));
+  return section('Facts and guesses', 'lightbulb', h('ul', { class: 'list notes' },
+    ...list('fact', 'check', i.facts, false), ...list('guess', 'question', i.guesses, true), ...list('refuted', 'close', i.refuted, false)));
+}
+
+function actionItems(i: IncidentView): HTMLElement | null {
+  if (!i.actions.length) return null;
+  const overdue = i.actions.filter((a) => a.overdue).length;
+  return section(`Action items${overdue ? ` (${overdue} overdue)` : ''}`, 'checklist', h('ul', { class: 'list' }, ...i.actions.map((a) =>
+    h('li', { class: a.done ? 'action done' : a.overdue ? 'action overdue' : 'action', 'data-testid': 'action-item' },
+      h('button', { class: 'link check', title: a.done ? 'Reopen' : 'Mark done', 'aria-label': a.done ? `Reopen ${a.title}` : `Mark ${a.title} done`,
+        onclick: () => run('incidentRoom.completeActionItem', { actionId: a.id, done: !a.done }) }, icon(a.done ? 'pass-filled' : a.overdue ? 'warning' : 'circle-large-outline')),
+      h('span', { class: 'action-title' }, a.title),
+      h('span', { class: 'muted' }, `${a.owner ? ` · ${a.owner}` : ''}${a.due ? ` · due ${a.due}` : ''}${a.overdue ? ' · overdue' : ''}`),
+      h('button', { class: 'link', title: 'Edit title, owner or due date', onclick: () => run('incidentRoom.editActionItem', { actionId: a.id }) }, 'Edit')))),
+    button('Add', 'add', 'incidentRoom.addActionItem'));
+}
+
+function timeline(i: IncidentView): HTMLElement {
+  const list = h('ol', { class: 'timeline', 'aria-label': 'Timeline, newest first' });
+  const shown = Math.min(timelineShown, i.timeline.length);
+  appendEntries(list, i.timeline, 0, shown);
+  const more = h('li', { class: 'more muted' }, `${i.timeline.length - shown} older entries…`);
+  if (shown < i.timeline.length) {
+    list.append(more);
+    // Render older entries only when the user scrolls near them.
+    const observer = new IntersectionObserver((seen) => {
+      if (!seen.some((s) => s.isIntersecting)) return;
+      const from = timelineShown;
+      timelineShown = Math.min(i.timeline.length, timelineShown + TIMELINE_CHUNK);
+      more.remove();
+      appendEntries(list, i.timeline, from, timelineShown);
+      if (timelineShown < i.timeline.length) {
+        more.textContent = `${i.timeline.length - timelineShown} older entries…`;
+        list.append(more);
+      } else observer.disconnect();
+    });
+    observer.observe(more);
+  }
+  return section(`Timeline (${i.timeline.length})`, 'history', list, button('Note', 'add', 'incidentRoom.addNote', { title: 'Add a note' }));
+}
+
+function appendEntries(list: HTMLElement, entries: TimelineEntryView[], from: number, to: number): void {
+  const now = Date.now();
+  const frag = document.createDocumentFragment();
+  for (let k = from; k < to; k++) {
+    const e = entries[k];
+    if (!e) continue;
+    const text = h('span', { class: 'text' }, e.text);
+    const li = h('li', { class: `entry kind-${e.kind.replace('.', '-')}${e.queued ? ' queued' : ''}${e.tag ? ` tag-${e.tag}` : ''}`, 'data-testid': 'timeline-entry', 'data-seq': e.seq ?? undefined },
+      h('span', { class: 'when', title: new Date(e.at).toString() }, clock(e.at, now)),
+      icon(e.icon),
+      h('span', { class: 'body' }, h('span', { class: 'actor' }, e.actor), e.tag && e.tag !== 'note' ? h('span', { class: `tag ${e.tag}` }, e.tag) : null, text,
+        e.queued ? h('span', { class: 'muted' }, ' (queued)') : null,
+        e.delivery ? h('span', { class: e.delivery.startsWith('webhook failed') ? 'delivery failed' : 'delivery muted' }, ` · ${e.delivery}`) : null),
+    );
+    if (e.source && e.noteId) {
+      const id = e.noteId;
+      li.classList.add('has-source');
+      li.tabIndex = 0;
+      li.title = `Open ${e.source.path}:${e.source.startLine}-${e.source.endLine}`;
+      li.addEventListener('click', () => post({ type: 'openSource', noteId: id }));
+      li.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') post({ type: 'openSource', noteId: id }); });
+    }
+    frag.append(li);
+  }
+  list.append(frag);
+}
+
+function tick(): void {
+  for (const t of tickers) t();
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const parsed = HostToWebview.safeParse(event.data);
+  if (!parsed.success) return; // only the host's typed messages are acted on
+  if (parsed.data.type === 'state') {
+    if (current?.incident?.id !== parsed.data.state.incident?.id) timelineShown = TIMELINE_CHUNK;
+    render(parsed.data.state);
+  }
+});
+setInterval(tick, 1000);
+if (current) render(current);
+post({ type: 'ready' });

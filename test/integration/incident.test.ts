@@ -1,0 +1,124 @@
+// The incident commands inside a real VS Code, in local mode (no server configured): each runs with an argument
+// object (as a keybinding or automation would) and changes the incident the sidebar and status bar show.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Container } from '../../src/extension/container';
+
+const EXTENSION_ID = 'incident-room.incident-room';
+
+async function container(): Promise<Container> {
+  const ext = vscode.extensions.getExtension<Container>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not installed`);
+  return ext.activate();
+}
+
+async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const run = <T = unknown>(id: string, args?: unknown): Thenable<T> => vscode.commands.executeCommand<T>(id, args);
+
+suite('Incident commands (local mode)', () => {
+  let c: Container;
+  let incidentId: string;
+
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    c = await container();
+    await until('the local channel online', () => c.service.connection.status === 'online', 30_000);
+  });
+
+  test('local mode works with no server configured', () => {
+    assert.equal(c.service.mode, 'local');
+    assert.equal(c.service.connection.status, 'online');
+  });
+
+  test('declare with an argument object focuses the new incident, declarer as commander', async () => {
+    incidentId = (await run<string>('incidentRoom.declare', { title: 'Checkout 5xx', severity: 'SEV2', symptom: 'errors at checkout', scope: 'EU' })) as string;
+    assert.match(incidentId, /^INC-\d+$/);
+    const s = await until('incident folded', () => c.service.focusedIncident?.id === incidentId && c.service.focusedIncident);
+    assert.equal(s.title, 'Checkout 5xx');
+    assert.equal(s.severity, 'SEV2');
+    assert.equal(s.roles.commander.holder?.id, c.service.me.id);
+    assert.match(c.statusBar.text, new RegExp(`SEV2 ${incidentId} · \\d\\d:\\d\\d · you: Commander · update in \\d+m`));
+  });
+
+  test('severity, status, roles, notes, retag, update, action items all land on the incident', async () => {
+    await run('incidentRoom.changeSeverity', { severity: 'SEV1', reason: 'all regions' });
+    await run('incidentRoom.setStatus', { status: 'identified', note: 'bad deploy' });
+    await run('incidentRoom.assignRole', { role: 'scribe', user: { id: 'sam@example.com', name: 'Sam' } });
+    await run('incidentRoom.takeRole', { role: 'tech_lead' });
+    await run('incidentRoom.handOffRole', { role: 'commander', to: { id: 'kim@example.com', name: 'Kim' }, brief: 'rollback running' });
+    await run('incidentRoom.addNote', { text: 'pool exhausted?', tag: 'guess' });
+    const s1 = await until('guess', () => c.service.focusedIncident?.notes.find((n) => n.tag === 'guess'));
+    await run('incidentRoom.retagNote', { noteId: s1.id, tag: 'refuted' });
+    await run('incidentRoom.postUpdate', { audience: 'internal', text: 'Rolling back release-42.' });
+    await run('incidentRoom.addActionItem', { title: 'Alert on pool saturation', due: '2020-01-01' });
+    const action = await until('action', () => c.service.focusedIncident?.actions[0]);
+    await run('incidentRoom.completeActionItem', { actionId: action.id, done: true });
+    const s = await until('all applied', () => {
+      const st = c.service.focusedIncident;
+      return st && st.actions[0]?.done && st.notes[0]?.tag === 'refuted' && st.updates.length === 1 ? st : undefined;
+    });
+    assert.equal(s.severity, 'SEV1');
+    assert.equal(s.status, 'identified');
+    assert.equal(s.roles.scribe.holder?.name, 'Sam');
+    assert.equal(s.roles.tech_lead.holder?.id, c.service.me.id);
+    assert.equal(s.roles.commander.holder?.name, 'Kim');
+    assert.equal(s.roles.commander.history.at(-1)?.brief, 'rollback running');
+    assert.ok(s.roles.commander.history[0]?.renouncedAt, 'the first commander tenure ended');
+    assert.equal(s.updates[0]?.text, 'Rolling back release-42.');
+  });
+
+  test('the sidebar model shows the incident, my role and the timeline newest first', () => {
+    const state = c.view.snapshot();
+    assert.equal(state.incident?.id, incidentId);
+    assert.deepEqual(state.incident?.myRoles, ['Tech Lead']);
+    const timeline = state.incident?.timeline ?? [];
+    assert.ok(timeline.length >= 12);
+    assert.ok((timeline[0]?.seq ?? 0) > (timeline.at(-1)?.seq ?? 0), 'newest first');
+    assert.match(state.connection.text, /^online · local/);
+  });
+
+  test('a bad argument object is refused with a clear message and records nothing', async () => {
+    const before = c.service.focusedIncident?.headSeq;
+    await run('incidentRoom.changeSeverity', { severity: 'SEV9' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(c.service.focusedIncident?.headSeq, before);
+  });
+
+  test('Add Selection to Timeline records path, lines, commit and permalink from a real git repo', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-scribe-'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.email', 'dev@example.com');
+    git('config', 'user.name', 'Dev');
+    git('remote', 'add', 'origin', 'git@github.com:acme/shop.git');
+    fs.mkdirSync(path.join(repo, 'src'));
+    fs.writeFileSync(path.join(repo, 'src', 'checkout.ts'), ['line 1', 'const pool = 10;', 'const retries = 0;', 'line 4'].join('\n'));
+    git('add', '.');
+    git('commit', '-q', '-m', 'checkout');
+    const head = git('rev-parse', 'HEAD');
+    const doc = await vscode.workspace.openTextDocument(path.join(repo, 'src', 'checkout.ts'));
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 0, 2, 18);
+    await run('incidentRoom.addSelection', { tag: 'fact', text: 'pool too small' });
+    const note = await until('scribe note', () => c.service.focusedIncident?.notes.find((n) => n.source?.path === 'src/checkout.ts'));
+    assert.equal(note.tag, 'fact');
+    assert.equal(note.text, 'pool too small');
+    assert.deepEqual([note.source?.startLine, note.source?.endLine], [2, 3]);
+    assert.equal(note.source?.commit, head);
+    assert.equal(note.source?.remoteUrl, `https://github.com/acme/shop/blob/${head}/src/checkout.ts#L2-L3`);
+    assert.equal(note.source?.snippet, 'const pool = 10;\nconst retries = 0;');
+  });
+});
