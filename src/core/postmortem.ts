@@ -341,21 +341,21 @@ interface MissedUpdate { readonly dueAt: string; readonly nextAt: string | null 
  */
 function missedUpdates(s: IncidentState, cadence: CadencePolicy, now: Date): MissedUpdate[] {
   const missed: MissedUpdate[] = [];
-  const nextUpdateAfter = (i: number): string | null => {
-    for (let j = i; j < s.timeline.length; j++) {
-      const e = s.timeline[j];
-      if (e?.kind === 'update.posted') return e.at;
-    }
-    return null;
-  };
+  // nextUpdate[i]: when the first update at or after timeline entry i went out (one backward pass).
+  const nextUpdate: (string | null)[] = new Array<string | null>(s.timeline.length + 1).fill(null);
+  for (let i = s.timeline.length - 1; i >= 0; i--) {
+    const e = s.timeline[i];
+    nextUpdate[i] = e?.kind === 'update.posted' ? e.at : (nextUpdate[i + 1] ?? null);
+  }
   let state = emptyIncident(s.id);
-  let applied = 0;
   let due: string | null = null;
   s.timeline.forEach((e, i) => {
-    if (due && Date.parse(e.at) > Date.parse(due) && !missed.some((m) => m.dueAt === due)) missed.push({ dueAt: due, nextAt: nextUpdateAfter(i) });
+    if (due && Date.parse(e.at) > Date.parse(due) && !missed.some((m) => m.dueAt === due)) missed.push({ dueAt: due, nextAt: nextUpdate[i] ?? null });
     if (e.kind === 'incident.declared' || e.kind === 'update.posted' || e.kind === 'severity.changed' || e.kind === 'status.changed') {
-      state = fold(s.id, s.timeline.slice(applied, i + 1), state);
-      applied = i + 1;
+      // The cadence reads only the latest update and severity change, so the replayed state keeps just those:
+      // each step stays constant-time and a long incident renders in linear time.
+      const next = fold(s.id, [e], state);
+      state = { ...next, updates: next.updates.slice(-1), severityHistory: next.severityHistory.slice(-1), statusHistory: [], timeline: [] };
       due = nextUpdateDueAt(state, cadence);
     }
   });
