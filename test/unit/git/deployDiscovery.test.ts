@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { listDeploys, markIncidentWindow, walkCounts, type Deploy } from '../../../src/git/deployDiscovery';
 import { DEFAULT_DEPLOY_SETTINGS, validateDeploySettings } from '../../../src/git/deploySettings';
 import { findRepositories } from '../../../src/git/repository';
 import { isGitError } from '../../../src/git/gitError';
+import { GitRunner } from '../../../src/git/gitRunner';
 import { Scratch, TempRepo } from './gitFixture';
 
 const tags = { sources: ['tags'] as const, tagPatterns: ['deploy/*', 'release-*', 'v*'] };
@@ -240,11 +242,7 @@ describe('git/deployDiscovery', () => {
   });
 
   it('a folder that is not a repository fails with NotARepository', async () => {
-    const r = new TempRepo(scratch, scratch.dir('not-a-repo'));
-    const runner = new (r.runner().constructor as typeof import('../../../src/git/gitRunner').GitRunner)({
-      cwd: r.dir,
-      env: { ...scratch.env, GIT_CEILING_DIRECTORIES: scratch.root },
-    });
+    const runner = new GitRunner({ cwd: scratch.dir('not-a-repo'), env: { ...scratch.env, GIT_CEILING_DIRECTORIES: scratch.root } });
     await assert.rejects(listDeploys(runner, DEFAULT_DEPLOY_SETTINGS), (e: unknown) => isGitError(e, 'NotARepository'));
   });
 
@@ -260,9 +258,9 @@ describe('git/deployDiscovery', () => {
     const plain = scratch.dir('multi-plain');
     const env = { ...scratch.env, GIT_CEILING_DIRECTORIES: scratch.root };
     const { repositories, notRepositories } = await findRepositories([one.dir, sub, two.dir, plain], { env });
-    assert.deepEqual(repositories.map((r) => r.root), [one.dir, two.dir].map((d) => require('node:fs').realpathSync(d)));
+    assert.deepEqual(repositories.map((r) => r.root), [one.dir, two.dir].map((d) => fs.realpathSync(d)));
     assert.deepEqual(notRepositories, [plain]);
-    const lists = await Promise.all(repositories.map((loc) => listDeploys(new (one.runner().constructor as typeof import('../../../src/git/gitRunner').GitRunner)({ cwd: loc.root, env }), tags)));
+    const lists = await Promise.all(repositories.map((loc) => listDeploys(new GitRunner({ cwd: loc.root, env }), tags)));
     assert.deepEqual(lists.map((l) => l.deploys.map((d) => d.ref)), [['deploy/one'], ['v2']]);
   });
 
