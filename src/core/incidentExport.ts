@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SequencedEvent } from '../protocol/events';
 import { IncidentId, IncidentSummary, type ParseResult } from '../protocol/messages';
 import { describeZodError } from '../protocol/zodMessage';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Audience, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User } from '../protocol/events';
 import { IncidentId } from '../protocol/messages';
 

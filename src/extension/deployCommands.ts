@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deploy } from '../git/deployDiscovery';
 import type { RepositoryLocation } from '../git/repository';
 import { UserFacingError } from './commandRunner';

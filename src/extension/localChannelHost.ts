@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startServer, type RunningServer } from '../server/channelServer';
 import type { LogFields, Logger } from '../server/logger';
 import { FileStore } from '../store/fileStore';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHANNEL_PATTERN } from '../protocol/codes';
 import type { Severity } from '../protocol/events';
 import { DEFAULT_CADENCE, type CadencePolicy } from '../core/severityPolicy';

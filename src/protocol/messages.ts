@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHANNEL_PATTERN, ERROR_CODES, INCIDENT_ID_PATTERN, Limits, PROTOCOL_VERSION } from './codes';
 import { ClientEvent, DeclareEvent, EventId, IsoTime, SequencedEvent, Severity, Status, User } from './events';
 import { describeZodError } from './zodMessage';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Role, Severity, Status } from './events';
 
 /** Commands the sidebar may ask the host to run (nothing else is accepted). */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHANNEL_PATTERN } from '../protocol/codes';
 import { describeZodError } from '../protocol/zodMessage';
 

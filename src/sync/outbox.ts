@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClientEvent, DeclareEvent } from '../protocol/events';
 import { IncidentId } from '../protocol/messages';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open as openFile, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Audience } from '../protocol/events';
 
 // ---- errors and URL ----
