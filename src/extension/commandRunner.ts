@@ -21,10 +21,14 @@ export function registerCommand(
     try {
       return await fn(...args);
     } catch (error) {
+      // Escape in a prompt is not an error: the command just ends, nothing recorded.
+      if (error instanceof Error && error.name === 'Cancelled') return undefined;
       const message = errorMessage(error);
       log.error(`${id} failed: ${message}`, error instanceof Error && error.stack ? error.stack : '');
-      const choice = await vscode.window.showErrorMessage(`Incident Room: ${message}`, 'Show Log');
-      if (choice === 'Show Log') log.show();
+      // Not awaited: the command finishes now, the message stays until the user dismisses it.
+      void vscode.window.showErrorMessage(`Incident Room: ${message}`, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') log.show();
+      });
       return undefined;
     }
   });

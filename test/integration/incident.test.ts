@@ -85,7 +85,7 @@ suite('Incident commands (local mode)', () => {
     assert.equal(state.incident?.id, incidentId);
     assert.deepEqual(state.incident?.myRoles, ['Tech Lead']);
     const timeline = state.incident?.timeline ?? [];
-    assert.ok(timeline.length >= 12);
+    assert.ok(timeline.length >= 11, `timeline has ${timeline.length} entries`);
     assert.ok((timeline[0]?.seq ?? 0) > (timeline.at(-1)?.seq ?? 0), 'newest first');
     assert.match(state.connection.text, /^online · local/);
   });
