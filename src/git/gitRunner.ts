@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { GitError as SimpleGitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import { classifyGitStderr, GitError, summarizeStderr } from './gitError';
 
@@ -7,7 +8,8 @@ import { classifyGitStderr, GitError, summarizeStderr } from './gitError';
  * - Built on simple-git, with its argv and environment guards left on: a value like `--upload-pack=…` that
  *   slipped past our own validation is still refused before a process starts.
  * - Every failure becomes a {@link GitError} whose `code` is classified from git's stderr.
- * - Commands that change the repository go through {@link GitRunner.run}, a one-at-a-time queue.
+ * - Commands that change the repository go through {@link GitRunner.run}, a one-at-a-time queue per
+ *   repository directory (shared by all runners on the same directory).
  * - A call can be cancelled with an AbortSignal (the git process is killed; the error code is `Cancelled`).
  *
  * Callers build argv themselves; user or repo data goes in only after validation (see refName.ts) and
@@ -64,6 +66,15 @@ const isGuardedKey = (key: string): boolean => {
 };
 
 type ExitInfo = { exitCode: number; stderr: string; stdout: string };
+
+// One queue per repository directory, shared by every runner on it: the tree view, the diff provider and the
+// rollback command may each hold their own runner, and their changes must still never interleave.
+interface RepoQueue {
+  tail: Promise<unknown>;
+  running: string | undefined;
+  waiting: string[];
+}
+const queues = new Map<string, RepoQueue>();
 type TaggedError = Error & { exitInfo?: ExitInfo; plugin?: string };
 
 export class GitRunner {
@@ -72,15 +83,20 @@ export class GitRunner {
   private readonly allowEnvironment: string[];
   private readonly unsafe: Record<string, boolean>;
   private readonly options: GitRunnerOptions;
-  private queueTail: Promise<unknown> = Promise.resolve();
-  private running: string | undefined;
-  private readonly waiting: string[] = [];
+  private readonly queue: RepoQueue;
   private active = 0;
   private readonly slots: Array<() => void> = [];
 
   constructor(options: GitRunnerOptions) {
     this.options = options;
     this.cwd = options.cwd;
+    const key = path.resolve(options.cwd);
+    let queue = queues.get(key);
+    if (!queue) {
+      queue = { tail: Promise.resolve(), running: undefined, waiting: [] };
+      queues.set(key, queue);
+    }
+    this.queue = queue;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isGuardedKey(k)) env[k] = v;
     // English messages so stderr classification works whatever the user's locale; never prompt on a terminal
@@ -116,23 +132,24 @@ export class GitRunner {
    * through here so two of them never interleave. Failures propagate to the caller and don't block the queue.
    */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    this.waiting.push(operation);
-    const result = this.queueTail.then(async () => {
-      this.waiting.splice(this.waiting.indexOf(operation), 1);
-      this.running = operation;
+    const q = this.queue;
+    q.waiting.push(operation);
+    const result = q.tail.then(async () => {
+      q.waiting.splice(q.waiting.indexOf(operation), 1);
+      q.running = operation;
       try {
         return await fn();
       } finally {
-        this.running = undefined;
+        q.running = undefined;
       }
     });
-    this.queueTail = result.catch(() => undefined);
+    q.tail = result.catch(() => undefined);
     return result;
   }
 
-  /** The operation running in the queue and those waiting. */
+  /** The operation running in this repository's queue and those waiting (shared by all its runners). */
   get queueState(): QueueState {
-    return { running: this.running, waiting: [...this.waiting] };
+    return { running: this.queue.running, waiting: [...this.queue.waiting] };
   }
 
   private async withSlot<T>(args: readonly string[], options: ExecOptions, call: (git: SimpleGit) => Promise<T>): Promise<T> {

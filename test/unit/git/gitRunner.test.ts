@@ -100,7 +100,9 @@ describe('git/gitRunner', () => {
   });
 
   it('runs queued operations one at a time, in order, and a failure does not block the queue', async () => {
+    // Two runners on one repository share its queue.
     const runner = repo.runner();
+    const other = repo.runner();
     const log: string[] = [];
     const op = (name: string, ms: number, fail = false) =>
       runner.run(name, async () => {
@@ -113,8 +115,13 @@ describe('git/gitRunner', () => {
       });
     const a = op('a', 30);
     const b = op('b', 5, true);
-    const c = op('c', 1);
-    assert.deepEqual(runner.queueState.waiting, ['a', 'b', 'c']);
+    const c = other.run('c', async () => {
+      log.push('start c');
+      await new Promise((r) => setTimeout(r, 1));
+      log.push('end c');
+      return 'c';
+    });
+    assert.deepEqual(other.queueState.waiting, ['a', 'b', 'c']);
     assert.equal(await a, 'a');
     await assert.rejects(b, /b failed/);
     assert.equal(await c, 'c');
