@@ -1,0 +1,52 @@
+// A responder in the real workbench: declares through the palette, sees the incident in the sidebar and the status
+// bar, works it (notes, roles, status) and the sidebar keeps up. Local mode: no server configured.
+import assert from 'node:assert/strict';
+import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+
+export const workbench = {
+  settings: { 'incidentRoom.user.id': 'riley@example.com', 'incidentRoom.user.name': 'Riley' },
+  timeout: 120e3,
+};
+
+export const tests = {
+  async 'declare through the palette: the sidebar and the status bar show the incident'({ page }) {
+    const item = await waitForActivityItem(page, 'Incident Room');
+    await item.click();
+    const web = webviewFrame(page);
+    await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 }); // the welcome view, no incident yet
+    await declareThroughPalette(page, { title: 'Checkout returns 502 for EU customers', severity: 'SEV2', symptom: '5xx rate 18% on /api/checkout since 14:02', scope: 'EU web and mobile checkout' });
+    await web.locator('[data-testid="incident-title"]', { hasText: 'Checkout returns 502' }).waitFor({ timeout: 20e3 });
+    assert.equal(await web.locator('[data-testid="incident-severity"]').innerText(), 'SEV2');
+    assert.equal(await web.locator('[data-testid="incident-status"]').innerText(), 'investigating');
+    assert.match(await web.locator('[data-testid="my-role"]').innerText(), /You: Commander/);
+    const bar = page.locator('.statusbar-item', { hasText: /SEV2 INC-\d+/ }).first();
+    await bar.waitFor({ timeout: 10e3 });
+    assert.match(await bar.innerText(), /SEV2 INC-\d+ · \d\d:\d\d · you: Commander · update in \d+m/);
+  },
+
+  async 'notes, status and roles from the palette land on the timeline, newest first'({ page, screenshot }) {
+    const web = webviewFrame(page);
+    await addNoteThroughPalette(page, 'Error rate jumped right after release-42 went out', 'fact');
+    await addNoteThroughPalette(page, 'Connection pool exhausted on payments-db?', 'guess');
+    await runCommand(page, 'Incident: Set Status', { prompts: true });
+    await choose(page, 'Set Status', 'identified');
+    await answer(page, 'Note for', 'release-42 changed the pool size');
+    await runCommand(page, 'Incident: Assign Role', { prompts: true });
+    await choose(page, 'Assign Role', 'Scribe');
+    await choose(page, 'Who becomes Scribe', 'Someone else');
+    await answer(page, 'Their id', 'sam@example.com');
+    await answer(page, 'Their display name', 'Sam');
+    await answer(page, 'Brief for the new holder', '');
+    await web.locator('[data-testid="incident-status"]', { hasText: 'identified' }).waitFor({ timeout: 15e3 });
+    const first = web.locator('[data-testid="timeline-entry"]').first();
+    await poll(async () => /Scribe → Sam/.test(await first.innerText()), { message: 'the newest timeline entry is the scribe assignment' });
+    const rows = web.locator('[data-testid="role-row"]');
+    assert.equal(await rows.count(), 4);
+    assert.match(await web.locator('[data-testid="role-row"][data-role="scribe"]').innerText(), /Sam/);
+    assert.match(await web.locator('[data-testid="role-row"].mine').innerText(), /Commander.*Riley \(you\)/s);
+    assert.ok((await web.locator('[data-testid="timeline-entry"]').count()) >= 5);
+    assert.match(await web.locator('[data-testid="connection-state"]').innerText(), /online · local/);
+    await screenshot('sidebar-incident');
+  },
+};

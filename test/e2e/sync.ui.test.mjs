@@ -1,0 +1,88 @@
+// Two responders, two real workbenches (two code-servers, two extension hosts), one channel server: what one
+// records appears in the other's sidebar within 2 s.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, launchBrowser, openWorkbench, poll, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { addNoteThroughPalette, declareThroughPalette } from './incidentPrompts.mjs';
+
+export const workbench = false;
+
+/** The channel server from this repo's build, on a free port, with its data in a temp folder. */
+async function startChannelServer() {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-e2e-server-'));
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'server.js'), '--host', '127.0.0.1', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`channel server did not start: ${out}`)), 15e3);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('exit', (code) => reject(new Error(`channel server exited ${code}: ${out}`)));
+  });
+  return { url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); fs.rmSync(data, { recursive: true, force: true }); } };
+}
+
+let channel;
+const servers = [];
+let context;
+let alice;
+let bob;
+
+async function responder(name, id) {
+  const server = await startCodeServer({
+    label: `sync-${name.toLowerCase()}`,
+    settings: { 'incidentRoom.server.url': channel.url, 'incidentRoom.channel': 'e2e-payments', 'incidentRoom.user.id': id, 'incidentRoom.user.name': name },
+  });
+  servers.push(server);
+  const page = await openWorkbench(context, server);
+  const item = await waitForActivityItem(page, 'Incident Room');
+  await item.click();
+  await webviewFrame(page).locator('[data-testid="connection-state"]', { hasText: 'online' }).waitFor({ timeout: 60e3 });
+  return page;
+}
+
+export const tests = {
+  async 'two workbenches on one channel server see each other\'s notes within 2 s'() {
+    channel = await startChannelServer();
+    try {
+      context = await launchBrowser();
+      [alice, bob] = [await responder('Alice', 'alice@example.com'), await responder('Bob', 'bob@example.com')];
+      await declareThroughPalette(alice, { title: 'Payments API latency over 5 s', severity: 'SEV1', symptom: 'p99 latency 5.2 s' });
+      // Bob declared nothing: his sidebar follows the channel's newest open incident.
+      const bobWeb = webviewFrame(bob);
+      await bobWeb.locator('[data-testid="incident-title"]', { hasText: 'Payments API latency' }).waitFor({ timeout: 15e3 });
+      assert.match(await bobWeb.locator('[data-testid="my-role"]').innerText(), /hold no role/);
+      assert.match(await bobWeb.locator('[data-testid="role-row"][data-role="commander"]').innerText(), /Alice/);
+
+      const text = `Bob sees this ${Date.now()}`;
+      await addNoteThroughPalette(alice, text, 'fact');
+      const sent = Date.now();
+      await bobWeb.locator('[data-testid="timeline-entry"]', { hasText: text }).waitFor({ timeout: 10e3 });
+      const ms = Date.now() - sent;
+      console.log(`      note from Alice's workbench in Bob's sidebar after ${ms} ms`);
+      assert.ok(ms <= 2000, `took ${ms} ms`);
+
+      // And the other way round.
+      const back = `Alice sees Bob ${Date.now()}`;
+      await addNoteThroughPalette(bob, back, 'guess');
+      const sentBack = Date.now();
+      await webviewFrame(alice).locator('[data-testid="timeline-entry"]', { hasText: back }).waitFor({ timeout: 10e3 });
+      assert.ok(Date.now() - sentBack <= 2000, `took ${Date.now() - sentBack} ms`);
+      await screenshot(bob, 'sync-second-responder');
+    } catch (e) {
+      if (alice) await screenshot(alice, 'failed-sync-alice').catch(() => {});
+      if (bob) await screenshot(bob, 'failed-sync-bob').catch(() => {});
+      throw e;
+    } finally {
+      await context?.close().catch(() => {});
+      for (const s of servers.splice(0)) await s.stop();
+      await channel.stop();
+    }
+  },
+};
