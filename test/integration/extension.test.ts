@@ -1,0 +1,65 @@
+// The extension inside a real VS Code: it activates, its manifest and its command registrations agree
+// (CONVENTIONS.md #4: a contributed command without a handler, or a handler nobody can invoke, fails here),
+// and the log command runs.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'incident-room.incident-room';
+
+interface Manifest {
+  contributes?: {
+    commands?: { command: string }[];
+    views?: Record<string, { id: string }[]>;
+  };
+}
+
+async function activeExtension(): Promise<vscode.Extension<unknown>> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not installed in this VS Code`);
+  await ext.activate();
+  return ext;
+}
+
+suite('Extension', () => {
+  test('activates', async () => {
+    const ext = await activeExtension();
+    assert.equal(ext.isActive, true);
+  });
+
+  test('every command contributed in package.json is registered', async () => {
+    const manifest = (await activeExtension()).packageJSON as Manifest;
+    const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command);
+    assert.ok(contributed.length > 0, 'package.json contributes no commands');
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(contributed.filter((c) => !registered.has(c)), [], 'contributed but not registered');
+  });
+
+  test('every registered incidentRoom.* command is contributed in package.json', async () => {
+    const manifest = (await activeExtension()).packageJSON as Manifest;
+    const contributed = new Set((manifest.contributes?.commands ?? []).map((c) => c.command));
+    // VS Code itself registers VIEW_ID.focus, VIEW_ID.resetViewLocation, ... for every contributed view
+    const viewIds = Object.values(manifest.contributes?.views ?? {}).flat().map((v) => v.id);
+    const ownedByView = (c: string) => viewIds.some((id) => c.startsWith(`${id}.`));
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('incidentRoom.'));
+    assert.deepEqual(registered.filter((c) => !contributed.has(c) && !ownedByView(c)), [], 'registered but not contributed');
+  });
+
+  test('"Incident: Show Log" shows the Incident Room log', async () => {
+    await activeExtension();
+    await vscode.commands.executeCommand('incidentRoom.showLog');
+    // The shown output channel becomes a visible editor with an output: URI named after the channel.
+    const editor = await until(() => vscode.window.visibleTextEditors.find(
+      (e) => e.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.toString()).includes('Incident Room')));
+    assert.match(editor.document.getText(), /activated in [\d.]+ ms/);
+  });
+});
+
+async function until<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
