@@ -1,0 +1,87 @@
+// Recent deploys from git in the real workbench: the tree lists the repo's deploy tags, Open Deploy Diff opens the
+// changes, and a rollback with the `command` strategy asks for confirmation and records both mitigation events.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { choose, declareThroughPalette } from './incidentPrompts.mjs';
+
+const HOUR = 3600;
+const now = Math.floor(Date.now() / 1000);
+
+function makeRepo(dir) {
+  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Dana Ops', GIT_AUTHOR_EMAIL: 'dana@example.com', GIT_COMMITTER_NAME: 'Dana Ops', GIT_COMMITTER_EMAIL: 'dana@example.com' };
+  const git = (args, at) => execFileSync('git', args, { cwd: dir, env: at ? { ...env, GIT_AUTHOR_DATE: `${at} +0000`, GIT_COMMITTER_DATE: `${at} +0000` } : env, stdio: 'pipe' });
+  const write = (file, text) => { fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true }); fs.writeFileSync(path.join(dir, file), text); };
+  git(['init', '-q', '-b', 'main']);
+  write('scripts/deploy.sh', '#!/bin/sh\necho "deploying $1"\n');
+  fs.chmodSync(path.join(dir, 'scripts/deploy.sh'), 0o755);
+  write('.vscode/settings.json', JSON.stringify({ 'incidentRoom.rollback.strategy': 'command', 'incidentRoom.rollback.command': ['./scripts/deploy.sh', '${previousRef}'] }, null, 2));
+  write('src/checkout.ts', 'export const retries = 3;\n');
+  write('config/pool.yaml', 'size: 50\n');
+  git(['add', '.']); git(['commit', '-q', '-m', 'Initial service'], now - 72 * HOUR);
+  git(['tag', '-a', 'release-40', '-m', 'Deploy 40'], now - 70 * HOUR);
+  write('src/checkout.ts', 'export const retries = 3;\nexport const timeoutMs = 2000;\n');
+  git(['commit', '-qam', 'Add checkout timeout'], now - 30 * HOUR);
+  git(['tag', 'release-41'], now - 29 * HOUR);
+  write('config/pool.yaml', 'size: 5\n');
+  write('src/payments/client.ts', 'export const client = {};\n');
+  git(['add', '.']); git(['commit', '-q', '-m', 'Shrink DB pool, add payments client'], now - 2 * HOUR);
+  git(['tag', '-a', 'release-42', '-m', 'Deploy 42'], now - HOUR);
+}
+
+export const workbench = {
+  settings: { 'incidentRoom.user.id': 'dana@example.com', 'incidentRoom.user.name': 'Dana' },
+  prepareWorkspace: makeRepo,
+  timeout: 120e3,
+};
+
+export const tests = {
+  async 'the Recent Deploys tree lists the repo\'s deploys, newest first'({ page }) {
+    const item = await waitForActivityItem(page, 'Incident Room');
+    await item.click();
+    const tree = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Recent Deploys' }) });
+    const rows = tree.locator('.monaco-list-row');
+    await rows.first().waitFor({ timeout: 30e3 });
+    const labels = await poll(async () => {
+      const l = await rows.locator('.label-name').allInnerTexts();
+      return l.length >= 3 && l;
+    }, { message: 'three deploys listed' });
+    assert.deepEqual(labels.slice(0, 3), ['release-42', 'release-41', 'release-40']);
+    assert.match(await rows.first().innerText(), /1h ago · Dana Ops · 1 commit/);
+  },
+
+  async 'Open Deploy Diff shows the files the deploy changed'({ page, screenshot }) {
+    await runCommand(page, 'Incident: Open Deploy Diff', { prompts: true });
+    await choose(page, 'Open Deploy Diff', 'release-42');
+    const tab = page.locator('.tabs-container .tab', { hasText: 'release-42' }).first();
+    await tab.waitFor({ timeout: 20e3 });
+    assert.match(await tab.innerText(), /release-42: 2 files since release-41/);
+    await page.locator('.multiDiffEditor, .multi-diff-editor, [class*="multiDiff"]').first().waitFor({ timeout: 20e3 });
+    // Monaco renders spaces as no-break spaces.
+    await poll(async () => (await page.locator('.part.editor').innerText()).replace(/\u00a0/g, ' ').includes('size: 5'), { message: 'the new pool size shows in the diff' });
+    await screenshot('deploy-diff');
+  },
+
+  async 'rolling back with the command strategy confirms the exact argv and records both mitigation events'({ page, screenshot }) {
+    await declareThroughPalette(page, { title: 'Checkout timeouts after release-42', severity: 'SEV2', symptom: 'DB pool exhausted' });
+    const web = webviewFrame(page);
+    await web.locator('[data-testid="incident-title"]', { hasText: 'Checkout timeouts' }).waitFor({ timeout: 20e3 });
+    await runCommand(page, 'Incident: Roll Back Deploy', { prompts: true });
+    await choose(page, 'Roll back which deploy', 'release-42');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20e3 });
+    const text = await dialog.innerText();
+    assert.match(text, /\.\/scripts\/deploy\.sh release-41/, 'the exact argv is shown');
+    assert.match(text, /Undoes 1 commit\(s\) and 2 file\(s\) since release-41/);
+    await screenshot('rollback-confirm');
+    await dialog.locator('a.monaco-button, button', { hasText: 'Roll Back' }).first().click();
+    await web.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation succeeded' }).waitFor({ timeout: 30e3 });
+    await web.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation started (rollback)' }).waitFor();
+    // It ran as a VS Code task, in a terminal named after the exact argv.
+    await poll(async () => (await page.locator('.part.panel').innerText().catch(() => '')).includes('rollback: ./scripts/deploy.sh release-41'), { message: 'the rollback task shows in the terminal panel' });
+    const entry = await web.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation succeeded' }).innerText();
+    assert.match(entry, /exit code 0|exited with 0|succeeded/);
+  },
+};
