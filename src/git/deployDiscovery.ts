@@ -87,55 +87,55 @@ const TAG_FORMAT = [
   '%(taggeremail)',
 ].join('%00');
 
+// Only what sorting computes anyway: the ref and, for annotated tags, the tag object (type, target, date).
+const TAG_SORT_FORMAT = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objecttype)', '%(*objectname)', '%(creatordate:unix)'].join('%00');
+
 const BRANCH_FORMAT = ['%H', '%ct', '%an', '%ae', '%s'].join('%x00');
 
 /**
  * List the newest deploys of one repository with the number of commits each shipped.
  *
- * Costs a fixed number of git processes whatever the number of tags: one `for-each-ref` for tags, one
- * `log --first-parent` for the deploy branch, one `rev-list --parents` over the span of the listed deploys
- * (counts are derived from that graph), plus one `rev-list --count` only for a deploy whose previous deploy
- * is not its ancestor.
+ * Costs a fixed number of git processes whatever the number of tags or commits:
+ * 1. `for-each-ref --sort=-creatordate --count=N+1` with only the fields sorting needs anyway (git computes
+ *    every requested field of every matching tag before it sorts, so authors and subjects are not asked here),
+ *    alongside `log --first-parent` for a deploy branch;
+ * 2. then, in parallel: `for-each-ref` of just those N+1 tags for authors, subjects and taggers, and one
+ *    `rev-list --parents` over the span of the listed deploys, from which every count is derived;
+ * plus one `rev-list --count` only for a deploy whose previous deploy does not contain everything older.
  */
 export async function listDeploys(runner: GitRunner, settings: DeploySettings, options: ListDeploysOptions = {}): Promise<DeployList> {
   const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
   const warnings: string[] = [];
   const exec = (args: string[]) => runner.exec(args, options.signal ? { signal: options.signal } : {});
-  const lists: Candidate[][] = [];
   let deployBranchMissing = false;
 
-  if (settings.sources.includes('tags') && settings.tagPatterns.length > 0) {
+  const readTags = async (): Promise<Candidate[]> => {
+    if (!settings.sources.includes('tags') || settings.tagPatterns.length === 0) return [];
     const patterns = settings.tagPatterns.map((p) => `refs/tags/${p}`);
-    const out = await exec([
-      'for-each-ref',
-      '--sort=-v:refname',
-      '--sort=-creatordate',
-      `--count=${limit + 1}`,
-      `--format=${TAG_FORMAT}`,
-      '--end-of-options',
-      ...patterns,
-    ]);
-    lists.push(parseTagLines(out));
-  }
-
-  if (settings.sources.includes('branch') && settings.deployBranch) {
+    const out = await exec(['for-each-ref', '--sort=-creatordate', `--count=${limit + 1}`, `--format=${TAG_SORT_FORMAT}`, '--end-of-options', ...patterns]);
+    return parseTagSortLines(out);
+  };
+  const readBranch = async (): Promise<Candidate[]> => {
+    if (!settings.sources.includes('branch') || !settings.deployBranch) return [];
     const branch = assertSafeRevision(settings.deployBranch, 'deploy branch');
     try {
       const out = await exec(['log', '--first-parent', `--max-count=${limit + 1}`, `--format=${BRANCH_FORMAT}`, '--end-of-options', branch, '--']);
-      lists.push(parseBranchLines(out, branch));
+      return parseBranchLines(out, branch);
     } catch (e) {
       if (!isGitError(e, 'RefNotFound')) throw e;
       deployBranchMissing = true;
       warnings.push(`Deploy branch "${branch}" was not found in this repository.`);
+      return [];
     }
-  }
+  };
+  const lists = await Promise.all([readTags(), readBranch()]);
 
   const merged = mergeCandidates(lists);
   const hasMore = merged.length > limit;
   if (merged.length === 0) {
     return { deploys: [], hasMore: false, warnings, emptyReason: emptyReason(settings, deployBranchMissing) };
   }
-  const counts = await countCommits(exec, merged);
+  const [, counts] = await Promise.all([fillTagDetails(exec, merged), countCommits(exec, merged)]);
   const deploys: Deploy[] = merged.slice(0, limit).map((c, i) => {
     const prev = merged[i + 1];
     const { order: _order, ...rest } = c;
@@ -148,6 +148,23 @@ export async function listDeploys(runner: GitRunner, settings: DeploySettings, o
     return d;
   });
   return { deploys, hasMore, warnings };
+}
+
+/** Authors, subjects and taggers of the listed tags only (one `for-each-ref` naming each of them). */
+async function fillTagDetails(exec: (args: string[]) => Promise<string>, merged: Candidate[]): Promise<void> {
+  const tags = merged.filter((c) => c.source === 'tag');
+  if (tags.length === 0) return;
+  const names = [...new Set(tags.flatMap((c) => [c.ref, ...c.aliases]))];
+  const out = await exec(['for-each-ref', `--format=${TAG_FORMAT}`, '--end-of-options', ...names.map((n) => `refs/tags/${n}`)]);
+  const byRef = new Map(parseTagLines(out).map((d) => [d.ref, d]));
+  for (const c of tags) {
+    const d = byRef.get(c.ref);
+    if (!d) continue;
+    c.author = d.author;
+    c.subject = d.subject;
+    if (d.tagger) c.tagger = d.tagger;
+    if (d.tagSubject !== undefined) c.tagSubject = d.tagSubject;
+  }
 }
 
 function emptyReason(settings: DeploySettings, deployBranchMissing: boolean): string {
@@ -199,6 +216,37 @@ export function parseTagLines(out: string): Candidate[] {
       c.tagger = { name: tn, email: stripAngles(te) };
       c.tagSubject = subject;
     }
+    result.push(c);
+  }
+  return result;
+}
+
+/** Parse `for-each-ref` output in {@link TAG_SORT_FORMAT} (authors and subjects are filled in later); pure. */
+export function parseTagSortLines(out: string): Candidate[] {
+  const result: Candidate[] = [];
+  let order = 0;
+  for (const line of out.split('\n')) {
+    if (line === '') continue;
+    const [refname = '', type, objectname = '', peeledType, peeled = '', date] = line.split('\0');
+    const annotated = type === 'tag';
+    if (annotated ? peeledType !== 'commit' : type !== 'commit') continue;
+    const name = refname.replace(/^refs\/tags\//, '');
+    const epochSeconds = Number(date) || 0;
+    const c: Candidate = {
+      id: `tag:${name}`,
+      source: 'tag',
+      ref: name,
+      label: name,
+      sha: annotated ? peeled : objectname,
+      annotated,
+      time: new Date(epochSeconds * 1000).toISOString(),
+      epochSeconds,
+      author: { name: '', email: '' },
+      subject: '',
+      aliases: [],
+      order: order++,
+    };
+    if (annotated) c.tagSha = objectname;
     result.push(c);
   }
   return result;

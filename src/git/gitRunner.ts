@@ -84,6 +84,7 @@ export class GitRunner {
   private readonly unsafe: Record<string, boolean>;
   private readonly options: GitRunnerOptions;
   private readonly queue: RepoQueue;
+  private shared: SimpleGit | undefined;
   private active = 0;
   private readonly slots: Array<() => void> = [];
 
@@ -168,11 +169,21 @@ export class GitRunner {
   }
 
   private instance(options: ExecOptions): SimpleGit {
+    // Reuse one simple-git instance for plain calls (a new one per call costs a few ms of setup); a signal or
+    // stdin is instance configuration in simple-git, so those calls get their own.
+    if (!options.signal && options.input === undefined) {
+      this.shared ??= this.create(options);
+      return this.shared;
+    }
+    return this.create(options);
+  }
+
+  private create(options: ExecOptions): SimpleGit {
     const input = options.input;
     const config: Partial<SimpleGitOptions> = {
       baseDir: this.cwd,
       binary: this.options.binary ?? 'git',
-      maxConcurrentProcesses: 1,
+      maxConcurrentProcesses: this.options.maxConcurrent ?? 4,
       allowEnvironment: this.allowEnvironment,
       unsafe: this.unsafe,
       // simple-git treats "exit code ≠ 0 with empty stderr" as success (e.g. `merge-base --is-ancestor`);

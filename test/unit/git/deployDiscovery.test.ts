@@ -80,8 +80,8 @@ describe('git/deployDiscovery', () => {
 
     it('honours custom patterns', async () => {
       const list = await listDeploys(repo.runner(), { sources: ['tags'], tagPatterns: ['nightly-*', 'v*/**'] });
-      // Both tags are on c5: one deploy, the other tag as its alias.
-      assert.deepEqual(list.deploys.map((d) => [d.ref, ...d.aliases]), [['v1/not-one-level', 'nightly-5']]);
+      // Both tags are on c5 with the same time: one deploy (first by name), the other tag as its alias.
+      assert.deepEqual(list.deploys.map((d) => [d.ref, ...d.aliases]), [['nightly-5', 'v1/not-one-level']]);
     });
 
     it('limits the list, says there are more, and still counts the last shown deploy', async () => {
