@@ -84,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const store = options.store;
   const metrics = options.metrics ?? new ServerMetrics();
   const authorizer = new Authorizer(tokens);
+  store.onCommit?.((info) => metrics.commit(info));
   const core = new ChannelCore({ store, logger, observer: metrics.observer(), ...(options.roomIdleMs !== undefined ? { roomIdleMs: options.roomIdleMs } : {}) });
   const connections = new Set<Connection>();
   const started = performance.now();
@@ -147,7 +148,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     conn.session = session;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (conn.closing) return;
-      const verdict = conn.limiter.check();
+      const verdict = conn.limiter.check(data.length);
       if (verdict === 'abuse') {
         logger.warn('rate limit abuse closed', { channel, remote: req.socket.remoteAddress });
         return session.close(CloseCode.RateLimited, 'rate limit exceeded repeatedly');

@@ -101,7 +101,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       dir: dataDir,
       // A server just killed may take a moment to exit; a running one keeps it and this start fails clearly.
       lock: { mode: 'wait', waitMs: 3_000 },
-      onCommit: (info) => metrics.commit(info), log: (level, event, fields) => logger[level](event, fields) });
+      log: (level, event, fields) => logger[level](event, fields) });
 
   let server: RunningServer;
   try {

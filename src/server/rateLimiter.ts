@@ -8,12 +8,14 @@ export class TokenBucket {
     this.last = now();
   }
 
-  take(): boolean {
+  /** Take `cost` tokens if there are that many (a cost above the burst needs a full bucket). */
+  take(cost = 1): boolean {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
     this.last = t;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    const need = Math.min(cost, this.burst);
+    if (this.tokens < need) return false;
+    this.tokens -= need;
     return true;
   }
 }
@@ -27,8 +29,11 @@ export interface RateLimitOptions {
   readonly patience: number;
 }
 
+/** Every this many bytes of a frame cost one more message: a flood of 256 KiB frames is limited like one of small ones. */
+export const BYTES_PER_MESSAGE = 16 * 1024;
+
 /**
- * Per-connection limit: each message takes a token; without one it is refused with `rate_limited`. Each refusal
+ * Per-connection limit: each message takes a token (plus one per 16 KiB); without them it is refused with `rate_limited`. Each refusal
  * takes from a second bucket (patience): a client that keeps sending while refused empties it and is closed (4429),
  * while one that backs off after a few refusals never is.
  */
@@ -41,8 +46,8 @@ export class ConnectionRateLimit {
     this.patience = new TokenBucket(Math.max(1, options.patience / 10), options.patience, now);
   }
 
-  check(): 'ok' | 'limited' | 'abuse' {
-    if (this.messages.take()) return 'ok';
+  check(bytes = 0): 'ok' | 'limited' | 'abuse' {
+    if (this.messages.take(1 + Math.floor(bytes / BYTES_PER_MESSAGE))) return 'ok';
     return this.patience.take() ? 'limited' : 'abuse';
   }
 }

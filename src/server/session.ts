@@ -3,6 +3,7 @@ import type { User } from '../protocol/events';
 import { type ClientMessage, parseClientMessage } from '../protocol/messages';
 import type { ChannelCore, ChannelState } from './channel';
 import { errorFrame } from './frames';
+import { MAX_NESTING, nestingTooDeep } from './frameGuard';
 import { errorText } from './room';
 
 /**
@@ -50,12 +51,15 @@ export class ChannelSession {
     const receivedAt = performance.now();
     let value: unknown = raw;
     if (typeof raw === 'string') {
+      if (nestingTooDeep(raw)) return this.refuseInput('invalid_message', `message nests deeper than ${MAX_NESTING} levels`, undefined);
       try {
         value = JSON.parse(raw);
       } catch {
         return this.refuseInput('invalid_message', 'frame is not valid JSON', undefined);
       }
     }
+    // Checked here too: a JSON string literal handed to parseClientMessage would be taken for frame text.
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.refuseInput('invalid_message', 'message must be a JSON object', undefined);
     const parsed = parseClientMessage(value);
     if (!parsed.ok) return this.refuseInput('invalid_message', parsed.error, requestIdOf(value));
     try {

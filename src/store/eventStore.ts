@@ -35,6 +35,13 @@ export interface StoreStats {
   readonly failed: boolean;
 }
 
+/** One group commit: how many events one fsync (or transaction) made durable, and how long the fsync took. */
+export interface CommitInfo {
+  readonly events: number;
+  readonly bytes: number;
+  readonly fsyncMs: number;
+}
+
 /** What `open` found and repaired. */
 export interface RecoveryReport {
   readonly events: number;
@@ -72,6 +79,8 @@ export interface EventStore {
   /** Every event id of an incident (lower-cased) → its seq: the core's idempotency index for a room. */
   readIds(channel: string, incidentId: string): Promise<Map<string, number>>;
   stats(): StoreStats;
+  /** Stores that make appends durable in batches report each batch here (metrics: fsync duration, batch size). */
+  onCommit?(listener: (info: CommitInfo) => void): void;
   /** Wait for pending appends, release files and locks. */
   close(): Promise<void>;
 }

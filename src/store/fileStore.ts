@@ -6,7 +6,7 @@ import { reduceSummary } from '../core/summary';
 import type { EventKind, SequencedEvent } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
 import {
-  type AppendRecord, type EventStore, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError, type StoreStats,
+  type AppendRecord, type CommitInfo, type EventStore, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError, type StoreStats,
   type StoredEvent,
 } from './eventStore';
 import { decodeAt, encodeBatch, HEADER_BYTES, kindOfCode, MAX_RECORD_BYTES, RECORD_MAGIC, type RecordHeader, readUuid } from './recordCodec';
@@ -29,7 +29,7 @@ export interface FileStoreOptions {
   /** What to do when another process holds the directory (see `StoreLock`). Default: fail at once. */
   readonly lock?: LockOptions;
   /** Called after every group commit (one write + one fdatasync). */
-  readonly onCommit?: (info: { readonly events: number; readonly bytes: number; readonly fsyncMs: number }) => void;
+  readonly onCommit?: (info: CommitInfo) => void;
   /** Things worth a log line: recovery, truncation, failures. */
   readonly log?: (level: StoreLogLevel, event: string, fields: Record<string, unknown>) => void;
 }
@@ -111,8 +111,10 @@ export class FileStore implements EventStore {
   private commitScheduled = false;
   private failed: StoreError | null = null;
   private closed = false;
+  private readonly commitListeners: ((info: CommitInfo) => void)[] = [];
 
   constructor(private readonly options: FileStoreOptions) {
+    if (options.onCommit) this.commitListeners.push(options.onCommit);
     this.logPath = path.join(options.dir, 'events.log');
     this.lockPath = path.join(options.dir, 'LOCK');
   }
@@ -204,6 +206,10 @@ export class FileStore implements EventStore {
     return { channels: this.channels.size, incidents: this.totalIncidents, events: this.totalEvents, failed: this.failed !== null };
   }
 
+  onCommit(listener: (info: CommitInfo) => void): void {
+    this.commitListeners.push(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -259,7 +265,7 @@ export class FileStore implements EventStore {
         at += p.buf.length;
         events += p.records.length;
       }
-      this.options.onCommit?.({ events, bytes: buf.length, fsyncMs });
+      for (const listener of this.commitListeners) listener({ events, bytes: buf.length, fsyncMs });
       for (const p of batch) p.resolve();
     } catch (e) {
       // After a failed write or fsync the page cache can no longer be trusted (fsyncgate): fail for good.

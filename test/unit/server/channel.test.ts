@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { parseServerMessage } from '../../../src/protocol/messages';
+import { ChannelCore } from '../../../src/server/channel';
+import type { ChannelSession } from '../../../src/server/session';
+import { FileStore } from '../../../src/store/fileStore';
+import { MemoryStore } from '../../../src/store/memoryStore';
+import { declareEvent, noteEvent, removeTempDirs, sleep, tempDir } from './helpers';
+
+/** An in-process session, as the extension's local mode has: frames arrive as strings through a callback. */
+class LocalPeer {
+  readonly frames: string[] = [];
+  closedWith: { code: number; reason: string } | null = null;
+  readonly session: ChannelSession;
+  private n = 0;
+
+  constructor(core: ChannelCore, channel = 'local') {
+    this.session = core.connect(channel, {
+      send: (frame) => this.frames.push(frame),
+      close: (code, reason) => (this.closedWith = { code, reason }),
+    });
+  }
+
+  get messages(): Record<string, unknown>[] {
+    return this.frames.map((f) => JSON.parse(f) as Record<string, unknown>);
+  }
+
+  send(msg: unknown): void {
+    this.session.receive(JSON.stringify(msg));
+  }
+
+  hello(): void {
+    this.send({ type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: 'sam@example.com', name: 'Sam' } });
+  }
+
+  async until(pred: (m: Record<string, unknown>) => boolean, timeoutMs = 3000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.messages.find(pred);
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`timed out; have ${this.frames.join('\n').slice(0, 800)}`);
+      await sleep(2);
+    }
+  }
+
+  async declare(): Promise<string> {
+    const requestId = `d${++this.n}`;
+    this.send({ type: 'declare', requestId, event: declareEvent() });
+    return (await this.until((m) => m.requestId === requestId)).incidentId as string;
+  }
+}
+
+describe('server/channel (the transport-free core)', () => {
+  after(removeTempDirs);
+
+  it('runs in-process over a FileStore: every frame it sends is a valid server message', async () => {
+    const store = new FileStore({ dir: tempDir() });
+    await store.open();
+    const core = new ChannelCore({ store });
+    const peer = new LocalPeer(core);
+    peer.hello();
+    const id = await peer.declare();
+    peer.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+    peer.send({ type: 'append', requestId: 'a', incidentId: id, event: noteEvent('hi') });
+    await peer.until((m) => m.requestId === 'a');
+    await peer.until((m) => m.type === 'event');
+    for (const f of peer.frames) assert.ok(parseServerMessage(f).ok, `not a valid server message: ${f}`);
+    await core.close();
+    await store.close();
+  });
+
+  it('sends everything that became durable together as one events frame, the same string to every subscriber', async () => {
+    const core = new ChannelCore({ store: new MemoryStore({ appendDelayMs: 20 }) });
+    const writer = new LocalPeer(core);
+    writer.hello();
+    const id = await writer.declare();
+    const subs = [new LocalPeer(core), new LocalPeer(core), new LocalPeer(core)];
+    for (const s of subs) {
+      s.hello();
+      s.send({ type: 'subscribe', incidentId: id, afterSeq: 1 });
+      await s.until((m) => m.type === 'events');
+    }
+    for (let i = 0; i < 50; i++) writer.send({ type: 'append', requestId: `a${i}`, incidentId: id, event: noteEvent(`n${i}`) });
+    await writer.until((m) => m.requestId === 'a49');
+    await sleep(5);
+    const live = subs.map((s) => s.frames.filter((f) => f.includes('"note.added"')));
+    assert.equal(live[0]!.length, 1, 'one frame for the whole batch');
+    const batch = JSON.parse(live[0]![0]!) as { type: string; events: { seq: number }[]; headSeq: number };
+    assert.equal(batch.type, 'events');
+    assert.deepEqual(batch.events.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i + 2));
+    assert.equal(batch.headSeq, 51);
+    // Serialized once: every subscriber got the very same string.
+    assert.ok(live.every((frames) => frames[0] === live[0]![0]));
+    await core.close();
+  });
+
+  it('acks a re-send of an event still being written only once it is durable, with the same seq', async () => {
+    const store = new MemoryStore({ appendDelayMs: 40 });
+    const core = new ChannelCore({ store });
+    const peer = new LocalPeer(core);
+    peer.hello();
+    const id = await peer.declare();
+    const ev = noteEvent('once');
+    peer.send({ type: 'append', requestId: 'first', incidentId: id, event: ev });
+    await sleep(5);
+    peer.send({ type: 'append', requestId: 'again', incidentId: id, event: { ...ev, id: ev.id.toUpperCase() } });
+    await sleep(5);
+    assert.equal(peer.messages.filter((m) => m.type === 'ack').length, 0, 'no ack before the store has it');
+    const first = await peer.until((m) => m.requestId === 'first');
+    const again = await peer.until((m) => m.requestId === 'again');
+    assert.deepEqual([first.seq, first.duplicate], [2, false]);
+    assert.deepEqual([again.seq, again.duplicate], [2, true]);
+    assert.equal(store.stats().events, 2);
+    await core.close();
+  });
+
+  it('answers a re-sent declare with the incident it created, not a new one', async () => {
+    const core = new ChannelCore({ store: new MemoryStore() });
+    const peer = new LocalPeer(core);
+    peer.hello();
+    const ev = declareEvent();
+    peer.send({ type: 'declare', requestId: 'd1', event: ev });
+    peer.send({ type: 'declare', requestId: 'd2', event: ev });
+    const d1 = await peer.until((m) => m.requestId === 'd1');
+    const d2 = await peer.until((m) => m.requestId === 'd2');
+    assert.equal(d1.incidentId, 'INC-1');
+    assert.equal(d2.incidentId, 'INC-1');
+    peer.send({ type: 'declare', requestId: 'd3', event: declareEvent('other') });
+    assert.equal((await peer.until((m) => m.requestId === 'd3')).incidentId, 'INC-2');
+    await core.close();
+  });
+
+  it('on a store failure replies internal to every pending request, leaves no gap and keeps serving reads', async () => {
+    const store = new MemoryStore({ appendDelayMs: 20 });
+    const core = new ChannelCore({ store });
+    const peer = new LocalPeer(core);
+    peer.hello();
+    const id = await peer.declare();
+    peer.send({ type: 'append', requestId: 'ok', incidentId: id, event: noteEvent() });
+    await peer.until((m) => m.requestId === 'ok');
+    peer.send({ type: 'append', requestId: 'x1', incidentId: id, event: noteEvent() });
+    peer.send({ type: 'append', requestId: 'x2', incidentId: id, event: noteEvent() });
+    store.failAppends();
+    const x1 = await peer.until((m) => m.requestId === 'x1');
+    const x2 = await peer.until((m) => m.requestId === 'x2');
+    assert.deepEqual([x1.type, x1.code, x2.code], ['error', 'internal', 'internal']);
+    assert.equal(x1.message, 'internal server error', 'no detail for the client');
+    const reader = new LocalPeer(core);
+    reader.hello();
+    reader.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+    const replay = await reader.until((m) => m.type === 'events');
+    assert.deepEqual((replay.events as { seq: number }[]).map((e) => e.seq), [1, 2]);
+    await core.close();
+  });
+
+  it('loads a room once and drops it from memory when idle', async () => {
+    const core = new ChannelCore({ store: new MemoryStore(), roomIdleMs: 30, channelIdleMs: 30 });
+    const peer = new LocalPeer(core);
+    peer.hello();
+    const id = await peer.declare();
+    peer.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+    await peer.until((m) => m.type === 'events');
+    assert.equal(core.stats().rooms, 1);
+    peer.send({ type: 'unsubscribe', incidentId: id });
+    await sleep(80);
+    assert.equal(core.stats().rooms, 0, 'idle room dropped');
+    peer.session.disconnect();
+    await sleep(80);
+    assert.deepEqual(core.stats(), { sessions: 0, channels: 0, rooms: 0 });
+    await core.close();
+  });
+
+  it('closes 4400 when the first message is not hello, or names an unsupported protocol version', async () => {
+    const core = new ChannelCore({ store: new MemoryStore() });
+    const a = new LocalPeer(core);
+    a.send({ type: 'ping', requestId: 'p' });
+    assert.equal(a.closedWith?.code, 4400);
+    assert.match(String(a.messages[0]?.message), /first message must be hello/);
+    const b = new LocalPeer(core);
+    b.send({ type: 'hello', protocol: 2, clientId: 'c', user: { id: 'u', name: 'U' } });
+    assert.equal(b.closedWith?.code, 4400);
+    assert.match(String(b.messages[0]?.message), /^protocol: unsupported version 2/);
+    await core.close();
+  });
+
+  it('replays a long history in chunks and then goes live without a gap', async () => {
+    const core = new ChannelCore({ store: new MemoryStore() });
+    const writer = new LocalPeer(core);
+    writer.hello();
+    const id = await writer.declare();
+    for (let i = 0; i < 1500; i++) writer.send({ type: 'append', requestId: `a${i}`, incidentId: id, event: noteEvent(`n${i}`) });
+    await writer.until((m) => m.requestId === 'a1499');
+    const reader = new LocalPeer(core);
+    reader.hello();
+    reader.send({ type: 'subscribe', incidentId: id, afterSeq: 10 });
+    // Appends keep arriving during the replay.
+    for (let i = 0; i < 20; i++) writer.send({ type: 'append', requestId: `b${i}`, incidentId: id, event: noteEvent(`m${i}`) });
+    await writer.until((m) => m.requestId === 'b19');
+    const deadline = Date.now() + 3000;
+    let seqs: number[] = [];
+    while (Date.now() < deadline) {
+      seqs = [...new Set(reader.messages.flatMap((m) => (m.type === 'events' ? (m.events as { seq: number }[]) : m.type === 'event' ? [m.event as { seq: number }] : []).map((e) => e.seq)))];
+      if (seqs.length >= 1511) break;
+      await sleep(5);
+    }
+    assert.deepEqual(seqs, Array.from({ length: 1511 }, (_, i) => i + 11));
+    assert.ok(reader.messages.filter((m) => m.type === 'events').length >= 2, 'chunked');
+    await core.close();
+  });
+
+  it('shuts down gracefully: pending appends are acked before sessions are closed with 1001', async () => {
+    const core = new ChannelCore({ store: new MemoryStore({ appendDelayMs: 30 }) });
+    const peer = new LocalPeer(core);
+    peer.hello();
+    const id = await peer.declare();
+    peer.send({ type: 'append', requestId: 'last', incidentId: id, event: noteEvent() });
+    await core.close();
+    assert.equal(peer.messages.find((m) => m.requestId === 'last')?.type, 'ack');
+    assert.equal(peer.closedWith?.code, 1001);
+  });
+});

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { MemoryStore } from '../../../src/store/memoryStore';
+import { records } from './fixtures';
+
+describe('store/memoryStore', () => {
+  it('keeps appends in call order and serves reads, ids and summaries', async () => {
+    const store = new MemoryStore();
+    await store.open();
+    const evs = records('c1', 'INC-1', 1, 5);
+    await Promise.all([store.append(evs.slice(0, 2)), store.append(evs.slice(2))]);
+    assert.deepEqual((await store.read('c1', 'INC-1', 2, 10)).map((e) => e.seq), [3, 4, 5]);
+    assert.equal((await store.readIds('c1', 'INC-1')).get(evs[4]!.id), 5);
+    const [inc] = await store.listIncidents('c1');
+    assert.equal(inc?.summary.headSeq, 5);
+    assert.deepEqual(await store.listIncidents('c2'), []);
+  });
+
+  it('once failed, refuses every later append', async () => {
+    const store = new MemoryStore();
+    await store.open();
+    store.failAppends();
+    await assert.rejects(store.append(records('c1', 'INC-1', 1, 1)), { code: 'store_failed' });
+    assert.equal(store.stats().failed, true);
+  });
+});
