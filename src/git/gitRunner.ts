@@ -83,7 +83,7 @@ export class GitRunner {
   private readonly allowEnvironment: string[];
   private readonly unsafe: Record<string, boolean>;
   private readonly options: GitRunnerOptions;
-  private readonly queue: RepoQueue;
+  private readonly queueKey: string;
   private shared: SimpleGit | undefined;
   private active = 0;
   private readonly slots: Array<() => void> = [];
@@ -91,13 +91,7 @@ export class GitRunner {
   constructor(options: GitRunnerOptions) {
     this.options = options;
     this.cwd = options.cwd;
-    const key = path.resolve(options.cwd);
-    let queue = queues.get(key);
-    if (!queue) {
-      queue = { tail: Promise.resolve(), running: undefined, waiting: [] };
-      queues.set(key, queue);
-    }
-    this.queue = queue;
+    this.queueKey = path.resolve(options.cwd);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isGuardedKey(k)) env[k] = v;
     // English messages so stderr classification works whatever the user's locale; never prompt on a terminal
@@ -133,24 +127,36 @@ export class GitRunner {
    * through here so two of them never interleave. Failures propagate to the caller and don't block the queue.
    */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    const q = this.queue;
-    q.waiting.push(operation);
-    const result = q.tail.then(async () => {
-      q.waiting.splice(q.waiting.indexOf(operation), 1);
-      q.running = operation;
+    const key = this.queueKey;
+    let q = queues.get(key);
+    if (!q) {
+      q = { tail: Promise.resolve(), running: undefined, waiting: [] };
+      queues.set(key, q);
+    }
+    const queue = q;
+    queue.waiting.push(operation);
+    const result = queue.tail.then(async () => {
+      queue.waiting.splice(queue.waiting.indexOf(operation), 1);
+      queue.running = operation;
       try {
         return await fn();
       } finally {
-        q.running = undefined;
+        queue.running = undefined;
       }
     });
-    q.tail = result.catch(() => undefined);
+    const tail = result.catch(() => undefined);
+    queue.tail = tail;
+    // Forget an idle queue so a runner per file directory (scribe capture) leaves nothing behind.
+    void tail.then(() => {
+      if (queue.tail === tail && queues.get(key) === queue) queues.delete(key);
+    });
     return result;
   }
 
   /** The operation running in this repository's queue and those waiting (shared by all its runners). */
   get queueState(): QueueState {
-    return { running: this.queue.running, waiting: [...this.queue.waiting] };
+    const q = queues.get(this.queueKey);
+    return { running: q?.running, waiting: q ? [...q.waiting] : [] };
   }
 
   private async withSlot<T>(args: readonly string[], options: ExecOptions, call: (git: SimpleGit) => Promise<T>): Promise<T> {

@@ -93,6 +93,19 @@ describe('git/deployDiscovery', () => {
       assert.equal(list.hasMore, true);
     });
 
+    it('keeps non-ASCII subjects and names intact', async () => {
+      const r = TempRepo.init(scratch, 'unicode');
+      r.git(['config', 'user.name', 'Zoë Ångström']);
+      r.commit('一: first');
+      r.tag('deploy/1');
+      r.commit('Fix café crash – ü');
+      r.tag('deploy/2', { message: 'Déploiement ✓' });
+      const [d] = (await listDeploys(r.runner(), tags)).deploys;
+      assert.equal(d?.subject, 'Fix café crash – ü');
+      assert.equal(d?.tagSubject, 'Déploiement ✓');
+      assert.equal(d?.author.name, 'Zoë Ångström');
+    });
+
     it('shows tags of one commit once, with the others as aliases', async () => {
       const r = TempRepo.init(scratch, 'aliases');
       r.commit('a');

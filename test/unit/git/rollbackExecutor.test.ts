@@ -10,11 +10,12 @@ import { Scratch, TempRepo } from './gitFixture';
 /**
  * main:  c1 ── M1 ── c4          deploy/1 = c1, deploy/2 = c4
  *          └ c2 ─ c3 ┘            (feature merged with a merge commit)
+ * pushed to a bare remote over file://, with env/production at deploy/2.
  */
-function buildDeployRepo(scratch: Scratch, name: string) {
+function buildTemplate(scratch: Scratch, name: string) {
   const remote = TempRepo.init(scratch, `${name}-remote.git`, { bare: true });
   const repo = TempRepo.init(scratch, name);
-  const c1 = repo.commit('c1: service v1', { 'app.txt': 'version 1\n', 'config.txt': 'limit=10\n' });
+  repo.commit('c1: service v1', { 'app.txt': 'version 1\n', 'config.txt': 'limit=10\n' });
   repo.tag('deploy/1', { message: 'deploy 1' });
   repo.git(['switch', '-q', '-c', 'feature']);
   repo.commit('c2: add cache', { 'cache.txt': 'cache on\n' });
@@ -26,7 +27,21 @@ function buildDeployRepo(scratch: Scratch, name: string) {
   repo.git(['remote', 'add', 'origin', `file://${remote.dir}`]);
   repo.git(['push', '-q', 'origin', 'main', '--tags']);
   repo.git(['push', '-q', 'origin', `${c4}:refs/heads/env/production`]);
-  return { remote, repo, c1, c4 };
+  return { remote, repo };
+}
+
+let template: ReturnType<typeof buildTemplate> | undefined;
+
+/** A fresh copy of the template repository and its remote (copying is much faster than rebuilding). */
+function buildDeployRepo(scratch: Scratch, name: string) {
+  template ??= buildTemplate(scratch, 'template');
+  const remote = new TempRepo(scratch, path.join(scratch.root, `${name}-remote.git`));
+  const repo = new TempRepo(scratch, path.join(scratch.root, name));
+  fs.cpSync(template.remote.dir, remote.dir, { recursive: true });
+  fs.cpSync(template.repo.dir, repo.dir, { recursive: true });
+  repo.clock = template.repo.clock;
+  repo.git(['remote', 'set-url', 'origin', `file://${remote.dir}`]);
+  return { remote, repo, c1: repo.rev('deploy/1'), c4: repo.rev('deploy/2') };
 }
 
 async function makePlan(repo: TempRepo, settings: RollbackSettings, options: { ref?: string; deployBranch?: string } = {}): Promise<RollbackPlanResult> {
@@ -48,7 +63,10 @@ describe('git/rollbackExecutor', function () {
   this.timeout(30_000);
   let scratch: Scratch;
   before(() => (scratch = new Scratch()));
-  after(() => scratch.cleanup());
+  after(() => {
+    template = undefined;
+    scratch.cleanup();
+  });
 
   describe('revert', () => {
     it('reverts the deploy (merge with -m 1) on a new branch whose tree equals the previous deploy, then returns', async () => {
@@ -190,6 +208,35 @@ describe('git/rollbackExecutor', function () {
       repo.git(['branch', 'production', 'deploy/1']);
       const off = await makePlan(repo, revert(), { deployBranch: 'production' });
       assert.deepEqual(!off.ok && off.refusals.map((r) => r.code), ['NotOnDeployBranch']);
+    });
+
+    it('hostile deploy branch settings run nothing; a hostile tag name never reaches a branch name', async () => {
+      const { repo } = buildDeployRepo(scratch, 'rv-hostile');
+      const marker = path.join(scratch.root, 'rv-pwned');
+      const lines: string[] = [];
+      for (const deployBranch of [`--upload-pack=touch ${marker}`, 'main\ntouch pwned', '$(touch pwned) x', 'main;touch pwned', 'main`id`']) {
+        const runner = repo.runner({ log: (l) => lines.push(l) });
+        const { deploys } = await listDeploys(runner, { sources: ['tags'], tagPatterns: ['deploy/*'] });
+        const d = deploys[0] as Deploy;
+        const result = await gatherRollbackFacts(runner, d, d.previous, { settings: revert(), deployBranch }).then(
+          (facts) => planRollback({ settings: revert(), incidentId: 'INC-7', facts, deployBranch }),
+          (e: unknown) => e,
+        );
+        // Either refused up front (not a ref name) or the branch simply does not exist: never a plan.
+        assert.ok(!(result as RollbackPlanResult).ok, deployBranch);
+      }
+      assert.ok(lines.every((l) => !/touch|upload-pack/.test(l) || /rev-parse --verify --end-of-options/.test(l)), lines.join('\n'));
+      assert.equal(fs.existsSync(marker), false);
+      assert.equal(fs.existsSync(path.join(repo.dir, 'pwned')), false);
+      assert.equal(repo.git(['branch', '--list', 'rollback/*']), '');
+
+      repo.commit('c5', { 'app.txt': 'version 3\n' });
+      repo.tag('deploy/3;$(id)`x`', { message: 'odd but valid tag name' });
+      const plan = ok(await makePlan(repo, revert(), { ref: 'deploy/3;$(id)`x`' }));
+      assert.equal(plan.revert?.branch, 'rollback/INC-7-deploy-3-id-x');
+      assert.ok(plan.steps.every((s) => s.argv.every((a) => !a.includes('$(') && !a.includes(';'))));
+      const outcome = await executeRollback(repo.runner(), plan);
+      assert.equal(outcome.result, 'succeeded', outcome.detail);
     });
   });
 
