@@ -1,0 +1,56 @@
+// The end of an incident in the real workbench: action items (overdue ones marked), resolve, and the postmortem
+// opens as a Markdown document with the timeline in it.
+import assert from 'node:assert/strict';
+import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+
+export const workbench = {
+  settings: { 'incidentRoom.user.id': 'morgan@example.com', 'incidentRoom.user.name': 'Morgan' },
+  timeout: 120e3,
+};
+
+export const tests = {
+  async 'action items show in the sidebar, overdue ones marked, and count in the status bar'({ page }) {
+    await (await waitForActivityItem(page, 'Incident Room')).click();
+    await webviewFrame(page).locator('[data-testid="declare"]').waitFor({ timeout: 60e3 }); // the sidebar has loaded
+    await declareThroughPalette(page, { title: 'Search index stale for 40 minutes', severity: 'SEV3', symptom: 'results missing new products' });
+    const web = webviewFrame(page);
+    await web.locator('[data-testid="incident-title"]', { hasText: 'Search index stale' }).waitFor({ timeout: 20e3 });
+    await addNoteThroughPalette(page, 'Indexer queue backed up behind a poison message', 'fact');
+    await runCommand(page, 'Incident: Add Action Item', { prompts: true });
+    await answer(page, 'What should be done', 'Dead-letter poison messages in the indexer');
+    await answer(page, 'Owner', 'sam@example.com');
+    await answer(page, 'Due date', '2020-01-15');
+    const item = web.locator('[data-testid="action-item"]', { hasText: 'Dead-letter poison messages' });
+    await item.waitFor({ timeout: 15e3 });
+    assert.match(await item.innerText(), /sam · due 2020-01-15 · overdue/);
+    const bar = page.locator('.statusbar-item', { hasText: /SEV3 INC-\d+/ }).first();
+    await poll(async () => /1 overdue/.test(await bar.innerText()), { message: 'the status bar counts the overdue action item' });
+  },
+
+  async 'resolve, then Generate Postmortem opens the draft with the timeline in it'({ page, screenshot }) {
+    await runCommand(page, 'Incident: Set Status', { prompts: true });
+    await choose(page, 'Set Status', 'resolved');
+    await answer(page, 'Note for', 'index rebuilt, freshness back under 1 min');
+    const web = webviewFrame(page);
+    await web.locator('[data-testid="incident-status"]', { hasText: 'resolved' }).waitFor({ timeout: 15e3 });
+    await runCommand(page, 'Incident: Generate Postmortem');
+    const tab = page.locator('.tabs-container .tab', { hasText: 'Postmortem' }).first();
+    await tab.waitFor({ timeout: 20e3 });
+    assert.match(await tab.innerText(), /Postmortem: INC-\d+ — Search index stale/);
+    // The editor renders only what is on screen: find the timeline heading so it scrolls into view.
+    await page.locator('.part.editor .view-lines').first().click();
+    await page.keyboard.press('Control+f');
+    await page.keyboard.type('## Timeline');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    const text = await poll(async () => {
+      // Monaco shows no-break spaces and soft-wraps long table rows.
+      const t = (await page.locator('.part.editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').replace(/\s*\n/g, ' ');
+      return t.includes('Timeline') && t;
+    }, { message: 'the postmortem document shows its timeline' });
+    assert.match(text, /Status → \*\*resolved\*\*: index rebuilt/);
+    assert.match(text, /\| Morgan \| Fact: Indexer queue backed up behind a poison message \|/);
+    await screenshot('postmortem');
+  },
+};
