@@ -297,6 +297,8 @@ export class Room {
         sub.sentFirst ||= jsons.length > 0;
         sub.delivered = Math.max(sub.delivered, last);
         await sub.session.drained();
+        // Let other sessions' frames in between chunks: a long replay never holds the event loop.
+        if (sub.delivered < this.delivered) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (e) {
       this.channel.core.logger.error('replay failed', { channel: this.channel.name, incident: this.incidentId, error: errorText(e) });
