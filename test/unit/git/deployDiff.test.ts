@@ -68,6 +68,8 @@ describe('git/deployDiff', () => {
     assert.equal(listing.files.length, 6);
     assert.ok(listing.files.every((f) => f.status === 'added'));
     assert.equal(listing.from, '4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+    // The left side of a first deploy's file is the empty tree: shown as missing, not an error.
+    assert.deepEqual(await readFileAtRevision(repo.runner(), listing.from, 'keep.txt'), { kind: 'missing' });
   });
 
   it("lists a deploy's commits lazily", async () => {
