@@ -66,7 +66,8 @@ export interface ListDeploysOptions {
   signal?: AbortSignal;
 }
 
-interface Candidate extends Omit<Deploy, 'previous' | 'commitCount'> {
+/** A deploy before counts and the previous link are known (what the parsers return). */
+export interface Candidate extends Omit<Deploy, 'previous' | 'commitCount'> {
   order: number;
 }
 

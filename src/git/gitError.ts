@@ -43,7 +43,7 @@ export class GitError extends Error {
 
   /** The exact command line, for logs (`git a b c`), quoted where needed. */
   get command(): string {
-    return ['git', ...(this.detail.args ?? [])].map(quoteForLog).join(' ');
+    return formatGitCommand(this.detail.args ?? []);
   }
 }
 
@@ -99,6 +99,11 @@ export function summarizeStderr(stderr: string): string {
   const fatal = lines.find((l) => /^(fatal|error):/.test(l));
   const line = fatal ?? lines[0] ?? '';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** `git <args>` as one line for logs, quoted where needed (display only, never executed). */
+export function formatGitCommand(args: readonly string[]): string {
+  return ['git', ...args].map(quoteForLog).join(' ');
 }
 
 function quoteForLog(arg: string): string {

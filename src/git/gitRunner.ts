@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { GitError as SimpleGitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
-import { classifyGitStderr, GitError, summarizeStderr } from './gitError';
+import { classifyGitStderr, formatGitCommand, GitError, summarizeStderr } from './gitError';
 
 /**
  * The one door every git call in Incident Room goes through (CONVENTIONS.md rule 7).
@@ -164,7 +164,7 @@ export class GitRunner {
     if (this.active >= (this.options.maxConcurrent ?? 4)) await new Promise<void>((resolve) => this.slots.push(resolve));
     this.active++;
     try {
-      this.options.log?.(new GitError('Unknown', '', { args }).command);
+      this.options.log?.(formatGitCommand(args));
       return await call(this.instance(options));
     } catch (e) {
       throw this.toGitError(e, args, options.signal);
