@@ -31,7 +31,11 @@ export interface GitRunnerOptions {
   maxConcurrent?: number;
   /** Called with each command line before it runs (for the extension's log channel). */
   log?: (line: string) => void;
+  /** Pass the ambient GIT_SSH_COMMAND, GIT_SSH, GIT_ASKPASS and SSH_ASKPASS through to git (default true). */
+  inheritAuthEnvironment?: boolean;
 }
+
+const AUTH_ENV_KEYS = ['GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_ASKPASS', 'SSH_ASKPASS'] as const;
 
 /** Per-call options. */
 export interface ExecOptions {
@@ -98,7 +102,16 @@ export class GitRunner {
     // nobody sees (an auth failure must fail, not hang).
     env.LC_ALL = 'C';
     env.GIT_TERMINAL_PROMPT = '0';
-    const extra = options.env ?? {};
+    // The user's own ssh/askpass setup (their environment, not repo data) so pushes authenticate as in a
+    // terminal; simple-git would strip these like any other ambient GIT_* variable.
+    const extra: Record<string, string> = {};
+    if (options.inheritAuthEnvironment !== false) {
+      for (const k of AUTH_ENV_KEYS) {
+        const v = process.env[k];
+        if (v !== undefined && v !== '') extra[k] = v;
+      }
+    }
+    Object.assign(extra, options.env ?? {});
     Object.assign(env, extra);
     this.env = env;
     this.allowEnvironment = ['GIT_TERMINAL_PROMPT', ...Object.keys(extra).filter(isGuardedKey)];

@@ -85,6 +85,33 @@ describe('git/gitRunner', () => {
     }
   });
 
+  it("passes the user's own GIT_SSH_COMMAND through (and nothing else ambient)", async () => {
+    // Two fake ssh programs: one named by the ambient GIT_SSH_COMMAND, one by the repo's core.sshCommand
+    // (which git uses when the variable is absent). Neither reaches the network.
+    const fake = (name: string) => {
+      const script = path.join(scratch.root, `${name}.js`);
+      fs.writeFileSync(script, `require('fs').writeFileSync(${JSON.stringify(path.join(scratch.root, name))}, 'x'); process.exit(1);`);
+      return `${JSON.stringify(process.execPath)} ${JSON.stringify(script)}`;
+    };
+    const called = (name: string) => fs.existsSync(path.join(scratch.root, name));
+    repo.git(['config', 'core.sshCommand', fake('config-ssh')]);
+    const saved = process.env.GIT_SSH_COMMAND;
+    process.env.GIT_SSH_COMMAND = fake('env-ssh');
+    const url = 'ssh://git@example.invalid/org/repo.git';
+    try {
+      await assert.rejects(repo.runner().exec(['ls-remote', '--end-of-options', url]), (e: unknown) => isGitError(e));
+      assert.deepEqual([called('env-ssh'), called('config-ssh')], [true, false]);
+      fs.rmSync(path.join(scratch.root, 'env-ssh'));
+      const strict = new GitRunner({ cwd: repo.dir, env: scratch.env, inheritAuthEnvironment: false });
+      await assert.rejects(strict.exec(['ls-remote', '--end-of-options', url]), (e: unknown) => isGitError(e));
+      assert.deepEqual([called('env-ssh'), called('config-ssh')], [false, true]);
+    } finally {
+      if (saved === undefined) delete process.env.GIT_SSH_COMMAND;
+      else process.env.GIT_SSH_COMMAND = saved;
+      repo.git(['config', '--unset', 'core.sshCommand']);
+    }
+  });
+
   it('cancels a running git process through an AbortSignal', async () => {
     const ac = new AbortController();
     // hash-object --stdin waits for input that never comes, until the signal kills it.
