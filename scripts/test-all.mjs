@@ -29,9 +29,20 @@ const wanted = (key) => !only || only.has(key);
 /** @type {{key: string, name: string, passed?: number, failed?: number, notRun?: boolean, counted?: boolean, note?: string, ms: number}[]} */
 const rows = [];
 
+let current; // the running child: a SIGINT/SIGTERM to this script is passed on so it can stop its code-servers
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (!current) process.exit(130);
+    current.kill(sig);
+    current.once('close', () => process.exit(130));
+  });
+}
+
 function run(cmd, args, { env = {} } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    current = child;
+    child.on('close', () => { if (current === child) current = undefined; });
     let lastLine = '';
     const relay = (to) => (chunk) => {
       to.write(chunk);

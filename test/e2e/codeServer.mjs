@@ -150,7 +150,8 @@ process.on('exit', () => {
  * @param {Record<string,string>} [o.env] extra environment for code-server and the extension host
  * @returns {Promise<{url: string, host: string, port: number, runDir: string, workspaceDir: string,
  *   extensionDir: string, logFile: string, testsPath?: string, env: Record<string,string>,
- *   workbenchUrl: (opts?: {folder?: string}) => string, stop: () => Promise<void>}>}
+ *   workbenchUrl: (opts?: {folder?: string}) => string, updateSettings: (changes: object) => void,
+ *   stop: () => Promise<void>}>}
  */
 export async function startCodeServer(o = {}) {
   const inst = assertCodeServerInstalled();
@@ -210,6 +211,11 @@ export async function startCodeServer(o = {}) {
     return {
       url, host, port, runDir, workspaceDir, extensionDir, testsPath, logFile, env,
       workbenchUrl: ({ folder = workspaceDir } = {}) => `${url}?folder=${encodeURIComponent(folder)}`,
+      /** Change user settings while the workbench runs (VS Code watches the file and applies them). */
+      updateSettings: (changes) => {
+        Object.assign(settings, changes);
+        fs.writeFileSync(path.join(dataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+      },
       stop,
     };
   } catch (e) {
