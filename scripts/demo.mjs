@@ -193,8 +193,8 @@ async function check(server, seeded, readyMs) {
     const deploysTree = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Recent Deploys' }) });
     const release42 = deploysTree.locator('.monaco-list-row', { hasText: 'release-42' }).first();
     await release42.waitFor({ timeout: 60e3 });
-    const rows = await deploysTree.locator('.monaco-list-row').allInnerTexts();
-    console.log(`  Recent Deploys lists: ${rows.map((r) => r.split('\n')[0]).join(', ')}`);
+    const rows = await deploysTree.locator('.monaco-list-row .label-name').allInnerTexts();
+    console.log(`  Recent Deploys lists: ${rows.join(', ')}`);
     await release42.click(); // expand: the files release-42 changed
     const poolYaml = deploysTree.locator('.monaco-list-row', { hasText: 'pool.yaml' }).first();
     await poolYaml.waitFor({ timeout: 30e3 });
