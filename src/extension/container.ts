@@ -8,7 +8,7 @@ import { registerCommand } from './commandRunner';
 import { registerIncidentCommands } from './incidentCommands';
 import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
-import { LocalChannelHost } from './localChannelHost';
+import { LocalChannelHost } from '../sync/localChannelHost';
 import { registerResolveCommands } from './resolveCommands';
 import { registerRollbackCommand } from './rollbackCommand';
 import { registerScribeCommands, openNoteSource } from './scribeCapture';

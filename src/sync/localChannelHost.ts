@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
 import * as z from 'zod';
 import { startServer, type RunningServer } from '../server/channelServer';
 import type { LogFields, Logger } from '../server/logger';
 import { FileStore } from '../store/fileStore';
 import { StoreLockedError } from '../store/eventStore';
-import { writeDurably } from '../sync/outbox';
-import type { Link, LinkHandlers, Transport } from '../sync/transport';
-import { WsTransport } from '../sync/wsTransport';
+import { writeDurably } from './outbox';
+import type { Disposable } from './emitter';
+import type { Link, LinkHandlers, Transport } from './transport';
+import { WsTransport } from './wsTransport';
 
 const Endpoint = z.object({ port: z.number().int().min(1).max(65535), token: z.string().min(16), pid: z.number().int() });
 type Endpoint = z.infer<typeof Endpoint>;
@@ -22,14 +22,22 @@ type Endpoint = z.infer<typeof Endpoint>;
  * store); every window — the host included — connects to it like to any channel server. When the host window
  * closes, the others lose the link, and the next to reconnect takes the lock over and becomes the host.
  */
-export class LocalChannelHost implements vscode.Disposable {
+/** Where the host logs (the extension passes its LogOutputChannel). */
+export interface HostLog {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export class LocalChannelHost implements Disposable {
   private readonly dir: string;
   private readonly endpointFile: string;
   private server: (RunningServer & { endpoint: Endpoint }) | undefined;
   private starting: Promise<Endpoint | undefined> | undefined;
   private disposed = false;
 
-  constructor(storageDir: string, private readonly log: vscode.LogOutputChannel) {
+  constructor(storageDir: string, private readonly log: HostLog) {
     this.dir = path.join(storageDir, 'local-channel');
     this.endpointFile = path.join(this.dir, 'endpoint.json');
   }
@@ -111,9 +119,14 @@ export class LocalChannelHost implements vscode.Disposable {
   }
 
   dispose(): void {
+    void this.close();
+  }
+
+  /** Stop hosting (the store is flushed and unlocked when this resolves); another window can then take over. */
+  async close(): Promise<void> {
     this.disposed = true;
     const server = this.server;
     this.server = undefined;
-    if (server) void server.close().catch((error: unknown) => this.log.error(`local channel close: ${String(error)}`));
+    if (server) await server.close().catch((error: unknown) => this.log.error(`local channel close: ${String(error)}`));
   }
 }

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ChannelClient } from '../../../src/sync/channelClient';
+import { LocalChannelHost, type HostLog } from '../../../src/sync/localChannelHost';
+import { Outbox } from '../../../src/sync/outbox';
+
+const quiet: HostLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One VS Code window in local mode: its own host object and client, on the storage all windows share. */
+function window(storage: string, name: string) {
+  const host = new LocalChannelHost(storage, quiet);
+  const client = new ChannelClient({
+    transport: host.transport('default'), outbox: new Outbox(storage, 'local#default'),
+    user: () => ({ id: `${name}@example.com`, name }), backoff: { initialMs: 50, factor: 2, maxMs: 300, jitter: 0.5 },
+  });
+  client.start();
+  return { host, client };
+}
+
+describe('LocalChannelHost: local mode with several windows on one global storage', function () {
+  this.timeout(30_000);
+  let storage: string;
+  const opened: ReturnType<typeof window>[] = [];
+  const open = (name: string) => {
+    const w = window(storage, name);
+    opened.push(w);
+    return w;
+  };
+
+  beforeEach(async () => {
+    storage = await fs.mkdtemp(path.join(os.tmpdir(), 'ir-local-'));
+  });
+  afterEach(async () => {
+    for (const w of opened.splice(0)) {
+      w.client.dispose();
+      await w.host.close();
+    }
+    await fs.rm(storage, { recursive: true, force: true });
+  });
+
+  it('the first window hosts the channel and the second joins it: both see one log', async () => {
+    const a = open('alice');
+    await until('a online', () => a.client.connection.status === 'online');
+    const b = open('alice');
+    await until('b online', () => b.client.connection.status === 'online');
+    assert.equal(a.host.hosting, true);
+    assert.equal(b.host.hosting, false, 'the store has one owner; the second window is a client of the first');
+    const id = await (await a.client.declare({ title: 'Local incident', severity: 'SEV3', symptom: '' })).incidentId;
+    a.client.subscribe(id);
+    b.client.subscribe(id);
+    await b.client.append(id, 'note.added', { text: 'from window B', tag: 'note' });
+    await a.client.append(id, 'note.added', { text: 'from window A', tag: 'note' });
+    for (const w of [a, b]) await until('both notes', () => w.client.incident(id)?.notes.length === 2);
+    assert.deepEqual(a.client.incident(id)?.timeline.map((e) => e.id), b.client.incident(id)?.timeline.map((e) => e.id));
+  });
+
+  it('when the hosting window closes, another takes over the store and nothing is lost', async () => {
+    const a = open('alice');
+    await until('a online', () => a.client.connection.status === 'online');
+    const b = open('alice');
+    await until('b online', () => b.client.connection.status === 'online');
+    const id = await (await b.client.declare({ title: 'Survives', severity: 'SEV2', symptom: '' })).incidentId;
+    b.client.subscribe(id);
+    for (let i = 0; i < 10; i++) await b.client.append(id, 'note.added', { text: `n${i}`, tag: 'note' });
+    await until('10 notes', () => b.client.incident(id)?.notes.length === 10);
+    // Window A (the host) closes.
+    a.client.dispose();
+    await a.host.close();
+    await until('b back online as the host', () => b.client.connection.status === 'online' && b.host.hosting);
+    await b.client.append(id, 'note.added', { text: 'after the takeover', tag: 'fact' });
+    const s = await until('11 notes', () => (b.client.incident(id)?.notes.length === 11 ? b.client.incident(id) : undefined));
+    assert.deepEqual(s.timeline.map((e) => e.seq), Array.from({ length: 12 }, (_, i) => i + 1));
+    // A window opened later reads the same store.
+    b.client.dispose();
+    await b.host.close();
+    const c = open('alice');
+    c.client.subscribe(id);
+    await until('c sees all 11 notes', () => c.client.incident(id)?.notes.length === 11);
+  });
+});
