@@ -71,6 +71,9 @@ export interface Candidate extends Omit<Deploy, 'previous' | 'commitCount'> {
   order: number;
 }
 
+// Only fields of the ref's own object: git computes every requested field of every matching tag before it
+// sorts, and fields of the tagged commit (`%(*subject)`…) would cost a second object read per tag. The
+// annotated tags' commit authors and subjects come afterwards, for the listed ones only (and are cached).
 const TAG_FORMAT = [
   '%(refname)',
   '%(objecttype)',
@@ -81,15 +84,9 @@ const TAG_FORMAT = [
   '%(authorname)',
   '%(authoremail)',
   '%(subject)',
-  '%(*authorname)',
-  '%(*authoremail)',
-  '%(*subject)',
   '%(taggername)',
   '%(taggeremail)',
 ].join('%00');
-
-// Only what sorting computes anyway: the ref and, for annotated tags, the tag object (type, target, date).
-const TAG_SORT_FORMAT = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objecttype)', '%(*objectname)', '%(creatordate:unix)'].join('%00');
 
 const BRANCH_FORMAT = ['%H', '%ct', '%an', '%ae', '%s'].join('%x00');
 
@@ -97,11 +94,11 @@ const BRANCH_FORMAT = ['%H', '%ct', '%an', '%ae', '%s'].join('%x00');
  * List the newest deploys of one repository with the number of commits each shipped.
  *
  * Costs a fixed number of git processes whatever the number of tags or commits:
- * 1. `for-each-ref --sort=-creatordate --count=N+1` with only the fields sorting needs anyway (git computes
- *    every requested field of every matching tag before it sorts, so authors and subjects are not asked here),
- *    alongside `log --first-parent` for a deploy branch;
- * 2. then, in parallel: `for-each-ref` of just those N+1 tags for authors, subjects and taggers, and one
- *    `rev-list --parents` over the span of the listed deploys, from which every count is derived;
+ * 1. `for-each-ref --sort=-creatordate --count=N+1` with fields of the tag objects only (git computes every
+ *    requested field of every matching tag before it sorts), alongside `log --first-parent` for a deploy branch;
+ * 2. then, in parallel: one `rev-list --parents` over the span of the listed deploys, from which every count
+ *    is derived, and `log --no-walk` for the commit author and subject of annotated tags not seen before
+ *    (commits never change, so these are cached and a refresh usually needs none);
  * plus one `rev-list --count` only for a deploy whose previous deploy does not contain everything older.
  */
 export async function listDeploys(runner: GitRunner, settings: DeploySettings, options: ListDeploysOptions = {}): Promise<DeployList> {
@@ -113,8 +110,8 @@ export async function listDeploys(runner: GitRunner, settings: DeploySettings, o
   const readTags = async (): Promise<Candidate[]> => {
     if (!settings.sources.includes('tags') || settings.tagPatterns.length === 0) return [];
     const patterns = settings.tagPatterns.map((p) => `refs/tags/${p}`);
-    const out = await exec(['for-each-ref', '--sort=-creatordate', `--count=${limit + 1}`, `--format=${TAG_SORT_FORMAT}`, '--end-of-options', ...patterns]);
-    return parseTagSortLines(out);
+    const out = await exec(['for-each-ref', '--sort=-creatordate', `--count=${limit + 1}`, `--format=${TAG_FORMAT}`, '--end-of-options', ...patterns]);
+    return parseTagLines(out);
   };
   const readBranch = async (): Promise<Candidate[]> => {
     if (!settings.sources.includes('branch') || !settings.deployBranch) return [];
@@ -136,7 +133,7 @@ export async function listDeploys(runner: GitRunner, settings: DeploySettings, o
   if (merged.length === 0) {
     return { deploys: [], hasMore: false, warnings, emptyReason: emptyReason(settings, deployBranchMissing) };
   }
-  const [, counts] = await Promise.all([fillTagDetails(exec, merged), countCommits(exec, merged)]);
+  const [, counts] = await Promise.all([fillCommitDetails(exec, merged), countCommits(exec, merged)]);
   const deploys: Deploy[] = merged.slice(0, limit).map((c, i) => {
     const prev = merged[i + 1];
     const { order: _order, ...rest } = c;
@@ -151,20 +148,36 @@ export async function listDeploys(runner: GitRunner, settings: DeploySettings, o
   return { deploys, hasMore, warnings };
 }
 
-/** Authors, subjects and taggers of the listed tags only (one `for-each-ref` naming each of them). */
-async function fillTagDetails(exec: (args: string[]) => Promise<string>, merged: Candidate[]): Promise<void> {
-  const tags = merged.filter((c) => c.source === 'tag');
-  if (tags.length === 0) return;
-  const names = [...new Set(tags.flatMap((c) => [c.ref, ...c.aliases]))];
-  const out = await exec(['for-each-ref', `--format=${TAG_FORMAT}`, '--end-of-options', ...names.map((n) => `refs/tags/${n}`)]);
-  const byRef = new Map(parseTagLines(out).map((d) => [d.ref, d]));
-  for (const c of tags) {
-    const d = byRef.get(c.ref);
-    if (!d) continue;
-    c.author = d.author;
-    c.subject = d.subject;
-    if (d.tagger) c.tagger = d.tagger;
-    if (d.tagSubject !== undefined) c.tagSubject = d.tagSubject;
+/** Commit author and subject by commit id: immutable, so kept across refreshes (bounded). */
+const commitDetails = new Map<string, { author: GitIdentity; subject: string }>();
+const COMMIT_DETAILS_MAX = 5000;
+
+/** Forget cached commit details (for tests and the cold-cache benchmark). */
+export function clearDeployDetailsCache(): void {
+  commitDetails.clear();
+}
+
+const DETAILS_FORMAT = ['%H', '%an', '%ae', '%s'].join('%x00');
+
+/** The commit author and subject of annotated-tag deploys: from the cache, else one `log --no-walk`. */
+async function fillCommitDetails(exec: (args: string[]) => Promise<string>, merged: Candidate[]): Promise<void> {
+  const needing = merged.filter((c) => c.source === 'tag' && c.annotated);
+  const missing = [...new Set(needing.map((c) => c.sha).filter((sha) => !commitDetails.has(sha)))];
+  if (missing.length > 0) {
+    const out = await exec(['log', '--no-walk=unsorted', `--format=${DETAILS_FORMAT}`, '--end-of-options', ...missing, '--']);
+    for (const line of out.split('\n')) {
+      const [sha = '', name = '', email = '', subject = ''] = line.split('\0');
+      if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
+      if (commitDetails.size >= COMMIT_DETAILS_MAX) commitDetails.delete(commitDetails.keys().next().value as string);
+      commitDetails.set(sha, { author: { name, email }, subject });
+    }
+  }
+  for (const c of needing) {
+    const d = commitDetails.get(c.sha);
+    if (d) {
+      c.author = d.author;
+      c.subject = d.subject;
+    }
   }
 }
 
@@ -182,16 +195,19 @@ function emptyReason(settings: DeploySettings, deployBranchMissing: boolean): st
 
 const stripAngles = (s: string) => s.replace(/^<|>$/g, '');
 
-/** Parse `for-each-ref` output in {@link TAG_FORMAT}; pure (exported for tests). */
+/**
+ * Parse `for-each-ref` output in {@link TAG_FORMAT}; pure (exported for tests). For an annotated tag the
+ * commit's author and subject are not in it: they stay empty until filled from the commit.
+ */
 export function parseTagLines(out: string): Candidate[] {
   const result: Candidate[] = [];
   let order = 0;
   for (const line of out.split('\n')) {
     if (line === '') continue;
     const f = line.split('\0');
-    if (f.length < 14) continue;
-    const [refname, type, objectname, peeledType, peeled, date, an, ae, subject, pan, pae, psubject, tn, te] = f as [
-      string, string, string, string, string, string, string, string, string, string, string, string, string, string,
+    if (f.length < 11) continue;
+    const [refname, type, objectname, peeledType, peeled, date, an, ae, subject, tn, te] = f as [
+      string, string, string, string, string, string, string, string, string, string, string,
     ];
     const annotated = type === 'tag';
     // Tags of trees, blobs or tags of tags are not deploys of a commit; skip them.
@@ -207,8 +223,8 @@ export function parseTagLines(out: string): Candidate[] {
       annotated,
       time: new Date(epochSeconds * 1000).toISOString(),
       epochSeconds,
-      author: annotated ? { name: pan, email: stripAngles(pae) } : { name: an, email: stripAngles(ae) },
-      subject: annotated ? psubject : subject,
+      author: annotated ? { name: '', email: '' } : { name: an, email: stripAngles(ae) },
+      subject: annotated ? '' : subject,
       aliases: [],
       order: order++,
     };
@@ -217,37 +233,6 @@ export function parseTagLines(out: string): Candidate[] {
       c.tagger = { name: tn, email: stripAngles(te) };
       c.tagSubject = subject;
     }
-    result.push(c);
-  }
-  return result;
-}
-
-/** Parse `for-each-ref` output in {@link TAG_SORT_FORMAT} (authors and subjects are filled in later); pure. */
-export function parseTagSortLines(out: string): Candidate[] {
-  const result: Candidate[] = [];
-  let order = 0;
-  for (const line of out.split('\n')) {
-    if (line === '') continue;
-    const [refname = '', type, objectname = '', peeledType, peeled = '', date] = line.split('\0');
-    const annotated = type === 'tag';
-    if (annotated ? peeledType !== 'commit' : type !== 'commit') continue;
-    const name = refname.replace(/^refs\/tags\//, '');
-    const epochSeconds = Number(date) || 0;
-    const c: Candidate = {
-      id: `tag:${name}`,
-      source: 'tag',
-      ref: name,
-      label: name,
-      sha: annotated ? peeled : objectname,
-      annotated,
-      time: new Date(epochSeconds * 1000).toISOString(),
-      epochSeconds,
-      author: { name: '', email: '' },
-      subject: '',
-      aliases: [],
-      order: order++,
-    };
-    if (annotated) c.tagSha = objectname;
     result.push(c);
   }
   return result;
@@ -311,15 +296,7 @@ async function countCommits(exec: (args: string[]) => Promise<string>, merged: C
   if (n < 2) return [];
   const boundary = (merged[n - 1] as Candidate).sha;
   const tips = [...new Set(merged.slice(0, n - 1).map((c) => c.sha))].filter((s) => s !== boundary);
-  const parents = new Map<string, string[]>();
-  if (tips.length > 0) {
-    const out = await exec(['rev-list', '--parents', '--end-of-options', ...tips, `^${boundary}`, '--']);
-    for (const line of out.split('\n')) {
-      if (line === '') continue;
-      const [sha, ...ps] = line.split(' ');
-      if (sha) parents.set(sha, ps);
-    }
-  }
+  const parents = tips.length > 0 ? parseParentLines(await exec(['rev-list', '--parents', '--end-of-options', ...tips, `^${boundary}`, '--'])) : new Map<string, string[]>();
   const counts = walkCounts(merged.map((c) => c.sha), parents);
   for (let i = 0; i < counts.length; i++) {
     if (counts[i] !== undefined) continue;
@@ -327,6 +304,33 @@ async function countCommits(exec: (args: string[]) => Promise<string>, merged: C
     counts[i] = Number(out.trim());
   }
   return counts;
+}
+
+/** Parse `rev-list --parents` output ("sha parent parent…" per line) into a map; pure. */
+export function parseParentLines(out: string): Map<string, string[]> {
+  // indexOf/slice rather than split: this is the one large output of a refresh (thousands of lines).
+  const parents = new Map<string, string[]>();
+  let pos = 0;
+  while (pos < out.length) {
+    let nl = out.indexOf('\n', pos);
+    if (nl < 0) nl = out.length;
+    const sp = out.indexOf(' ', pos);
+    if (sp < 0 || sp > nl) {
+      if (nl > pos) parents.set(out.slice(pos, nl), []);
+    } else {
+      const ps: string[] = [];
+      let p = sp + 1;
+      while (p < nl) {
+        let q = out.indexOf(' ', p);
+        if (q < 0 || q > nl) q = nl;
+        if (q > p) ps.push(out.slice(p, q));
+        p = q + 1;
+      }
+      parents.set(out.slice(pos, sp), ps);
+    }
+    pos = nl + 1;
+  }
+  return parents;
 }
 
 /**

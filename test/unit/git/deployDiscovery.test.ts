@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { listDeploys, markIncidentWindow, walkCounts, type Deploy } from '../../../src/git/deployDiscovery';
+import { clearDeployDetailsCache, listDeploys, markIncidentWindow, parseParentLines, walkCounts, type Deploy } from '../../../src/git/deployDiscovery';
 import { DEFAULT_DEPLOY_SETTINGS, validateDeploySettings } from '../../../src/git/deploySettings';
 import { findRepositories } from '../../../src/git/repository';
 import { isGitError } from '../../../src/git/gitError';
@@ -201,6 +201,33 @@ describe('git/deployDiscovery', () => {
     const expected = gitCounts(r, list.deploys);
     assert.deepEqual(list.deploys.map((d) => d.commitCount), expected);
     assert.deepEqual(expected, [4, 1, 1, 2, 0, 1, undefined]);
+  });
+
+  it('parses rev-list --parents output (roots, merges, no trailing newline)', () => {
+    const a = 'a'.repeat(40);
+    const b = 'b'.repeat(40);
+    const c = 'c'.repeat(40);
+    assert.deepEqual([...parseParentLines(`${c} ${a} ${b}\n${b} ${a}\n${a}\n`)], [[c, [a, b]], [b, [a]], [a, []]]);
+    assert.deepEqual([...parseParentLines(`${b} ${a}`)], [[b, [a]]]);
+    assert.equal(parseParentLines('').size, 0);
+  });
+
+  it('reads commit authors of annotated tags once: a refresh finds them cached', async () => {
+    const r = TempRepo.init(scratch, 'cache');
+    r.commit('first');
+    r.tag('deploy/1', { message: 'one' });
+    r.commit('second');
+    r.tag('deploy/2', { message: 'two' });
+    clearDeployDetailsCache();
+    const lines: string[] = [];
+    const runner = r.runner({ log: (l) => lines.push(l) });
+    const first = await listDeploys(runner, tags);
+    assert.equal(lines.filter((l) => l.startsWith('git log --no-walk')).length, 1);
+    lines.length = 0;
+    const again = await listDeploys(runner, tags);
+    assert.deepEqual(lines.filter((l) => l.startsWith('git log --no-walk')), []);
+    assert.deepEqual(again.deploys.map((d) => d.subject), ['second', 'first']);
+    assert.deepEqual(again, first);
   });
 
   it('walkCounts agrees with set arithmetic on a random DAG', () => {
