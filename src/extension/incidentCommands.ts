@@ -80,8 +80,9 @@ export function registerIncidentCommands(register: Register, service: IncidentSe
     const args = parseArgs('assignRole', raw);
     const s = service.requireIncident();
     const role = args?.role ?? (await pickRole(s, 'Assign Role'));
-    const user = args ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true);
-    const note = args ? args.note : (await ask({ prompt: 'Brief for the new holder (optional)', required: false })) || undefined;
+    // A partial argument object (the sidebar's per-role Assign) prompts only for what it lacks.
+    const user = args && args.user !== undefined ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true);
+    const note = args && args.user !== undefined ? args.note : (await ask({ prompt: 'Brief for the new holder (optional)', required: false })) || undefined;
     await service.append('role.assigned', { role, user, ...(note ? { note } : {}) });
   });
 

@@ -126,7 +126,8 @@ function rolesList(i: IncidentView): HTMLElement {
       h('span', { class: 'role-name' }, r.label),
       h('span', { class: r.holder ? 'holder' : 'holder vacant' }, r.holder ? (r.isMe ? `${r.holder.name} (you)` : r.holder.name) : 'unassigned'),
       r.isMe ? null : h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label}` }, 'Take'),
-      h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole'), title: `Assign ${r.label}` }, 'Assign'),
+      h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole', { role: r.role }), title: `Assign ${r.label}` }, 'Assign'),
+      r.isMe ? h('button', { class: 'link', onclick: () => run('incidentRoom.handOffRole', { role: r.role }), title: `Hand ${r.label} off with a brief` }, 'Hand off') : null,
     )));
 }
 

@@ -47,6 +47,9 @@ export const tests = {
     assert.match(await web.locator('[data-testid="role-row"].mine').innerText(), /Commander.*Riley \(you\)/s);
     assert.ok((await web.locator('[data-testid="timeline-entry"]').count()) >= 5);
     assert.match(await web.locator('[data-testid="connection-state"]').innerText(), /online · local/);
+    // Give the incident the whole side bar for the picture: fold the Recent Deploys section.
+    await page.locator('.pane-header', { hasText: 'Recent Deploys' }).click();
+    await web.locator('[data-testid="timeline-entry"]').nth(4).waitFor();
     await screenshot('sidebar-incident');
   },
 };
