@@ -114,13 +114,38 @@ export function decodeAt(buf: Buffer, at: number, available: number): DecodeResu
     header: {
       total,
       kindCode: buf.readUInt8(at + 12),
-      channel: buf.toString('latin1', at + HEADER_BYTES, at + HEADER_BYTES + channelLen),
+      channel: channelName(buf, at + HEADER_BYTES, channelLen),
       incidentNumber: buf.readDoubleLE(at + 16),
       seq: buf.readDoubleLE(at + 24),
       idOffset: at + 32,
       payloadStart: at + HEADER_BYTES + channelLen,
     },
   };
+}
+
+// Recovery decodes the same few channel names a million times: keep the last one instead of a new string each time.
+let lastChannel = '';
+const lastChannelBytes = Buffer.alloc(64);
+let lastChannelLen = -1;
+function channelName(buf: Buffer, at: number, len: number): string {
+  if (len === lastChannelLen && len <= 64) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (buf[at + i] !== lastChannelBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastChannel;
+  }
+  lastChannel = buf.toString('latin1', at, at + len);
+  if (len <= 64) {
+    buf.copy(lastChannelBytes, 0, at, at + len);
+    lastChannelLen = len;
+  } else {
+    lastChannelLen = -1;
+  }
+  return lastChannel;
 }
 
 const HEX = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
