@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { parseServerMessage } from '../../../src/protocol/messages';
 import { ChannelCore } from '../../../src/server/channel';
 import type { ChannelSession } from '../../../src/server/session';
@@ -52,6 +54,16 @@ class LocalPeer {
 
 describe('server/channel (the transport-free core)', () => {
   after(removeTempDirs);
+
+  it('stays transport-free: bundling the core and the stores pulls in no ws, http or prom-client', () => {
+    const result = buildSync({
+      stdin: { contents: "export * from './src/server/channel'; export * from './src/store/fileStore'; export * from './src/store/memoryStore';", resolveDir: path.join(__dirname, '../../..'), loader: 'ts' },
+      bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    assert.ok(inputs.some((i) => i.endsWith('src/server/room.ts')));
+    assert.deepEqual(inputs.filter((i) => /node_modules\/(ws|prom-client)\//.test(i) || /channelServer|metrics\.ts/.test(i)), []);
+  });
 
   it('runs in-process over a FileStore: every frame it sends is a valid server message', async () => {
     const store = new FileStore({ dir: tempDir() });

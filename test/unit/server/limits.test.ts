@@ -74,7 +74,8 @@ describe('server limits: frame size, rate, slow consumers, liveness', function (
       assert.match(metrics.body, /incident_room_closes_total\{code="4408"\} 1/, 'the slow consumer was closed');
       await fast.waitForSeq(id, sent);
       rtts.sort((a, b) => a - b);
-      assert.ok(rtts[Math.floor(rtts.length * 0.9)]! < 250, `fast client's ping p90 ${rtts[Math.floor(rtts.length * 0.9)]} ms`);
+      // Loose: two shared cores; a server held up by the stuck reader would take seconds, not this.
+      assert.ok(rtts[Math.floor(rtts.length * 0.9)]! < 500, `fast client's ping p90 ${rtts[Math.floor(rtts.length * 0.9)]} ms`);
       slow.ws.resume();
       const closed = await slow.closed;
       assert.equal(closed.code, 4408);
