@@ -15,27 +15,44 @@ export interface QueuedEventView {
   readonly text: string;
 }
 
-/** Build the incident part of the sidebar from the folded state (newest timeline entry first). */
-export function incidentView(s: IncidentState, me: User, now: number, cadence: CadencePolicy = DEFAULT_CADENCE, queued: readonly QueuedEventView[] = []): IncidentView {
-  const metrics = incidentMetrics(s);
-  const due = updateDue(s, now, cadence);
-  const today = new Date(now).toISOString().slice(0, 10);
-  const timeline: TimelineEntryView[] = [];
-  for (let i = queued.length - 1; i >= 0; i--) {
-    const q = queued[i] as QueuedEventView;
-    timeline.push({ key: `q:${q.id}`, seq: null, at: q.at, actor: me.name, kind: q.kind, icon: 'clock', text: q.text, queued: true });
-  }
-  for (let i = s.timeline.length - 1; i >= 0; i--) {
-    const e = s.timeline[i];
+/** Timeline entries sent with each sidebar state; older ones are fetched page by page as the user scrolls. */
+export const TIMELINE_PAGE = 200;
+
+/**
+ * `count` timeline entries from `offset`, newest first: queued (outbox) events, then the log. Linear in what it
+ * returns, so a 20,000-event incident costs the same as a small one.
+ */
+export function timelineEntries(s: IncidentState, me: User, offset: number, count: number, queued: readonly QueuedEventView[] = []): TimelineEntryView[] {
+  const out: TimelineEntryView[] = [];
+  const total = queued.length + s.timeline.length;
+  const notes = new Map(s.notes.map((n) => [n.id, n]));
+  for (let k = Math.max(0, offset); k < Math.min(total, offset + count); k++) {
+    if (k < queued.length) {
+      const q = queued[queued.length - 1 - k] as QueuedEventView;
+      out.push({ key: `q:${q.id}`, seq: null, at: q.at, actor: me.name, kind: q.kind, icon: 'clock', text: q.text, queued: true });
+      continue;
+    }
+    const e = s.timeline[s.timeline.length - 1 - (k - queued.length)];
     if (!e) continue;
     const entry: TimelineEntryView = { key: e.id, seq: e.seq, at: e.at, actor: e.actor.name, kind: e.kind, icon: EVENT_ICONS[e.kind], text: describeEvent(e) };
     if (e.kind === 'note.added') {
       entry.noteId = e.id;
-      entry.tag = s.notes.find((n) => n.id === e.id)?.tag ?? e.data.tag;
+      entry.tag = notes.get(e.id)?.tag ?? e.data.tag;
+      // The tag shows as a badge; the text is the note itself.
+      entry.text = e.data.text;
       if (e.data.source) entry.source = { path: e.data.source.path, startLine: e.data.source.startLine, endLine: e.data.source.endLine };
     }
-    timeline.push(entry);
+    out.push(entry);
   }
+  return out;
+}
+
+/** Build the incident part of the sidebar from the folded state, with the newest page of the timeline. */
+export function incidentView(s: IncidentState, me: User, now: number, cadence: CadencePolicy = DEFAULT_CADENCE, queued: readonly QueuedEventView[] = []): IncidentView {
+  const metrics = incidentMetrics(s);
+  const due = updateDue(s, now, cadence);
+  const today = new Date(now).toISOString().slice(0, 10);
+  const timeline = timelineEntries(s, me, 0, TIMELINE_PAGE, queued);
   return {
     id: s.id, title: s.title, severity: s.severity, severityLabel: SEVERITY_POLICY[s.severity].label, status: s.status,
     declaredAt: s.declaredAt, detectedAt: metrics.detectedAt ?? s.declaredAt, resolvedAt: metrics.resolvedAt,
@@ -56,6 +73,7 @@ export function incidentView(s: IncidentState, me: User, now: number, cadence: C
       ...(a.owner ? { owner: a.owner.name } : {}), ...(a.due ? { due: a.due } : {}),
     })),
     timeline,
+    timelineTotal: queued.length + s.timeline.length,
   };
 }
 

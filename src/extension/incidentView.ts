@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { incidentView, type QueuedEventView } from '../core/sidebarModel';
+import { incidentView, timelineEntries, type QueuedEventView } from '../core/sidebarModel';
 import { describeEvent } from '../core/timelineText';
 import type { SequencedEvent } from '../protocol/events';
-import { WebviewToHost, type HostToWebview, type SidebarState } from '../protocol/webviewMessages';
+import { WebviewToHost, type HostToWebview, type SidebarState, type TimelineEntryView } from '../protocol/webviewMessages';
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
 import type { UpdateDelivery } from './updateDelivery';
@@ -68,6 +68,14 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       case 'openSource':
         await this.openSource(m.noteId);
         return;
+      case 'loadTimeline': {
+        const focused = this.service.focusedIncident;
+        if (!focused || focused.id !== m.incidentId || !this.view) return;
+        const entries = this.annotate(timelineEntries(focused, this.service.me, m.offset, m.count, this.queuedFor(focused.id).queued));
+        const page: HostToWebview = { type: 'timelinePage', incidentId: focused.id, offset: m.offset, entries };
+        void this.view.webview.postMessage(page);
+        return;
+      }
       case 'rendered':
         this.lastRender = { entries: m.entries, ms: m.ms };
         if (m.entries > 500) this.log.debug(`sidebar rendered ${m.entries} timeline entries in ${m.ms.toFixed(1)} ms`);
@@ -89,14 +97,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     const s = this.service;
     const c = s.connection;
     const focused = s.focusedIncident;
-    const queued: QueuedEventView[] = [];
-    let pendingDeclarations = 0;
-    for (const entry of s.queued) {
-      if (entry.type === 'declare') pendingDeclarations++;
-      else if (focused && entry.incidentId === focused.id) {
-        queued.push({ id: entry.event.id, at: entry.event.at, kind: entry.event.kind, text: describeEvent({ ...entry.event, seq: 0, receivedAt: entry.event.at, actor: s.me } as SequencedEvent) });
-      }
-    }
+    const { queued, pendingDeclarations } = this.queuedFor(focused?.id);
     let cadence;
     try {
       cadence = cadencePolicy(s.currentSettings());
@@ -104,13 +105,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       cadence = undefined;
     }
     const incident = focused ? incidentView(focused, s.me, Date.now(), cadence, queued) : null;
-    if (incident) {
-      for (const entry of incident.timeline) {
-        if (entry.kind !== 'update.posted') continue;
-        const d = this.delivery.stateOf(entry.key);
-        if (d) entry.delivery = d.state === 'failed' ? `webhook failed: ${d.lastError ?? 'error'}` : d.state === 'pending' ? `webhook pending${d.lastError ? ` (retrying: ${d.lastError})` : ''}` : 'sent to webhook';
-      }
-    }
+    if (incident) this.annotate(incident.timeline);
     return {
       connection: { status: c.status, text: connectionText(s.mode, c.status, c.queued, c.target, c.lastError), queued: c.queued, mode: s.mode },
       me: s.me,
@@ -119,6 +114,30 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       pendingDeclarations,
       rejected: s.rejected,
     };
+  }
+
+  /** Outbox entries of an incident, shown greyed on its timeline, and the declarations still queued. */
+  private queuedFor(incidentId: string | undefined): { queued: QueuedEventView[]; pendingDeclarations: number } {
+    const queued: QueuedEventView[] = [];
+    let pendingDeclarations = 0;
+    for (const entry of this.service.queued) {
+      if (entry.type === 'declare') pendingDeclarations++;
+      else if (entry.incidentId === incidentId) {
+        const asEvent = { ...entry.event, seq: 0, receivedAt: entry.event.at, actor: this.service.me } as SequencedEvent;
+        queued.push({ id: entry.event.id, at: entry.event.at, kind: entry.event.kind, text: describeEvent(asEvent) });
+      }
+    }
+    return { queued, pendingDeclarations };
+  }
+
+  /** Status updates on the timeline carry their webhook delivery state. */
+  private annotate(entries: TimelineEntryView[]): TimelineEntryView[] {
+    for (const entry of entries) {
+      if (entry.kind !== 'update.posted') continue;
+      const d = this.delivery.stateOf(entry.key);
+      if (d) entry.delivery = d.state === 'failed' ? `webhook failed: ${d.lastError ?? 'error'}` : d.state === 'pending' ? `webhook pending${d.lastError ? ` (retrying: ${d.lastError})` : ''}` : 'sent to webhook';
+    }
+    return entries;
   }
 
   private render(): void {

@@ -56,7 +56,9 @@ export const IncidentView = z.object({
   actions: z.array(z.object({
     id: z.string(), title: z.string(), owner: z.string().optional(), due: z.string().optional(), done: z.boolean(), overdue: z.boolean(),
   })),
+  /** The newest page of the timeline; older entries come with `timelinePage` as the user scrolls. */
   timeline: z.array(TimelineEntryView),
+  timelineTotal: z.number().int().min(0),
 });
 export type IncidentView = z.infer<typeof IncidentView>;
 
@@ -74,6 +76,7 @@ export type SidebarState = z.infer<typeof SidebarState>;
 /** Host → webview. */
 export const HostToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), state: SidebarState }),
+  z.object({ type: z.literal('timelinePage'), incidentId: z.string(), offset: z.number().int().min(0), entries: z.array(TimelineEntryView) }),
 ]);
 export type HostToWebview = z.infer<typeof HostToWebview>;
 
@@ -83,5 +86,6 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('command'), command: SidebarCommand, args: z.record(z.string(), z.unknown()).optional() }),
   z.object({ type: z.literal('openSource'), noteId: z.string().max(64) }),
   z.object({ type: z.literal('rendered'), entries: z.number(), ms: z.number() }),
+  z.object({ type: z.literal('loadTimeline'), incidentId: z.string().max(32), offset: z.number().int().min(0), count: z.number().int().min(1).max(1000) }),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;

@@ -11,11 +11,17 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root') as HTMLElement;
-/** Timeline rows rendered up front; the rest follow as the user scrolls, so a 5,000-entry incident opens fast. */
-const TIMELINE_CHUNK = 200;
+/** Older timeline entries are asked of the host a page at a time as the user scrolls, so a 5,000-entry incident opens fast. */
+const TIMELINE_PAGE = 200;
+/** Facts, guesses and refuted guesses shown each (newest first); all of them are on the timeline. */
+const NOTES_SHOWN = 20;
 
-let current: SidebarState | undefined = (vscode.getState() as { state?: SidebarState } | undefined)?.state;
-let timelineShown = TIMELINE_CHUNK;
+let current: SidebarState | undefined;
+/** The timeline entries held (the state's first page plus pages loaded since), newest first. */
+let entries: TimelineEntryView[] = [];
+let timelineList: HTMLElement | undefined;
+let moreRow: HTMLElement | undefined;
+let loading = false;
 let tickers: (() => void)[] = [];
 
 const post = (m: WebviewToHost): void => vscode.postMessage(m);
@@ -30,16 +36,26 @@ function button(label: string, codicon: string, command: SidebarCommand, opts: {
 
 function render(state: SidebarState): void {
   const started = performance.now();
+  // Keep how deep the user had scrolled: a new state brings the first page again, the rest is re-fetched.
+  const wanted = current?.incident?.id === state.incident?.id ? entries.length : 0;
   current = state;
-  vscode.setState({ state });
+  entries = [...(state.incident?.timeline ?? [])];
+  vscode.setState({ incidentId: state.incident?.id });
   tickers = [];
   const nodes: Node[] = [connectionBar(state)];
   nodes.push(state.incident ? incidentPanel(state.incident, state) : welcome(state));
   root.replaceChildren(...nodes);
   tick();
-  const entries = state.incident?.timeline.length ?? 0;
+  const total = state.incident?.timelineTotal ?? 0;
+  if (state.incident && wanted > entries.length) requestTimeline(state.incident.id, Math.min(wanted, total) - entries.length);
   // Report after layout so the figure includes the browser's work, not just building the DOM.
-  requestAnimationFrame(() => post({ type: 'rendered', entries, ms: performance.now() - started }));
+  requestAnimationFrame(() => post({ type: 'rendered', entries: total, ms: performance.now() - started }));
+}
+
+function requestTimeline(incidentId: string, count: number): void {
+  if (loading || count <= 0) return;
+  loading = true;
+  post({ type: 'loadTimeline', incidentId, offset: entries.length, count: Math.min(1000, count) });
 }
 
 function connectionBar(s: SidebarState): HTMLElement {
@@ -125,18 +141,24 @@ function rolesList(i: IncidentView): HTMLElement {
     h('li', { class: r.isMe ? 'role-row mine' : 'role-row', 'data-testid': 'role-row', 'data-role': r.role },
       h('span', { class: 'role-name' }, r.label),
       h('span', { class: r.holder ? 'holder' : 'holder vacant' }, r.holder ? (r.isMe ? `${r.holder.name} (you)` : r.holder.name) : 'unassigned'),
-      r.isMe ? null : h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label}` }, 'Take'),
-      h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole', { role: r.role }), title: `Assign ${r.label}` }, 'Assign'),
-      r.isMe ? h('button', { class: 'link', onclick: () => run('incidentRoom.handOffRole', { role: r.role }), title: `Hand ${r.label} off with a brief` }, 'Hand off') : null,
+      ...(r.isMe
+        ? [h('button', { class: 'link', onclick: () => run('incidentRoom.handOffRole', { role: r.role }), title: `Hand ${r.label} off with a brief` }, 'Hand off')]
+        : [h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label}` }, 'Take'),
+          h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole', { role: r.role }), title: `Assign ${r.label}` }, 'Assign')]),
     )));
 }
 
 function notesSection(i: IncidentView): HTMLElement | null {
   if (!i.facts.length && !i.guesses.length && !i.refuted.length) return null;
-  const list = (cls: string, codicon: string, items: { id: string; text: string }[], retag: boolean) =>
-    items.map((n) => h('li', { class: cls }, icon(codicon), h('span', {}, ` ${n.text}`),
+  // Newest first and capped: a long incident's facts must not push the timeline out of reach.
+  const list = (cls: string, codicon: string, all: { id: string; text: string }[], retag: boolean) => {
+    const items = all.slice(-NOTES_SHOWN).reverse();
+    const rows: HTMLElement[] = items.map((n) => h('li', { class: cls }, icon(codicon), h('span', {}, ` ${n.text}`),
       retag ? h('button', { class: 'link', title: 'Confirm or refute this guess', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'fact' }) }, 'Confirm') : null,
       retag ? h('button', { class: 'link', title: 'Mark this guess refuted', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'refuted' }) }, 'Refute') : null));
+    if (all.length > items.length) rows.push(h('li', { class: 'muted' }, `${all.length - items.length} older ${cls === 'fact' ? 'facts' : cls === 'guess' ? 'guesses' : 'refuted guesses'} on the timeline`));
+    return rows;
+  };
   return section('Facts and guesses', 'lightbulb', h('ul', { class: 'list notes' },
     ...list('fact', 'check', i.facts, false), ...list('guess', 'question', i.guesses, true), ...list('refuted', 'close', i.refuted, false)));
 }
@@ -156,39 +178,44 @@ function actionItems(i: IncidentView): HTMLElement | null {
 
 function timeline(i: IncidentView): HTMLElement {
   const list = h('ol', { class: 'timeline', 'aria-label': 'Timeline, newest first' });
-  const shown = Math.min(timelineShown, i.timeline.length);
-  appendEntries(list, i.timeline, 0, shown);
-  const more = h('li', { class: 'more muted' }, `${i.timeline.length - shown} older entries…`);
-  if (shown < i.timeline.length) {
-    list.append(more);
-    // Render older entries only when the user scrolls near them.
-    const observer = new IntersectionObserver((seen) => {
-      if (!seen.some((s) => s.isIntersecting)) return;
-      const from = timelineShown;
-      timelineShown = Math.min(i.timeline.length, timelineShown + TIMELINE_CHUNK);
-      more.remove();
-      appendEntries(list, i.timeline, from, timelineShown);
-      if (timelineShown < i.timeline.length) {
-        more.textContent = `${i.timeline.length - timelineShown} older entries…`;
-        list.append(more);
-      } else observer.disconnect();
-    });
-    observer.observe(more);
-  }
-  return section(`Timeline (${i.timeline.length})`, 'history', list, button('Note', 'add', 'incidentRoom.addNote', { title: 'Add a note' }));
+  timelineList = list;
+  list.append(entryRows(entries));
+  moreRow = h('li', { class: 'more muted' });
+  updateMoreRow(i.timelineTotal);
+  // Older entries are fetched when the user scrolls near the end of what is shown.
+  const observer = new IntersectionObserver((seen) => {
+    if (seen.some((e) => e.isIntersecting) && entries.length < i.timelineTotal) requestTimeline(i.id, TIMELINE_PAGE);
+  });
+  observer.observe(moreRow);
+  list.append(moreRow);
+  return section(`Timeline (${i.timelineTotal})`, 'history', list, button('Note', 'add', 'incidentRoom.addNote', { title: 'Add a note' }));
 }
 
-function appendEntries(list: HTMLElement, entries: TimelineEntryView[], from: number, to: number): void {
+function updateMoreRow(total: number): void {
+  if (!moreRow) return;
+  const left = total - entries.length;
+  moreRow.textContent = left > 0 ? `${left} older entries…` : '';
+  moreRow.hidden = left <= 0;
+}
+
+function onTimelinePage(incidentId: string, offset: number, page: TimelineEntryView[]): void {
+  loading = false;
+  if (!current?.incident || current.incident.id !== incidentId || offset !== entries.length || !timelineList || !moreRow) return;
+  entries.push(...page);
+  timelineList.insertBefore(entryRows(page), moreRow);
+  updateMoreRow(current.incident.timelineTotal);
+}
+
+function entryRows(rows: readonly TimelineEntryView[]): DocumentFragment {
   const now = Date.now();
   const frag = document.createDocumentFragment();
-  for (let k = from; k < to; k++) {
-    const e = entries[k];
-    if (!e) continue;
+  for (const e of rows) {
     const text = h('span', { class: 'text' }, e.text);
     const li = h('li', { class: `entry kind-${e.kind.replace('.', '-')}${e.queued ? ' queued' : ''}${e.tag ? ` tag-${e.tag}` : ''}`, 'data-testid': 'timeline-entry', 'data-seq': e.seq ?? undefined },
       h('span', { class: 'when', title: new Date(e.at).toString() }, clock(e.at, now)),
       icon(e.icon),
       h('span', { class: 'body' }, h('span', { class: 'actor' }, e.actor), e.tag && e.tag !== 'note' ? h('span', { class: `tag ${e.tag}` }, e.tag) : null, text,
+        e.source ? h('span', { class: 'source' }, ` ${e.source.path}:${e.source.startLine}${e.source.endLine !== e.source.startLine ? `-${e.source.endLine}` : ''}`) : null,
         e.queued ? h('span', { class: 'muted' }, ' (queued)') : null,
         e.delivery ? h('span', { class: e.delivery.startsWith('webhook failed') ? 'delivery failed' : 'delivery muted' }, ` · ${e.delivery}`) : null),
     );
@@ -202,7 +229,7 @@ function appendEntries(list: HTMLElement, entries: TimelineEntryView[], from: nu
     }
     frag.append(li);
   }
-  list.append(frag);
+  return frag;
 }
 
 function tick(): void {
@@ -212,11 +239,9 @@ function tick(): void {
 window.addEventListener('message', (event: MessageEvent) => {
   const parsed = HostToWebview.safeParse(event.data);
   if (!parsed.success) return; // only the host's typed messages are acted on
-  if (parsed.data.type === 'state') {
-    if (current?.incident?.id !== parsed.data.state.incident?.id) timelineShown = TIMELINE_CHUNK;
-    render(parsed.data.state);
-  }
+  const m = parsed.data;
+  if (m.type === 'state') render(m.state);
+  else onTimelinePage(m.incidentId, m.offset, m.entries);
 });
 setInterval(tick, 1000);
-if (current) render(current);
 post({ type: 'ready' });
