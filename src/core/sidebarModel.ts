@@ -47,6 +47,16 @@ export function timelineEntries(s: IncidentState, me: User, offset: number, coun
   return out;
 }
 
+/** Facts, guesses and refuted guesses sent per list (the newest); every one stays on the timeline. */
+export const NOTES_SHOWN = 20;
+
+function newestNotes<K extends 'facts' | 'guesses' | 'refuted'>(key: K, notes: readonly { id: string; text: string }[]) {
+  return {
+    [key]: notes.slice(-NOTES_SHOWN).reverse().map((n) => ({ id: n.id, text: n.text })),
+    [`${key}Total`]: notes.length,
+  } as { [P in K]: { id: string; text: string }[] } & { [P in `${K}Total`]: number };
+}
+
 /** Build the incident part of the sidebar from the folded state, with the newest page of the timeline. */
 export function incidentView(s: IncidentState, me: User, now: number, cadence: CadencePolicy = DEFAULT_CADENCE, queued: readonly QueuedEventView[] = []): IncidentView {
   const metrics = incidentMetrics(s);
@@ -62,9 +72,9 @@ export function incidentView(s: IncidentState, me: User, now: number, cadence: C
       const holder = s.roles[role].holder;
       return { role, label: ROLE_LABELS[role], holder, isMe: holder?.id === me.id };
     }),
-    facts: facts(s).map((n) => ({ id: n.id, text: n.text })),
-    guesses: openGuesses(s).map((n) => ({ id: n.id, text: n.text })),
-    refuted: refutedGuesses(s).map((n) => ({ id: n.id, text: n.text })),
+    ...newestNotes('facts', facts(s)),
+    ...newestNotes('guesses', openGuesses(s)),
+    ...newestNotes('refuted', refutedGuesses(s)),
     mitigations: s.mitigations.map((m) => ({ id: m.id, description: m.description, action: m.action, startedAt: m.startedAt, state: m.state })),
     flaggedDeploys: s.flaggedDeploys.map((d) => ({ ref: d.ref, sha: d.sha, ...(d.reason ? { reason: d.reason } : {}) })),
     nextUpdate: due ? { dueAt: due.dueAt, overdue: due.overdue } : null,

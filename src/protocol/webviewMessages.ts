@@ -47,9 +47,13 @@ export const IncidentView = z.object({
   scope: z.string().optional(),
   myRoles: z.array(z.string()),
   roles: z.array(z.object({ role: Role, label: z.string(), holder: Person.nullable(), isMe: z.boolean() })),
+  /** The newest facts, open guesses and refuted guesses (newest first), and how many there are in all. */
   facts: z.array(NoteView),
+  factsTotal: z.number().int().min(0),
   guesses: z.array(NoteView),
+  guessesTotal: z.number().int().min(0),
   refuted: z.array(NoteView),
+  refutedTotal: z.number().int().min(0),
   mitigations: z.array(z.object({ id: z.string(), description: z.string(), action: z.string(), startedAt: z.string(), state: z.string() })),
   flaggedDeploys: z.array(z.object({ ref: z.string(), sha: z.string(), reason: z.string().optional() })),
   nextUpdate: z.object({ dueAt: z.string(), overdue: z.boolean() }).nullable(),

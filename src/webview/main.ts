@@ -13,8 +13,6 @@ const vscode = acquireVsCodeApi();
 const root = document.getElementById('root') as HTMLElement;
 /** Older timeline entries are asked of the host a page at a time as the user scrolls, so a 5,000-entry incident opens fast. */
 const TIMELINE_PAGE = 200;
-/** Facts, guesses and refuted guesses shown each (newest first); all of them are on the timeline. */
-const NOTES_SHOWN = 20;
 
 let current: SidebarState | undefined;
 /** The timeline entries held (the state's first page plus pages loaded since), newest first. */
@@ -150,17 +148,16 @@ function rolesList(i: IncidentView): HTMLElement {
 
 function notesSection(i: IncidentView): HTMLElement | null {
   if (!i.facts.length && !i.guesses.length && !i.refuted.length) return null;
-  // Newest first and capped: a long incident's facts must not push the timeline out of reach.
-  const list = (cls: string, codicon: string, all: { id: string; text: string }[], retag: boolean) => {
-    const items = all.slice(-NOTES_SHOWN).reverse();
+  // The host sends the newest of each (newest first) and the totals: the rest are on the timeline.
+  const list = (cls: string, codicon: string, items: { id: string; text: string }[], total: number, retag: boolean) => {
     const rows: HTMLElement[] = items.map((n) => h('li', { class: cls }, icon(codicon), h('span', {}, ` ${n.text}`),
       retag ? h('button', { class: 'link', title: 'Confirm or refute this guess', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'fact' }) }, 'Confirm') : null,
       retag ? h('button', { class: 'link', title: 'Mark this guess refuted', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'refuted' }) }, 'Refute') : null));
-    if (all.length > items.length) rows.push(h('li', { class: 'muted' }, `${all.length - items.length} older ${cls === 'fact' ? 'facts' : cls === 'guess' ? 'guesses' : 'refuted guesses'} on the timeline`));
+    if (total > items.length) rows.push(h('li', { class: 'muted' }, `${total - items.length} older ${cls === 'fact' ? 'facts' : cls === 'guess' ? 'guesses' : 'refuted guesses'} on the timeline`));
     return rows;
   };
   return section('Facts and guesses', 'lightbulb', h('ul', { class: 'list notes' },
-    ...list('fact', 'check', i.facts, false), ...list('guess', 'question', i.guesses, true), ...list('refuted', 'close', i.refuted, false)));
+    ...list('fact', 'check', i.facts, i.factsTotal, false), ...list('guess', 'question', i.guesses, i.guessesTotal, true), ...list('refuted', 'close', i.refuted, i.refutedTotal, false)));
 }
 
 function actionItems(i: IncidentView): HTMLElement | null {

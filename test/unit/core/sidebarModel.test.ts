@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { fold } from '../../../src/core/reducer';
+import { incidentView, TIMELINE_PAGE, timelineEntries } from '../../../src/core/sidebarModel';
+import { SidebarState } from '../../../src/protocol/webviewMessages';
+import { ALICE, BOB, Script } from './eventBuilder';
+
+function bigIncident(notes: number) {
+  const script = new Script();
+  script.declare({ title: 'Long one' });
+  for (let i = 0; i < notes; i++) script.add('note.added', { text: `n${i}`, tag: i % 3 === 0 ? 'fact' : 'note' }, { at: 0 });
+  return fold(script.incidentId, script.events);
+}
+
+describe('core/sidebarModel', () => {
+  it('sends only the newest page of a long timeline, with the total', () => {
+    const s = bigIncident(5000);
+    const view = incidentView(s, ALICE, Date.parse('2026-11-22T15:00:00Z'));
+    assert.equal(view.timelineTotal, 5001);
+    assert.equal(view.timeline.length, TIMELINE_PAGE);
+    assert.equal(view.timeline[0]?.text, 'n4999', 'newest first');
+    assert.equal(view.timeline[0]?.tag, 'note');
+    // The state a webview receives stays small and valid.
+    const state = { connection: { status: 'online', text: 'online', queued: 0, mode: 'local' as const }, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 };
+    const parsed = SidebarState.safeParse(state);
+    assert.ok(parsed.success, parsed.error?.message);
+    assert.ok(JSON.stringify(state).length < 100_000);
+  });
+
+  it('pages older entries without gaps or overlaps, queued events first', () => {
+    const s = bigIncident(450);
+    const queued = [{ id: 'q1', at: '2026-11-22T15:00:00Z', kind: 'note.added', text: 'waiting 1' }, { id: 'q2', at: '2026-11-22T15:00:01Z', kind: 'note.added', text: 'waiting 2' }];
+    const pages = [0, 200, 400].map((offset) => timelineEntries(s, BOB, offset, 200, queued));
+    const all = pages.flat();
+    assert.equal(all.length, 451 + 2);
+    assert.deepEqual(all.slice(0, 2).map((e) => [e.text, e.queued, e.actor]), [['waiting 2', true, 'Bob Baker'], ['waiting 1', true, 'Bob Baker']]);
+    const seqs = all.slice(2).map((e) => e.seq);
+    assert.deepEqual(seqs, Array.from({ length: 451 }, (_, i) => 451 - i));
+    assert.deepEqual(timelineEntries(s, BOB, 10_000, 200), []);
+  });
+
+  it('shows a retagged note with its current tag', () => {
+    const script = new Script();
+    script.declare();
+    const guess = script.add('note.added', { text: 'pool exhausted?', tag: 'guess' });
+    script.add('note.retagged', { noteId: guess.id, tag: 'refuted' });
+    const view = incidentView(fold(script.incidentId, script.events), ALICE, Date.now());
+    const entry = view.timeline.find((e) => e.noteId === guess.id);
+    assert.equal(entry?.tag, 'refuted');
+    assert.deepEqual(view.refuted.map((n) => n.text), ['pool exhausted?']);
+  });
+});
