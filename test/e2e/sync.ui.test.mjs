@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, launchBrowser, openWorkbench, poll, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { REPO_ROOT, launchBrowser, openWorkbench, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 import { addNoteThroughPalette, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = false;
