@@ -313,6 +313,11 @@ export async function waitForActivityItem(page, title, { timeout = 90e3 } = {}) 
   return item;
 }
 
+/** Wait until the status bar no longer says "Activating Extensions..." (the views have their content then). */
+export async function waitForExtensionsActivated(page, { timeout = 60e3 } = {}) {
+  await page.locator('.part.statusbar', { hasText: 'Activating Extensions' }).waitFor({ state: 'detached', timeout });
+}
+
 /**
  * Run a command by its palette title ("Incident: Show Log") through F1. `prompts: true` for a command that opens
  * an input box or quick pick of its own.

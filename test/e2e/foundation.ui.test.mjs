@@ -1,7 +1,7 @@
 // The extension, installed from this repo's build, in a real VS Code workbench: its activity-bar container opens and
 // its log command shows the Incident Room output channel.
 import assert from 'node:assert/strict';
-import { outputPanel, poll, runCommand, waitForActivityItem } from './codeServer.mjs';
+import { outputPanel, poll, runCommand, waitForActivityItem, waitForExtensionsActivated, webviewFrame } from './codeServer.mjs';
 
 export const tests = {
   async 'the Incident Room container opens from the activity bar'({ page, screenshot }) {
@@ -11,6 +11,9 @@ export const tests = {
     const title = page.locator('.part.sidebar .composite.title');
     await title.waitFor();
     assert.match(await title.innerText(), /Incident Room/i);
+    await waitForExtensionsActivated(page);
+    // the Incident view is a webview: it has rendered something of its own (whatever the sidebar shows today)
+    await webviewFrame(page).locator('body *:visible').first().waitFor({ timeout: 30e3 });
     await screenshot('foundation-container');
   },
 
