@@ -52,13 +52,7 @@ export class Outbox {
 
   /** Every queued entry in the order it was queued. Unreadable files are moved aside, not lost and not fatal. */
   async list(): Promise<OutboxEntry[]> {
-    let names: string[];
-    try {
-      names = (await fs.readdir(this.dir)).filter((n) => n.endsWith('.json')).sort();
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
-    }
+    const names = await jsonFiles(this.dir);
     const entries: OutboxEntry[] = [];
     for (const name of names) {
       let text: string;
@@ -82,12 +76,7 @@ export class Outbox {
 
   /** How many entries wait. */
   async count(): Promise<number> {
-    try {
-      return (await fs.readdir(this.dir)).filter((n) => n.endsWith('.json')).length;
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
+    return (await jsonFiles(this.dir)).length;
   }
 
   /** Drop an acked entry (no error when it is already gone). */
@@ -108,13 +97,7 @@ export class Outbox {
 
   /** Entries the server refused, newest last. */
   async rejected(): Promise<RejectedEntry[]> {
-    let names: string[];
-    try {
-      names = (await fs.readdir(this.rejectedDir)).filter((n) => n.endsWith('.json')).sort();
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
-    }
+    const names = await jsonFiles(this.rejectedDir);
     const out: RejectedEntry[] = [];
     for (const name of names) {
       const value = safeJson(await fs.readFile(path.join(this.rejectedDir, name), 'utf8').catch(() => ''));
@@ -124,12 +107,7 @@ export class Outbox {
   }
 
   private async findName(eventId: string): Promise<string | undefined> {
-    try {
-      return (await fs.readdir(this.dir)).find((n) => n.endsWith(`-${eventId}.json`));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    return (await jsonFiles(this.dir)).find((n) => n.endsWith(`-${eventId}.json`));
   }
 
   private async moveAside(name: string, reason: string): Promise<RejectedEntry | undefined> {
@@ -168,6 +146,16 @@ export async function writeDurably(file: string, data: string): Promise<void> {
   if (dirHandle) {
     await dirHandle.sync().catch(() => undefined);
     await dirHandle.close();
+  }
+}
+
+/** The `.json` entries of a folder in name order (none when the folder does not exist yet). */
+async function jsonFiles(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
   }
 }
 

@@ -4,13 +4,7 @@ import { runCommand } from './codeServer.mjs';
 /** Wait for the quick input showing `prompt` (text of its message or placeholder), type `text`, press Enter. */
 export async function answer(page, prompt, text, { timeout = 15e3 } = {}) {
   const widget = page.locator('.quick-input-widget');
-  await page.waitForFunction((p) => {
-    const w = document.querySelector('.quick-input-widget');
-    if (!w || w.style.display === 'none') return false;
-    const input = w.querySelector('.quick-input-box input');
-    const seen = [w.querySelector('.quick-input-message')?.textContent, w.querySelector('.quick-input-title')?.textContent, input?.getAttribute('placeholder'), input?.getAttribute('aria-label')].join(' ');
-    return seen.includes(p);
-  }, prompt, { timeout });
+  await waitForQuickInput(page, prompt, false, timeout);
   const input = widget.locator('.quick-input-box input');
   await input.fill(text);
   await page.keyboard.press('Enter');
@@ -19,17 +13,22 @@ export async function answer(page, prompt, text, { timeout = 15e3 } = {}) {
 /** In a quick pick titled/placeheld `prompt`, pick the row whose label contains `label`. */
 export async function choose(page, prompt, label, { timeout = 15e3 } = {}) {
   const widget = page.locator('.quick-input-widget');
-  await page.waitForFunction((p) => {
-    const w = document.querySelector('.quick-input-widget');
-    if (!w || w.style.display === 'none') return false;
-    const input = w.querySelector('.quick-input-box input');
-    const seen = [w.querySelector('.quick-input-title')?.textContent, input?.getAttribute('placeholder'), input?.getAttribute('aria-label')].join(' ');
-    return seen.includes(p) && w.querySelectorAll('.monaco-list-row').length > 0;
-  }, prompt, { timeout });
+  await waitForQuickInput(page, prompt, true, timeout);
   await widget.locator('.quick-input-box input').fill(label);
   const row = widget.locator('.monaco-list-row', { hasText: label }).first();
   await row.waitFor({ timeout });
   await page.keyboard.press('Enter');
+}
+
+/** Wait until the quick input shows `prompt` (in its message, title, placeholder or label), with rows if asked. */
+function waitForQuickInput(page, prompt, withRows, timeout) {
+  return page.waitForFunction(([p, rows]) => {
+    const w = document.querySelector('.quick-input-widget');
+    if (!w || w.style.display === 'none') return false;
+    const input = w.querySelector('.quick-input-box input');
+    const seen = [w.querySelector('.quick-input-message')?.textContent, w.querySelector('.quick-input-title')?.textContent, input?.getAttribute('placeholder'), input?.getAttribute('aria-label')].join(' ');
+    return seen.includes(p) && (!rows || w.querySelectorAll('.monaco-list-row').length > 0);
+  }, [prompt, withRows], { timeout });
 }
 
 /** Declare an incident through the palette and its five prompts, as a responder would. */

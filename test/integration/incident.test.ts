@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Container } from '../../src/extension/container';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'incident-room.incident-room';
 
@@ -16,15 +17,6 @@ async function container(): Promise<Container> {
   return ext.activate();
 }
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const run = <T = unknown>(id: string, args?: unknown): Thenable<T> => vscode.commands.executeCommand<T>(id, args);
 

@@ -8,18 +8,10 @@ import { FileStore } from '../../../src/store/fileStore';
 import { ChannelClient } from '../../../src/sync/channelClient';
 import { Outbox } from '../../../src/sync/outbox';
 import { WsTransport } from '../../../src/sync/wsTransport';
+import { until } from '../../support/until';
 
 const FAST_BACKOFF = { initialMs: 50, factor: 2, maxMs: 400, jitter: 0.5 };
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('ChannelClient against a real server', function () {
   this.timeout(60_000);

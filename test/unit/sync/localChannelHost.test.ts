@@ -5,18 +5,10 @@ import * as path from 'node:path';
 import { ChannelClient } from '../../../src/sync/channelClient';
 import { LocalChannelHost, type HostLog } from '../../../src/sync/localChannelHost';
 import { Outbox } from '../../../src/sync/outbox';
+import { until } from '../../support/until';
 
 const quiet: HostLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** One VS Code window in local mode: its own host object and client, on the storage all windows share. */
 function window(storage: string, name: string) {
