@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +18,14 @@ const FILE_HEADER_BYTES = FILE_MAGIC.length; // 16
 const SCAN_CHUNK = 8 * 1024 * 1024;
 /** Records of one incident closer than this in the file are read with one read call. */
 const READ_MERGE_GAP = 16 * 1024;
+/**
+ * Where the platform has O_DSYNC (Linux, macOS) the log is opened with it: each group commit is then one write call
+ * that returns once the data is on stable storage, instead of a write and an fdatasync — one trip through libuv's
+ * thread pool instead of two, which halved the median ack latency at low rates on a busy machine. Elsewhere
+ * (Windows) it writes, then fdatasyncs.
+ */
+const O_DSYNC: number | undefined = (fsConstants as { O_DSYNC?: number }).O_DSYNC;
+
 /** Kinds whose events can change a summary: the only payloads recovery parses. */
 const SUMMARY_KINDS = new Set<string>(['incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned']);
 
@@ -28,7 +36,7 @@ export interface FileStoreOptions {
   readonly dir: string;
   /** What to do when another process holds the directory (see `StoreLock`). Default: fail at once. */
   readonly lock?: LockOptions;
-  /** Called after every group commit (one write + one fdatasync). */
+  /** Called after every group commit (one durable write: O_DSYNC, or write + fdatasync); `fsyncMs` is its duration. */
   readonly onCommit?: (info: CommitInfo) => void;
   /** Things worth a log line: recovery, truncation, failures. */
   readonly log?: (level: StoreLogLevel, event: string, fields: Record<string, unknown>) => void;
@@ -91,9 +99,9 @@ interface Pending {
  * The embedded event store: one append-only log file (`events.log`) under the data directory, plus an exclusive
  * `LOCK` file.
  *
- * - Durable acks with group commit: `append` encodes and queues; one commit writes everything queued with one write
- *   and one fdatasync, then resolves all of it. Appends arriving while an fsync runs wait for the next commit, so
- *   under load one fsync covers hundreds of events.
+ * - Durable acks with group commit: `append` encodes and queues; one commit writes everything queued with one
+ *   durable write (O_DSYNC, or write + fdatasync), then resolves all of it. Appends arriving while a commit runs
+ *   wait for the next one, so under load one fsync covers hundreds of events.
  * - Recovery on open: the log is scanned once (CRC per record); a torn last record is truncated and reported, a
  *   damaged region with valid records after it is skipped and reported; it never refuses to start over damage.
  *   Indexes (per incident: offset, length, id of every event; the summary) live in memory, ~28 bytes per event.
@@ -255,9 +263,9 @@ export class FileStore implements EventStore {
     const base = this.size;
     const buf = batch.length === 1 ? batch[0]!.buf : Buffer.concat(batch.map((p) => p.buf));
     try {
-      await writeFully(fh, buf, base);
       const t0 = performance.now();
-      await fh.datasync();
+      await writeFully(fh, buf, base);
+      if (O_DSYNC === undefined) await fh.datasync();
       const fsyncMs = performance.now() - t0;
       this.size = base + buf.length;
       let at = base;
@@ -303,11 +311,12 @@ export class FileStore implements EventStore {
   /** Open (or create) the log; true when it was created. */
   private async openLog(): Promise<boolean> {
     let created = false;
+    const sync = O_DSYNC ?? 0;
     try {
-      this.fh = await fsp.open(this.logPath, 'r+');
+      this.fh = await fsp.open(this.logPath, fsConstants.O_RDWR | sync);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      this.fh = await fsp.open(this.logPath, 'wx+');
+      this.fh = await fsp.open(this.logPath, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | sync);
       created = true;
     }
     const { size } = await this.fh.stat();
