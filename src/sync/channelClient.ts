@@ -36,6 +36,8 @@ export interface ChannelClientOptions {
 }
 
 const OUTBOX_PREFIX = 'o:';
+/** Events sent and not yet acked at most: a long offline queue goes out paced, under the server's rate limit. */
+const MAX_IN_FLIGHT = 64;
 
 /**
  * The channel client: keeps one link to a channel open (reconnecting with capped backoff and jitter), keeps the
@@ -80,6 +82,7 @@ export class ChannelClient implements Disposable {
   private readonly declareWaiters = new Map<string, { resolve: (id: string) => void; reject: (e: Error) => void }>();
   private readonly requestWaiters = new Map<string, (message: ServerMessage) => void>();
   private flushing: Promise<void> | undefined;
+  private flushPausedUntil = 0;
   private linkGeneration = 0;
 
   constructor(private readonly options: ChannelClientOptions) {
@@ -342,8 +345,9 @@ export class ChannelClient implements Disposable {
     const eventId = requestId.slice(OUTBOX_PREFIX.length);
     this.inFlight.delete(eventId);
     if (m.code === 'rate_limited' || m.code === 'internal') {
-      // Not the event's fault: it stays queued and goes again on the next flush.
+      // Not the event's fault: it stays queued; pause sending for a moment, then go on from the queue.
       this.log('warn', `event ${eventId} not accepted yet (${m.code}); it stays queued`);
+      this.pauseFlush(1000);
       return;
     }
     void this.settle(eventId, `${m.code}: ${m.message}`);
@@ -364,6 +368,14 @@ export class ChannelClient implements Disposable {
       if (record) this._onDidReject.fire(record);
     }
     await this.refreshQueued();
+    // Acks free room in the window: send what waits behind them.
+    if (this.queued > this.inFlight.size && this.inFlight.size < MAX_IN_FLIGHT / 2) void this.flush();
+  }
+
+  private pauseFlush(ms: number): void {
+    if (this.flushPausedUntil > Date.now()) return;
+    this.flushPausedUntil = Date.now() + ms;
+    setTimeout(() => void this.flush(), ms).unref?.();
   }
 
   private applyEvents(incidentId: string, events: readonly SequencedEvent[], headSeq: number): void {
@@ -406,10 +418,10 @@ export class ChannelClient implements Disposable {
   private flush(): Promise<void> {
     // One flush at a time keeps entries in order; a flush requested meanwhile runs after it.
     const run = async (): Promise<void> => {
-      if (!this.ready) return;
+      if (!this.ready || Date.now() < this.flushPausedUntil) return;
       const entries = await this.options.outbox.list();
       for (const entry of entries) {
-        if (!this.ready) return;
+        if (!this.ready || this.inFlight.size >= MAX_IN_FLIGHT) return;
         const id = entry.event.id;
         if (this.inFlight.has(id)) continue;
         this.inFlight.add(id);

@@ -30,6 +30,8 @@ export class Outbox {
   private readonly rejectedDir: string;
   private counter = 0;
   private readonly nameById = new Map<string, string>();
+  /** Entries already read, by file name: a flush lists the folder but reads only files it has not seen. */
+  private readonly cache = new Map<string, OutboxEntry>();
 
   constructor(root: string, endpointKey: string) {
     // One folder per server URL + channel: entries never leak to another channel.
@@ -48,13 +50,21 @@ export class Outbox {
     const name = `${Date.now().toString().padStart(15, '0')}-${String(this.counter++).padStart(6, '0')}-${entry.event.id}.json`;
     await writeDurably(path.join(this.dir, name), JSON.stringify(entry));
     this.nameById.set(entry.event.id, name);
+    this.cache.set(name, entry);
   }
 
   /** Every queued entry in the order it was queued. Unreadable files are moved aside, not lost and not fatal. */
   async list(): Promise<OutboxEntry[]> {
     const names = await jsonFiles(this.dir);
     const entries: OutboxEntry[] = [];
+    const present = new Set(names);
+    for (const name of this.cache.keys()) if (!present.has(name)) this.cache.delete(name); // acked by another window
     for (const name of names) {
+      const cached = this.cache.get(name);
+      if (cached) {
+        entries.push(cached);
+        continue;
+      }
       let text: string;
       try {
         text = await fs.readFile(path.join(this.dir, name), 'utf8');
@@ -69,6 +79,7 @@ export class Outbox {
         continue;
       }
       this.nameById.set(entry.data.event.id, name);
+      this.cache.set(name, entry.data);
       entries.push(entry.data);
     }
     return entries;
@@ -84,6 +95,7 @@ export class Outbox {
     const name = this.nameById.get(eventId) ?? (await this.findName(eventId));
     if (!name) return;
     this.nameById.delete(eventId);
+    this.cache.delete(name);
     await fs.rm(path.join(this.dir, name), { force: true });
   }
 
@@ -92,6 +104,7 @@ export class Outbox {
     const name = this.nameById.get(eventId) ?? (await this.findName(eventId));
     if (!name) return undefined;
     this.nameById.delete(eventId);
+    this.cache.delete(name);
     return this.moveAside(name, error);
   }
 

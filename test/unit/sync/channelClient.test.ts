@@ -155,6 +155,23 @@ describe('ChannelClient against a real server', function () {
     assert.equal(new Set(notes(sa)).size, 60, 'no note twice');
   });
 
+  it('sends a long offline queue paced under the server\'s rate limit: all of it arrives, the link stays up', async () => {
+    const a = client('alice');
+    await online(a);
+    const id = await (await a.declare({ title: 'Long queue', severity: 'SEV3', symptom: '' })).incidentId;
+    a.subscribe(id);
+    await server?.close();
+    await until('offline', () => a.connection.status !== 'online');
+    for (let i = 0; i < 1500; i++) await a.append(id, 'note.added', { text: `q${i}`, tag: 'note' });
+    let drops = 0;
+    a.onDidChangeConnection((c) => { if (c.status === 'offline') drops++; });
+    await start();
+    const s = await until('1500 notes', () => (a.incident(id)?.notes.length === 1500 ? a.incident(id) : undefined), 40_000);
+    assert.equal(drops, 0, 'never closed for abuse (4429) or dropped');
+    assert.equal(new Set(s.notes.map((n) => n.text)).size, 1500);
+    await until('outbox empty', () => a.connection.queued === 0);
+  });
+
   it('says why when the server is unreachable, and keeps what was written', async () => {
     await server?.close();
     const a = client('alice');
