@@ -3,6 +3,7 @@
 // and the log command runs.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'incident-room.incident-room';
 
@@ -48,18 +49,8 @@ suite('Extension', () => {
     await activeExtension();
     await vscode.commands.executeCommand('incidentRoom.showLog');
     // The shown output channel becomes a visible editor with an output: URI named after the channel.
-    const editor = await until(() => vscode.window.visibleTextEditors.find(
+    const editor = await until('the Incident Room output channel in an editor', () => vscode.window.visibleTextEditors.find(
       (e) => e.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.toString()).includes('Incident Room')));
     assert.match(editor.document.getText(), /activated in [\d.]+ ms/);
   });
 });
-
-async function until<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
