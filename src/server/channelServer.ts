@@ -7,7 +7,7 @@ import type { EventStore } from '../store/eventStore';
 import { Authorizer, channelFromPath, ConfigError, isLoopback, type TokenEntry } from './auth';
 import { ChannelCore } from './channel';
 import { type Logger, silentLogger } from './logger';
-import { ServerMetrics } from './metrics';
+import type { ServerMetrics } from './metrics';
 import { ConnectionRateLimit } from './rateLimiter';
 import type { ChannelSession, SessionSink } from './session';
 
@@ -37,6 +37,24 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   closeGraceMs: 2_000,
 };
 
+/**
+ * What the transport reports to. The CLI passes `ServerMetrics` (prom-client, served on /metrics); the extension's
+ * local mode passes nothing, so the extension bundle carries no metrics library.
+ */
+export type MetricsSink = Pick<ServerMetrics, 'observer' | 'commit'> & {
+  readonly connections: { inc(): void; dec(): void };
+  readonly connectionsTotal: { inc(): void };
+  readonly authRefusals: { inc(labels: { status: string }): void };
+  readonly closes: { inc(labels: { code: string }): void };
+  readonly registry: { metrics(): Promise<string>; readonly contentType: string } | null;
+};
+
+const counter = { inc: () => undefined, dec: () => undefined };
+/** Metrics that go nowhere (no /metrics endpoint). */
+export const NO_METRICS: MetricsSink = {
+  observer: () => ({}), commit: () => undefined, connections: counter, connectionsTotal: counter, authRefusals: counter, closes: counter, registry: null,
+};
+
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
@@ -46,7 +64,8 @@ export interface ServerOptions {
   readonly tokens: readonly TokenEntry[] | null;
   readonly logger?: Logger;
   readonly limits?: Partial<ConnectionLimits>;
-  readonly metrics?: ServerMetrics;
+  /** Default: none (the /metrics endpoint answers 404). */
+  readonly metrics?: MetricsSink;
   readonly roomIdleMs?: number;
 }
 
@@ -56,7 +75,7 @@ export interface RunningServer {
   /** `ws://HOST:PORT` */
   readonly url: string;
   readonly core: ChannelCore;
-  readonly metrics: ServerMetrics;
+  readonly metrics: MetricsSink;
   /** Open WebSocket connections. */
   connectionCount(): number;
   /** Stop accepting, let everything sequenced become durable and acked, close sessions with 1001, close the store. */
@@ -82,7 +101,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limits: ConnectionLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const logger = options.logger ?? silentLogger;
   const store = options.store;
-  const metrics = options.metrics ?? new ServerMetrics();
+  const metrics = options.metrics ?? NO_METRICS;
   const authorizer = new Authorizer(tokens);
   store.onCommit?.((info) => metrics.commit(info));
   const core = new ChannelCore({ store, logger, observer: metrics.observer(), ...(options.roomIdleMs !== undefined ? { roomIdleMs: options.roomIdleMs } : {}) });
@@ -215,7 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           incidents: stats.incidents, events: stats.events, rooms: core.stats().rooms,
         });
         res.writeHead(stats.failed ? 503 : 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
-      } else if (path === '/metrics') {
+      } else if (path === '/metrics' && metrics.registry) {
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text);
       } else {

@@ -9,6 +9,7 @@ import { type RunningServer, type ServerOptions, startServer } from '../../../sr
 import type { EventStore } from '../../../src/store/eventStore';
 import { FileStore } from '../../../src/store/fileStore';
 import { MemoryStore } from '../../../src/store/memoryStore';
+import { ServerMetrics } from '../../../src/server/metrics';
 
 // ---- temp dirs ----
 
@@ -161,7 +162,7 @@ export async function startTestServer(options: Partial<Omit<ServerOptions, 'stor
   const dir = options.store === 'memory' ? null : options.dir ?? tempDir();
   const store: EventStore = dir === null ? new MemoryStore() : new FileStore({ dir });
   await store.open();
-  const server = await startServer({ host: '127.0.0.1', port: 0, tokens: null, ...options, store });
+  const server = await startServer({ host: '127.0.0.1', port: 0, tokens: null, metrics: new ServerMetrics(), ...options, store });
   return { server, store, dir, url: (channel = 'payments-oncall') => `${server.url}/v1/channels/${channel}` };
 }
 
