@@ -72,13 +72,16 @@ suite('Incident commands (local mode)', () => {
     assert.equal(s.updates[0]?.text, 'Rolling back release-42.');
   });
 
-  test('the sidebar model shows the incident, my role and the timeline newest first', () => {
-    const state = c.view.snapshot();
-    assert.equal(state.incident?.id, incidentId);
+  test('the sidebar model shows the incident, my role and the timeline newest first', async () => {
+    // The view model follows the folded state; wait for the last event of the previous test to be in it.
+    const state = await until('sidebar up to date', () => {
+      const st = c.view.snapshot();
+      return st.incident?.id === incidentId && st.incident.actions[0]?.done && st.incident.timeline.length >= 11 ? st : undefined;
+    });
     assert.deepEqual(state.incident?.myRoles, ['Tech Lead']);
     const timeline = state.incident?.timeline ?? [];
-    assert.ok(timeline.length >= 11, `timeline has ${timeline.length} entries`);
     assert.ok((timeline[0]?.seq ?? 0) > (timeline.at(-1)?.seq ?? 0), 'newest first');
+    assert.equal(state.incident?.timelineTotal, timeline.length);
     assert.match(state.connection.text, /^online · local/);
   });
 
