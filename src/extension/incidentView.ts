@@ -181,7 +181,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
 
 /** `online · payments-oncall`, `offline · 3 queued`, … */
 export function connectionText(mode: 'local' | 'shared', status: string, queued: number, target: string, lastError?: string): string {
-  const where = mode === 'local' ? 'local (this machine only)' : target.replace(/^wss?:\/\//, '');
+  const where = mode === 'local' ? 'local (this machine only)' : channelLabel(target);
   const q = queued > 0 ? ` · ${queued} queued` : '';
   switch (status) {
     case 'online': return `online · ${where}${q}`;
@@ -191,4 +191,10 @@ export function connectionText(mode: 'local' | 'shared', status: string, queued:
     case 'stopped': return lastError ? `not started: ${lastError}` : 'not started';
     default: return `offline${q}${lastError ? ` · ${lastError}` : ''}`;
   }
+}
+
+/** `ws://host:7077/v1/channels/payments` → `payments @ host:7077`. */
+function channelLabel(target: string): string {
+  const m = /^wss?:\/\/([^/]+)(?:\/.*)?\/v1\/channels\/([^/?#]+)/.exec(target);
+  return m ? `${m[2]} @ ${m[1]}` : target.replace(/^wss?:\/\//, '');
 }
