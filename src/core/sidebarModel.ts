@@ -15,8 +15,8 @@ export interface QueuedEventView {
   readonly text: string;
 }
 
-/** Timeline entries sent with each sidebar state; older ones are fetched page by page as the user scrolls. */
-export const TIMELINE_PAGE = 200;
+/** Timeline entries sent with each sidebar state (a screenful and more); older ones are fetched page by page as the user scrolls. */
+export const TIMELINE_PAGE = 50;
 
 /**
  * `count` timeline entries from `offset`, newest first: queued (outbox) events, then the log. Linear in what it

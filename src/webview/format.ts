@@ -13,9 +13,15 @@ export function dueIn(dueIso: string, now: number): string {
   return ms < 0 ? `overdue ${text}` : `in ${text}`;
 }
 
+// One formatter each: building an Intl formatter per call (toLocaleTimeString) costs more than the row it labels.
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
+const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
 /** Local wall-clock time `14:02` (with the date when not today). */
 export function clock(iso: string, now: number): string {
   const d = new Date(iso);
-  const t = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
-  return new Date(now).toDateString() === d.toDateString() ? t : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${t}`;
+  const t = timeFormat.format(d);
+  const today = new Date(now);
+  const sameDay = today.getFullYear() === d.getFullYear() && today.getMonth() === d.getMonth() && today.getDate() === d.getDate();
+  return sameDay ? t : `${dayFormat.format(d)} ${t}`;
 }
