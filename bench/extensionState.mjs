@@ -8,6 +8,8 @@ const { fold } = await tsImport('../src/core/reducer.ts', import.meta.url);
 const { incidentView } = await tsImport('../src/core/sidebarModel.ts', import.meta.url);
 const { SequencedEvent } = await tsImport('../src/protocol/events.ts', import.meta.url);
 const { SidebarState } = await tsImport('../src/protocol/webviewMessages.ts', import.meta.url);
+// The tests' seeded PRNG, so every run renders the same incident.
+const { prng } = await tsImport('../test/unit/core/eventBuilder.ts', import.meta.url);
 
 const PEOPLE = [
   { id: 'alice@example.com', name: 'Alice Archer' }, { id: 'bob@example.com', name: 'Bob Baker' },
@@ -20,18 +22,6 @@ const WORDS = ('checkout payments api gateway latency p99 error rate 5xx timeout
   + 'tls certificate region eu-west us-east node pod restart oom memory cpu throttling grafana dashboard alert pager '
   + 'customer ticket support spike dropped recovered investigating suspect confirmed upstream vendor webhook').split(' ');
 const PATHS = ['src/checkout/pay.ts', 'src/payments/client.ts', 'deploy/values-prod.yaml', 'src/db/pool.ts', 'infra/alerts.tf', 'src/api/routes/orders.ts'];
-
-/** mulberry32: seeded, so every run renders the same incident. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const uuid = (n) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
