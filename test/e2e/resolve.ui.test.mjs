@@ -28,6 +28,23 @@ export const tests = {
     await poll(async () => /1 overdue/.test(await bar.innerText()), { message: 'the status bar counts the overdue action item' });
   },
 
+  async 'Post Status Update drafts the update in an editor, posts it on Post, and the timeline shows it'({ page }) {
+    await runCommand(page, 'Incident: Post Status Update', { prompts: true });
+    await choose(page, 'Post Status Update', 'Internal');
+    // The draft opens beside, composed from the incident: edit it there, then press Post on the notification.
+    const draft = page.locator('.part.editor .view-lines').last();
+    await poll(async () => (await draft.innerText()).replace(/\u00a0/g, ' ').includes('Search index stale'), { message: 'the composed draft names the incident' });
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'then post it' });
+    await toast.waitFor({ timeout: 15e3 });
+    await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Post' }).first().click();
+    const web = webviewFrame(page);
+    const entry = web.locator('[data-testid="timeline-entry"]', { hasText: 'Internal update:' }).first();
+    await entry.waitFor({ timeout: 15e3 });
+    assert.match(await entry.innerText(), /Search index stale/);
+    // The next update is due a full cadence after this one (SEV3: 60 min).
+    await poll(async () => /update in (59m|1h 00m)/.test(await web.locator('[data-testid="update-due"]').innerText()), { message: 'the next update is due a cadence from now' });
+  },
+
   async 'resolve, then Generate Postmortem opens the draft with the timeline in it'({ page, screenshot }) {
     await runCommand(page, 'Incident: Set Status', { prompts: true });
     await choose(page, 'Set Status', 'resolved');
