@@ -172,6 +172,30 @@ describe('ChannelClient against a real server', function () {
     await until('outbox empty', () => a.connection.queued === 0);
   });
 
+  it('tells a refused token (401) and a channel the token does not grant (403) apart, and connects with a good token', async () => {
+    await server?.close();
+    const store = new FileStore({ dir: path.join(dir, 'auth-data') });
+    await store.open();
+    server = await startServer({ host: '127.0.0.1', port: 0, store, tokens: [{ name: 'payments', token: 'good-token-123', channels: ['payments'] }] });
+    const make = (token: string, channel: string) => {
+      const c = new ChannelClient({
+        transport: new WsTransport({ serverUrl: server?.url ?? '', channel, token: async () => token }),
+        outbox: new Outbox(path.join(dir, `auth-${token}-${channel}`), channel), user: () => ({ id: 'a@example.com', name: 'A' }), backoff: FAST_BACKOFF,
+      });
+      clients.push(c);
+      c.start();
+      return c;
+    };
+    const wrong = make('nope', 'payments');
+    await until('401', () => wrong.connection.status === 'unauthorized');
+    assert.match(wrong.connection.lastError ?? '', /refused the token \(HTTP 401\).*Set Channel Token/);
+    const other = make('good-token-123', 'billing');
+    await until('403', () => other.connection.status === 'forbidden');
+    assert.match(other.connection.lastError ?? '', /does not grant channel "billing" \(HTTP 403\)/);
+    const good = make('good-token-123', 'payments');
+    await online(good);
+  });
+
   it('says why when the server is unreachable, and keeps what was written', async () => {
     await server?.close();
     const a = client('alice');
