@@ -164,7 +164,7 @@ export class IncidentService implements vscode.Disposable {
         this.focus(later);
         if (commander && commander.id !== this.identity.id) await client.append(later, 'role.assigned', { role: 'commander', user: commander });
         void vscode.window.showInformationMessage(`Incident Room: ${later} declared (the queued declaration reached the channel).`);
-      });
+      }).catch((error: unknown) => this.log.error(`queued declaration: ${String(error)}`));
       return { incidentId: undefined };
     }
     this.focus(id);

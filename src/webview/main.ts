@@ -38,6 +38,7 @@ function render(state: SidebarState): void {
   const wanted = current?.incident?.id === state.incident?.id ? entries.length : 0;
   current = state;
   entries = [...(state.incident?.timeline ?? [])];
+  loading = false; // a page asked for before this state is dropped on arrival (its offset no longer matches)
   vscode.setState({ incidentId: state.incident?.id });
   tickers = [];
   const nodes: Node[] = [connectionBar(state)];
