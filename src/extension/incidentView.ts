@@ -120,9 +120,13 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
   private queuedFor(incidentId: string | undefined): { queued: QueuedEventView[]; pendingDeclarations: number } {
     const queued: QueuedEventView[] = [];
     let pendingDeclarations = 0;
+    // An acked event can still be listed in the outbox for a moment after it was folded: show it once.
+    let held: Set<string> | undefined;
     for (const entry of this.service.queued) {
       if (entry.type === 'declare') pendingDeclarations++;
       else if (entry.incidentId === incidentId) {
+        held ??= new Set(this.service.focusedIncident?.timeline.map((e) => e.id));
+        if (held.has(entry.event.id)) continue;
         const asEvent = { ...entry.event, seq: 0, receivedAt: entry.event.at, actor: this.service.me } as SequencedEvent;
         queued.push({ id: entry.event.id, at: entry.event.at, kind: entry.event.kind, text: describeEvent(asEvent) });
       }

@@ -76,12 +76,13 @@ suite('Incident commands (local mode)', () => {
     // The view model follows the folded state; wait for the last event of the previous test to be in it.
     const state = await until('sidebar up to date', () => {
       const st = c.view.snapshot();
-      return st.incident?.id === incidentId && st.incident.actions[0]?.done && st.incident.timeline.length >= 11 ? st : undefined;
+      return st.incident?.id === incidentId && st.incident.actions[0]?.done && st.incident.timeline.length >= 11 && st.connection.queued === 0 ? st : undefined;
     });
     assert.deepEqual(state.incident?.myRoles, ['Tech Lead']);
     const timeline = state.incident?.timeline ?? [];
     assert.ok((timeline[0]?.seq ?? 0) > (timeline.at(-1)?.seq ?? 0), 'newest first');
     assert.equal(state.incident?.timelineTotal, timeline.length);
+    assert.equal(new Set(timeline.map((e) => e.key)).size, timeline.length, 'no event shown twice (queued and sequenced)');
     assert.match(state.connection.text, /^online · local/);
   });
 
