@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import { SequencedEvent } from '../protocol/events';
-import { IncidentId, IncidentSummary, type ParseResult } from '../protocol/messages';
-import { describeZodError } from '../protocol/zodMessage';
+import { IncidentId, IncidentSummary, parseWith, type ParseResult } from '../protocol/messages';
 import { fold, isDeclared } from './reducer';
 import { summarize } from './summary';
 
@@ -33,14 +32,5 @@ export function exportIncident(id: string, events: Iterable<SequencedEvent>): In
 
 /** Read an export back (a JSON string or a parsed value), validating every event. */
 export function parseIncidentExport(raw: string | unknown): ParseResult<IncidentExport> {
-  let value: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      return { ok: false, error: 'export is not valid JSON' };
-    }
-  }
-  const parsed = IncidentExport.safeParse(value);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeZodError(parsed.error) };
+  return parseWith(IncidentExport, raw, 'export');
 }

@@ -73,19 +73,25 @@ export type ErrorMessage = z.infer<typeof ErrorMessage>;
 /** Either the parsed value or a one-line error naming the offending field. */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
-function parseFrame<T>(schema: z.ZodType<T>, raw: string | unknown): ParseResult<T> {
-  let value: unknown = raw;
+/**
+ * Parse JSON (or take an already-parsed value) and validate it against `schema`; errors are one line naming the
+ * field. `text` and `value` name the input in the two errors a schema cannot give (not JSON, not an object).
+ */
+export function parseWith<T>(schema: z.ZodType<T>, raw: string | unknown, text: string, value = text): ParseResult<T> {
+  let input: unknown = raw;
   if (typeof raw === 'string') {
     try {
-      value = JSON.parse(raw);
+      input = JSON.parse(raw);
     } catch {
-      return { ok: false, error: 'frame is not valid JSON' };
+      return { ok: false, error: `${text} is not valid JSON` };
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'message must be a JSON object' };
-  const parsed = schema.safeParse(value);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, error: `${value} must be a JSON object` };
+  const parsed = schema.safeParse(input);
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeZodError(parsed.error) };
 }
+
+const parseFrame = <T>(schema: z.ZodType<T>, raw: string | unknown): ParseResult<T> => parseWith(schema, raw, 'frame', 'message');
 
 /** Parse and validate one client → server frame (a JSON string or an already-parsed value). */
 export const parseClientMessage = (raw: string | unknown): ParseResult<ClientMessage> => parseFrame(ClientMessage, raw);
