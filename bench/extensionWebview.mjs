@@ -15,6 +15,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { tsImport } from 'tsx/esm/api';
+
+const { sidebarHtml } = await tsImport('../src/extension/sidebarHtml.ts', import.meta.url);
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -52,25 +55,12 @@ async function serve(extensionDir, states) {
     if (url.pathname === '/') {
       const nonce = randomBytes(16).toString('base64');
       const origin = `http://${req.headers.host}`;
-      const csp = [`default-src 'none'`, `style-src ${origin}`, `font-src ${origin}`, `img-src ${origin}`, `script-src 'nonce-${nonce}'`,
+      // The real page, from the function the extension uses, with the bench's theme stand-in and one extra directive.
+      return send(200, TYPES['.html'], sidebarHtml({
+        cspSource: origin, nonce, uri: (...p) => `/${p.join('/')}`, extraStyles: ['/theme.css'],
         // not in the real CSP: only so the bench can fetch its state into the page before timing starts
-        `connect-src ${origin}`].join('; ');
-      return send(200, TYPES['.html'], `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="/theme.css" rel="stylesheet">
-<link href="/dist/codicons/codicon.css" rel="stylesheet">
-<link href="/media/sidebar.css" rel="stylesheet">
-<title>Incident</title>
-</head>
-<body>
-<main id="root" aria-live="polite"><p class="muted">Loading the incident…</p></main>
-<script nonce="${nonce}" src="/dist/webview.js"></script>
-</body>
-</html>`);
+        extraCsp: [`connect-src ${origin}`],
+      }));
     }
     if (url.pathname === '/theme.css') return send(200, TYPES['.css'], THEME_CSS);
     if (url.pathname === '/favicon.ico') return send(204, 'text/plain', '');

@@ -6,6 +6,7 @@ import type { SequencedEvent } from '../protocol/events';
 import { WebviewToHost, type HostToWebview, type SidebarState, type TimelineEntryView } from '../protocol/webviewMessages';
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
+import { sidebarHtml } from './sidebarHtml';
 import type { UpdateDelivery } from './updateDelivery';
 
 /** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
@@ -151,30 +152,11 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
-    const csp = [
-      `default-src 'none'`,
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${uri('dist', 'codicons', 'codicon.css')}" rel="stylesheet">
-<link href="${uri('media', 'sidebar.css')}" rel="stylesheet">
-<title>Incident</title>
-</head>
-<body>
-<main id="root" aria-live="polite"><p class="muted">Loading the incident…</p></main>
-<script nonce="${nonce}" src="${uri('dist', 'webview.js')}"></script>
-</body>
-</html>`;
+    return sidebarHtml({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      uri: (...p) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString(),
+    });
   }
 
   dispose(): void {
