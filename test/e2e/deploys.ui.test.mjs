@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { choose, declareThroughPalette } from './incidentPrompts.mjs';
+import { answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 const HOUR = 3600;
 const now = Math.floor(Date.now() / 1000);
@@ -68,6 +68,11 @@ export const tests = {
     await declareThroughPalette(page, { title: 'Checkout timeouts after release-42', severity: 'SEV2', symptom: 'DB pool exhausted' });
     const web = webviewFrame(page);
     await web.locator('[data-testid="incident-title"]', { hasText: 'Checkout timeouts' }).waitFor({ timeout: 20e3 });
+    // Flag the suspect first: it shows in the sidebar and on the timeline.
+    await runCommand(page, 'Incident: Flag Deploy as Suspect', { prompts: true });
+    await choose(page, 'Flag a deploy as suspect', 'release-42');
+    await answer(page, 'Why is release-42 suspect', 'pool size 50 → 5');
+    await web.locator('[data-testid="timeline-entry"]', { hasText: 'Flagged deploy release-42' }).waitFor({ timeout: 15e3 });
     await runCommand(page, 'Incident: Roll Back Deploy', { prompts: true });
     await choose(page, 'Roll back which deploy', 'release-42');
     const dialog = page.locator('.monaco-dialog-box');

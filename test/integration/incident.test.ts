@@ -86,6 +86,32 @@ suite('Incident commands (local mode)', () => {
     assert.match(state.connection.text, /^online · local/);
   });
 
+  test('edit an action item, switch incidents, export the log and write the postmortem to a folder', async () => {
+    const action = await until('action', () => c.service.focusedIncident?.actions[0]);
+    await run('incidentRoom.editActionItem', { actionId: action.id, title: 'Alert on pool saturation at 80%', due: null });
+    await until('edited', () => c.service.focusedIncident?.actions[0]?.title === 'Alert on pool saturation at 80%' && c.service.focusedIncident.actions[0].due === undefined);
+    const other = await run<string>('incidentRoom.declare', { title: 'Second incident', severity: 'SEV4' });
+    await until('focus moved', () => c.service.focusedIncident?.id === other);
+    await run('incidentRoom.switchIncident', { incidentId });
+    await until('focus back', () => c.service.focusedIncident?.id === incidentId);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-export-'));
+    const exported = await run<string>('incidentRoom.exportIncident', { path: path.join(dir, 'incident.json') });
+    const json = JSON.parse(fs.readFileSync(exported, 'utf8')) as { format: string; incident: { id: string }; events: { seq: number }[] };
+    assert.equal(json.format, 'incident-room/v1');
+    assert.equal(json.incident.id, incidentId);
+    assert.equal(json.events.length, c.service.focusedIncident?.headSeq);
+    const written = await run<string>('incidentRoom.generatePostmortem', { folder: path.join(dir, 'postmortems') });
+    assert.match(path.basename(written), new RegExp(`^\\d{4}-\\d{2}-\\d{2}-${incidentId}-checkout-5xx\\.md$`));
+    assert.match(fs.readFileSync(written, 'utf8'), /## Timeline/);
+  });
+
+  test('Set Channel Token in local mode is refused (a token belongs to a server) and the local channel stays up', async () => {
+    const before = c.service.connection.status;
+    await run('incidentRoom.setToken', { token: 'secret' });
+    assert.equal(c.service.mode, 'local');
+    assert.equal(c.service.connection.status, before);
+  });
+
   test('a bad argument object is refused with a clear message and records nothing', async () => {
     const before = c.service.focusedIncident?.headSeq;
     await run('incidentRoom.changeSeverity', { severity: 'SEV9' });
