@@ -112,6 +112,19 @@ suite('Incident commands (local mode)', () => {
     assert.equal(c.service.connection.status, before);
   });
 
+  test('Set Your Name and Id changes who you are on the channel; Connect to Channel reconnects', async () => {
+    const before = c.service.me;
+    await run('incidentRoom.setIdentity', { id: 'kim@example.com', name: 'Kim' });
+    await until('new identity', () => c.service.me.id === 'kim@example.com' && c.service.connection.status === 'online', 30_000);
+    await run('incidentRoom.addNote', { text: 'as Kim', tag: 'note' });
+    const note = await until('note by Kim', () => c.service.focusedIncident?.notes.find((n) => n.text === 'as Kim'));
+    assert.equal(note.actor.name, 'Kim');
+    await run('incidentRoom.setIdentity', { id: before.id, name: before.name });
+    await until('identity restored', () => c.service.me.id === before.id && c.service.connection.status === 'online', 30_000);
+    await run('incidentRoom.connect');
+    await until('online again', () => c.service.connection.status === 'online', 30_000);
+  });
+
   test('a bad argument object is refused with a clear message and records nothing', async () => {
     const before = c.service.focusedIncident?.headSeq;
     await run('incidentRoom.changeSeverity', { severity: 'SEV9' });
