@@ -49,13 +49,19 @@ const optionalText = (max: number) => z.string().max(max).optional();
 export const User = z.object({ id: text(Limits.nameLength), name: text(Limits.nameLength) });
 export type User = z.infer<typeof User>;
 
+/**
+ * A web page a user may be sent to (a note's permalink): https, or http for a forge on the local network. Any
+ * other scheme (`file:`, `javascript:`, `command:`, `vscode:`) would make a click run or open something else.
+ */
+export const WebUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048);
+
 /** Where a scribe note came from in the code. */
 export const NoteSource = z.object({
   path: text(1024),
   startLine: z.number().int().min(1),
   endLine: z.number().int().min(1),
   commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit id').optional(),
-  remoteUrl: z.url().max(2048).optional(),
+  remoteUrl: WebUrl.optional(),
   snippet: z.string().refine((s) => utf8Bytes(s) <= Limits.snippetBytes, `must be at most ${Limits.snippetBytes} bytes`).optional(),
 }).refine((s) => s.endLine >= s.startLine, { message: 'endLine must not be before startLine', path: ['endLine'] });
 export type NoteSource = z.infer<typeof NoteSource>;

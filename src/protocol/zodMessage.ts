@@ -55,7 +55,8 @@ function describeIssue(issue: Issue): string {
       if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
       return `must be at least ${issue.minimum}`;
     case 'invalid_format':
-      return issue.format === 'regex' ? issue.message : `expected ${formatName(issue.format)}`;
+      // a schema's own words ("expected an http(s) URL") say more than the format's name
+      return issue.format === 'regex' || issue.message.startsWith('expected ') ? issue.message : `expected ${formatName(issue.format)}`;
     default:
       return issue.message;
   }

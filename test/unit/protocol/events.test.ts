@@ -78,6 +78,16 @@ describe('protocol/events', () => {
     it('refuses fractional line numbers', () => {
       assert.ok(!NoteSource.safeParse({ ...base, startLine: 1.5, endLine: 2 }).success);
     });
+    it('takes a remoteUrl only on http(s): a click must never run or open anything else', () => {
+      for (const ok of ['https://github.com/acme/pay/blob/4f2a9c1/src/pool.ts#L10-L12', 'http://gitlab.lan/acme/pay/-/blob/4f2a9c1/a.ts#L4']) {
+        assert.ok(NoteSource.safeParse({ ...base, remoteUrl: ok }).success, ok);
+      }
+      for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'command:workbench.action.terminal.new', 'vscode://vscode.git/clone?url=x', 'ssh://git@github.com/a/b', 'data:text/html,<b>x</b>']) {
+        const r = NoteSource.safeParse({ ...base, remoteUrl: bad });
+        assert.ok(!r.success, bad);
+        assert.match(describeZodError(r.error), /^remoteUrl: expected an http\(s\) URL/, bad);
+      }
+    });
   });
 
   it('utf8Bytes counts bytes, not UTF-16 units', () => {

@@ -104,7 +104,7 @@ describe('protocol/messages', () => {
       ['a bad note id', append('note.retagged', { noteId: '42', tag: 'fact' }), 'event.data.noteId: expected a UUID'],
       ['a bad commit id', append('deploy.flagged', { ref: 'v1', sha: 'XYZ' }), 'event.data.sha: expected a hex commit id'],
       ['a bad permalink', append('note.added', { text: 'x', tag: 'note', source: { path: 'a', startLine: 1, endLine: 1, remoteUrl: 'not a url' } }),
-        'event.data.source.remoteUrl: expected a URL'],
+        'event.data.source.remoteUrl: expected an http(s) URL'],
       ['lines out of order', append('note.added', { text: 'x', tag: 'note', source: { path: 'a', startLine: 9, endLine: 2 } }),
         'event.data.source.endLine: endLine must not be before startLine'],
       ['line 0', append('note.added', { text: 'x', tag: 'note', source: { path: 'a', startLine: 0, endLine: 1 } }), 'event.data.source.startLine: must be at least 1'],
