@@ -125,7 +125,11 @@ const APPEND_KINDS = EVENT_KINDS.filter((k): k is AppendKind => k !== 'incident.
 const eventOf = <K extends EventKind>(kind: K) =>
   z.object({ id: EventId, kind: z.literal(kind), at: IsoTime, data: EventData[kind] });
 const sequencedOf = <K extends EventKind>(kind: K) =>
-  eventOf(kind).extend({ seq: z.number().int().min(1), receivedAt: IsoTime, actor: User });
+  eventOf(kind).extend({
+    seq: z.number().int().min(1), receivedAt: IsoTime, actor: User,
+    /** The name of the token the event's session authenticated with (absent on a server without tokens). */
+    via: z.string().min(1).max(Limits.nameLength).optional(),
+  });
 
 type ClientEventSchemas = { [K in AppendKind]: ReturnType<typeof eventOf<K>> };
 type SequencedSchemas = { [K in EventKind]: ReturnType<typeof sequencedOf<K>> };

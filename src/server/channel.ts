@@ -66,9 +66,12 @@ export class ChannelCore {
     this.channelIdleMs = options.channelIdleMs ?? 60_000;
   }
 
-  /** A new session on `channel` (already authorised by the transport). It expects `hello` first. */
-  connect(channel: string, sink: SessionSink): ChannelSession {
-    const session = new ChannelSession(this, channel, sink);
+  /**
+   * A new session on `channel` (already authorised by the transport). It expects `hello` first. `via` names the
+   * token it authenticated with; it is stamped beside `actor` on every event the session appends.
+   */
+  connect(channel: string, sink: SessionSink, via?: string): ChannelSession {
+    const session = new ChannelSession(this, channel, sink, via);
     this.sessions.add(session);
     if (this.closing) session.close(CloseCode.GoingAway, 'server shutting down');
     return session;

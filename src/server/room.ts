@@ -146,7 +146,7 @@ export class Room {
     ids.set(key, seq);
     const sequenced = {
       seq, id: event.id, kind: event.kind, at: event.at, receivedAt: new Date(core.now()).toISOString(),
-      actor: req.session.actor, data: event.data,
+      actor: req.session.actor, ...(req.session.via ? { via: req.session.via } : {}), data: event.data,
     } as SequencedEvent;
     const json = JSON.stringify(sequenced);
     let batch = this.current;

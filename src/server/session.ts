@@ -34,7 +34,7 @@ export class ChannelSession {
   private readonly early: { msg: ClientMessage; receivedAt: number }[] = [];
   private readonly subscribed = new Set<string>();
 
-  constructor(private readonly core: ChannelCore, readonly channel: string, private readonly sink: SessionSink) {}
+  constructor(private readonly core: ChannelCore, readonly channel: string, private readonly sink: SessionSink, readonly via?: string) {}
 
   get closed(): boolean {
     return this.state === 'closed';
