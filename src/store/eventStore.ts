@@ -47,11 +47,40 @@ export interface RecoveryReport {
   readonly events: number;
   readonly incidents: number;
   readonly channels: number;
-  /** Bytes cut off the end of the log (a torn last record); 0 when the log ended cleanly. */
+  /** Bytes cut off the end of the log (a torn last record, never acked); 0 when the log ended cleanly. */
   readonly truncatedBytes: number;
-  /** Damaged regions in the middle of the log that were skipped (never expected; logged loudly). */
+  /**
+   * Damaged regions of the log (records that were acked once and now fail their check), skipped and copied aside;
+   * never expected, logged at error level, counted in `health()`.
+   */
   readonly skipped: readonly { readonly offset: number; readonly bytes: number }[];
   readonly durationMs: number;
+}
+
+/**
+ * What a store knows about damage to what it holds: counts and sizes, never contents, so it can go into `/healthz`,
+ * metrics and alerts. A store that finds damage keeps serving everything else.
+ */
+export interface StoreHealth {
+  /** `degraded` once any acked record was found damaged (at open or by a later read); `ok` otherwise. */
+  readonly state: 'ok' | 'degraded';
+  /**
+   * Damaged records found since the store was opened (by the recovery scan or by reads), each counted once; only
+   * grows while the store is open, so it can feed a counter. Damage still in the log is found again after a restart.
+   */
+  readonly damagedRecords: number;
+  /** Bytes of those records, all copied to `quarantineFile`. */
+  readonly quarantinedBytes: number;
+  /** Where damaged bytes are copied (next to the log); absent while nothing has been damaged or could not be copied. */
+  readonly quarantineFile?: string;
+  /** Seqs of incidents that the store can no longer serve (acked events lost to damage): the holes clients are told about. */
+  readonly lostEvents: number;
+  /** How many incidents have at least one lost seq. */
+  readonly incidentsWithLostEvents: number;
+  /** Incidents whose `incident.declared` event was lost: their number stays taken, but they have no summary to list. */
+  readonly incidentsWithoutDeclaration: number;
+  /** Bytes of a torn last record cut off at open: normal after a crash (it was never acked), not damage. */
+  readonly truncatedBytes: number;
 }
 
 /**
@@ -66,19 +95,32 @@ export interface RecoveryReport {
  *   never leave a gap in an incident's seqs.
  * - Reads only see committed records.
  * - The store trusts the core: seqs arrive contiguous per incident, ids unique per incident.
+ * - Damage never makes a store reuse what it handed out: a lost event's seq stays taken (it counts in the incident's
+ *   `headSeq`) and a lost declaration's incident number stays taken (`highestIncidentNumber`).
  */
 export interface EventStore {
   /** Open the store (recovering from a crash if needed). Called once, before anything else. */
   open(): Promise<RecoveryReport>;
   /** The channel's incidents in declaration order (INC-1 first). */
   listIncidents(channel: string): Promise<IncidentRecord[]>;
+  /**
+   * The highest incident number (`INC-n` → n) the store has ever seen in the channel, including incidents that have
+   * no summary because their declaration was damaged; 0 for none. New incidents are numbered above it, so a number
+   * is never given twice.
+   */
+  highestIncidentNumber(channel: string): Promise<number>;
   /** Persist already-sequenced events; resolves once they are durable. */
   append(records: readonly AppendRecord[]): Promise<void>;
-  /** Events of an incident with seq > afterSeq, in seq order, at most `limit` of them. */
+  /**
+   * Events of an incident with afterSeq < seq <= afterSeq + limit (and at most the head), in seq order. A seq the
+   * store has lost to damage is absent from the result rather than an error: the caller tells clients it is lost.
+   */
   read(channel: string, incidentId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Every event id of an incident (lower-cased) → its seq: the core's idempotency index for a room. */
   readIds(channel: string, incidentId: string): Promise<Map<string, number>>;
   stats(): StoreStats;
+  /** Damage found in what the store holds (counts, never contents), for `/healthz` and `/metrics`. Cheap; call it per scrape. */
+  health(): StoreHealth;
   /** Stores that make appends durable in batches report each batch here (metrics: fsync duration, batch size). */
   onCommit?(listener: (info: CommitInfo) => void): void;
   /** Wait for pending appends, release files and locks. */

@@ -2,12 +2,14 @@ import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { crc32 } from 'node:zlib';
 import { reduceSummary } from '../core/summary';
+import { CHANNEL_PATTERN } from '../protocol/codes';
 import type { EventKind, SequencedEvent } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
 import {
-  type AppendRecord, type CommitInfo, type EventStore, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError, type StoreStats,
-  type StoredEvent,
+  type AppendRecord, type CommitInfo, type EventStore, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError, type StoreHealth,
+  type StoreStats, type StoredEvent,
 } from './eventStore';
 import { decodeAt, encodeBatch, HEADER_BYTES, kindOfCode, MAX_RECORD_BYTES, RECORD_MAGIC, type RecordHeader, readUuid } from './recordCodec';
 import { type LockOptions, StoreLock } from './storeLock';
@@ -25,6 +27,11 @@ const READ_MERGE_GAP = 16 * 1024;
  * (Windows) it writes, then fdatasyncs.
  */
 const O_DSYNC: number | undefined = (fsConstants as { O_DSYNC?: number }).O_DSYNC;
+
+/** Marks each entry of the quarantine file: 'IRQ1', then a u32 length of the entry's JSON description, then the bytes. */
+const QUARANTINE_MAGIC = 0x31515249; // 'IRQ1' read as little-endian u32
+/** The largest incident number an id can carry (`INC-` and at most 10 digits). */
+const MAX_INCIDENT_NUMBER = 9_999_999_999;
 
 /** Kinds whose events can change a summary: the only payloads recovery parses. */
 const SUMMARY_KINDS = new Set<string>(['incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned']);
@@ -68,6 +75,20 @@ class IncidentLog {
     return true;
   }
 
+  /** A seq known to have been written (from a damaged record's header) but not servable: it stays taken. */
+  reserve(seq: number): void {
+    if (seq - 1 >= this.offsets.length) this.grow(Math.max(seq, this.offsets.length * 2));
+    if (seq > this.head) this.head = seq;
+  }
+
+  /** Forget where a seq's record is (it was found damaged); false when it was not indexed. */
+  drop(seq: number): boolean {
+    if ((this.offsets[seq - 1] ?? -1) < 0) return false;
+    this.offsets[seq - 1] = -1;
+    this.count--;
+    return true;
+  }
+
   /** Drop the growth slack once recovery is done (1M events: 28 MB instead of up to 56). */
   trim(): void {
     if (this.offsets.length > this.head + 64) this.grow(this.head + 64);
@@ -86,6 +107,14 @@ class IncidentLog {
   }
 }
 
+/** Where a damaged record is, and what its header seems to say (unchecked: the checksum failed). */
+interface Damage {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly reason: string;
+  readonly guess: { readonly channel: string; readonly incidentNumber: number; readonly seq: number } | null;
+}
+
 interface Pending {
   readonly records: readonly AppendRecord[];
   readonly buf: Buffer;
@@ -102,14 +131,19 @@ interface Pending {
  * - Durable acks with group commit: `append` encodes and queues; one commit writes everything queued with one
  *   durable write (O_DSYNC, or write + fdatasync), then resolves all of it. Appends arriving while a commit runs
  *   wait for the next one, so under load one fsync covers hundreds of events.
- * - Recovery on open: the log is scanned once (CRC per record); a torn last record is truncated and reported, a
- *   damaged region with valid records after it is skipped and reported; it never refuses to start over damage.
+ * - Recovery on open: the log is scanned once (CRC per record). Only an incomplete last record (a torn write, never
+ *   acked) is truncated. A complete record that fails its check was acked once: it is left where it is, copied
+ *   aside into `events.log.quarantine` (never deleted), logged at error level and counted in `health()`; its seq
+ *   and incident number stay taken, read from its header where that is plausible. It never refuses to start over
+ *   damage; a record found damaged by a later read is handled the same way.
  *   Indexes (per incident: offset, length, id of every event; the summary) live in memory, ~28 bytes per event.
  * - Two processes: the second `open` of the same directory throws `StoreLockedError` (or waits, see `lock`).
  */
 export class FileStore implements EventStore {
   readonly logPath: string;
   readonly lockPath: string;
+  /** Damaged bytes are copied here, each region once, with where it was and why. */
+  readonly quarantinePath: string;
   private fh: FileHandle | null = null;
   private lock: StoreLock | null = null;
   private size = 0;
@@ -122,11 +156,21 @@ export class FileStore implements EventStore {
   private failed: StoreError | null = null;
   private closed = false;
   private readonly commitListeners: ((info: CommitInfo) => void)[] = [];
+  private truncatedBytes = 0;
+  private damagedRecords = 0;
+  private damagedBytes = 0;
+  /** Set once damaged bytes were written to the quarantine file (or found there already). */
+  private quarantined = false;
+  /** `offset:bytes:crc` of every region the quarantine file holds, loaded on first use. */
+  private quarantineKeys: Set<string> | null = null;
+  /** Copies into the quarantine file, one at a time. */
+  private quarantineTail: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FileStoreOptions) {
     if (options.onCommit) this.commitListeners.push(options.onCommit);
     this.logPath = path.join(options.dir, 'events.log');
     this.lockPath = path.join(options.dir, 'LOCK');
+    this.quarantinePath = `${this.logPath}.quarantine`;
   }
 
   async open(): Promise<RecoveryReport> {
@@ -151,6 +195,12 @@ export class FileStore implements EventStore {
   async listIncidents(channel: string): Promise<IncidentRecord[]> {
     const logs = [...(this.channels.get(channel)?.values() ?? [])].sort((a, b) => a.number - b.number);
     return logs.flatMap((l) => (l.summary ? [{ summary: { ...l.summary, headSeq: l.head }, declareEventId: l.declareEventId }] : []));
+  }
+
+  async highestIncidentNumber(channel: string): Promise<number> {
+    let max = 0;
+    for (const n of this.channels.get(channel)?.keys() ?? []) if (n > max) max = n;
+    return max;
   }
 
   append(records: readonly AppendRecord[]): Promise<void> {
@@ -191,8 +241,13 @@ export class FileStore implements EventStore {
       await readFully(fh, buf, start);
       for (let s = seq; s <= last; s++) {
         const at = (log.offsets[s - 1] ?? 0) - start;
-        const decoded = decodeAt(buf, at, buf.length - at);
-        if (!decoded.ok) throw new StoreError('store_corrupt', `${channel}/${incidentId} seq ${s} at offset ${at + start}: ${decoded.detail}`);
+        const length = log.lengths[s - 1] ?? 0;
+        const decoded = decodeAt(buf, at, Math.min(length, buf.length - at));
+        if (!decoded.ok || decoded.header.total !== length || decoded.header.seq !== s) {
+          // Damaged since it was indexed (bit rot): the event is lost, the rest is served.
+          this.lostAtRuntime(log, s, at + start, buf.subarray(at, at + length), decoded.ok ? 'record changed since it was indexed' : decoded.detail);
+          continue;
+        }
         const h = decoded.header;
         const json = buf.toString('utf8', h.payloadStart, at + h.total);
         out.push({ channel, incidentId, seq: s, id: readUuid(buf, h.idOffset), kind: kindOfCode(h.kindCode) ?? parseKind(json), json });
@@ -216,6 +271,27 @@ export class FileStore implements EventStore {
     return { channels: this.channels.size, incidents: this.totalIncidents, events: this.totalEvents, failed: this.failed !== null };
   }
 
+  health(): StoreHealth {
+    let lostEvents = 0;
+    let incidentsWithLostEvents = 0;
+    let incidentsWithoutDeclaration = 0;
+    for (const incidents of this.channels.values()) {
+      for (const log of incidents.values()) {
+        if (log.count < log.head) {
+          lostEvents += log.head - log.count;
+          incidentsWithLostEvents++;
+        }
+        if (!log.summary) incidentsWithoutDeclaration++;
+      }
+    }
+    const damaged = this.damagedRecords > 0 || lostEvents > 0 || incidentsWithoutDeclaration > 0;
+    return {
+      state: damaged ? 'degraded' : 'ok', damagedRecords: this.damagedRecords, quarantinedBytes: this.damagedBytes,
+      ...(this.quarantined ? { quarantineFile: this.quarantinePath } : {}),
+      lostEvents, incidentsWithLostEvents, incidentsWithoutDeclaration, truncatedBytes: this.truncatedBytes,
+    };
+  }
+
   onCommit(listener: (info: CommitInfo) => void): void {
     this.commitListeners.push(listener);
   }
@@ -227,6 +303,7 @@ export class FileStore implements EventStore {
       if (this.committing) await this.committing;
       else await this.commit();
     }
+    await this.quarantineTail;
     await this.fh?.close().catch(() => undefined);
     this.fh = null;
     await this.lock?.release();
@@ -341,7 +418,7 @@ export class FileStore implements EventStore {
     const fh = this.fh!;
     const fileSize = (await fh.stat()).size;
     const reader = new LogReader(fh, fileSize);
-    const skipped: { offset: number; bytes: number }[] = [];
+    const damage: Damage[] = [];
     let truncatedBytes = 0;
     let pos = FILE_HEADER_BYTES;
     while (pos < fileSize) {
@@ -366,33 +443,152 @@ export class FileStore implements EventStore {
         pos += result.header.total;
         continue;
       }
-      const next = result.reason === 'short' && result.atEof ? -1 : await reader.findNextRecord(pos + 1);
+      // Looked for even when the record claims to run past the end: its length field may be what is damaged.
+      let next = await reader.findNextRecord(pos + 1);
       if (next < 0) {
-        // A torn tail: everything from here was never acked (acks follow fsync, fsync follows the whole write).
-        truncatedBytes = fileSize - pos;
-        this.options.log?.('warn', 'recovery: truncated a torn last record', { path: this.logPath, offset: pos, bytes: truncatedBytes, reason: result.detail });
-        await fh.truncate(pos);
-        await fh.sync();
-        break;
+        // Nothing valid follows. A torn tail was never acked (acks follow fsync, fsync follows the whole write) and
+        // is cut off; but a whole record that fails its check was acked once, and is damage like any other.
+        const whole = await reader.wholeRecordAt(pos);
+        if (whole === 0) {
+          truncatedBytes = fileSize - pos;
+          this.options.log?.('warn', 'recovery: truncated a torn last record', { path: this.logPath, offset: pos, bytes: truncatedBytes, reason: result.detail });
+          await fh.truncate(pos);
+          await fh.sync();
+          break;
+        }
+        next = pos + whole;
       }
-      skipped.push({ offset: pos, bytes: next - pos });
-      this.options.log?.('error', 'recovery: skipped a damaged region of the log', { path: this.logPath, offset: pos, bytes: next - pos, reason: result.detail });
+      damage.push({ offset: pos, bytes: next - pos, reason: result.detail, guess: await reader.headerGuess(pos, next - pos) });
       pos = next;
     }
     this.size = Math.min(pos, fileSize);
+    this.truncatedBytes = truncatedBytes;
+    if (damage.length > 0) await this.recoverDamage(damage);
     for (const incidents of this.channels.values()) {
       for (const log of incidents.values()) {
         log.trim();
         if (log.summary) log.summary = { ...log.summary, headSeq: log.head };
         if (log.count !== log.head) this.options.log?.('error', 'recovery: an incident has missing events', { channel: log.channel, incident: log.incidentId, head: log.head, present: log.count });
+        if (!log.summary) this.options.log?.('error', 'recovery: an incident lost its declaration; its number stays taken', { channel: log.channel, incident: log.incidentId, present: log.count });
       }
     }
     const report: RecoveryReport = {
-      events: this.totalEvents, incidents: this.totalIncidents, channels: this.channels.size, truncatedBytes, skipped,
-      durationMs: Math.round(performance.now() - started),
+      events: this.totalEvents, incidents: this.totalIncidents, channels: this.channels.size, truncatedBytes,
+      skipped: damage.map((d) => ({ offset: d.offset, bytes: d.bytes })), durationMs: Math.round(performance.now() - started),
     };
     this.options.log?.('info', 'store opened', { path: this.logPath, bytes: this.size, events: report.events, incidents: report.incidents, ms: report.durationMs });
     return report;
+  }
+
+  /**
+   * Damaged records found by the recovery scan: keep their seqs and incident numbers taken (where their header is
+   * plausible), copy their bytes aside, say so at error level. They stay in the log too: rewriting it to remove them
+   * would risk what is intact, and the next scan finds the same damage and gives the same answers.
+   */
+  private async recoverDamage(damage: readonly Damage[]): Promise<void> {
+    // A header that failed its checksum is believed only within what the intact records make plausible: an
+    // incident number or seq at most one past the highest seen per damaged record (a damaged tail of a few records).
+    const slack = damage.length;
+    for (const { guess } of damage) {
+      if (!guess) continue;
+      let max = 0;
+      for (const n of this.channels.get(guess.channel)?.keys() ?? []) max = Math.max(max, n);
+      const head = this.channels.get(guess.channel)?.get(guess.incidentNumber)?.head ?? 0;
+      if (guess.incidentNumber <= max + slack && guess.seq <= head + slack) this.logFor(guess.channel, guess.incidentNumber).reserve(guess.seq);
+    }
+    for (const d of damage) {
+      this.damagedRecords++;
+      this.damagedBytes += d.bytes;
+      const where = d.guess ? { channel: d.guess.channel, incident: `INC-${d.guess.incidentNumber}`, seq: d.guess.seq } : {};
+      this.options.log?.('error', 'recovery: skipped a damaged region of the log and copied it aside', {
+        path: this.logPath, offset: d.offset, bytes: d.bytes, reason: d.reason, ...where, quarantine: this.quarantinePath,
+      });
+    }
+    await this.copyAside(damage.map((d) => ({ offset: d.offset, bytes: d.bytes, reason: d.reason, data: null })));
+  }
+
+  /** A record that fails its check on a read after open (bit rot): its seq becomes a lost one, its bytes go aside. */
+  private lostAtRuntime(log: IncidentLog, seq: number, offset: number, data: Buffer, reason: string): void {
+    if (!log.drop(seq)) return;
+    this.totalEvents--;
+    this.damagedRecords++;
+    this.damagedBytes += data.length;
+    this.options.log?.('error', 'a damaged record was found by a read; its event is lost and its bytes copied aside', {
+      path: this.logPath, channel: log.channel, incident: log.incidentId, seq, offset, bytes: data.length, reason, quarantine: this.quarantinePath,
+    });
+    void this.copyAside([{ offset, bytes: data.length, reason, data: Buffer.from(data) }]);
+  }
+
+  /**
+   * Append damaged regions to the quarantine file (each region once, however often it is found) and make them
+   * durable. Failing to copy is logged, never thrown: the bytes are still in the log, and serving goes on.
+   */
+  private copyAside(regions: readonly { offset: number; bytes: number; reason: string; data: Buffer | null }[]): Promise<void> {
+    const run = async () => {
+      const fh = this.fh;
+      if (!fh) return;
+      let out: FileHandle | null = null;
+      let created = false;
+      try {
+        const keys = await this.loadQuarantineKeys();
+        for (const r of regions) {
+          const data = r.data ?? Buffer.allocUnsafe(r.bytes);
+          if (!r.data) await readFully(fh, data, r.offset);
+          const key = `${r.offset}:${r.bytes}:${crc32(data)}`;
+          if (keys.has(key)) continue;
+          if (!out) {
+            out = await fsp.open(this.quarantinePath, 'a');
+            created = (await out.stat()).size === 0;
+          }
+          const meta = Buffer.from(JSON.stringify({
+            log: path.basename(this.logPath), offset: r.offset, bytes: r.bytes, crc32: crc32(data), reason: r.reason, foundAt: new Date().toISOString(),
+          }));
+          const head = Buffer.alloc(8);
+          head.writeUInt32LE(QUARANTINE_MAGIC, 0);
+          head.writeUInt32LE(meta.length, 4);
+          await out.write(Buffer.concat([head, meta, data]));
+          keys.add(key);
+        }
+        if (out) await out.sync();
+        if (created) await syncDir(this.options.dir);
+        this.quarantined = true;
+      } catch (e) {
+        this.options.log?.('error', 'copying damaged records aside failed; they are still in the log', { path: this.quarantinePath, error: (e as Error).message });
+      } finally {
+        await out?.close().catch(() => undefined);
+      }
+    };
+    const next = this.quarantineTail.then(run);
+    this.quarantineTail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The regions the quarantine file already holds (an unreadable tail of it just means some may be copied twice). */
+  private async loadQuarantineKeys(): Promise<Set<string>> {
+    if (this.quarantineKeys) return this.quarantineKeys;
+    const keys = new Set<string>();
+    this.quarantineKeys = keys;
+    const fh = await fsp.open(this.quarantinePath, 'r').catch(() => null);
+    if (!fh) return keys;
+    try {
+      const size = (await fh.stat()).size;
+      const head = Buffer.alloc(8);
+      for (let pos = 0; pos + 8 <= size;) {
+        await readFully(fh, head, pos);
+        const metaLength = head.readUInt32LE(4);
+        if (head.readUInt32LE(0) !== QUARANTINE_MAGIC || pos + 8 + metaLength > size) break;
+        const meta = Buffer.alloc(metaLength);
+        await readFully(fh, meta, pos + 8);
+        const m = JSON.parse(meta.toString('utf8')) as { offset: number; bytes: number; crc32: number };
+        keys.add(`${m.offset}:${m.bytes}:${m.crc32}`);
+        pos += 8 + metaLength + m.bytes;
+      }
+    } catch {
+      // A damaged quarantine file: what could be read is known; the rest may be appended again.
+    } finally {
+      await fh.close();
+    }
+    return keys;
   }
 
   private indexRecovered(buf: Buffer, at: number, offset: number, h: RecordHeader): void {
@@ -449,6 +645,46 @@ class LogReader {
     const result = decodeAt(this.buf, pos - this.start, available);
     if (result.ok) return result;
     return { ...result, atEof: pos + available >= this.size };
+  }
+
+  /**
+   * The length of a whole record at `pos` that fails its check, or 0 when the bytes there are a torn write. Whole:
+   * its length field is plausible and lies within the file and its marker or checksum is right, or its checksum
+   * matches the bytes to the end of the file (a damaged length). A torn write matches neither.
+   */
+  async wholeRecordAt(pos: number): Promise<number> {
+    const available = this.size - pos;
+    if (available < HEADER_BYTES) return 0;
+    await this.ensure(pos, HEADER_BYTES);
+    let at = pos - this.start;
+    const marker = this.buf.readUInt32LE(at) === RECORD_MAGIC;
+    const total = this.buf.readUInt32LE(at + 4);
+    const stored = this.buf.readUInt32LE(at + 8);
+    if (total > HEADER_BYTES && total <= MAX_RECORD_BYTES && total <= available) {
+      await this.ensure(pos, total);
+      at = pos - this.start;
+      if (marker || crc32(this.buf.subarray(at + 12, at + total)) === stored) return total;
+    }
+    if (marker && available <= MAX_RECORD_BYTES) {
+      await this.ensure(pos, available);
+      at = pos - this.start;
+      if (crc32(this.buf.subarray(at + 12, at + available)) === stored) return available;
+    }
+    return 0;
+  }
+
+  /** What a damaged record's header says about where it belonged, when that is plausible at all. */
+  async headerGuess(pos: number, bytes: number): Promise<Damage['guess']> {
+    if (bytes < HEADER_BYTES) return null;
+    await this.ensure(pos, HEADER_BYTES + 255);
+    const at = pos - this.start;
+    const channelLength = this.buf.readUInt8(at + 13);
+    if (HEADER_BYTES + channelLength > bytes) return null;
+    const channel = this.buf.toString('latin1', at + HEADER_BYTES, at + HEADER_BYTES + channelLength);
+    const incidentNumber = this.buf.readDoubleLE(at + 16);
+    const seq = this.buf.readDoubleLE(at + 24);
+    const plausible = (n: number) => Number.isSafeInteger(n) && n >= 1 && n <= MAX_INCIDENT_NUMBER;
+    return CHANNEL_PATTERN.test(channel) && plausible(incidentNumber) && plausible(seq) ? { channel, incidentNumber, seq } : null;
   }
 
   /** The offset of the next valid record at or after `from`, or -1 if none follows (a torn tail). */

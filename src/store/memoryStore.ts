@@ -2,7 +2,7 @@ import { reduceSummary } from '../core/summary';
 import type { IncidentSummary } from '../protocol/messages';
 import {
   type AppendRecord, type EventStore, eventIdKey, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError,
-  type StoreStats, type StoredEvent,
+  type StoreHealth, type StoreStats, type StoredEvent,
 } from './eventStore';
 
 interface Incident {
@@ -40,6 +40,12 @@ export class MemoryStore implements EventStore {
     return incidents.flatMap((i) => (i.summary ? [{ summary: i.summary, declareEventId: i.declareEventId }] : []));
   }
 
+  async highestIncidentNumber(channel: string): Promise<number> {
+    let max = 0;
+    for (const i of this.channels.get(channel)?.values() ?? []) max = Math.max(max, i.number);
+    return max;
+  }
+
   append(records: readonly AppendRecord[]): Promise<void> {
     // Chained so that calls complete in call order, as the contract requires.
     const done = this.tail.then(async () => {
@@ -68,6 +74,11 @@ export class MemoryStore implements EventStore {
 
   stats(): StoreStats {
     return { channels: this.channels.size, incidents: this.countIncidents(), events: this.events, failed: this.failed };
+  }
+
+  /** Nothing in memory can rot: always `ok`. */
+  health(): StoreHealth {
+    return { state: 'ok', damagedRecords: 0, quarantinedBytes: 0, lostEvents: 0, incidentsWithLostEvents: 0, incidentsWithoutDeclaration: 0, truncatedBytes: 0 };
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreLockedError } from '../../../src/store/eventStore';
 import { FileStore, type StoreLogLevel } from '../../../src/store/fileStore';
 import { removeTempDirs, tempDir } from '../server/helpers';
 import { records, statusRecord } from './fixtures';
+import type { AppendRecord } from '../../../src/store/eventStore';
 
 type LogLine = { level: StoreLogLevel; event: string; fields: Record<string, unknown> };
 
@@ -14,6 +15,24 @@ async function open(dir: string, logs: LogLine[] = [], commits: number[] = []) {
   const report = await store.open();
   return { store, report, logs, commits };
 }
+
+/** Byte offset where a record starts in the log: its JSON follows the 48-byte header and the channel name. */
+function recordStart(bytes: Buffer, r: AppendRecord): number {
+  const at = bytes.indexOf(Buffer.from(r.json));
+  assert.ok(at > 0, 'record found in the log');
+  return at - 48 - r.channel.length;
+}
+
+/** Flip one byte of the log at `offset` (relative to `r`'s first byte when `r` is given), as bit rot would. */
+function flipByte(dir: string, r: AppendRecord, offsetInRecord: number): void {
+  const file = path.join(dir, 'events.log');
+  const bytes = readFileSync(file);
+  const at = recordStart(bytes, r) + offsetInRecord;
+  bytes[at] = bytes[at]! ^ 0x20;
+  writeFileSync(file, bytes);
+}
+
+const quarantinePath = (dir: string) => path.join(dir, 'events.log.quarantine');
 
 describe('store/fileStore', () => {
   after(removeTempDirs);
@@ -80,6 +99,9 @@ describe('store/fileStore', () => {
       assert.equal(report.truncatedBytes, cut < 0 ? after - 1 - before : cut);
       assert.ok(logs.some((l) => l.level === 'warn' && /truncated a torn last record/.test(l.event)), 'recovery is logged');
       assert.equal(statSync(path.join(dir, 'events.log')).size, before, 'the torn bytes are gone from the file');
+      assert.equal(s2.health().state, 'ok', 'a torn tail was never acked: not damage');
+      assert.equal(s2.health().truncatedBytes, report.truncatedBytes);
+      assert.equal(existsSync(quarantinePath(dir)), false);
       await s2.append(last);
       await s2.close();
       const { store: s3, report: r3 } = await open(dir);
@@ -119,6 +141,14 @@ describe('store/fileStore', () => {
     assert.ok(logs.some((l) => l.level === 'error' && /damaged region/.test(l.event)));
     assert.ok(logs.some((l) => l.level === 'error' && /missing events/.test(l.event)));
     assert.deepEqual((await s2.read('c', 'INC-1', 0, 100)).map((e) => e.seq), [1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    const length = 48 + 1 + Buffer.byteLength(evs[4]!.json);
+    assert.deepEqual(s2.health(), {
+      state: 'degraded', damagedRecords: 1, quarantinedBytes: length, quarantineFile: quarantinePath(dir),
+      lostEvents: 1, incidentsWithLostEvents: 1, incidentsWithoutDeclaration: 0, truncatedBytes: 0,
+    });
+    const damaged = bytes.subarray(recordStart(bytes, evs[3]!) + 48 + 1 + Buffer.byteLength(evs[3]!.json)).subarray(0, length);
+    assert.ok(readFileSync(quarantinePath(dir)).includes(damaged), 'the damaged record is copied aside, byte for byte');
+    assert.ok(readFileSync(file).includes(damaged), 'and still in the log: nothing is deleted');
     await s2.close();
   });
 
@@ -158,5 +188,101 @@ describe('store/fileStore', () => {
     const third = new FileStore({ dir });
     await third.open();
     await third.close();
+  });
+
+  describe('damage to acked records (issue #10)', () => {
+    const logFile = (dir: string) => path.join(dir, 'events.log');
+    const encodedLength = (r: AppendRecord) => 48 + r.channel.length + Buffer.byteLength(r.json);
+
+    /** 20 events of INC-1 in the log, one append each, store closed. */
+    async function twentyEvents(dir: string): Promise<AppendRecord[]> {
+      const { store } = await open(dir);
+      const evs = records('c', 'INC-1', 1, 20);
+      for (const r of evs) await store.append([r]);
+      await store.close();
+      return evs;
+    }
+
+    for (const [what, offset] of [['in its event JSON', 60], ['in its checksum', 9], ['in its record marker', 0], ['in its length (now past the end of the file)', 6]] as const) {
+      it(`keeps a complete last record damaged ${what}: copies it aside, truncates nothing, never reuses its seq`, async () => {
+        const dir = tempDir();
+        const evs = await twentyEvents(dir);
+        const last = evs[19]!;
+        flipByte(dir, last, offset);
+        const bytes = readFileSync(logFile(dir));
+        const damaged = bytes.subarray(bytes.length - encodedLength(last));
+        const { store, report, logs } = await open(dir);
+        assert.equal(report.truncatedBytes, 0, 'a complete record was acked once: it is not a torn tail');
+        assert.equal(statSync(logFile(dir)).size, bytes.length, 'nothing was cut off the log');
+        assert.ok(logs.some((l) => l.level === 'error' && /damaged/.test(l.event) && l.fields.quarantine === quarantinePath(dir)), 'logged at error level');
+        assert.ok(readFileSync(quarantinePath(dir)).includes(damaged), 'the damaged bytes are in the quarantine file');
+        const health = store.health();
+        assert.equal(health.state, 'degraded');
+        assert.equal(health.damagedRecords, 1);
+        assert.equal(health.quarantinedBytes, damaged.length);
+        assert.equal(health.lostEvents, 1);
+        assert.deepEqual((await store.read('c', 'INC-1', 0, 100)).map((e) => e.seq), evs.slice(0, 19).map((r) => r.seq));
+        const [incident] = await store.listIncidents('c');
+        assert.equal(incident?.summary.headSeq, 20, 'seq 20 stays taken: the next event is 21');
+        const next = records('c', 'INC-1', 21, 21);
+        await store.append(next);
+        await store.close();
+        const quarantined = statSync(quarantinePath(dir)).size;
+        const again = await open(dir);
+        assert.deepEqual((await again.store.read('c', 'INC-1', 0, 100)).map((e) => e.seq), [...evs.slice(0, 19), ...next].map((r) => r.seq));
+        assert.equal(again.store.health().damagedRecords, 1, 'still reported after a restart');
+        assert.equal(statSync(quarantinePath(dir)).size, quarantined, 'copied aside once, not again on every open');
+        await again.store.close();
+      });
+    }
+
+    it('keeps the incident number of a damaged declare record taken, and serves the incident\'s other events', async () => {
+      const dir = tempDir();
+      const { store } = await open(dir);
+      const one = records('c', 'INC-1', 1, 3);
+      const two = records('c', 'INC-2', 1, 3);
+      for (let i = 0; i < 3; i++) await store.append([one[i]!, two[i]!]);
+      await store.close();
+      flipByte(dir, two[0]!, 48 + 1 + 30);
+      const { store: s2 } = await open(dir);
+      assert.deepEqual((await s2.listIncidents('c')).map((i) => i.summary.id), ['INC-1'], 'INC-2 has no declaration to summarise');
+      assert.equal(await s2.highestIncidentNumber('c'), 2, 'INC-2 is still taken');
+      assert.equal(await s2.highestIncidentNumber('elsewhere'), 0);
+      assert.deepEqual((await s2.read('c', 'INC-2', 0, 10)).map((e) => e.seq), [2, 3]);
+      assert.equal(s2.health().incidentsWithoutDeclaration, 1);
+      await s2.close();
+    });
+
+    it('keeps the number of an incident whose only record, its declaration, is damaged at the end of the log', async () => {
+      const dir = tempDir();
+      const { store } = await open(dir);
+      await store.append(records('c', 'INC-1', 1, 3));
+      const two = records('c', 'INC-2', 1, 1);
+      await store.append(two);
+      await store.close();
+      flipByte(dir, two[0]!, 48 + 1 + 30);
+      const { store: s2, report } = await open(dir);
+      assert.equal(report.truncatedBytes, 0);
+      assert.equal(await s2.highestIncidentNumber('c'), 2, 'read from the damaged record\'s header');
+      assert.equal(s2.health().incidentsWithoutDeclaration, 1);
+      await s2.close();
+    });
+
+    it('skips, counts and copies aside a record found damaged by a read after open, and goes on serving', async () => {
+      const dir = tempDir();
+      const { store, logs } = await open(dir);
+      const evs = records('c', 'INC-1', 1, 10);
+      for (const r of evs) await store.append([r]);
+      flipByte(dir, evs[4]!, 48 + 1 + 20);
+      assert.deepEqual((await store.read('c', 'INC-1', 0, 100)).map((e) => e.seq), [1, 2, 3, 4, 6, 7, 8, 9, 10]);
+      assert.deepEqual((await store.read('c', 'INC-1', 4, 1)).map((e) => e.seq), [], 'seq 5 is gone, not an error');
+      assert.ok(logs.some((l) => l.level === 'error' && /damaged/.test(l.event)));
+      const health = store.health();
+      assert.equal(health.damagedRecords, 1);
+      assert.equal(health.lostEvents, 1);
+      assert.equal((await store.readIds('c', 'INC-1')).size, 9);
+      await store.close();
+      assert.equal(statSync(quarantinePath(dir)).size > encodedLength(evs[4]!), true, 'copied aside before close');
+    });
   });
 });

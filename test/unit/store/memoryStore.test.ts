@@ -22,4 +22,16 @@ describe('store/memoryStore', () => {
     await assert.rejects(store.append(records('c1', 'INC-1', 1, 1)), { code: 'store_failed' });
     assert.equal(store.stats().failed, true);
   });
+
+  it('is never damaged, and numbers incidents from every one it holds', async () => {
+    const store = new MemoryStore();
+    await store.open();
+    await store.append(records('c1', 'INC-1', 1, 2));
+    await store.append(records('c1', 'INC-2', 1, 1));
+    assert.equal(await store.highestIncidentNumber('c1'), 2);
+    assert.equal(await store.highestIncidentNumber('c2'), 0);
+    assert.deepEqual(store.health(), {
+      state: 'ok', damagedRecords: 0, quarantinedBytes: 0, lostEvents: 0, incidentsWithLostEvents: 0, incidentsWithoutDeclaration: 0, truncatedBytes: 0,
+    });
+  });
 });
