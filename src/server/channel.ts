@@ -87,8 +87,8 @@ export class ChannelCore {
     if (loaded) return Promise.resolve(loaded);
     let pending = this.loading.get(name);
     if (!pending) {
-      pending = this.store.listIncidents(name).then((records) => {
-        const state = new ChannelState(this, name, records.map((r) => r.summary), records.map((r) => [r.declareEventId, r.summary.id] as const));
+      pending = Promise.all([this.store.listIncidents(name), this.store.highestIncidentNumber(name)]).then(([records, highest]) => {
+        const state = new ChannelState(this, name, records.map((r) => r.summary), records.map((r) => [r.declareEventId, r.summary.id] as const), highest);
         this.channels.set(name, state);
         return state;
       });
@@ -141,8 +141,12 @@ export class ChannelState {
   private readonly idleTimers = new Map<Room | ChannelState, NodeJS.Timeout>();
   private nextNumber: number;
 
-  constructor(readonly core: ChannelCore, readonly name: string, summaries: readonly IncidentSummary[], declareIds: ReadonlyArray<readonly [string, string]>) {
-    let max = 0;
+  /** `highestNumber`: the highest INC-n the store has seen, with a summary or not (a damaged declaration): never reused. */
+  constructor(
+    readonly core: ChannelCore, readonly name: string, summaries: readonly IncidentSummary[], declareIds: ReadonlyArray<readonly [string, string]>,
+    highestNumber = 0,
+  ) {
+    let max = highestNumber;
     for (const s of summaries) {
       this.summaries.set(s.id, s);
       max = Math.max(max, incidentNumber(s.id));
