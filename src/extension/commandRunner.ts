@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Cancelled } from './quickInput';
 
 /** An error whose message is already fit to show a user. */
 export class UserFacingError extends Error {
@@ -10,19 +11,25 @@ export class UserFacingError extends Error {
 
 /**
  * Every command goes through here: failures are logged with their detail and shown as one clear message
- * with a "Show Log" button, so no command fails silently or shows a raw stack.
+ * with a "Show Log" button, so no command fails silently or shows a raw stack. `title` is the command's palette
+ * title ("Set Status"), used in the log.
  */
 export function registerCommand(
   log: vscode.LogOutputChannel,
   id: string,
   fn: (...args: unknown[]) => unknown,
+  title: string = id,
 ): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
       return await fn(...args);
     } catch (error) {
-      // Escape in a prompt is not an error: the command just ends, nothing recorded.
-      if (error instanceof Error && error.name === 'Cancelled') return undefined;
+      // Escape in a prompt is not an error: the command ends, nothing recorded, and one line says where it ended
+      // (a prompt closed by another one opening over it looks the same to the user as a dropped action).
+      if (error instanceof Cancelled) {
+        log.info(`${title}: ${error.message}`);
+        return undefined;
+      }
       const message = errorMessage(error);
       log.error(`${id} failed: ${message}`, error instanceof Error && error.stack ? error.stack : '');
       // Not awaited: the command finishes now, the message stays until the user dismisses it.

@@ -40,8 +40,9 @@ export class Container implements vscode.Disposable {
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider()));
 
+    const titles = commandTitles(context.extension.packageJSON);
     const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
-      this.own(registerCommand(this.log, id, fn));
+      this.own(registerCommand(this.log, id, fn, titles.get(id)));
     };
     register('incidentRoom.showLog', () => this.log.show());
     registerIncidentCommands(register, this.service);
@@ -90,4 +91,10 @@ async function gitIdentity(): Promise<{ email?: string; name?: string }> {
   };
   const [email, name] = await Promise.all([get('user.email'), get('user.name')]);
   return { ...(email ? { email } : {}), ...(name ? { name } : {}) };
+}
+
+/** Command id → its palette title, from the manifest's contributes.commands. */
+function commandTitles(packageJSON: unknown): Map<string, string> {
+  const commands = (packageJSON as { contributes?: { commands?: { command?: unknown; title?: unknown }[] } }).contributes?.commands ?? [];
+  return new Map(commands.flatMap((c) => (typeof c.command === 'string' && typeof c.title === 'string' ? [[c.command, c.title] as [string, string]] : [])));
 }

@@ -6,7 +6,7 @@ import type { IncidentState } from '../core/incidentState';
 import { parseArgs } from './commandArgs';
 import { UserFacingError } from './commandRunner';
 import type { IncidentService } from './incidentService';
-import { ask, pick } from './quickInput';
+import { ask, confirm, pick } from './quickInput';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -93,8 +93,7 @@ export function registerIncidentCommands(register: Register, service: IncidentSe
     const holder = s.roles[role].holder;
     if (holder?.id === service.me.id) throw new UserFacingError(`you are already ${ROLE_LABELS[role]} of ${s.id}`);
     if (holder && !args) {
-      const ok = await vscode.window.showWarningMessage(`${holder.name} is ${ROLE_LABELS[role]} of ${s.id}. Take over?`, { modal: true }, 'Take Over');
-      if (ok !== 'Take Over') return;
+      await confirm(`${holder.name} is ${ROLE_LABELS[role]} of ${s.id}. Take over?`, 'Take Over');
     }
     await service.append('role.assigned', { role, user: service.me, ...(args?.note ? { note: args.note } : {}) });
   });

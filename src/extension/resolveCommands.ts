@@ -8,7 +8,7 @@ import type { Audience, User } from '../protocol/events';
 import { parseArgs } from './commandArgs';
 import { UserFacingError } from './commandRunner';
 import type { IncidentService } from './incidentService';
-import { ask, Cancelled, pick } from './quickInput';
+import { ask, Cancelled, confirm, pick } from './quickInput';
 import { cadencePolicy } from './settings';
 import type { UpdateDelivery } from './updateDelivery';
 
@@ -108,8 +108,7 @@ export function registerResolveCommands(register: Register, service: IncidentSer
     const s = service.requireIncident();
     if (args?.incidentId && args.incidentId !== s.id) throw new UserFacingError(`focus ${args.incidentId} first ("Incident: Switch Incident")`);
     if (s.status !== 'resolved' && !args) {
-      const go = await vscode.window.showWarningMessage(`${s.id} is not resolved yet (${s.status}). Draft the postmortem anyway?`, { modal: true }, 'Draft Anyway');
-      if (go !== 'Draft Anyway') return undefined;
+      await confirm(`${s.id} is not resolved yet (${s.status}). Draft the postmortem anyway?`, 'Draft Anyway');
     }
     const now = new Date();
     const markdown = renderPostmortem(s, { now, timeZone: readerZone(), cadence: cadencePolicy(service.currentSettings()), generatedBy: `Incident Room ${version}` });
@@ -141,7 +140,7 @@ export function registerResolveCommands(register: Register, service: IncidentSer
         title: `Export ${s.id} as JSON (its event log)`, filters: { JSON: ['json'] },
         ...(root ? { defaultUri: vscode.Uri.joinPath(root, `${s.id}.json`) } : {}),
       });
-      if (!uri) throw new Cancelled();
+      if (!uri) throw new Cancelled(`Export ${s.id} as JSON`);
       target = uri.fsPath;
     }
     await fs.writeFile(target, json);
@@ -158,7 +157,7 @@ async function editDraft(draft: string, what: string): Promise<string> {
   const text = doc.getText().trim();
   // Close the draft without a save prompt: it was only a scratch pad.
   if (vscode.window.activeTextEditor?.document === doc) await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-  if (choice !== 'Post') throw new Cancelled();
+  if (choice !== 'Post') throw new Cancelled(`Edit the ${what} in the editor, then post it.`);
   if (!text) throw new UserFacingError('the update is empty; nothing was posted');
   return text;
 }

@@ -7,6 +7,7 @@ import { UserFacingError } from './commandRunner';
 import { resolveDeploy } from './deployCommands';
 import type { DeploysView } from './deploysView';
 import type { IncidentService } from './incidentService';
+import { confirm } from './quickInput';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -79,8 +80,7 @@ export function registerRollbackCommand(register: Register, view: DeploysView, s
     const plan = planRollback({ settings, incidentId: incident.id, facts, deployBranch });
     if (!plan.ok) throw new UserFacingError(`cannot roll back ${deploy.label}: ${plan.refusals.map((r) => r.message).join(' ')} Nothing was run.`);
     const { message, detail } = confirmText(plan);
-    const go = await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Roll Back');
-    if (go !== 'Roll Back') return undefined;
+    await confirm(message, 'Roll Back', detail);
 
     const mitigationId = randomUUID();
     await service.append('mitigation.started', mitigationStartedData(plan, mitigationId), incident.id);
