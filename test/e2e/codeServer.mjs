@@ -43,6 +43,18 @@ const DEFAULT_SETTINGS = {
   'window.restoreWindows': 'none',
 };
 
+// Where code-server looks up extensions (open-vsx.org by default): a closed port on this machine, so no test run and
+// no demo ever contacts a host outside it. Port 1 (tcpmux) has no listener on a machine of ours; a lookup fails at
+// once with ECONNREFUSED instead of waiting on the network.
+export const CLOSED_GALLERY_URL = 'http://127.0.0.1:1';
+const EXTENSIONS_GALLERY = JSON.stringify({
+  serviceUrl: `${CLOSED_GALLERY_URL}/vscode/gallery`,
+  itemUrl: `${CLOSED_GALLERY_URL}/vscode/item`,
+  resourceUrlTemplate: `${CLOSED_GALLERY_URL}/vscode/asset/{publisher}/{name}/{version}/Microsoft.VisualStudio.Code.WebResources/{path}`,
+  controlUrl: '',
+  nlsBaseUrl: '',
+});
+
 const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-dev-shm-usage',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -175,7 +187,7 @@ export async function startCodeServer(o = {}) {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `code-server-${label}.log`);
   const logFd = fs.openSync(logFile, 'w');
-  const env = isolatedEnv(runDir, o.env || {});
+  const env = isolatedEnv(runDir, { EXTENSIONS_GALLERY, ...(o.env || {}) });
   const args = [
     inst.entry, '--config', path.join(runDir, 'config.yaml'), '--auth', 'none', '--bind-addr', `${host}:${o.port || 0}`,
     '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
@@ -192,10 +204,12 @@ export async function startCodeServer(o = {}) {
   let stopped;
   const stop = () => (stopped ??= (async () => {
     const groupAlive = () => { try { process.kill(-child.pid, 0); return true; } catch { return false; } };
+    const gone = (timeout) => poll(() => !groupAlive(), { timeout, interval: 100 }).then(() => true, () => false);
     try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; groupAlive() && i < 100; i++) await sleep(100);
-    if (groupAlive()) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    for (let i = 0; groupAlive() && i < 50; i++) await sleep(100);
+    if (!(await gone(10e3))) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await gone(5e3);
+    }
     liveServers.delete(child.pid);
     if (!process.env.KEEP_RUN_DIR) fs.rmSync(runDir, { recursive: true, force: true });
   })());
@@ -203,11 +217,10 @@ export async function startCodeServer(o = {}) {
   try {
     const port = await waitForListening(child, logFile, 60e3);
     const url = `http://${host}:${port}/`;
-    for (let i = 0; ; i++) {
-      if (await fetch(`${url}healthz`).then((r) => r.ok, () => false)) break;
-      if (i > 300 || child.exitCode !== null) throw new Error(`code-server did not answer /healthz, see ${logFile}`);
-      await sleep(100);
-    }
+    await poll(async () => {
+      if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode})`);
+      return fetch(`${url}healthz`).then((r) => r.ok, () => false);
+    }, { timeout: 30e3, interval: 100, message: `code-server did not answer /healthz (see ${logFile})`, failFast: true });
     return {
       url, host, port, runDir, workspaceDir, extensionDir, testsPath, logFile, env,
       workbenchUrl: ({ folder = workspaceDir } = {}) => `${url}?folder=${encodeURIComponent(folder)}`,
@@ -225,14 +238,11 @@ export async function startCodeServer(o = {}) {
 }
 
 async function waitForListening(child, logFile, timeout) {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    const m = /HTTP server listening on https?:\/\/[^\s]+:(\d+)\//.exec(fs.readFileSync(logFile, 'utf8'));
-    if (m) return Number(m[1]);
+  const m = await poll(() => {
     if (child.exitCode !== null || child.signalCode) throw new Error(`code-server exited (${child.exitCode ?? child.signalCode}), see ${logFile}`);
-    await sleep(100);
-  }
-  throw new Error(`code-server did not start within ${timeout / 1000}s, see ${logFile}`);
+    return /HTTP server listening on https?:\/\/[^\s]+:(\d+)\//.exec(fs.readFileSync(logFile, 'utf8'));
+  }, { timeout, interval: 100, message: `code-server did not start (see ${logFile})`, failFast: true });
+  return Number(m[1]);
 }
 
 // ---------------------------------------------------------------------------------------------- the browser
@@ -265,7 +275,7 @@ export async function launchBrowser({ viewport = { width: 1400, height: 900 }, h
     : fs.promises.rm(runDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }).catch(() => {});
   const close = context.close.bind(context);
   context.close = async (...args) => { await close(...args); await removeRunDir(); };
-  context.on('close', () => void sleep(2000).then(removeRunDir)); // a crashed browser
+  context.on('close', () => void removeRunDir()); // a crashed browser too (rm retries while Chromium lets go)
   return context;
 }
 
@@ -333,14 +343,20 @@ export async function runCommand(page, title, { timeout = 20e3, prompts = false 
   await page.keyboard.press('F1');
   await input.waitFor({ timeout });
   await input.fill('>' + title);
-  const row = widget.locator('.monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout });
-  const label = (await row.getAttribute('aria-label')) || (await row.innerText());
-  if (!label.includes(title)) throw new Error(`palette row "${label}" is not "${title}"`);
-  await page.keyboard.press('Enter');
+  await pickRow(page, title, { timeout });
   // A command that asks something reuses the quick input at once: then wait for the palette's text to go instead.
   if (prompts) await page.waitForFunction(() => !document.querySelector('.quick-input-widget .quick-input-box input')?.getAttribute('aria-label')?.startsWith('Type the name of a command'), undefined, { timeout });
   else await input.waitFor({ state: 'hidden', timeout });
+}
+
+/**
+ * Pick the quick input's row whose label starts with `label`, by clicking it as a user would. Not Enter: Enter takes
+ * the *active* row, which is the filter's best match ("Extensions: Disable All Installed Extensions" for
+ * "Extensions: Install Extensions") or, while the palette is still filtering, a recently used command.
+ */
+export async function pickRow(page, label, { timeout = 20e3 } = {}) {
+  // the locator is resolved again at the click, so a list that re-renders while filtering is no problem
+  await page.locator(`.quick-input-widget .monaco-list-row[aria-label^="${cssString(label)}"]`).first().click({ timeout });
 }
 
 /** The notification toasts currently shown. */
@@ -388,20 +404,26 @@ function cssString(s) {
   return s.replace(/["\\]/g, '\\$&');
 }
 
-/** Retry `check` until it returns a truthy value (returned) or `timeout` passes (throws `message`). */
-export async function poll(check, { timeout = 15e3, interval = 200, message = 'condition not met' } = {}) {
+/**
+ * Retry `check` until it returns a truthy value (returned) or `timeout` passes (throws `message`). The one way the
+ * tests wait for a state outside the page. `failFast`: an exception from `check` ends the wait at once.
+ */
+export async function poll(check, { timeout = 15e3, interval = 200, message = 'condition not met', failFast = false } = {}) {
   const deadline = Date.now() + timeout;
   let last;
   for (;;) {
     try {
       const v = await check();
       if (v) return v;
-    } catch (e) { last = e; }
+    } catch (e) {
+      if (failFast) throw e;
+      last = e;
+    }
     if (Date.now() > deadline) throw new Error(`${message} within ${timeout / 1000}s${last ? `: ${last.message}` : ''}`);
     await sleep(interval);
   }
 }
 
-export function sleep(ms) {
+function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

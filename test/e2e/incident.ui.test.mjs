@@ -1,7 +1,7 @@
 // A responder in the real workbench: declares through the palette, sees the incident in the sidebar and the status
 // bar, works it (notes, roles, status) and the sidebar keeps up. Local mode: no server configured.
 import assert from 'node:assert/strict';
-import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { outputPanel, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = {
@@ -51,5 +51,22 @@ export const tests = {
     await page.locator('.pane-header', { hasText: 'Recent Deploys' }).click();
     await web.locator('[data-testid="timeline-entry"]').nth(4).waitFor();
     await screenshot('sidebar-incident');
+  },
+
+  async 'a prompt closed by another one opening over it ends its command with a line in the log, not silently'({ page }) {
+    const web = webviewFrame(page);
+    const before = await web.locator('[data-testid="incident-status"]').innerText();
+    await runCommand(page, 'Incident: Set Status', { prompts: true });
+    await choose(page, 'Set Status', 'mitigating');
+    // The note box is up; the responder opens the palette instead of answering it (what the test used to do by
+    // racing the box's validation round trip): the box closes and Set Status records nothing.
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Note for "mitigating"' }).waitFor();
+    await runCommand(page, 'Incident: Show Log');
+    const shown = await poll(async () => {
+      const out = await outputPanel(page);
+      return out.channel === 'Incident Room' && /Set Status: cancelled at "Note for "mitigating" \(optional\)"/.test(out.text) && out;
+    }, { message: 'the log has no line for the cancelled Set Status' });
+    assert.match(shown.text, /\[info\] Set Status: cancelled at "Note for "mitigating" \(optional\)"/);
+    assert.equal(await web.locator('[data-testid="incident-status"]').innerText(), before);
   },
 };

@@ -1,34 +1,51 @@
 // Answering the extension's prompts in the real workbench: input boxes and quick picks of the quick-input widget.
-import { runCommand } from './codeServer.mjs';
+//
+// Every answer waits until the workbench has taken it: after Enter, the prompt stays on screen until the value is
+// accepted (an input box with a validator first asks the extension host), and a prompt that is still open when the
+// next keystroke opens the palette is closed by it, so the command sees a dismissal and drops the answer. That
+// was the flaky "Set Status" of the palette test: the next F1 arrived during the note box's validation round trip.
+import { pickRow, runCommand } from './codeServer.mjs';
 
 /** Wait for the quick input showing `prompt` (text of its message or placeholder), type `text`, press Enter. */
 export async function answer(page, prompt, text, { timeout = 15e3 } = {}) {
   const widget = page.locator('.quick-input-widget');
-  await waitForQuickInput(page, prompt, false, timeout);
-  const input = widget.locator('.quick-input-box input');
-  await input.fill(text);
+  const shown = await waitForQuickInput(page, prompt, false, timeout);
+  await widget.locator('.quick-input-box input').fill(text);
   await page.keyboard.press('Enter');
+  await waitForQuickInputTaken(page, shown, timeout);
 }
 
 /** In a quick pick titled/placeheld `prompt`, pick the row whose label contains `label`. */
 export async function choose(page, prompt, label, { timeout = 15e3 } = {}) {
   const widget = page.locator('.quick-input-widget');
-  await waitForQuickInput(page, prompt, true, timeout);
+  const shown = await waitForQuickInput(page, prompt, true, timeout);
   await widget.locator('.quick-input-box input').fill(label);
-  const row = widget.locator('.monaco-list-row', { hasText: label }).first();
-  await row.waitFor({ timeout });
-  await page.keyboard.press('Enter');
+  await pickRow(page, label, { timeout });
+  await waitForQuickInputTaken(page, shown, timeout);
+}
+
+/** What the quick input shows as its prompt (message, title, placeholder, label), or null when it is hidden. */
+function quickInputPrompt() {
+  const w = document.querySelector('.quick-input-widget');
+  if (!w || w.style.display === 'none') return null;
+  const input = w.querySelector('.quick-input-box input');
+  return [w.querySelector('.quick-input-message')?.textContent, w.querySelector('.quick-input-title')?.textContent, input?.getAttribute('placeholder'), input?.getAttribute('aria-label')].join(' ');
 }
 
 /** Wait until the quick input shows `prompt` (in its message, title, placeholder or label), with rows if asked. */
-function waitForQuickInput(page, prompt, withRows, timeout) {
-  return page.waitForFunction(([p, rows]) => {
-    const w = document.querySelector('.quick-input-widget');
-    if (!w || w.style.display === 'none') return false;
-    const input = w.querySelector('.quick-input-box input');
-    const seen = [w.querySelector('.quick-input-message')?.textContent, w.querySelector('.quick-input-title')?.textContent, input?.getAttribute('placeholder'), input?.getAttribute('aria-label')].join(' ');
-    return seen.includes(p) && (!rows || w.querySelectorAll('.monaco-list-row').length > 0);
-  }, [prompt, withRows], { timeout });
+// (The predicates are expressions, not closures: quickInputPrompt has to travel into the page with them.)
+async function waitForQuickInput(page, prompt, withRows, timeout) {
+  const handle = await page.waitForFunction(`(() => {
+    const seen = (${quickInputPrompt})();
+    const rows = document.querySelectorAll('.quick-input-widget .monaco-list-row').length;
+    return seen !== null && seen.includes(${JSON.stringify(prompt)}) && (${!withRows} || rows > 0) && seen;
+  })()`, undefined, { timeout });
+  return handle.jsonValue();
+}
+
+/** Wait until the prompt that showed `shown` is gone: hidden, or replaced by the command's next prompt. */
+async function waitForQuickInputTaken(page, shown, timeout) {
+  await page.waitForFunction(`(${quickInputPrompt})() !== ${JSON.stringify(shown)}`, undefined, { timeout });
 }
 
 /** Declare an incident through the palette and its five prompts, as a responder would. */
