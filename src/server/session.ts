@@ -3,7 +3,7 @@ import type { User } from '../protocol/events';
 import { type ClientMessage, parseClientMessage } from '../protocol/messages';
 import type { ChannelCore, ChannelState } from './channel';
 import { errorFrame } from './frames';
-import { MAX_NESTING, nestingTooDeep } from './frameGuard';
+import { MAX_NESTING, nestingTooDeep, topLevelRequestId } from './frameGuard';
 import { errorText } from './room';
 
 /**
@@ -51,7 +51,7 @@ export class ChannelSession {
     const receivedAt = performance.now();
     let value: unknown = raw;
     if (typeof raw === 'string') {
-      if (nestingTooDeep(raw)) return this.refuseInput('invalid_message', `message nests deeper than ${MAX_NESTING} levels`, undefined);
+      if (nestingTooDeep(raw)) return this.refuseInput('invalid_message', `message nests deeper than ${MAX_NESTING} levels`, topLevelRequestId(raw, Limits.requestIdLength));
       try {
         value = JSON.parse(raw);
       } catch {

@@ -203,6 +203,17 @@ describe('server/channelServer: the guarantees of PROTOCOL.md', function () {
     assert.equal(({}).constructor, Object, 'no prototype pollution');
   });
 
+  it('a frame nested too deep gets an error that echoes its requestId, and the session goes on', async () => {
+    const a = await connect();
+    const id = await a.declare();
+    const deep = '['.repeat(40) + ']'.repeat(40);
+    a.send(`{"type":"append","requestId":"deep-1","incidentId":"${id}","event":{"id":"${randomUUID()}","kind":"note.added","at":"${new Date().toISOString()}","data":{"text":${deep},"tag":"note"}}}`);
+    const err = await a.next((m) => m.type === 'error');
+    assert.deepEqual([err.code, err.requestId], ['invalid_message', 'deep-1']);
+    assert.match(err.message as string, /nests deeper than 32 levels/);
+    assert.equal((await a.append(id, noteEvent('still fine'))).type, 'ack');
+  });
+
   it('serves /healthz and /metrics on the same port', async () => {
     const a = await connect();
     const id = await a.declare();
