@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
@@ -6,7 +6,6 @@ import { startServer, type RunningServer } from '../server/channelServer';
 import type { LogFields, Logger } from '../server/logger';
 import { FileStore } from '../store/fileStore';
 import { StoreLockedError } from '../store/eventStore';
-import { writeDurably } from './outbox';
 import type { Disposable } from './emitter';
 import type { Link, LinkHandlers, Transport } from './transport';
 import { WsTransport } from './wsTransport';
@@ -71,6 +70,8 @@ export class LocalChannelHost implements Disposable {
   private async tryHost(): Promise<Endpoint | undefined> {
     if (this.disposed) throw new Error('Incident Room is shutting down');
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only to a folder it creates: one left by an older version (or another umask) is tightened.
+    await fs.chmod(this.dir, 0o700).catch((error: unknown) => this.log.warn(`local channel: cannot make ${this.dir} owner-only: ${String(error)}`));
     const store = new FileStore({ dir: path.join(this.dir, 'store'), log: (level, event, fields) => this.log[level](`local store: ${event} ${JSON.stringify(fields)}`) });
     try {
       await store.open();
@@ -86,8 +87,7 @@ export class LocalChannelHost implements Disposable {
         logger: this.logger(),
       });
       const endpoint: Endpoint = { port: running.port, token, pid: process.pid };
-      await writeDurably(this.endpointFile, JSON.stringify(endpoint));
-      await fs.chmod(this.endpointFile, 0o600).catch(() => undefined);
+      await writeOwnerOnly(this.endpointFile, JSON.stringify(endpoint));
       this.server = Object.assign(running, { endpoint });
       this.log.info(`local channel hosted by this window on 127.0.0.1:${running.port} (store ${path.join(this.dir, 'store')})`);
       return endpoint;
@@ -128,5 +128,29 @@ export class LocalChannelHost implements Disposable {
     const server = this.server;
     this.server = undefined;
     if (server) await server.close().catch((error: unknown) => this.log.error(`local channel close: ${String(error)}`));
+  }
+}
+
+/**
+ * Write a secret file readable by its owner only from the moment it exists (created 0600, not chmod-ed afterwards),
+ * so that readers see either nothing or all of it, durably. (outbox's writeDurably creates with the umask's mode.)
+ */
+async function writeOwnerOnly(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  const handle = await fs.open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await fs.rename(tmp, file);
+  const dir = await fs.open(path.dirname(file), 'r').catch(() => undefined);
+  if (dir) {
+    await dir.sync().catch(() => undefined);
+    await dir.close();
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync, watch } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChannelClient } from '../../../src/sync/channelClient';
@@ -80,5 +80,31 @@ describe('LocalChannelHost: local mode with several windows on one global storag
     const c = open('alice');
     c.client.subscribe(id);
     await until('c sees all 11 notes', () => c.client.incident(id)?.notes.length === 11);
+  });
+
+  it('publishes endpoint.json owner-only from the moment it exists, and tightens an existing local-channel folder to 0700', async () => {
+    const dir = path.join(storage, 'local-channel');
+    await fs.mkdir(dir);
+    await fs.chmod(dir, 0o755); // as an older version (or a umask) left it
+    // Every file that appears in the folder, stat'ed as it appears: none may ever be readable by others.
+    const exposed: string[] = [];
+    const watcher = watch(dir, (_event, name) => {
+      if (!name) return;
+      try {
+        const st = statSync(path.join(dir, name));
+        if (st.isFile() && (st.mode & 0o077) !== 0) exposed.push(`${name} ${(st.mode & 0o777).toString(8)}`);
+      } catch {
+        // gone already (a temp file renamed)
+      }
+    });
+    try {
+      const a = open('alice');
+      await until('a online', () => a.client.connection.status === 'online');
+    } finally {
+      watcher.close();
+    }
+    assert.deepEqual(exposed, []);
+    assert.equal((await fs.stat(dir)).mode & 0o777, 0o700);
+    assert.equal((await fs.stat(path.join(dir, 'endpoint.json'))).mode & 0o777, 0o600);
   });
 });
