@@ -20,6 +20,13 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export const ERROR_CODES = ['invalid_message', 'unknown_incident', 'rate_limited', 'too_large', 'forbidden', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Why the server says seqs are lost (`lost` in an `events` message). A client shows reasons it does not know as
+ * plain "lost", so new ones can be added.
+ */
+export const LOST_REASONS = ['storage_damage'] as const;
+export type LostReason = (typeof LOST_REASONS)[number];
+
 /** Size and length limits of PROTOCOL.md. */
 export const Limits = {
   maxFrameBytes: 256 * 1024,

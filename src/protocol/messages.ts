@@ -42,11 +42,27 @@ export type HelloMessage = z.infer<typeof HelloMessage>;
 export type AppendMessage = z.infer<typeof AppendMessage>;
 export type DeclareMessage = z.infer<typeof DeclareMessage>;
 
+/**
+ * Seqs `fromSeq`..`toSeq` of an incident that the server can no longer send (its store lost them), and why. The
+ * promise of no gaps is kept by saying so: a client counts them as held and never asks for them again.
+ */
+export const LostSeqs = z.object({
+  fromSeq: Seq.min(1),
+  toSeq: Seq.min(1),
+  /** One of `LOST_REASONS` today; any short string is accepted so a newer server can say more. */
+  reason: z.string().min(1).max(64),
+}).refine((l) => l.toSeq >= l.fromSeq, { message: 'toSeq must not be below fromSeq', path: ['toSeq'] });
+export type LostSeqs = z.infer<typeof LostSeqs>;
+
 // ---- server → client ----
 export const WelcomeMessage = z.object({
   type: z.literal('welcome'), protocol: z.number().int(), channel: Channel, serverTime: IsoTime, incidents: z.array(IncidentSummary),
 });
-export const EventsMessage = z.object({ type: z.literal('events'), incidentId: IncidentId, events: z.array(SequencedEvent), headSeq: Seq });
+export const EventsMessage = z.object({
+  type: z.literal('events'), incidentId: IncidentId, events: z.array(SequencedEvent), headSeq: Seq,
+  /** Seqs in the range this frame covers that will never be sent (absent when none are). */
+  lost: z.array(LostSeqs).optional(),
+});
 export const DeclaredMessage = z.object({ type: z.literal('declared'), requestId: RequestId, incidentId: IncidentId, seq: Seq });
 export const AckMessage = z.object({
   type: z.literal('ack'), requestId: RequestId, incidentId: IncidentId, eventId: EventId, seq: Seq, duplicate: z.boolean(),

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../protocol/codes';
-import type { IncidentSummary } from '../protocol/messages';
+import type { IncidentSummary, LostSeqs } from '../protocol/messages';
 
 /*
  * Server → client frames, built as strings. Events are serialized once when they are sequenced (that JSON is also
@@ -7,9 +7,9 @@ import type { IncidentSummary } from '../protocol/messages';
  * event, and one frame string is shared by every subscriber.
  */
 
-/** `events`: a replay chunk or a live batch, in seq order. */
-export const eventsFrame = (incidentId: string, eventJsons: readonly string[], headSeq: number): string =>
-  `{"type":"events","incidentId":${JSON.stringify(incidentId)},"events":[${eventJsons.join(',')}],"headSeq":${headSeq}}`;
+/** `events`: a replay chunk or a live batch, in seq order; `lost` names seqs in its range the store can no longer send. */
+export const eventsFrame = (incidentId: string, eventJsons: readonly string[], headSeq: number, lost: readonly LostSeqs[] = []): string =>
+  `{"type":"events","incidentId":${JSON.stringify(incidentId)},"events":[${eventJsons.join(',')}],"headSeq":${headSeq}${lost.length > 0 ? `,"lost":${JSON.stringify(lost)}` : ''}}`;
 
 /** `event`: one live event. */
 export const eventFrame = (incidentId: string, eventJson: string): string =>

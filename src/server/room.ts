@@ -1,4 +1,6 @@
+import { LOST_REASONS } from '../protocol/codes';
 import type { ClientEvent, DeclareEvent, SequencedEvent } from '../protocol/events';
+import type { LostSeqs } from '../protocol/messages';
 import { type AppendRecord, eventIdKey } from '../store/eventStore';
 import type { ChannelState } from './channel';
 import { ackFrame, declaredFrame, eventFrame, eventsFrame } from './frames';
@@ -280,21 +282,35 @@ export class Room {
           return;
         }
         let jsons: string[];
+        let seqs: number[];
         let last: number;
+        let lost: LostSeqs[] = [];
         const from = sub.delivered + 1;
         if (this.recent.length > 0 && from >= this.recentFirst) {
           const start = from - this.recentFirst;
           jsons = this.recent.slice(start, start + REPLAY_READ);
           last = from + jsons.length - 1;
+          seqs = []; // contiguous, nothing lost: only needed to place lost ranges
         } else {
-          const events = await this.channel.core.store.read(this.channel.name, this.incidentId, sub.delivered, Math.min(REPLAY_READ, target - sub.delivered));
+          const limit = Math.min(REPLAY_READ, target - sub.delivered);
+          const events = await this.channel.core.store.read(this.channel.name, this.incidentId, sub.delivered, limit);
           if (!stillCurrent()) return;
           jsons = events.map((e) => e.json);
-          // Seqs the store does not have (damage found at recovery) are skipped, not waited for.
-          last = events.length > 0 ? events[events.length - 1]!.seq : Math.min(target, sub.delivered + REPLAY_READ);
+          seqs = events.map((e) => e.seq);
+          // The store answers for (delivered, delivered + limit]: a seq it did not return is one it has lost to
+          // damage. The client is told so, once, instead of finding a gap it would ask about again and again.
+          last = sub.delivered + limit;
+          lost = lostSeqs(sub.delivered, last, seqs);
+          if (lost.length > 0) {
+            this.channel.core.logger.warn('replay: telling a subscriber about lost events', {
+              channel: this.channel.name, incident: this.incidentId, lost: lost.map((l) => `${l.fromSeq}-${l.toSeq}`).join(','),
+            });
+          }
         }
-        for (const chunk of chunksBySize(jsons)) sub.session.send(eventsFrame(this.incidentId, chunk, this.delivered));
-        sub.sentFirst ||= jsons.length > 0;
+        for (const frame of replayFrames(this.incidentId, jsons, seqs, lost, this.delivered)) {
+          sub.session.send(frame);
+          sub.sentFirst = true;
+        }
         sub.delivered = Math.max(sub.delivered, last);
         await sub.session.drained();
         // Let other sessions' frames in between chunks: a long replay never holds the event loop.
@@ -307,6 +323,34 @@ export class Room {
       this.channel.roomMaybeIdle(this);
     }
   }
+}
+
+/** The seqs in (after, last] missing from `seqs` (ascending), as ranges lost to storage damage. */
+function lostSeqs(after: number, last: number, seqs: readonly number[]): LostSeqs[] {
+  const out: LostSeqs[] = [];
+  let expected = after + 1;
+  for (const seq of [...seqs, last + 1]) {
+    if (seq > expected) out.push({ fromSeq: expected, toSeq: Math.min(seq - 1, last), reason: LOST_REASONS[0] });
+    expected = Math.max(expected, seq + 1);
+  }
+  return out;
+}
+
+/**
+ * Replay frames of bounded size, in seq order. Each lost range rides in the frame of the events just before it (or
+ * the first frame when nothing precedes it), so a client meets every seq in order: held, sent or declared lost.
+ */
+function* replayFrames(incidentId: string, jsons: readonly string[], seqs: readonly number[], lost: readonly LostSeqs[], headSeq: number): Generator<string> {
+  let sent = 0;
+  let l = 0;
+  for (const chunk of chunksBySize(jsons)) {
+    sent += chunk.length;
+    const nextSeq = seqs[sent] ?? Number.POSITIVE_INFINITY;
+    const ranges: LostSeqs[] = [];
+    while (l < lost.length && lost[l]!.fromSeq < nextSeq) ranges.push(lost[l++]!);
+    yield eventsFrame(incidentId, chunk, headSeq, ranges);
+  }
+  if (l < lost.length) yield eventsFrame(incidentId, [], headSeq, lost.slice(l));
 }
 
 function* chunksBySize(jsons: readonly string[]): Generator<string[]> {
