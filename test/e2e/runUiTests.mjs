@@ -10,7 +10,9 @@
 //   export const tests = { async 'what the user sees'({ page, server, context, workspaceDir, screenshot }) {...} };
 // and optionally
 //   export const workbench = { settings: {...}, async prepareWorkspace(dir) {...}, timeout: 60000 };
-// or `export const workbench = false` to start its own code-servers (e.g. two workbenches) with ./codeServer.mjs.
+// or `export const workbench = false` to start its own code-servers (e.g. two workbenches) with ./codeServer.mjs;
+// such a file says how long its tests may take with `export const timeout = ms` (their budget includes starting
+// the workbenches, which their own waits already bound).
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,7 +65,7 @@ async function runFile(file) {
   const tests = Object.entries(mod.tests || {}).filter(([name]) => !grep || name.includes(grep));
   if (!tests.length) return;
   const wb = mod.workbench === false ? false : { ...(mod.workbench || {}) };
-  const timeout = (wb && wb.timeout) || 90e3;
+  const timeout = mod.timeout || (wb && wb.timeout) || 90e3;
   console.log(`\n${rel}`);
 
   const ctx = {};

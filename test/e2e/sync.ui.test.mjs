@@ -9,6 +9,10 @@ import { REPO_ROOT, launchBrowser, openWorkbench, screenshot, startCodeServer, w
 import { addNoteThroughPalette, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = false;
+// The test starts a channel server, a browser and two code-servers before it measures anything: each workbench
+// may take up to 60 s to show its activity item and 60 s to come online (responder() waits for those states), so
+// the 90 s default would cut a test that is only slow to start on a loaded machine (seen at 80-90 s on 2 busy cores).
+export const timeout = 300e3;
 
 /** The channel server from this repo's build, on a free port, with its data in a temp folder. */
 async function startChannelServer() {
