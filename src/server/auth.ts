@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import * as z from 'zod';
-import { CHANNEL_PATTERN } from '../protocol/codes';
+import { CHANNEL_PATTERN, Limits } from '../protocol/codes';
 import { describeZodError } from '../protocol/zodMessage';
 
 /** A configuration problem the operator must fix: the CLI prints it on one line and exits 2. */
@@ -16,9 +17,18 @@ export class ConfigError extends Error {
 const ChannelGrant = z.string().regex(/^(\*|[a-z0-9][a-z0-9-]{0,62}\*?)$/, 'expected a channel name, a prefix ending in *, or *');
 /** The `--tokens FILE` format of PROTOCOL.md. */
 export const TokensFile = z.array(z.object({
-  name: z.string().min(1).max(200),
+  /** Stamped as `via` on every event a session with this token appends, and logged with each connect. */
+  name: z.string().min(1).max(Limits.nameLength),
   token: z.string().min(1).max(4096),
-  channels: z.array(ChannelGrant).min(1),
+  channels: z.array(ChannelGrant),
+  /** Grants `GET /metrics` on the channel port (a token for the scraper; it needs no channel). */
+  metrics: z.boolean().optional(),
+  /** The user ids (`hello`'s `user.id`, exact) this token may speak for; absent: anyone. */
+  users: z.array(z.string().min(1).max(Limits.nameLength)).min(1).optional(),
+}).superRefine((entry, ctx) => {
+  if (entry.channels.length === 0 && entry.metrics !== true) {
+    ctx.addIssue({ code: 'custom', path: ['channels'], message: 'a token needs at least one channel, or "metrics": true' });
+  }
 })).min(1);
 export type TokenEntry = z.infer<typeof TokensFile>[number];
 
@@ -41,20 +51,32 @@ export function loadTokens(file: string): TokenEntry[] {
   return parsed.data;
 }
 
-export type AuthResult = { ok: true; name: string } | { ok: false; status: 401 | 403; reason: string };
+/** An accepted upgrade: the token's name (null on a server without tokens) and the user ids it may speak for (null: any). */
+export type AuthResult = { ok: true; name: string | null; users: readonly string[] | null } | { ok: false; status: 401 | 403; reason: string };
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+interface Entry {
+  readonly name: string;
+  readonly digest: Buffer;
+  readonly channels: readonly string[];
+  readonly metrics: boolean;
+  readonly users: readonly string[] | null;
+}
+
 /**
- * Decides an upgrade: 401 for a missing or unknown token, 403 for a token that does not grant the channel.
+ * Decides an upgrade: 401 for a missing or unknown token, 403 for a token that does not grant the channel; and
+ * `GET /metrics`: 401 likewise, 403 for a token without the `metrics` grant.
  * Tokens are compared as SHA-256 digests with `timingSafeEqual`, against every configured token (no early exit), so
  * neither the match nor its position leaks through timing.
  */
 export class Authorizer {
-  private readonly entries: { readonly name: string; readonly digest: Buffer; readonly channels: readonly string[] }[];
+  private readonly entries: readonly Entry[];
 
   constructor(tokens: readonly TokenEntry[] | null) {
-    this.entries = (tokens ?? []).map((t) => ({ name: t.name, digest: digest(t.token), channels: t.channels }));
+    this.entries = (tokens ?? []).map((t) => ({
+      name: t.name, digest: digest(t.token), channels: t.channels, metrics: t.metrics === true, users: t.users ?? null,
+    }));
   }
 
   /** No tokens configured: everyone is accepted (and the server binds loopback only). */
@@ -63,17 +85,32 @@ export class Authorizer {
   }
 
   check(authorization: string | undefined, channel: string): AuthResult {
-    if (this.open) return { ok: true, name: 'anonymous' };
+    if (this.open) return { ok: true, name: null, users: null };
+    const found = this.identify(authorization);
+    if (!found.ok) return found;
+    const match = found.entry;
+    if (!grants(match.channels, channel)) return { ok: false, status: 403, reason: `token ${match.name} does not grant channel ${channel}` };
+    return { ok: true, name: match.name, users: match.users };
+  }
+
+  /** Whether `authorization` carries a token granted `metrics` (never on a server without tokens: no token can). */
+  checkMetrics(authorization: string | undefined): { ok: true; name: string } | { ok: false; status: 401 | 403; reason: string } {
+    if (this.open) return { ok: false, status: 403, reason: 'no tokens configured' };
+    const found = this.identify(authorization);
+    if (!found.ok) return found;
+    if (!found.entry.metrics) return { ok: false, status: 403, reason: `token ${found.entry.name} is not granted metrics` };
+    return { ok: true, name: found.entry.name };
+  }
+
+  private identify(authorization: string | undefined): { ok: true; entry: Entry } | { ok: false; status: 401; reason: string } {
     const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorization ?? '');
     if (!m) return { ok: false, status: 401, reason: authorization ? 'malformed Authorization header' : 'no Authorization header' };
     const given = digest(m[1]!);
-    let match: (typeof this.entries)[number] | undefined;
+    let match: Entry | undefined;
     for (const e of this.entries) {
       if (timingSafeEqual(given, e.digest) && !match) match = e;
     }
-    if (!match) return { ok: false, status: 401, reason: 'unknown token' };
-    if (!grants(match.channels, channel)) return { ok: false, status: 403, reason: `token ${match.name} does not grant channel ${channel}` };
-    return { ok: true, name: match.name };
+    return match ? { ok: true, entry: match } : { ok: false, status: 401, reason: 'unknown token' };
   }
 }
 
@@ -94,4 +131,39 @@ export function isLoopback(host: string): boolean {
   if (h === 'localhost' || h === '::1') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
   return /^::ffff:127\./.test(h);
+}
+
+/** Refuse, before anything is opened or logged, to serve a non-loopback address to anyone (no tokens). */
+export function assertBindable(host: string, tokens: readonly TokenEntry[] | null): void {
+  if ((!tokens || tokens.length === 0) && !isLoopback(host)) {
+    throw new ConfigError(`refusing to bind ${host} without --tokens: with no tokens anyone can connect, so only a loopback address (127.0.0.1, ::1, localhost) is allowed`);
+  }
+}
+
+/**
+ * An origin as browsers send it (`https://incidents.example.com`, `http://localhost:8080`): lower-case, no default
+ * port, no path. Throws a ConfigError naming `what` for anything else (`*`, `null`, a URL with a path).
+ */
+export function parseOrigin(value: string, what = 'an allowed origin'): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  const bare = url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash
+    && !url.username && !url.password && !/^[a-z]+:\/\/[^/]*\/./i.test(value);
+  if (!url || !bare) throw new ConfigError(`${what} must be an origin like https://incidents.example.com, got '${value}' (scheme, host and optional port; no path, no wildcard)`);
+  return url.origin;
+}
+
+/**
+ * The cross-site WebSocket rule: an upgrade that carries an `Origin` (browsers always send one; Node clients such
+ * as the extension send none) is refused unless that origin is allowed. `Sec-WebSocket-Origin` is hybi-08's name.
+ */
+export function originAllowed(headers: IncomingHttpHeaders, allowed: ReadonlySet<string>): { ok: true } | { ok: false; origin: string } {
+  const raw = headers.origin ?? headers['sec-websocket-origin'];
+  if (raw === undefined) return { ok: true };
+  const origin = (Array.isArray(raw) ? raw.join(',') : raw).trim().toLowerCase();
+  return allowed.has(origin) ? { ok: true } : { ok: false, origin };
 }

@@ -6,7 +6,7 @@ import { type EventStore, eventIdKey, incidentNumber } from '../store/eventStore
 import { incidentFrame } from './frames';
 import { type Logger, silentLogger } from './logger';
 import { errorText, Room } from './room';
-import { ChannelSession, type SessionSink } from './session';
+import { ChannelSession, type SessionAuth, type SessionSink } from './session';
 
 /** Hooks for metrics; the core stays free of prom-client (the extension bundles it). */
 export interface ChannelObserver {
@@ -67,11 +67,12 @@ export class ChannelCore {
   }
 
   /**
-   * A new session on `channel` (already authorised by the transport). It expects `hello` first. `via` names the
-   * token it authenticated with; it is stamped beside `actor` on every event the session appends.
+   * A new session on `channel` (already authorised by the transport). It expects `hello` first. `auth` (or just the
+   * token's name) names the token it authenticated with — stamped as `via` beside `actor` on every event the session
+   * appends — and the user ids that token may speak for (a `hello` for anyone else is refused).
    */
-  connect(channel: string, sink: SessionSink, via?: string): ChannelSession {
-    const session = new ChannelSession(this, channel, sink, via);
+  connect(channel: string, sink: SessionSink, auth?: string | SessionAuth): ChannelSession {
+    const session = new ChannelSession(this, channel, sink, typeof auth === 'string' ? { via: auth } : auth);
     this.sessions.add(session);
     if (this.closing) session.close(CloseCode.GoingAway, 'server shutting down');
     return session;

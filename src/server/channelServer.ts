@@ -1,15 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, Limits } from '../protocol/codes';
 import type { EventStore } from '../store/eventStore';
-import { Authorizer, channelFromPath, ConfigError, isLoopback, type TokenEntry } from './auth';
+import { assertBindable, Authorizer, channelFromPath, isLoopback, originAllowed, type TokenEntry } from './auth';
 import { ChannelCore } from './channel';
 import { type Logger, silentLogger } from './logger';
 import type { ServerMetrics } from './metrics';
 import { ConnectionRateLimit } from './rateLimiter';
 import type { ChannelSession, SessionSink } from './session';
+import { defaultMaxConnections, SocketGuard, type SocketRefusal } from './socketGuard';
 
 /** Per-connection limits (PROTOCOL.md "Transport"); the defaults suit people, a benchmark raises the rate. */
 export interface ConnectionLimits {
@@ -25,6 +27,18 @@ export interface ConnectionLimits {
   readonly pingIntervalMs: number;
   /** How long a closing connection gets to finish the close handshake before it is cut. */
   readonly closeGraceMs: number;
+  /**
+   * How long a socket gets to send a complete request or upgrade (and to wait between two requests), and a session
+   * to send `hello`; it is then closed.
+   */
+  readonly handshakeTimeoutMs: number;
+  /**
+   * Sockets open at once, sessions included. At the cap a new socket pushes out the oldest one that has not upgraded,
+   * or is refused when all are sessions. Default: 10,000, or fewer to stay within the process's descriptor limit.
+   */
+  readonly maxConnections: number;
+  /** Sockets one remote address may have open that have not upgraded yet (behind a reverse proxy, all share one). */
+  readonly maxPendingPerAddress: number;
 }
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
@@ -35,16 +49,20 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   maxBufferedBytes: 8 * 1024 * 1024,
   pingIntervalMs: 15_000,
   closeGraceMs: 2_000,
+  handshakeTimeoutMs: 5_000,
+  maxConnections: 10_000,
+  maxPendingPerAddress: 32,
 };
 
 /**
  * What the transport reports to. The CLI passes `ServerMetrics` (prom-client, served on /metrics); the extension's
  * local mode passes nothing, so the extension bundle carries no metrics library.
  */
-export type MetricsSink = Pick<ServerMetrics, 'observer' | 'commit'> & {
+export type MetricsSink = Pick<ServerMetrics, 'observer' | 'commit' | 'track'> & {
   readonly connections: { inc(): void; dec(): void };
   readonly connectionsTotal: { inc(): void };
   readonly authRefusals: { inc(labels: { status: string }): void };
+  readonly socketRefusals: { inc(labels: { reason: string }): void };
   readonly closes: { inc(labels: { code: string }): void };
   readonly registry: { metrics(): Promise<string>; readonly contentType: string } | null;
 };
@@ -52,7 +70,8 @@ export type MetricsSink = Pick<ServerMetrics, 'observer' | 'commit'> & {
 const counter = { inc: () => undefined, dec: () => undefined };
 /** Metrics that go nowhere (no /metrics endpoint). */
 export const NO_METRICS: MetricsSink = {
-  observer: () => ({}), commit: () => undefined, connections: counter, connectionsTotal: counter, authRefusals: counter, closes: counter, registry: null,
+  observer: () => ({}), commit: () => undefined, track: () => undefined,
+  connections: counter, connectionsTotal: counter, authRefusals: counter, socketRefusals: counter, closes: counter, registry: null,
 };
 
 export interface ServerOptions {
@@ -66,6 +85,16 @@ export interface ServerOptions {
   readonly limits?: Partial<ConnectionLimits>;
   /** Default: none (the /metrics endpoint answers 404). */
   readonly metrics?: MetricsSink;
+  /**
+   * Origins (as `parseOrigin` normalises them, e.g. `https://incidents.example.com`) whose web pages may open
+   * sessions. An upgrade carrying any other `Origin` is refused with 403, with or without tokens. Default: none.
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * A second listener that serves /healthz and /metrics without a token (and no channels), for a scraper on the same
+   * host. Without it /metrics is served on the channel port only to a token granted `metrics`.
+   */
+  readonly metricsListener?: { readonly host: string; readonly port: number } | null;
   readonly roomIdleMs?: number;
 }
 
@@ -76,6 +105,10 @@ export interface RunningServer {
   readonly url: string;
   readonly core: ChannelCore;
   readonly metrics: MetricsSink;
+  /** The metrics listener's port, when there is one. */
+  readonly metricsPort: number | null;
+  /** `http://HOST:PORT/metrics` of the metrics listener, when there is one. */
+  readonly metricsUrl: string | null;
   /** Open WebSocket connections. */
   connectionCount(): number;
   /** Stop accepting, let everything sequenced become durable and acked, close sessions with 1001, close the store. */
@@ -95,18 +128,22 @@ interface Connection {
 /** Start the channel server: HTTP (/healthz, /metrics) and WebSocket upgrades (/v1/channels/NAME) on one port. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const tokens = options.tokens && options.tokens.length > 0 ? options.tokens : null;
-  if (!tokens && !isLoopback(options.host)) {
-    throw new ConfigError(`refusing to bind ${options.host} without --tokens: with no tokens anyone can connect, so only a loopback address (127.0.0.1, ::1, localhost) is allowed`);
-  }
-  const limits: ConnectionLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  assertBindable(options.host, tokens);
+  const configured = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ConnectionLimits>;
+  const limits: ConnectionLimits = {
+    ...DEFAULT_LIMITS,
+    maxConnections: configured.maxConnections ?? defaultMaxConnections(DEFAULT_LIMITS.maxConnections),
+    ...configured,
+  };
   const logger = options.logger ?? silentLogger;
   const store = options.store;
   const metrics = options.metrics ?? NO_METRICS;
   const authorizer = new Authorizer(tokens);
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
   store.onCommit?.((info) => metrics.commit(info));
   const core = new ChannelCore({ store, logger, observer: metrics.observer(), ...(options.roomIdleMs !== undefined ? { roomIdleMs: options.roomIdleMs } : {}) });
+  metrics.track({ stats: () => store.stats(), rooms: () => core.stats().rooms });
   const connections = new Set<Connection>();
-  const started = performance.now();
   let closing: Promise<void> | null = null;
 
   // One encoding per frame string: a fan-out hands the same string to every subscriber's sink.
@@ -143,7 +180,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     clientTracking: false,
   });
 
-  const onConnection = (ws: WebSocket, channel: string, req: IncomingMessage) => {
+  const onConnection = (ws: WebSocket, channel: string, req: IncomingMessage, auth: { name: string | null; users: readonly string[] | null }) => {
     const conn: Connection = {
       ws, channel, session: null, missedPings: 0, closing: false,
       limiter: new ConnectionRateLimit({ messagesPerSecond: limits.messagesPerSecond, burst: limits.burst, patience: limits.patience }),
@@ -151,6 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     connections.add(conn);
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
+    logger.info('connect', { channel, ...(auth.name !== null ? { via: auth.name } : {}), remote: req.socket.remoteAddress });
     const sink: SessionSink = {
       send: (frame) => {
         if (conn.closing || ws.readyState !== ws.OPEN) return;
@@ -163,9 +201,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       close: (code, reason) => closeConnection(conn, code, reason),
       bufferedAmount: () => ws.bufferedAmount,
     };
-    const session = core.connect(channel, sink);
+    const session = core.connect(channel, sink, { ...(auth.name !== null ? { via: auth.name } : {}), users: auth.users });
     conn.session = session;
+    // An upgraded socket that never says anything would hold its slot for as long as it answers pings.
+    const helloTimer = setTimeout(() => {
+      logger.info('no hello: closed', { channel, remote: req.socket.remoteAddress });
+      session.close(CloseCode.ProtocolError, `no hello within ${limits.handshakeTimeoutMs} ms`);
+    }, limits.handshakeTimeoutMs);
+    helloTimer.unref();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      clearTimeout(helloTimer);
       if (conn.closing) return;
       const verdict = conn.limiter.check(data.length);
       if (verdict === 'abuse') {
@@ -188,6 +233,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else metrics.closes.inc({ code: String(1002) });
     });
     ws.on('close', () => {
+      clearTimeout(helloTimer);
       connections.delete(conn);
       metrics.connections.dec();
       clearTimeout(conn.closeTimer);
@@ -202,10 +248,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   };
 
-  const http: Server = createServer((req, res) => void handleHttp(req, res));
+  // A flood of refusals is one log line per 10 s (with counts), not one per socket; /metrics counts each.
+  const refusalLog = new RefusalLog(logger);
+  const onRefuse = (reason: SocketRefusal, remote: string) => {
+    metrics.socketRefusals.inc({ reason });
+    refusalLog.note(reason, remote);
+  };
+
+  const guard = new SocketGuard({ handshakeTimeoutMs: limits.handshakeTimeoutMs, maxConnections: limits.maxConnections, maxPendingPerAddress: limits.maxPendingPerAddress, onRefuse });
+  const http: Server = createServer((req, res) => {
+    guard.requestStarted(req.socket);
+    res.once('close', () => guard.requestFinished(req.socket));
+    void handleHttp(req, res, false);
+  });
+  guard.attach(http);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (closing) return refuseUpgrade(socket, 503, 'server shutting down');
+    const origin = originAllowed(req.headers, allowedOrigins);
+    if (!origin.ok) {
+      metrics.authRefusals.inc({ status: '403' });
+      logger.warn('origin refused', { origin: origin.origin.slice(0, 200), remote: req.socket.remoteAddress });
+      return refuseUpgrade(socket, 403, `origin ${origin.origin.slice(0, 200)} is not allowed: web pages may open sessions only from origins the server allows (--allow-origin)`);
+    }
     const channel = channelFromPath(req.url);
     if (channel === null) return refuseUpgrade(socket, 404, 'no such channel path: expected /v1/channels/NAME with NAME matching ^[a-z0-9][a-z0-9-]{0,62}$');
     const auth = authorizer.check(req.headers.authorization, channel);
@@ -215,30 +280,51 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return refuseUpgrade(socket, auth.status, auth.status === 401 ? 'missing or unknown token' : 'token does not grant this channel',
         auth.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="incident-room"' } : {});
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, channel, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      guard.upgraded(socket as Socket);
+      onConnection(ws, channel, req, auth);
+    });
   });
   http.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
 
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Liveness and readiness only: no versions, no counts of what the server holds (those are on /metrics). */
+  const health = (): { status: number; body: Record<string, unknown> } => {
+    if (closing) return { status: 503, body: { ok: false, status: 'stopping' } };
+    if (store.stats().failed) return { status: 503, body: { ok: false, status: 'failing', reason: 'the store refuses appends; see the server log' } };
+    return { status: 200, body: { ok: true, status: 'ok' } };
+  };
+
+  /** `open`: the metrics listener, which serves /metrics to anyone who can reach it. */
+  async function handleHttp(req: IncomingMessage, res: ServerResponse, open: boolean): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    const json = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'application/json' }).end('{"error":"method not allowed"}');
+        res.writeHead(405, { Allow: 'GET, HEAD', ...json }).end('{"error":"method not allowed"}');
       } else if (path === '/healthz') {
-        const stats = store.stats();
-        const body = JSON.stringify({
-          ok: !stats.failed && !closing, uptime: Math.round((performance.now() - started) / 1000), connections: connections.size,
-          incidents: stats.incidents, events: stats.events, rooms: core.stats().rooms,
-        });
-        res.writeHead(stats.failed ? 503 : 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
+        const h = health();
+        res.writeHead(h.status, json).end(JSON.stringify(h.body));
       } else if (path === '/metrics' && metrics.registry) {
+        if (!open) {
+          const granted = authorizer.checkMetrics(req.headers.authorization);
+          if (!granted.ok) {
+            logger.warn('metrics refused', { status: granted.status, remote: req.socket.remoteAddress, reason: granted.reason });
+            const why = authorizer.open
+              ? '/metrics is not served on the channel port of a server without tokens: start it with --metrics-port (a loopback listener), or with --tokens and a token granted "metrics"'
+              : granted.status === 401 ? 'missing or unknown token: /metrics needs a token granted "metrics" in the tokens file' : 'this token is not granted "metrics" in the tokens file';
+            res.writeHead(granted.status, { ...json, ...(granted.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="incident-room"' } : {}) }).end(JSON.stringify({ error: why }));
+            return;
+          }
+        }
         const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text);
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' }).end(text);
       } else {
-        res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not found: try /healthz, /metrics or a WebSocket upgrade to /v1/channels/NAME"}');
+        res.writeHead(404, json).end(open
+          ? '{"error":"not found: this listener serves /healthz and /metrics"}'
+          : '{"error":"not found: try /healthz, /metrics or a WebSocket upgrade to /v1/channels/NAME"}');
       }
     } catch (e) {
       logger.error('http request failed', { path, error: (e as Error).message });
@@ -260,22 +346,41 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, limits.pingIntervalMs);
   pinger.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port, options.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(http, options.port, options.host);
   http.on('error', (e) => logger.error('http server error', { error: e.message }));
-  const address = http.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const urlHost = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
+  const port = (http.address() as { port: number } | null)?.port ?? options.port;
+
+  let metricsServer: Server | null = null;
+  let metricsPort: number | null = null;
+  if (options.metricsListener) {
+    const { host: mHost, port: mPort } = options.metricsListener;
+    const mGuard = new SocketGuard({ handshakeTimeoutMs: limits.handshakeTimeoutMs, maxConnections: 64, maxPendingPerAddress: 64, onRefuse });
+    metricsServer = createServer((req, res) => {
+      mGuard.requestStarted(req.socket);
+      res.once('close', () => mGuard.requestFinished(req.socket));
+      void handleHttp(req, res, true);
+    });
+    mGuard.attach(metricsServer);
+    metricsServer.on('clientError', (_e, socket) => socket.destroy());
+    try {
+      await listen(metricsServer, mPort, mHost);
+    } catch (e) {
+      http.close();
+      http.closeAllConnections();
+      throw Object.assign(e as Error, { listener: 'metrics' });
+    }
+    metricsServer.on('error', (e) => logger.error('metrics listener error', { error: e.message }));
+    metricsPort = (metricsServer.address() as { port: number } | null)?.port ?? mPort;
+    if (!isLoopback(mHost)) logger.warn('metrics listener is not on loopback: anyone who can reach it reads /metrics without a token', { host: mHost, port: metricsPort });
+  }
 
   const close = async (): Promise<void> => {
     clearInterval(pinger);
+    refusalLog.dispose();
     http.close();
     http.closeIdleConnections();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await core.close();
     // Sessions now have their 1001; wait for the handshakes (bounded by closeGraceMs, after which they are cut).
     const deadline = Date.now() + limits.closeGraceMs + 500;
@@ -286,10 +391,54 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   return {
-    host: options.host, port, url: `ws://${urlHost}:${port}`, core, metrics,
+    host: options.host, port, url: `ws://${hostForUrl(options.host)}:${port}`, core, metrics,
+    metricsPort, metricsUrl: metricsPort === null ? null : `http://${hostForUrl(options.metricsListener!.host)}:${metricsPort}/metrics`,
     connectionCount: () => connections.size,
     close: () => (closing ??= close()),
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Socket refusals, logged as the first of each 10 s window and then one line with the counts of the rest. */
+class RefusalLog {
+  private counts = new Map<SocketRefusal, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  note(reason: SocketRefusal, remote: string): void {
+    if (this.timer) {
+      this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+      return;
+    }
+    this.logger.warn('socket refused', { reason, remote });
+    this.timer = setTimeout(() => this.flush(), 10_000);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (this.counts.size === 0) return;
+    this.logger.warn('sockets refused', { window: '10s', ...Object.fromEntries(this.counts) });
+    this.counts = new Map();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 function statusText(status: number): string {

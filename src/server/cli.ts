@@ -3,12 +3,13 @@ import { parseArgs } from 'node:util';
 import { type EventStore, StoreError } from '../store/eventStore';
 import { FileStore } from '../store/fileStore';
 import { MemoryStore } from '../store/memoryStore';
-import { ConfigError, loadTokens, type TokenEntry } from './auth';
+import { assertBindable, ConfigError, loadTokens, parseOrigin, type TokenEntry } from './auth';
 import { type ConnectionLimits, type RunningServer, startServer } from './channelServer';
 import { createLogger, type Logger } from './logger';
 import { ServerMetrics } from './metrics';
 
-export const USAGE = 'incident-room-server [--host 127.0.0.1] [--port 7077] [--data ./incident-room-data] [--tokens FILE] [--store file|memory]';
+export const USAGE = 'incident-room-server [--host 127.0.0.1] [--port 7077] [--data ./incident-room-data] [--tokens FILE] [--store file|memory]'
+  + ' [--allow-origin ORIGIN]... [--metrics-port PORT [--metrics-host 127.0.0.1]]';
 
 export interface CliConfig {
   readonly host: string;
@@ -16,6 +17,11 @@ export interface CliConfig {
   readonly data: string;
   readonly tokensFile: string | null;
   readonly store: 'file' | 'memory';
+  /** Origins whose web pages may open sessions (normalised); an upgrade with any other `Origin` gets 403. */
+  readonly allowedOrigins: readonly string[];
+  /** Port of the listener serving /healthz and /metrics without a token; null: none. */
+  readonly metricsPort: number | null;
+  readonly metricsHost: string;
   readonly help: boolean;
 }
 
@@ -27,15 +33,24 @@ export function parseCli(argv: readonly string[]): CliConfig {
   } catch (e) {
     throw new ConfigError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''));
   }
-  const port = values.port ?? '7077';
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new ConfigError(`--port must be an integer from 0 to 65535, got '${port}'`);
+  const port = portFlag('--port', values.port ?? '7077');
   const store = values.store ?? 'file';
   if (store !== 'file' && store !== 'memory') throw new ConfigError(`--store must be file or memory, got '${store}'`);
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new ConfigError('--host must not be empty');
   const data = values.data ?? './incident-room-data';
   if (data.trim() === '') throw new ConfigError('--data must not be empty');
-  return { host, port: Number(port), data, tokensFile: values.tokens ?? null, store, help: values.help ?? false };
+  const allowedOrigins = [...new Set((values['allow-origin'] ?? []).map((o) => parseOrigin(o, '--allow-origin')))];
+  const metricsPort = values['metrics-port'] === undefined ? null : portFlag('--metrics-port', values['metrics-port']);
+  if (values['metrics-host'] !== undefined && metricsPort === null) throw new ConfigError('--metrics-host needs --metrics-port');
+  const metricsHost = values['metrics-host'] ?? '127.0.0.1';
+  if (metricsHost.trim() === '') throw new ConfigError('--metrics-host must not be empty');
+  return { host, port, data, tokensFile: values.tokens ?? null, store, allowedOrigins, metricsPort, metricsHost, help: values.help ?? false };
+}
+
+function portFlag(flag: string, value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new ConfigError(`${flag} must be an integer from 0 to 65535, got '${value}'`);
+  return Number(value);
 }
 
 function parse(argv: readonly string[]) {
@@ -49,6 +64,9 @@ function parse(argv: readonly string[]) {
       data: { type: 'string' },
       tokens: { type: 'string' },
       store: { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,6 +84,9 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<ConnectionLimits>
     ['INCIDENT_ROOM_PATIENCE', 'patience'],
     ['INCIDENT_ROOM_MAX_BUFFERED_BYTES', 'maxBufferedBytes'],
     ['INCIDENT_ROOM_PING_INTERVAL_MS', 'pingIntervalMs'],
+    ['INCIDENT_ROOM_HANDSHAKE_TIMEOUT_MS', 'handshakeTimeoutMs'],
+    ['INCIDENT_ROOM_MAX_CONNECTIONS', 'maxConnections'],
+    ['INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS', 'maxPendingPerAddress'],
   ];
   for (const [name, key] of vars) {
     const raw = env[name];
@@ -89,6 +110,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     if (config.tokensFile !== null) tokens = loadTokens(config.tokensFile);
     limits = limitsFromEnv(env);
+    // Before the store: a refused start must leave no data directory and no log behind.
+    assertBindable(config.host, tokens);
   } catch (e) {
     return fail(e instanceof ConfigError ? 2 : 1, `${(e as Error).message} (usage: ${USAGE})`);
   }
@@ -103,24 +126,41 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       lock: { mode: 'wait', waitMs: 3_000 },
       log: (level, event, fields) => logger[level](event, fields) });
 
-  let server: RunningServer;
   try {
     const report = await store.open();
     if (report.truncatedBytes > 0 || report.skipped.length > 0) {
       logger.warn('recovered', { events: report.events, truncatedBytes: report.truncatedBytes, skippedRegions: report.skipped.length });
     }
-    server = await startServer({ host: config.host, port: config.port, store, tokens, logger, metrics, limits });
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    if (e instanceof StoreError) return fail(1, e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    const problem = code === undefined ? undefined : DATA_DIR_PROBLEMS[code];
+    if (problem) {
+      const where = (e as NodeJS.ErrnoException).path;
+      return fail(1, `cannot write to the data directory ${dataDir}: ${problem} (${code}${where ? ` on ${where}` : ''}); the server needs to read and write it (--data)`);
+    }
+    return fail(1, `cannot open the store in ${dataDir}: ${(e as Error).stack ?? String(e)}`);
+  }
+
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: config.host, port: config.port, store, tokens, logger, metrics, limits, allowedOrigins: config.allowedOrigins,
+      metricsListener: config.metricsPort === null ? null : { host: config.metricsHost, port: config.metricsPort },
+    });
   } catch (e) {
     await store.close().catch(() => undefined);
     if (e instanceof ConfigError) return fail(2, e.message);
-    if (e instanceof StoreError) return fail(1, e.message);
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return fail(1, `cannot listen on ${config.host}:${config.port}: ${code}`);
+    const [host, port] = (e as { listener?: string }).listener === 'metrics' ? [config.metricsHost, config.metricsPort] : [config.host, config.port];
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return fail(1, `cannot listen on ${host}:${port}: ${code}`);
     return fail(1, `failed to start: ${(e as Error).stack ?? String(e)}`);
   }
   process.stdout.write(`listening on ${server.url}\n`);
   logger.info('start', {
     url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
+    ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}), ...(config.allowedOrigins.length > 0 ? { origins: config.allowedOrigins } : {}),
     pid: process.pid,
   });
   installSignals(server, logger);
@@ -154,6 +194,16 @@ function installSignals(server: RunningServer, logger: Logger): void {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
+
+/** What the store's errno means for the operator, when it is about the data directory. */
+const DATA_DIR_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is not a directory',
+};
 
 function fail(code: number, line: string): void {
   process.stderr.write(`incident-room-server: ${line.replace(/\s*\n\s*/g, ' ')}\n`);

@@ -1,5 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StoreStats } from '../store/eventStore';
 import type { ChannelObserver } from './channel';
+
+/** What the server reports at scrape time (counts only). */
+export interface MetricsSource {
+  stats(): StoreStats;
+  rooms(): number;
+}
 
 /** The Prometheus metrics of `/metrics`, on a registry of their own. */
 export class ServerMetrics {
@@ -7,6 +14,11 @@ export class ServerMetrics {
   readonly connections = new Gauge({ name: 'incident_room_connections', help: 'WebSocket sessions open now', registers: [this.registry] });
   readonly connectionsTotal = new Counter({ name: 'incident_room_connections_total', help: 'WebSocket sessions accepted', registers: [this.registry] });
   readonly authRefusals = new Counter({ name: 'incident_room_auth_refusals_total', help: 'Upgrades refused before the WebSocket handshake', labelNames: ['status'], registers: [this.registry] });
+  readonly socketRefusals = new Counter({
+    name: 'incident_room_socket_refusals_total',
+    help: 'Sockets closed before they became sessions: handshake_timeout (no complete request in time), per_address (too many from one address), evicted (pushed out at the connection cap), max_connections (refused at the cap)',
+    labelNames: ['reason'], registers: [this.registry],
+  });
   readonly appends = new Counter({ name: 'incident_room_appends_total', help: 'Appends and declares processed (new events or re-sends of held ones)', labelNames: ['outcome'], registers: [this.registry] });
   readonly acks = new Counter({ name: 'incident_room_acks_total', help: 'Acks and declared replies sent (each after the event was durable)', registers: [this.registry] });
   readonly errors = new Counter({ name: 'incident_room_errors_total', help: 'Error replies sent, by code', labelNames: ['code'], registers: [this.registry] });
@@ -25,8 +37,30 @@ export class ServerMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2], registers: [this.registry],
   });
 
+  private source: MetricsSource | null = null;
+  readonly storeIncidents = this.sourced('incident_room_store_incidents', 'Incidents the store holds', (s) => s.stats().incidents);
+  readonly storeEvents = this.sourced('incident_room_store_events', 'Events the store holds', (s) => s.stats().events);
+  readonly rooms = this.sourced('incident_room_rooms', 'Incident rooms loaded in memory', (s) => s.rooms());
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Read the store's and the core's counts at each scrape (what /healthz used to answer). */
+  track(source: MetricsSource): void {
+    this.source = source;
+  }
+
+  /** A gauge read from the tracked source at each scrape (absent until `track`). */
+  private sourced(name: string, help: string, read: (source: MetricsSource) => number): Gauge {
+    const source = () => this.source;
+    return new Gauge({
+      name, help, registers: [this.registry],
+      collect(this: Gauge) {
+        const s = source();
+        if (s) this.set(read(s));
+      },
+    });
   }
 
   /** The core's hooks, wired to these metrics. */

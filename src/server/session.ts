@@ -19,6 +19,20 @@ export interface SessionSink {
   bufferedAmount?(): number;
 }
 
+/** What the transport learnt from the credentials a session came with. */
+export interface SessionAuth {
+  /** The token's name: stamped as `via` beside `actor` on every event the session appends. */
+  readonly via?: string;
+  /** The user ids (exact) the token may speak for in `hello`; absent or null: anyone. */
+  readonly users?: readonly string[] | null;
+}
+
+/**
+ * Close code after a `hello` whose `user.id` the session's token may not speak for (HTTP 403's counterpart, after the
+ * upgrade). Local until PROTOCOL.md's close-code table and `CloseCode` in src/protocol/codes.ts take it.
+ */
+export const IDENTITY_REFUSED_CLOSE = 4403;
+
 /** Replay waits for the peer's outbound buffer to fall below this before sending more. */
 const REPLAY_HIGH_WATER = 1024 * 1024;
 /** Messages accepted between `hello` and the welcome (while the channel loads). */
@@ -34,7 +48,14 @@ export class ChannelSession {
   private readonly early: { msg: ClientMessage; receivedAt: number }[] = [];
   private readonly subscribed = new Set<string>();
 
-  constructor(private readonly core: ChannelCore, readonly channel: string, private readonly sink: SessionSink, readonly via?: string) {}
+  /** The token's name, stamped as `via` on every event this session appends. */
+  readonly via: string | undefined;
+  private readonly users: ReadonlySet<string> | null;
+
+  constructor(private readonly core: ChannelCore, readonly channel: string, private readonly sink: SessionSink, auth: SessionAuth = {}) {
+    this.via = auth.via;
+    this.users = auth.users ? new Set(auth.users) : null;
+  }
 
   get closed(): boolean {
     return this.state === 'closed';
@@ -159,6 +180,11 @@ export class ChannelSession {
     if (msg.protocol !== PROTOCOL_VERSION) {
       this.error('invalid_message', `protocol: unsupported version ${msg.protocol}, this server speaks ${PROTOCOL_VERSION}`, undefined);
       return this.close(CloseCode.ProtocolError, 'unsupported protocol version');
+    }
+    if (this.users && !this.users.has(msg.user.id)) {
+      this.core.logger.warn('identity refused', { channel: this.channel, via: this.via, user: msg.user.id });
+      this.error('forbidden', `user.id: the token "${this.via ?? ''}" may not speak for "${msg.user.id}"`, undefined);
+      return this.close(IDENTITY_REFUSED_CLOSE, 'forbidden: the token may not speak for this user');
     }
     this.user = { id: msg.user.id, name: msg.user.name };
     this.state = 'joining';

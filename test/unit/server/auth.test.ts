@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Authorizer, ConfigError, grants, isLoopback } from '../../../src/server/auth';
 import { startServer } from '../../../src/server/channelServer';
 import type { Logger } from '../../../src/server/logger';
 import { MemoryStore } from '../../../src/store/memoryStore';
-import { httpGet, removeTempDirs, runServerCli, spawnServer, startTestServer, TestClient, tempDir, upgradeResponse, upgradeStatus } from './helpers';
+import { httpGet, noteEvent, removeTempDirs, runServerCli, spawnServer, startTestServer, TestClient, tempDir, upgradeResponse, upgradeStatus } from './helpers';
 
 const TOKENS = [
   { name: 'payments-team', token: 'tok-payments-7f3a9c', channels: ['payments-*'] },
@@ -43,7 +44,7 @@ describe('server/auth', function () {
       assert.ok(refusals.length >= 7);
       assert.ok(refusals.some((l) => l.fields.status === 403 && /payments-team does not grant channel search-oncall/.test(String(l.fields.reason))));
       assert.ok(!JSON.stringify(lines).includes('tok-'), 'no token in the logs');
-      const metrics = await httpGet(t.server.port, '/metrics');
+      const metrics = await httpGet(t.server.metricsPort!, '/metrics');
       assert.match(metrics.body, /incident_room_auth_refusals_total\{status="401"\} [5-9]/);
       // An accepted token works end to end.
       const c = await TestClient.connect(t.url('payments-oncall'), { token: 'tok-payments-7f3a9c' });
@@ -92,7 +93,162 @@ describe('server/auth', function () {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopback(h), h);
     for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) assert.ok(!isLoopback(h), h);
     const auth = new Authorizer(TOKENS);
-    assert.deepEqual(auth.check('bearer   tok-ops-b81d2e ', 'x'), { ok: true, name: 'ops' });
+    assert.deepEqual(auth.check('bearer   tok-ops-b81d2e ', 'x'), { ok: true, name: 'ops', users: null });
     assert.equal(new Authorizer(null).open, true);
+  });
+});
+
+/** Issue #10 items 6–8: browsers' origins, who may read /metrics, and who a token may speak for. */
+describe('server/auth: origins, /metrics and pinned identities', function () {
+  this.timeout(20_000);
+  after(removeTempDirs);
+  const bearer = (tok: string) => ({ Authorization: `Bearer ${tok}` });
+
+  it('refuses an upgrade that carries an Origin (403) on a server without tokens; Node clients send none and get in', async () => {
+    const t = await startTestServer({ store: 'memory' });
+    try {
+      assert.equal(await upgradeStatus(t.url()), 101, 'no Origin: the extension, the CLI');
+      for (const origin of ['https://evil.example', 'null', `http://127.0.0.1:${t.server.port}`, 'http://localhost']) {
+        assert.equal(await upgradeStatus(t.url(), { Origin: origin }), 403, origin);
+      }
+      assert.equal(await upgradeStatus(t.url(), { 'Sec-WebSocket-Origin': 'https://evil.example' }), 403, 'the hybi-08 header too');
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('with tokens, an Origin must be one the server allows too; an allowed origin still needs a token', async () => {
+    const t = await startTestServer({ store: 'memory', tokens: TOKENS, allowedOrigins: ['https://incidents.example.com'] });
+    try {
+      const ops = bearer('tok-ops-b81d2e');
+      assert.equal(await upgradeStatus(t.url(), ops), 101);
+      assert.equal(await upgradeStatus(t.url(), { ...ops, Origin: 'https://incidents.example.com' }), 101);
+      assert.equal(await upgradeStatus(t.url(), { ...ops, Origin: 'https://evil.example' }), 403);
+      assert.equal(await upgradeStatus(t.url(), { ...ops, Origin: 'http://incidents.example.com' }), 403, 'another scheme is another origin');
+      assert.equal(await upgradeStatus(t.url(), { ...ops, Origin: 'https://incidents.example.com.evil.example' }), 403);
+      assert.equal(await upgradeStatus(t.url(), { Origin: 'https://incidents.example.com' }), 401);
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  const METRICS_TOKENS = [...TOKENS, { name: 'prometheus', token: 'tok-prom-5c1e77', channels: [], metrics: true }];
+
+  it('/metrics needs a token granted metrics: 401 without one or with an unknown one, 403 for a token without the grant', async () => {
+    const t = await startTestServer({ store: 'memory', tokens: METRICS_TOKENS });
+    try {
+      const port = t.server.port;
+      const none = await httpGet(port, '/metrics');
+      assert.equal(none.status, 401);
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+      assert.doesNotMatch(none.body, /incident_room|nodejs/);
+      assert.equal((await httpGet(port, '/metrics', bearer('tok-prom-5c1e78'))).status, 401, 'wrong token');
+      assert.equal((await httpGet(port, '/metrics', bearer('TOK-PROM-5C1E77'))).status, 401, 'tokens are case-sensitive');
+      const ungranted = await httpGet(port, '/metrics', bearer('tok-ops-b81d2e'));
+      assert.equal(ungranted.status, 403, 'a channel token, even for every channel, is not a metrics token');
+      assert.doesNotMatch(ungranted.body, /incident_room|nodejs/);
+      const ok = await httpGet(port, '/metrics', { Authorization: 'bearer tok-prom-5c1e77' });
+      assert.equal(ok.status, 200);
+      assert.match(ok.body, /^incident_room_connections 0$/m);
+      // The metrics token opens no channel.
+      assert.equal(await upgradeStatus(t.url(), bearer('tok-prom-5c1e77')), 403);
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('/healthz answers liveness only: no version, memory, descriptors or counts, with or without a token', async () => {
+    const t = await startTestServer({ store: 'memory', tokens: METRICS_TOKENS });
+    try {
+      const c = await TestClient.connect(t.url(), { token: 'tok-ops-b81d2e' });
+      await c.declare();
+      const health = await httpGet(t.server.port, '/healthz');
+      assert.equal(health.status, 200);
+      assert.deepEqual(JSON.parse(health.body), { ok: true, status: 'ok' });
+      c.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('a server without tokens serves /metrics only on its metrics listener (loopback by default), not on the channel port', async () => {
+    const t = await startTestServer({ store: 'memory', metricsListener: { host: '127.0.0.1', port: 0 } });
+    try {
+      const main = await httpGet(t.server.port, '/metrics');
+      assert.equal(main.status, 403);
+      assert.match(main.body, /--metrics-port/);
+      const port = t.server.metricsPort!;
+      assert.ok(port > 0 && port !== t.server.port);
+      const m = await httpGet(port, '/metrics');
+      assert.equal(m.status, 200);
+      assert.match(m.body, /^incident_room_connections 0$/m);
+      assert.equal((await httpGet(port, '/healthz')).status, 200);
+      assert.equal(await upgradeStatus(`ws://127.0.0.1:${port}/v1/channels/payments-oncall`), 404, 'no channels on the metrics listener');
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('a token pinned to user ids refuses a hello for anyone else (error forbidden, close 4403); every event carries the token name as via; connects are logged with it', async () => {
+    const lines: { level: string; event: string; fields: Record<string, unknown> }[] = [];
+    const log = (level: string) => (event: string, fields: Record<string, unknown> = {}) => lines.push({ level, event, fields });
+    const logger: Logger = { info: log('info'), warn: log('warn'), error: log('error') };
+    const tokens = [
+      { name: 'alice-laptop', token: 'tok-alice-91c2aa', channels: ['*'], users: ['alice@example.com', 'alice.smith@example.com'] },
+      { name: 'ops', token: 'tok-ops-b81d2e', channels: ['*'] },
+    ];
+    const t = await startTestServer({ tokens, logger });
+    try {
+      const alice = await TestClient.connect(t.url(), { token: 'tok-alice-91c2aa', user: 'alice@example.com' });
+      const id = await alice.declare();
+      await alice.append(id, noteEvent('from alice'));
+      for (const who of ['mallory@example.com', 'Alice@example.com', 'alice@example.com ']) {
+        const m = await TestClient.connect(t.url(), { token: 'tok-alice-91c2aa', hello: false });
+        m.send({ type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: who, name: 'Alice' } });
+        const err = await m.next((x) => x.type === 'error');
+        assert.equal(err.code, 'forbidden', who);
+        assert.equal(err.message, `user.id: the token "alice-laptop" may not speak for "${who}"`);
+        const closed = await m.closed;
+        assert.equal(closed.code, 4403, who);
+        assert.match(closed.reason, /may not speak for this user/);
+        assert.ok(!m.messages.some((x) => x.type === 'welcome'));
+      }
+      const bob = await TestClient.connect(t.url(), { token: 'tok-ops-b81d2e', user: 'bob@example.com' });
+      assert.equal((await bob.append(id, noteEvent('from bob'))).type, 'ack', 'an unpinned token speaks for anyone');
+      const stored = (await t.store.read('payments-oncall', id, 0, 100)).map((e) => JSON.parse(e.json) as { actor: { id: string }; via?: string });
+      assert.deepEqual(stored.map((e) => [e.actor.id, e.via]), [
+        ['alice@example.com', 'alice-laptop'], ['alice@example.com', 'alice-laptop'], ['bob@example.com', 'ops'],
+      ]);
+      bob.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+      const replay = await bob.next((x) => x.type === 'events');
+      assert.deepEqual((replay.events as { via?: string }[]).map((e) => e.via), ['alice-laptop', 'alice-laptop', 'ops']);
+      const connects = lines.filter((l) => l.event === 'connect');
+      assert.equal(connects.length, 5);
+      assert.deepEqual(connects.map((l) => [l.level, l.fields.via, l.fields.channel, l.fields.remote]).slice(0, 2), [
+        ['info', 'alice-laptop', 'payments-oncall', '127.0.0.1'], ['info', 'alice-laptop', 'payments-oncall', '127.0.0.1'],
+      ]);
+      const refused = lines.filter((l) => l.event === 'identity refused');
+      assert.deepEqual(refused.map((l) => [l.level, l.fields.via, l.fields.user]), [
+        ['warn', 'alice-laptop', 'mallory@example.com'], ['warn', 'alice-laptop', 'Alice@example.com'], ['warn', 'alice-laptop', 'alice@example.com '],
+      ]);
+      assert.ok(!JSON.stringify(lines).includes('tok-'), 'no token in the logs');
+      alice.close();
+      bob.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('a server without tokens stamps no via', async () => {
+    const t = await startTestServer({ store: 'memory' });
+    try {
+      const c = await TestClient.connect(t.url());
+      const id = await c.declare();
+      const [declared] = await t.store.read('payments-oncall', id, 0, 1);
+      assert.equal((JSON.parse(declared!.json) as { via?: string }).via, undefined);
+      c.close();
+    } finally {
+      await t.server.close();
+    }
   });
 });

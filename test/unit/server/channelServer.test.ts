@@ -214,7 +214,7 @@ describe('server/channelServer: the guarantees of PROTOCOL.md', function () {
     assert.equal((await a.append(id, noteEvent('still fine'))).type, 'ack');
   });
 
-  it('serves /healthz and /metrics on the same port', async () => {
+  it('serves /healthz (liveness only) on the channel port and /metrics on the metrics listener', async () => {
     const a = await connect();
     const id = await a.declare();
     await a.append(id, noteEvent());
@@ -222,19 +222,19 @@ describe('server/channelServer: the guarantees of PROTOCOL.md', function () {
     await a.next((m) => m.type === 'error');
     const health = await httpGet(t.server.port, '/healthz');
     assert.equal(health.status, 200);
-    const h = JSON.parse(health.body) as Record<string, unknown>;
-    assert.equal(h.ok, true);
-    assert.equal(h.connections, 1);
-    assert.equal(h.incidents, 1);
-    assert.equal(typeof h.uptime, 'number');
-    const metrics = await httpGet(t.server.port, '/metrics');
+    assert.deepEqual(JSON.parse(health.body), { ok: true, status: 'ok' });
+    assert.equal(health.headers.get('cache-control'), 'no-store');
+    const metrics = await httpGet(t.server.metricsPort!, '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
     for (const line of [
       /^incident_room_connections 1$/m, /^incident_room_appends_total\{outcome="new"\} 2$/m, /^incident_room_acks_total 2$/m,
       /^incident_room_errors_total\{code="invalid_message"\} 1$/m, /^incident_room_fsync_duration_seconds_count [1-9]/m,
       /^incident_room_append_to_ack_seconds_bucket\{le="\+Inf"\} 2$/m,
+      // What /healthz used to answer, now here.
+      /^incident_room_store_incidents 1$/m, /^incident_room_store_events 2$/m, /^incident_room_rooms 1$/m,
     ]) assert.match(metrics.body, line);
     assert.equal((await httpGet(t.server.port, '/nope')).status, 404);
+    assert.equal((await httpGet(t.server.metricsPort!, '/nope')).status, 404);
   });
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../../src/server/auth';
 import { limitsFromEnv, parseCli } from '../../../src/server/cli';
+import { until } from '../../support/until';
 import { noteEvent, removeTempDirs, runServerCli, spawnServer, tempDir, TestClient } from './helpers';
 
 describe('server/cli: incident-room-server as PROTOCOL.md describes it', function () {
@@ -10,9 +11,10 @@ describe('server/cli: incident-room-server as PROTOCOL.md describes it', functio
   after(removeTempDirs);
 
   it('parses the flags with their defaults', () => {
-    assert.deepEqual(parseCli([]), { host: '127.0.0.1', port: 7077, data: './incident-room-data', tokensFile: null, store: 'file', help: false });
+    const none = { allowedOrigins: [], metricsPort: null, metricsHost: '127.0.0.1', help: false };
+    assert.deepEqual(parseCli([]), { host: '127.0.0.1', port: 7077, data: './incident-room-data', tokensFile: null, store: 'file', ...none });
     assert.deepEqual(parseCli(['--host', '::1', '--port', '0', '--data', '/d', '--tokens', 't.json', '--store', 'memory']),
-      { host: '::1', port: 0, data: '/d', tokensFile: 't.json', store: 'memory', help: false });
+      { host: '::1', port: 0, data: '/d', tokensFile: 't.json', store: 'memory', ...none });
     assert.deepEqual(parseCli(['--port=9000']).port, 9000);
     assert.deepEqual(limitsFromEnv({ INCIDENT_ROOM_MESSAGES_PER_SECOND: '5000' }), { messagesPerSecond: 5000 });
     assert.throws(() => limitsFromEnv({ INCIDENT_ROOM_BURST: 'lots' }), ConfigError);
@@ -63,7 +65,7 @@ describe('server/cli: incident-room-server as PROTOCOL.md describes it', functio
     assert.equal((await c.closed).code, 1001);
     assert.deepEqual(await server.exited, { code: 0, signal: null });
     const lines = server.stderr().trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; time: string });
-    assert.deepEqual(lines.map((l) => l.event), ['store opened', 'start', 'stopping', 'stop']);
+    assert.deepEqual(lines.map((l) => l.event), ['store opened', 'start', 'connect', 'stopping', 'stop']);
     assert.ok(lines.every((l) => l.level === 'info' && !Number.isNaN(Date.parse(l.time))));
   });
 
@@ -88,5 +90,78 @@ describe('server/cli: incident-room-server as PROTOCOL.md describes it', functio
     c.close();
     server.proc.kill('SIGINT');
     assert.equal((await server.exited).code, 0);
+  });
+});
+
+/** Issue #10 item 9 and the new flags. */
+describe('server/cli: startup errors say what is wrong', function () {
+  this.timeout(30_000);
+  after(removeTempDirs);
+
+  it('names a data directory it may not write to, and the permission, instead of "cannot listen"', async () => {
+    const root = tempDir();
+    const data = path.join(root, 'data');
+    mkdirSync(data);
+    chmodSync(data, 0o555);
+    // Root ignores file modes: run the CLI as nobody then (and let it reach the folder).
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : null;
+    if (asNobody) chmodSync(root, 0o755);
+    const r = await runServerCli(['--port', '0', '--data', data], {}, 10_000, asNobody);
+    assert.equal(r.code, 1, r.stderr);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    assert.doesNotMatch(last, /cannot listen/);
+    assert.match(last, new RegExp(`^incident-room-server: cannot write to the data directory ${data.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: permission denied \\(EACCES`));
+  });
+
+  it('refuses to bind a non-loopback address without tokens before touching the data directory: nothing created, nothing logged', async () => {
+    const data = path.join(tempDir(), 'never-created');
+    const r = await runServerCli(['--host', '0.0.0.0', '--port', '0', '--data', data]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^incident-room-server: refusing to bind 0\.0\.0\.0 without --tokens[^\n]*\n$/, 'one line, no log before it');
+    assert.equal(existsSync(data), false, 'the data directory was not created');
+  });
+
+  it('parses --allow-origin (repeatable), --metrics-port and --metrics-host, and refuses bad values', () => {
+    const c = parseCli(['--allow-origin', 'https://Incidents.Example.com', '--allow-origin', 'http://localhost:8080/', '--metrics-port', '9100', '--metrics-host', '::1']);
+    assert.deepEqual([c.allowedOrigins, c.metricsPort, c.metricsHost], [['https://incidents.example.com', 'http://localhost:8080'], 9100, '::1']);
+    assert.deepEqual([parseCli([]).allowedOrigins, parseCli([]).metricsPort, parseCli([]).metricsHost], [[], null, '127.0.0.1']);
+    for (const [args, message] of [
+      [['--allow-origin', '*'], /--allow-origin must be an origin like https:\/\/incidents\.example\.com, got '\*'/],
+      [['--allow-origin', 'https://a.example/app'], /--allow-origin must be an origin/],
+      [['--allow-origin', 'null'], /--allow-origin must be an origin/],
+      [['--metrics-port', 'x'], /--metrics-port must be an integer from 0 to 65535, got 'x'/],
+      [['--metrics-host', '127.0.0.1'], /--metrics-host needs --metrics-port/],
+    ] as const) assert.throws(() => parseCli([...args]), (e: unknown) => e instanceof ConfigError && message.test(e.message), args.join(' '));
+  });
+
+  it('serves /metrics on --metrics-port, logs its address, and takes a tokens file with a metrics-only token and pinned users', async () => {
+    const file = path.join(tempDir(), 'tokens.json');
+    writeFileSync(file, JSON.stringify([
+      { name: 'prometheus', token: 'tok-prom-5c1e77', channels: [], metrics: true },
+      { name: 'alice', token: 'tok-alice-91c2aa', channels: ['*'], users: ['alice@example.com'] },
+    ]));
+    const server = await spawnServer(['--port', '0', '--store', 'memory', '--tokens', file, '--metrics-port', '0']);
+    try {
+      await until('start logged', () => server.stderr().includes('"start"'));
+      const start = server.stderr().trim().split('\n').map((l) => JSON.parse(l) as { event: string; metrics?: string }).find((l) => l.event === 'start')!;
+      assert.match(start.metrics ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const m = await fetch(start.metrics!);
+      assert.equal(m.status, 200);
+      assert.match(await m.text(), /^incident_room_connections 0$/m);
+      assert.equal((await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: { Authorization: 'Bearer tok-prom-5c1e77' } })).status, 200);
+      const c = await TestClient.connect(server.url(), { token: 'tok-alice-91c2aa', user: 'alice@example.com' });
+      c.close();
+    } finally {
+      server.proc.kill('SIGTERM');
+      await server.exited;
+    }
+    writeFileSync(file, JSON.stringify([{ name: 'nothing', token: 'tok-nothing-1', channels: [] }]));
+    const r = await runServerCli(['--tokens', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is invalid: \[0\]\.channels: a token needs at least one channel, or "metrics": true/);
+    writeFileSync(file, JSON.stringify([{ name: 'nobody', token: 'tok-nobody-1', channels: ['*'], users: [] }]));
+    const empty = await runServerCli(['--tokens', file]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /is invalid: \[0\]\.users: /);
   });
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
@@ -162,7 +163,8 @@ export async function startTestServer(options: Partial<Omit<ServerOptions, 'stor
   const dir = options.store === 'memory' ? null : options.dir ?? tempDir();
   const store: EventStore = dir === null ? new MemoryStore() : new FileStore({ dir });
   await store.open();
-  const server = await startServer({ host: '127.0.0.1', port: 0, tokens: null, metrics: new ServerMetrics(), ...options, store });
+  // A metrics listener on loopback, as `--metrics-port` opens: the tests read /metrics there without a token.
+  const server = await startServer({ host: '127.0.0.1', port: 0, tokens: null, metrics: new ServerMetrics(), metricsListener: { host: '127.0.0.1', port: 0 }, ...options, store });
   return { server, store, dir, url: (channel = 'payments-oncall') => `${server.url}/v1/channels/${channel}` };
 }
 
@@ -190,9 +192,13 @@ export interface ChildServer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
+/** `fdLimit`: run the server under `ulimit -n` (its soft descriptor limit), as a small VM or container would. */
+export async function spawnServer(args: string[], env: Record<string, string> = {}, options: { fdLimit?: number } = {}): Promise<ChildServer> {
   const prof = process.env.SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_CPU_PROF}`] : [];
-  const proc = spawn(process.execPath, [...prof, serverBundle(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...prof, serverBundle(), ...args];
+  const proc = options.fdLimit === undefined
+    ? spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('/bin/sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += String(d)));
@@ -215,10 +221,15 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
   return { proc, port, stderr: () => stderr, url: (channel = 'payments-oncall') => `ws://127.0.0.1:${port}/v1/channels/${channel}`, exited };
 }
 
-/** Run the bundled CLI to completion (for flag errors). */
-export function runServerCli(args: string[], env: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Run the bundled CLI to completion (for flag errors). `uid`/`gid` (when this process is root): run it as that user,
+ * so file permissions apply to it; the bundle's folder is opened up for it to read.
+ */
+export function runServerCli(args: string[], env: Record<string, string> = {}, timeoutMs = 10_000, as: { uid: number; gid: number } | null = null): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [serverBundle(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const bundlePath = serverBundle();
+    if (as) chmodSync(path.dirname(bundlePath), 0o755);
+    const proc = spawn(process.execPath, [bundlePath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}) });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += String(d)));
@@ -261,4 +272,80 @@ export function upgradeResponse(url: string, headers: Record<string, string> = {
       if (!/Unexpected server response/.test(e.message)) reject(e);
     });
   });
+}
+
+// ---- raw sockets (for what a WebSocket client never does) ----
+
+/** The start of an upgrade request that never ends (no blank line after the headers). */
+export const HALF_UPGRADE = 'GET /v1/channels/payments-oncall HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n';
+
+export interface RawSocket {
+  readonly socket: Socket;
+  /** Resolves once the socket connected (and wrote `send`) or failed to. */
+  readonly ready: Promise<void>;
+  /** Resolves when the server (or anything) closed it. */
+  readonly closed: Promise<void>;
+  isClosed(): boolean;
+}
+
+/** A TCP socket to 127.0.0.1:`port` from `localAddress` (any 127.x address on Linux) that sends `send`, if given, and then nothing. */
+export function rawSocket(port: number, options: { localAddress?: string; send?: string } = {}): RawSocket {
+  const socket = netConnect({ port, host: '127.0.0.1', ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+  let closed = false;
+  socket.on('error', () => undefined);
+  socket.on('data', () => undefined);
+  const ready = new Promise<void>((resolve) => {
+    socket.once('connect', () => {
+      if (options.send) socket.write(options.send, () => resolve());
+      else resolve();
+    });
+    socket.once('close', () => resolve());
+  });
+  const done = new Promise<void>((resolve) => socket.once('close', () => {
+    closed = true;
+    resolve();
+  }));
+  return { socket, ready, closed: done, isClosed: () => closed };
+}
+
+/** Keep trying to open a session (upgrade, hello, welcome) until one works or `withinMs` has passed since the first try. */
+export async function connectWithin(url: string, withinMs: number, options: { token?: string } = {}): Promise<{ client: TestClient; ms: number; attempts: number }> {
+  const t0 = Date.now();
+  let attempts = 0;
+  let last: unknown;
+  while (Date.now() - t0 < withinMs) {
+    attempts++;
+    const left = Math.max(50, withinMs - (Date.now() - t0));
+    const ws = new WebSocket(url, { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {}, handshakeTimeout: left });
+    const client = new TestClient(ws);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+        ws.once('close', () => reject(new Error('closed during the handshake')));
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      });
+      client.send({ type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: 'real@example.com', name: 'Real' } });
+      await client.next((m) => m.type === 'welcome', left);
+      return { client, ms: Date.now() - t0, attempts };
+    } catch (e) {
+      last = e;
+      ws.terminate();
+      await sleep(20);
+    }
+  }
+  throw new Error(`no session within ${withinMs} ms after ${attempts} attempts; last: ${(last as Error)?.message}`);
+}
+
+/** The server's Prometheus text, from its metrics listener (startTestServer opens one on loopback). */
+export async function metricsText(t: TestServer): Promise<string> {
+  const res = await httpGet(t.server.metricsPort ?? t.server.port, '/metrics');
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${res.body}`);
+  return res.body;
+}
+
+/** The value of one sample of a Prometheus text (0 when absent). */
+export function sample(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
 }

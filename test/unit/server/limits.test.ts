@@ -67,10 +67,10 @@ describe('server limits: frame size, rate, slow consumers, liveness', function (
         rtts.push(performance.now() - t0);
         await Promise.all(acks);
         sent += 50;
-        const metrics = await httpGet(t.server.port, '/metrics');
+        const metrics = await httpGet(t.server.metricsPort!, '/metrics');
         if (/incident_room_closes_total\{code="4408"\} 1/.test(metrics.body)) break;
       }
-      const metrics = await httpGet(t.server.port, '/metrics');
+      const metrics = await httpGet(t.server.metricsPort!, '/metrics');
       assert.match(metrics.body, /incident_room_closes_total\{code="4408"\} 1/, 'the slow consumer was closed');
       await fast.waitForSeq(id, sent);
       rtts.sort((a, b) => a - b);

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { until } from '../../support/until';
+import {
+  connectWithin, HALF_UPGRADE, metricsText, rawSocket, type RawSocket, removeTempDirs, sample, spawnServer, startTestServer, TestClient,
+} from './helpers';
+
+/** Issue #10 item 5: sockets that never finish (or never start) a request cannot hold the server's descriptors. */
+describe('server/socketGuard: slow and silent sockets', function () {
+  this.timeout(30_000);
+  const sockets: RawSocket[] = [];
+  const open = (port: number, localAddress: string, send?: string) => {
+    const s = rawSocket(port, { localAddress, ...(send ? { send } : {}) });
+    sockets.push(s);
+    return s;
+  };
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.socket.destroy();
+  });
+  after(removeTempDirs);
+
+  it('under a 200-descriptor limit, 300 silent and half-sent upgrades from other addresses do not keep a real client out for 2 s', async () => {
+    const child = await spawnServer(['--port', '0', '--store', 'memory'], {}, { fdLimit: 200 });
+    try {
+      // 10 attacking addresses (127.0.0.2–11), 30 sockets each: half say nothing, half stop in the middle of the headers.
+      for (let i = 0; i < 300; i++) open(child.port, `127.0.0.${2 + (i % 10)}`, i % 2 ? HALF_UPGRADE : undefined);
+      await Promise.all(sockets.map((s) => s.ready));
+      const { client, ms } = await connectWithin(child.url(), 2000);
+      assert.ok(ms < 2000, `${ms} ms`);
+      // The session works, and is not the next one pushed out.
+      assert.equal((await client.request({ type: 'ping' })).type, 'pong');
+      for (let i = 0; i < 50; i++) open(child.port, '127.0.0.12');
+      await Promise.all(sockets.map((s) => s.ready));
+      assert.equal((await client.request({ type: 'ping' })).type, 'pong');
+      client.close();
+    } finally {
+      child.proc.kill('SIGKILL');
+      await child.exited;
+    }
+  });
+
+  it('closes a socket that sends nothing, and one that stops in the middle of its upgrade, after the handshake timeout; counts both', async () => {
+    const t = await startTestServer({ store: 'memory', limits: { handshakeTimeoutMs: 300 } });
+    try {
+      // A session that upgraded (and said hello) before them: if the timeout wrongly applied to it, it would go first.
+      const c = await TestClient.connect(t.url());
+      const t0 = Date.now();
+      const silent = open(t.server.port, '127.0.0.1');
+      const half = open(t.server.port, '127.0.0.1', HALF_UPGRADE);
+      await until('both closed', () => silent.isClosed() && half.isClosed(), 3000).catch(() => undefined);
+      assert.ok(silent.isClosed() && half.isClosed(), `closed: silent ${silent.isClosed()}, half ${half.isClosed()} after ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 >= 250, 'not before the timeout');
+      assert.equal((await c.request({ type: 'ping' })).type, 'pong');
+      assert.equal(sample(await metricsText(t), 'incident_room_socket_refusals_total{reason="handshake_timeout"}'), 2);
+      c.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('closes an upgraded socket that never says hello with 4400 after the handshake timeout', async () => {
+    const t = await startTestServer({ store: 'memory', limits: { handshakeTimeoutMs: 300 } });
+    try {
+      const mute = await TestClient.connect(t.url(), { hello: false });
+      const closed = await Promise.race([mute.closed, until('closed', () => false, 3000).then(() => ({ code: 0, reason: '' }), () => ({ code: 0, reason: 'still open after 3 s' }))]);
+      assert.equal(closed.code, 4400, closed.reason);
+      assert.match(closed.reason, /hello/);
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('refuses pre-upgrade sockets beyond the cap per remote address at once, counts them, and lets other addresses in', async () => {
+    const t = await startTestServer({ store: 'memory', limits: { maxPendingPerAddress: 20 } });
+    try {
+      for (let i = 0; i < 50; i++) open(t.server.port, '127.0.0.2', i % 2 ? HALF_UPGRADE : undefined);
+      await until('30 refused', () => sockets.filter((s) => s.isClosed()).length === 30, 3000);
+      const c = await TestClient.connect(t.url());
+      assert.equal((await c.request({ type: 'ping' })).type, 'pong');
+      assert.equal(sample(await metricsText(t), 'incident_room_socket_refusals_total{reason="per_address"}'), 30);
+      // The refused address gets its slots back as its sockets close.
+      for (const s of sockets.splice(0)) s.socket.destroy();
+      const again = await connectWithin(t.url(), 2000);
+      again.client.close();
+      c.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('at the connection cap a new socket pushes out the oldest that has not upgraded; with only sessions left, it is refused', async () => {
+    const t = await startTestServer({ store: 'memory', limits: { maxConnections: 12, maxPendingPerAddress: 100 } });
+    try {
+      const sessions = await Promise.all(Array.from({ length: 4 }, () => TestClient.connect(t.url())));
+      const idle = Array.from({ length: 8 }, (_, i) => open(t.server.port, `127.0.0.${2 + i}`));
+      await Promise.all(idle.map((s) => s.ready));
+      const newcomer = await connectWithin(t.url(), 2000);
+      await until('the oldest idle socket was pushed out', () => idle[0]!.isClosed(), 2000);
+      assert.ok(!idle[7]!.isClosed(), 'only as many as needed');
+      for (const s of sessions) assert.equal((await s.request({ type: 'ping' })).type, 'pong', 'sessions are never pushed out');
+      const more = await Promise.all(Array.from({ length: 7 }, () => connectWithin(t.url(), 2000)));
+      // 12 sessions now: the next socket has nobody to push out.
+      const refused = new WebSocket(t.url());
+      const outcome = await new Promise<string>((resolve) => {
+        refused.once('open', () => resolve('open'));
+        refused.once('error', (e) => resolve(`error: ${e.message}`));
+      });
+      assert.match(outcome, /^error/);
+      const text = await metricsText(t);
+      assert.ok(sample(text, 'incident_room_socket_refusals_total{reason="evicted"}') >= 8);
+      assert.equal(sample(text, 'incident_room_socket_refusals_total{reason="max_connections"}'), 1);
+      for (const c of [...sessions, newcomer.client, ...more.map((m) => m.client)]) c.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+});
