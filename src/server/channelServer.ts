@@ -142,7 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   store.onCommit?.((info) => metrics.commit(info));
   const core = new ChannelCore({ store, logger, observer: metrics.observer(), ...(options.roomIdleMs !== undefined ? { roomIdleMs: options.roomIdleMs } : {}) });
-  metrics.track({ stats: () => store.stats(), rooms: () => core.stats().rooms });
+  metrics.track({ stats: () => store.stats(), health: () => store.health(), rooms: () => core.stats().rooms });
   const connections = new Set<Connection>();
   let closing: Promise<void> | null = null;
 
@@ -290,10 +290,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     else socket.destroy();
   });
 
-  /** Liveness and readiness only: no versions, no counts of what the server holds (those are on /metrics). */
+  /**
+   * Liveness and readiness only: no versions, no counts of what the server holds (those are on /metrics) — except,
+   * when the store found damage, how much (counts, never contents or paths: the log has those).
+   */
   const health = (): { status: number; body: Record<string, unknown> } => {
     if (closing) return { status: 503, body: { ok: false, status: 'stopping' } };
-    if (store.stats().failed) return { status: 503, body: { ok: false, status: 'failing', reason: 'the store refuses appends; see the server log' } };
+    const h = store.health();
+    const damaged = h.state === 'degraded'
+      ? { damaged: { records: h.damagedRecords, quarantinedBytes: h.quarantinedBytes, lostEvents: h.lostEvents, incidentsWithLostEvents: h.incidentsWithLostEvents, incidentsWithoutDeclaration: h.incidentsWithoutDeclaration } }
+      : {};
+    if (store.stats().failed) return { status: 503, body: { ok: false, status: 'failing', reason: 'the store refuses appends; see the server log', ...damaged } };
+    // Degraded still serves everything that is not damaged: 200, so a load balancer keeps it, with the damage said.
+    if (h.state === 'degraded') return { status: 200, body: { ok: true, status: 'degraded', ...damaged } };
     return { status: 200, body: { ok: true, status: 'ok' } };
   };
 

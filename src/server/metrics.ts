@@ -1,10 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { StoreStats } from '../store/eventStore';
+import type { StoreHealth, StoreStats } from '../store/eventStore';
 import type { ChannelObserver } from './channel';
 
 /** What the server reports at scrape time (counts only). */
 export interface MetricsSource {
   stats(): StoreStats;
+  health(): StoreHealth;
   rooms(): number;
 }
 
@@ -41,6 +42,9 @@ export class ServerMetrics {
   readonly storeIncidents = this.sourced('incident_room_store_incidents', 'Incidents the store holds', (s) => s.stats().incidents);
   readonly storeEvents = this.sourced('incident_room_store_events', 'Events the store holds', (s) => s.stats().events);
   readonly rooms = this.sourced('incident_room_rooms', 'Incident rooms loaded in memory', (s) => s.rooms());
+  readonly lostEvents = this.sourced('incident_room_store_lost_events', 'Acked events the store can no longer serve (lost to damage)', (s) => s.health().lostEvents);
+  readonly damagedRecords = this.sourcedCounter(
+    'incident_room_store_damaged_records_total', 'Stored records found damaged (failing their check) since the store was opened, each once', (s) => s.health().damagedRecords);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -59,6 +63,21 @@ export class ServerMetrics {
       collect(this: Gauge) {
         const s = source();
         if (s) this.set(read(s));
+      },
+    });
+  }
+
+  /** A counter that follows a count of the tracked source that only grows (the store's damaged records). */
+  private sourcedCounter(name: string, help: string, read: (source: MetricsSource) => number): Counter {
+    const source = () => this.source;
+    let seen = 0;
+    return new Counter({
+      name, help, registers: [this.registry],
+      collect(this: Counter) {
+        const s = source();
+        const now = s ? read(s) : seen;
+        if (now > seen) this.inc(now - seen);
+        seen = Math.max(seen, now);
       },
     });
   }

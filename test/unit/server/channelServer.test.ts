@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseServerMessage } from '../../../src/protocol/messages';
 import { declareEvent, httpGet, noteEvent, removeTempDirs, sleep, startTestServer, TestClient, type TestServer } from './helpers';
 
@@ -236,5 +238,40 @@ describe('server/channelServer: the guarantees of PROTOCOL.md', function () {
     ]) assert.match(metrics.body, line);
     assert.equal((await httpGet(t.server.port, '/nope')).status, 404);
     assert.equal((await httpGet(t.server.metricsPort!, '/nope')).status, 404);
+  });
+
+  it('a damaged record: /healthz answers degraded with counts (never contents), /metrics counts the damaged records', async () => {
+    const a = await connect();
+    const id = await a.declare();
+    for (let i = 0; i < 5; i++) await a.append(id, noteEvent(`note number ${i} to keep`));
+    a.close();
+    clients.splice(0);
+    const dir = t.dir!;
+    await t.server.close();
+    // Bit rot in the middle of the log: one byte of the third note's text.
+    const log = path.join(dir, 'events.log');
+    const bytes = readFileSync(log);
+    const at = bytes.indexOf('note number 2 to keep');
+    assert.ok(at > 0);
+    bytes[at + 5] = bytes[at + 5]! ^ 0x20;
+    writeFileSync(log, bytes);
+    t = await startTestServer({ dir });
+    const health = await httpGet(t.server.port, '/healthz');
+    assert.equal(health.status, 200, 'degraded still serves');
+    const h = JSON.parse(health.body) as { damaged?: Record<string, number> };
+    assert.ok((h.damaged?.quarantinedBytes ?? 0) > 0, health.body);
+    assert.deepEqual(h, {
+      ok: true, status: 'degraded',
+      damaged: { records: 1, quarantinedBytes: h.damaged!.quarantinedBytes, lostEvents: 1, incidentsWithLostEvents: 1, incidentsWithoutDeclaration: 0 },
+    });
+    assert.doesNotMatch(health.body, /note number|quarantine"|events\.log|\//, 'no contents, no paths');
+    const metrics = await httpGet(t.server.metricsPort!, '/metrics');
+    assert.match(metrics.body, /^incident_room_store_damaged_records_total 1$/m);
+    assert.match(metrics.body, /^incident_room_store_lost_events 1$/m);
+    // The other events are still served.
+    const b = await connect();
+    b.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+    await b.next((m) => m.type === 'events');
+    assert.deepEqual(b.eventsOf(id).map((e) => e.seq), [1, 2, 3, 5, 6]);
   });
 });
