@@ -12,8 +12,14 @@ import { classifyGitStderr, formatGitCommand, GitError, summarizeStderr } from '
  *   repository directory (shared by all runners on the same directory).
  * - A call can be cancelled with an AbortSignal (the git process is killed; the error code is `Cancelled`).
  *
- * Callers build argv themselves; user or repo data goes in only after validation (see refName.ts) and
- * after `--end-of-options` or `--` where git supports them.
+ * - A repository's own config must not choose what runs: every call that only reads (every subcommand but the
+ *   few in {@link MUTATING_SUBCOMMANDS}) runs with the overrides of {@link readOnlyArgs}, which neutralise the
+ *   programs a `.git/config`, a hook or an attributes file can name (fsmonitor, gpg, hooks, filters, external
+ *   diff and textconv, pager). A cloned repository is data, and reading it must not execute it.
+ *
+ * Callers build argv themselves, starting with the subcommand (global options are the runner's alone); user or
+ * repo data goes in only after validation (see refName.ts) and after `--end-of-options` or `--` where git
+ * supports them.
  */
 export interface GitRunnerOptions {
   /** Repository root (a work tree root or a bare repository). */
@@ -36,6 +42,99 @@ export interface GitRunnerOptions {
 }
 
 const AUTH_ENV_KEYS = ['GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_ASKPASS', 'SSH_ASKPASS'] as const;
+
+/**
+ * The subcommands that change a repository (the rollback's steps and their cleanup). They run with the
+ * repository's config as it is: in a trusted workspace, after a modal confirm, the user's hooks and signing apply.
+ * Every other subcommand is treated as a read, so one that is missing here fails safe (its hooks do not run).
+ */
+export const MUTATING_SUBCOMMANDS: ReadonlySet<string> = new Set([
+  'add', 'am', 'apply', 'branch', 'checkout', 'cherry-pick', 'clean', 'clone', 'commit', 'fetch', 'gc', 'init', 'merge',
+  'mv', 'notes', 'pull', 'push', 'rebase', 'reset', 'restore', 'revert', 'rm', 'stash', 'submodule', 'switch', 'tag',
+  'update-ref', 'worktree',
+]);
+
+/** A program path that can never exist (nothing lives under /dev/null), for settings that name a program. */
+const NO_PROGRAM = '/dev/null/incident-room-runs-no-program';
+
+/**
+ * `-c` settings of every read: what a repository's config can make a read run, switched off.
+ * - `core.fsmonitor`: a program run by anything that looks at the index (`status`, `diff`);
+ * - `core.hooksPath`: `post-index-change` runs when `status` refreshes the index (also kept from writing it by
+ *   `--no-optional-locks`);
+ * - `log.showSignature` and the `gpg.*.program`s: `log` verifying a signed commit runs the configured gpg;
+ * - `protocol.ext.allow`: the `ext::` transport runs a command as the "remote" (`ls-remote` of such a URL).
+ */
+export const READ_ONLY_CONFIG: readonly string[] = [
+  'core.fsmonitor=false',
+  'core.hooksPath=/dev/null',
+  'log.showSignature=false',
+  `gpg.program=${NO_PROGRAM}`,
+  `gpg.openpgp.program=${NO_PROGRAM}`,
+  `gpg.x509.program=${NO_PROGRAM}`,
+  `gpg.ssh.program=${NO_PROGRAM}`,
+  'protocol.ext.allow=never',
+];
+
+// Options after the subcommand, where the program is chosen per path by .gitattributes (repository data):
+// external diff drivers and textconv filters, and signature display; submodules are not entered (each has a
+// config of its own, whose filter drivers the runner cannot see).
+const READ_ONLY_SUBCOMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  log: ['--no-show-signature', '--no-ext-diff', '--no-textconv'],
+  show: ['--no-show-signature', '--no-ext-diff', '--no-textconv'],
+  diff: ['--no-ext-diff', '--no-textconv', '--ignore-submodules=all'],
+  'diff-tree': ['--no-ext-diff', '--no-textconv'],
+  'diff-index': ['--no-ext-diff', '--no-textconv', '--ignore-submodules=all'],
+  'diff-files': ['--no-ext-diff', '--no-textconv', '--ignore-submodules=all'],
+  status: ['--ignore-submodules=all'],
+};
+
+// Subcommands that read work-tree files and so run the clean filter an attributes file names for them.
+const READS_WORK_TREE = new Set(['status', 'diff', 'diff-index', 'diff-files']);
+
+// What simple-git's argv guard must allow for READ_ONLY_CONFIG and the filter overrides: only ever the runner's
+// own fixed values (caller argv cannot carry global options, see assertSubcommandFirst).
+const READ_ONLY_UNSAFE = {
+  allowUnsafeFsMonitor: true,
+  allowUnsafeHooksPath: true,
+  allowUnsafeGpgProgram: true,
+  allowUnsafeProtocolOverride: true,
+  allowUnsafeFilter: true,
+} as const;
+
+/** Whether `git <args>` only reads (and so runs with {@link readOnlyArgs}). */
+export function isReadOnly(args: readonly string[]): boolean {
+  return !MUTATING_SUBCOMMANDS.has(args[0] ?? '');
+}
+
+/**
+ * The full argv of a read: global options that keep git from running any program the repository's config or
+ * attributes name, then the subcommand, the flags of {@link READ_ONLY_SUBCOMMAND_FLAGS}, and the caller's arguments.
+ * `filterDrivers` are the filter driver names the repository's config defines (their clean/smudge/process
+ * commands are emptied). Pure; exported for tests.
+ */
+export function readOnlyArgs(args: readonly string[], filterDrivers: readonly string[] = []): string[] {
+  const [sub = '', ...rest] = args;
+  const filters = filterDrivers.flatMap((name) => [
+    '-c', `filter.${name}.clean=`, '-c', `filter.${name}.smudge=`, '-c', `filter.${name}.process=`, '-c', `filter.${name}.required=false`,
+  ]);
+  return [
+    '--no-pager', '--no-optional-locks',
+    ...READ_ONLY_CONFIG.flatMap((c) => ['-c', c]),
+    ...filters,
+    sub, ...(READ_ONLY_SUBCOMMAND_FLAGS[sub] ?? []), ...rest,
+  ];
+}
+
+/** Filter driver names from `git config -z --name-only --get-regexp ^filter\.` output; pure. */
+export function parseFilterDrivers(out: string): string[] {
+  const names = new Set<string>();
+  for (const key of out.split('\0')) {
+    const m = /^filter\.(.+)\.[^.]+$/s.exec(key.trim());
+    if (m?.[1] !== undefined) names.add(m[1]);
+  }
+  return [...names];
+}
 
 /** Per-call options. */
 export interface ExecOptions {
@@ -89,6 +188,7 @@ export class GitRunner {
   private readonly options: GitRunnerOptions;
   private readonly queueKey: string;
   private shared: SimpleGit | undefined;
+  private sharedRead: SimpleGit | undefined;
   private active = 0;
   private readonly slots: Array<() => void> = [];
 
@@ -124,7 +224,10 @@ export class GitRunner {
 
   /** Run `git <args>` and return stdout as text (untrimmed). Rejects with a classified {@link GitError}. */
   async exec(args: readonly string[], options: ExecOptions = {}): Promise<string> {
-    return this.withSlot(args, options, (git) => git.raw([...args]));
+    assertSubcommandFirst(args);
+    if (!isReadOnly(args)) return this.withSlot(args, options, 'write', (git) => git.raw([...args]));
+    const drivers = READS_WORK_TREE.has(args[0] ?? '') ? await this.filterDrivers(options) : [];
+    return this.withSlot(args, options, 'read', (git) => git.raw(readOnlyArgs(args, drivers)));
   }
 
   /**
@@ -132,7 +235,29 @@ export class GitRunner {
    * Buffer; `cat-file blob REV:PATH` gives the same bytes as `git show REV:PATH`).
    */
   async catFileBuffer(args: readonly string[], options: ExecOptions = {}): Promise<Buffer> {
-    return this.withSlot(['cat-file', ...args], options, (git) => git.binaryCatFile([...args]));
+    // binaryCatFile builds its own argv: the read-only config comes from the instance (simple-git's `config`);
+    // `cat-file blob` runs no filter, diff driver or hook.
+    return this.withSlot(['cat-file', ...args], options, 'read', (git) => git.binaryCatFile([...args]));
+  }
+
+  /**
+   * The filter drivers the repository's config defines (their names are needed to empty their commands). Reading
+   * config runs nothing. A name git could read two ways on a command line is refused.
+   */
+  private async filterDrivers(options: ExecOptions): Promise<string[]> {
+    const args = ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'];
+    let out: string;
+    try {
+      out = await this.withSlot(args, options, 'read', (git) => git.raw(readOnlyArgs(args)));
+    } catch (e) {
+      // Exit code 1: no such keys.
+      if (e instanceof GitError && e.detail.exitCode === 1) return [];
+      throw e;
+    }
+    const names = parseFilterDrivers(out);
+    const odd = names.find((n) => /[=\s\0]/.test(n));
+    if (odd !== undefined) throw new GitError('UnsafeInput', `Refused to run git here: the repository config names a filter driver ${JSON.stringify(odd)}.`, { args });
+    return names;
   }
 
   /**
@@ -172,13 +297,13 @@ export class GitRunner {
     return { running: q?.running, waiting: q ? [...q.waiting] : [] };
   }
 
-  private async withSlot<T>(args: readonly string[], options: ExecOptions, call: (git: SimpleGit) => Promise<T>): Promise<T> {
+  private async withSlot<T>(args: readonly string[], options: ExecOptions, mode: 'read' | 'write', call: (git: SimpleGit) => Promise<T>): Promise<T> {
     if (options.signal?.aborted) throw new GitError('Cancelled', 'Cancelled before git started.', { args });
     if (this.active >= (this.options.maxConcurrent ?? 4)) await new Promise<void>((resolve) => this.slots.push(resolve));
     this.active++;
     try {
       this.options.log?.(formatGitCommand(args));
-      return await call(this.instance(options));
+      return await call(this.instance(options, mode));
     } catch (e) {
       throw this.toGitError(e, args, options.signal);
     } finally {
@@ -187,24 +312,27 @@ export class GitRunner {
     }
   }
 
-  private instance(options: ExecOptions): SimpleGit {
-    // Reuse one simple-git instance for plain calls (a new one per call costs a few ms of setup); a signal or
-    // stdin is instance configuration in simple-git, so those calls get their own.
+  private instance(options: ExecOptions, mode: 'read' | 'write'): SimpleGit {
+    // Reuse one simple-git instance per mode for plain calls (a new one per call costs a few ms of setup); a
+    // signal or stdin is instance configuration in simple-git, so those calls get their own.
     if (!options.signal && options.input === undefined) {
-      this.shared ??= this.create(options);
-      return this.shared;
+      if (mode === 'read') return (this.sharedRead ??= this.create(options, mode));
+      return (this.shared ??= this.create(options, mode));
     }
-    return this.create(options);
+    return this.create(options, mode);
   }
 
-  private create(options: ExecOptions): SimpleGit {
+  private create(options: ExecOptions, mode: 'read' | 'write'): SimpleGit {
     const input = options.input;
     const config: Partial<SimpleGitOptions> = {
       baseDir: this.cwd,
       binary: this.options.binary ?? 'git',
       maxConcurrentProcesses: this.options.maxConcurrent ?? 4,
       allowEnvironment: this.allowEnvironment,
-      unsafe: this.unsafe,
+      unsafe: mode === 'read' ? { ...this.unsafe, ...READ_ONLY_UNSAFE } : this.unsafe,
+      // Reads get READ_ONLY_CONFIG here too, for the calls whose argv simple-git builds itself (binaryCatFile);
+      // exec passes the same values in its argv (repeating a -c is harmless: the last one wins).
+      ...(mode === 'read' ? { config: [...READ_ONLY_CONFIG] } : {}),
       // simple-git treats "exit code ≠ 0 with empty stderr" as success (e.g. `merge-base --is-ancestor`);
       // we want every non-zero exit to fail, carrying the exit code and both streams for classification.
       errors: (error, result) => {
@@ -246,5 +374,16 @@ export class GitRunner {
     if (/ENOENT/.test(message) && /spawn/.test(message)) return new GitError('GitNotFound', 'git was not found on PATH.', { args, cause: e });
     if (/does not exist/.test(message)) return new GitError('NotARepository', message, { args, cause: e });
     return new GitError(classifyGitStderr(message), message.split('\n')[0] ?? message, { args, cause: e });
+  }
+}
+
+/**
+ * Caller argv starts with the subcommand: global options (`-c`, `-C`, `--git-dir`, …) are set by the runner alone,
+ * so no caller can undo the read-only overrides or point git at another repository.
+ */
+function assertSubcommandFirst(args: readonly string[]): void {
+  const sub = args[0] ?? '';
+  if (!/^[a-z][a-z0-9-]*$/.test(sub)) {
+    throw new GitError('UnsafeInput', `Refused to run git: the arguments must start with a subcommand, not ${JSON.stringify(sub)}.`, { args });
   }
 }

@@ -1,8 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { listDeployCommits } from '../../../src/git/deployCommits';
+import { listDeployFiles } from '../../../src/git/deployDiff';
+import { clearDeployDetailsCache, listDeploys } from '../../../src/git/deployDiscovery';
+import { readFileAtRevision } from '../../../src/git/fileAtRevision';
 import { classifyGitStderr, GitError, isGitError, summarizeStderr } from '../../../src/git/gitError';
-import { GitRunner } from '../../../src/git/gitRunner';
+import { GitRunner, parseFilterDrivers, readOnlyArgs } from '../../../src/git/gitRunner';
+import { fileGitContext } from '../../../src/git/repository';
+import { readWorkTree } from '../../../src/git/rollbackFacts';
 import { Scratch, TempRepo } from './gitFixture';
 
 describe('git/gitRunner', () => {
@@ -160,5 +166,117 @@ describe('git/gitRunner', () => {
     const lines: string[] = [];
     await repo.runner({ log: (l) => lines.push(l) }).exec(['log', '-1', '--format=%s']);
     assert.deepEqual(lines, ['git log -1 --format=%s']);
+  });
+
+  describe('a repository whose own config names programs (an untrusted clone)', () => {
+    // Each program git could be told to run appends its name to one marker file. The plain-git control at the end
+    // shows every one of them really runs without the runner's overrides, so the test can fail.
+    const PROGRAMS = ['fsmonitor', 'gpg', 'post-index-change', 'filter', 'extdiff', 'textconv'] as const;
+    let hostile: TempRepo;
+    let marker: string;
+    let signed: string;
+    const touch = () => {
+      // A new mtime makes the index entry stale, so git compares content (through the clean filter).
+      const t = new Date(Date.now() + 5000 + Math.floor(Math.random() * 1000) * 1000);
+      fs.utimesSync(path.join(hostile.dir, 'app.txt'), t, t);
+    };
+    const ran = (): string[] => (fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').split('\n').filter((l) => l !== '') : []);
+
+    before(function () {
+      if (process.platform === 'win32') this.skip(); // the programs are sh scripts
+      hostile = TempRepo.init(scratch, 'hostile');
+      marker = path.join(scratch.root, 'hostile-ran');
+      const bin = scratch.dir('hostile-bin');
+      const program = (name: string): string => {
+        const file = path.join(bin, name);
+        // Exits 0; the filter passes its input through, as a real one would.
+        fs.writeFileSync(file, `#!/bin/sh\necho ${name} >> ${JSON.stringify(marker)}\n${name === 'filter' ? 'cat\n' : ''}exit 0\n`, { mode: 0o755 });
+        return file;
+      };
+      hostile.commit('first', { 'app.txt': 'one\n' });
+      hostile.tag('deploy/1');
+      hostile.commit('second', { 'app.txt': 'two\n' });
+      // A commit carrying a (fake) signature: with log.showSignature git hands it to gpg.program to verify.
+      const raw = [
+        `tree ${hostile.tree('HEAD')}`, `parent ${hostile.rev('HEAD')}`,
+        'author Mallory <m@example.com> 1700000600 +0000', 'committer Mallory <m@example.com> 1700000600 +0000',
+        'gpgsig -----BEGIN PGP SIGNATURE-----', ' ', ' iQEzBAABCAAdFiEEfake', ' -----END PGP SIGNATURE-----', '', 'signed release', '',
+      ].join('\n');
+      signed = hostile.git(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: raw });
+      hostile.git(['update-ref', 'refs/heads/main', signed]);
+      hostile.tag('deploy/2', { message: 'release 2', target: signed });
+      hostile.git(['config', 'core.fsmonitor', program('fsmonitor')]);
+      hostile.git(['config', 'log.showSignature', 'true']);
+      hostile.git(['config', 'gpg.program', program('gpg')]);
+      hostile.git(['config', 'diff.external', program('extdiff')]);
+      hostile.git(['config', 'diff.evil.textconv', program('textconv')]);
+      hostile.git(['config', 'filter.evil.clean', program('filter')]);
+      hostile.git(['config', 'filter.evil.smudge', program('filter')]);
+      fs.copyFileSync(program('post-index-change'), path.join(hostile.dir, '.git', 'hooks', 'post-index-change'));
+      fs.writeFileSync(path.join(hostile.dir, '.git', 'info', 'attributes'), '* filter=evil diff=evil\n');
+    });
+
+    it('runs none of them for what the extension reads: deploys, commits, files, diffs, scribe context, work tree', async () => {
+      clearDeployDetailsCache();
+      const runner = hostile.runner();
+      const { deploys } = await listDeploys(runner, { sources: ['tags'], tagPatterns: ['deploy/*'] });
+      assert.deepEqual(deploys.map((d) => [d.ref, d.subject]), [['deploy/2', 'signed release'], ['deploy/1', 'first']], 'it still reads the repository');
+      const [newest] = deploys;
+      assert.ok(newest);
+      await listDeployCommits(runner, newest);
+      await listDeployFiles(runner, newest);
+      await readFileAtRevision(runner, signed, 'app.txt');
+      touch();
+      const ctx = await fileGitContext(path.join(hostile.dir, 'app.txt'), { env: scratch.env });
+      assert.equal(ctx?.head, signed);
+      touch();
+      await readWorkTree(runner);
+      touch();
+      await runner.exec(['status', '--porcelain']);
+      touch();
+      await runner.exec(['diff', '--name-only']);
+      await runner.exec(['diff', 'deploy/1', 'HEAD']);
+      await runner.exec(['log', '-p', '-3']);
+      await runner.exec(['show', signed]);
+      assert.deepEqual(ran(), [], 'no program named by the repository ran');
+
+      // The control: plain git in the same repository runs every one of them.
+      touch();
+      hostile.git(['status', '--porcelain']);
+      hostile.git(['log', '--no-walk', '--format=%H', signed]);
+      hostile.git(['diff', 'deploy/1', 'HEAD']);
+      hostile.git(['diff', '--no-ext-diff', 'deploy/1', 'HEAD']);
+      assert.deepEqual([...new Set(ran())].sort(), [...PROGRAMS].sort());
+    });
+
+    it('leaves writes alone: a mutating subcommand runs with the repository config as it is', async () => {
+      fs.rmSync(marker, { force: true });
+      // `reset` refreshes and writes the index, which runs post-index-change: the user's hooks apply to the
+      // rollback they confirmed in a trusted workspace.
+      touch();
+      await hostile.runner().exec(['reset', '--quiet']);
+      assert.ok(ran().includes('post-index-change'));
+    });
+
+    it('refuses caller argv that starts with a global option instead of a subcommand', async () => {
+      fs.rmSync(marker, { force: true });
+      for (const args of [['-c', 'core.fsmonitor=true', 'status'], ['--git-dir=/tmp/x', 'log'], ['-C', '/', 'status']]) {
+        await assert.rejects(hostile.runner().exec(args), (e: unknown) => isGitError(e, 'UnsafeInput'));
+      }
+      assert.deepEqual(ran(), []);
+    });
+
+    it('builds the read argv: overrides before the subcommand, its own flags after it', () => {
+      const argv = readOnlyArgs(['log', '--format=%H', 'HEAD'], ['evil']);
+      const sub = argv.indexOf('log');
+      assert.deepEqual(argv.slice(sub), ['log', '--no-show-signature', '--no-ext-diff', '--no-textconv', '--format=%H', 'HEAD']);
+      const globals = argv.slice(0, sub);
+      for (const c of ['core.fsmonitor=false', 'core.hooksPath=/dev/null', 'log.showSignature=false', 'filter.evil.clean=', 'filter.evil.process=']) {
+        assert.equal(globals[globals.indexOf(c) - 1], '-c', c);
+      }
+      assert.ok(globals.some((g) => g.startsWith('gpg.program=')));
+      assert.ok(globals.includes('--no-pager') && globals.includes('--no-optional-locks'));
+      assert.deepEqual(parseFilterDrivers('filter.evil.clean\0filter.evil.smudge\0filter.lfs.process\0filter.a.b.clean\0'), ['evil', 'lfs', 'a.b']);
+    });
   });
 });
