@@ -2,14 +2,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { NoteSource, NoteTag } from '../protocol/events';
-import { utf8Bytes } from '../protocol/events';
+import { utf8Bytes, WebUrl } from '../protocol/events';
 import { Limits } from '../protocol/codes';
+import { resolveInside } from '../git/pathContainment';
 import { buildPermalink } from '../git/permalink';
 import { fileGitContext, findRepository } from '../git/repository';
 import { parseArgs } from './commandArgs';
 import { UserFacingError } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, pick } from './quickInput';
+import { gitAllowed, showTrustMessage } from './workspaceTrust';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -39,8 +41,11 @@ export function registerScribeCommands(register: Register, service: IncidentServ
 
     const source: NoteSource = { path: doc.isUntitled ? doc.fileName : path.basename(doc.fileName), startLine, endLine, snippet };
     let caveat = '';
+    // In Restricted Mode no git runs (the repository's config could make it run programs): the note is kept with
+    // its file and lines, without commit or permalink, and says so.
+    const withGit = gitAllowed();
     if (doc.uri.scheme === 'file') {
-      const ctx = await fileGitContext(doc.uri.fsPath).catch(() => undefined);
+      const ctx = withGit ? await fileGitContext(doc.uri.fsPath).catch(() => undefined) : undefined;
       if (ctx) {
         source.path = ctx.relativePath;
         if (ctx.head) source.commit = ctx.head;
@@ -53,6 +58,7 @@ export function registerScribeCommands(register: Register, service: IncidentServ
       } else {
         const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
         source.path = folder ? path.relative(folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/') : doc.uri.fsPath;
+        if (!withGit) caveat = ' (no git info: workspace not trusted)';
       }
     }
     const tag: NoteTag = args?.tag ?? (await pick(
@@ -65,6 +71,9 @@ export function registerScribeCommands(register: Register, service: IncidentServ
     const text = `${comment || `\`${firstLine.slice(0, 200)}\``}${caveat}${cutNote}`.slice(0, Limits.noteLength);
     const id = await service.append('note.added', { text, tag, source });
     void vscode.window.setStatusBarMessage(`Incident Room: ${source.path}:${startLine}-${endLine} added to ${s.id}${cut ? ` (cut to ${cap} characters)` : ''}`, 4000);
+    if (!withGit && doc.uri.scheme === 'file') {
+      void showTrustMessage(`Incident Room: ${source.path}:${startLine}-${endLine} was added to ${s.id} without its commit and permalink: in Restricted Mode Incident Room runs no git (the repository's own config could make git run programs).`);
+    }
     return id;
   });
 }
@@ -74,15 +83,15 @@ export async function openNoteSource(service: IncidentService, noteId: string): 
   const note = service.focusedIncident?.notes.find((n) => n.id === noteId);
   const src = note?.source;
   if (!src) return;
-  const rel = src.path.split('/').join(path.sep);
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const repo = await findRepository(folder.uri.fsPath).catch(() => undefined);
+    // The repository root only when git may run here; the folder itself always.
+    const repo = gitAllowed() ? await findRepository(folder.uri.fsPath).catch(() => undefined) : undefined;
     for (const base of [repo?.root, folder.uri.fsPath]) {
       if (!base) continue;
-      const candidate = path.resolve(base, rel);
-      if (!candidate.startsWith(path.resolve(base))) continue; // a path from the channel never escapes the folder
-      if (!(await fs.stat(candidate).then((st) => st.isFile(), () => false))) continue;
-      const doc = await vscode.workspace.openTextDocument(candidate);
+      // The path comes from the channel: it must stay inside the folder, also through symlinks.
+      const file = await resolveInside(base, src.path);
+      if (!file || !(await fs.stat(file).then((st) => st.isFile(), () => false))) continue;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
       const end = Math.min(src.endLine, doc.lineCount) - 1;
       const range = new vscode.Range(src.startLine - 1, 0, end, doc.lineAt(Math.max(0, end)).text.length);
       await vscode.window.showTextDocument(doc, { selection: range, preview: true });
@@ -90,8 +99,29 @@ export async function openNoteSource(service: IncidentService, noteId: string): 
     }
   }
   if (src.remoteUrl) {
-    await vscode.env.openExternal(vscode.Uri.parse(src.remoteUrl));
+    const link = webLink(src.remoteUrl);
+    if (!link) {
+      void vscode.window.showWarningMessage(`Incident Room: the permalink of ${src.path} is not an http(s) link, so it was not opened.`);
+      return;
+    }
+    await vscode.env.openExternal(link);
     return;
   }
   void vscode.window.showWarningMessage(`Incident Room: ${src.path} is not in this workspace and the note has no permalink.`);
+}
+
+/**
+ * `raw` as a Uri to hand to openExternal, only when it is an http(s) URL, checked again right before opening
+ * (the schema checks it on arrival; a stored event from before that check, or a parser that reads it
+ * differently, must still not open `command:`, `file:` or `vscode:` links).
+ */
+export function webLink(raw: string): vscode.Uri | undefined {
+  if (!WebUrl.safeParse(raw).success) return undefined;
+  let uri: vscode.Uri;
+  try {
+    uri = vscode.Uri.parse(raw, true);
+  } catch {
+    return undefined;
+  }
+  return uri.scheme === 'http' || uri.scheme === 'https' ? uri : undefined;
 }
