@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { listDeployCommits } from '../git/deployCommits';
 import { listDeployFiles, type FileChange } from '../git/deployDiff';
 import { listDeploys, markIncidentWindow, type Deploy, type DeployList } from '../git/deployDiscovery';
+import { deployTooltipMarkdown } from '../git/deployTooltip';
 import { validateDeploySettings } from '../git/deploySettings';
 import { GitRunner } from '../git/gitRunner';
 import { RefsWatcher } from '../git/refsWatcher';
@@ -126,7 +127,8 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
         flagged ? new vscode.ThemeColor('problemsErrorIcon.foreground') : node.mark.inWindow ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined,
       );
       item.contextValue = d.previous ? 'deploy.rollbackable' : 'deploy';
-      item.tooltip = new vscode.MarkdownString(`**${d.label}** — ${d.subject}\n\n${new Date(d.time).toLocaleString()} · ${d.sha.slice(0, 10)}\n\n_Hover again for the commits…_`);
+      // Tag names and subjects are repository data: escaped, so a tooltip shows them and never links or loads them.
+      item.tooltip = new vscode.MarkdownString(deployTooltipMarkdown(d, new Date(d.time).toLocaleString()));
       return item;
     }
     const c = node.change;
@@ -144,12 +146,8 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
     if (node.type !== 'deploy') return item;
     try {
-      const { commits, truncated } = await listDeployCommits(this.runner(node.repo), node.deploy, { limit: 20 });
-      const d = node.deploy;
-      const md = new vscode.MarkdownString(`**${d.label}** — ${d.subject}\n\n${new Date(d.time).toLocaleString()} · \`${d.sha.slice(0, 10)}\`${d.previous ? ` · since ${d.previous.label}` : ''}\n\n`);
-      for (const c of commits) md.appendMarkdown(`- \`${c.sha.slice(0, 7)}\` ${escapeMd(c.subject)} — ${escapeMd(c.author.name)}\n`);
-      if (truncated) md.appendMarkdown('- …\n');
-      item.tooltip = md;
+      const shipped = await listDeployCommits(this.runner(node.repo), node.deploy, { limit: 20 });
+      item.tooltip = new vscode.MarkdownString(deployTooltipMarkdown(node.deploy, new Date(node.deploy.time).toLocaleString(), shipped));
     } catch (error) {
       this.log.warn(`deploy tooltip: ${String(error)}`);
     }
@@ -233,8 +231,4 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
     this.disposeWatchers();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
