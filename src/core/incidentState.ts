@@ -88,6 +88,17 @@ export interface Change<T> {
   readonly note?: string;
 }
 
+/**
+ * Seqs the server declared lost (its store found them damaged): held, so never asked for again, and shown on the
+ * timeline where they would have been. Not an event: nobody appended it, and it changes nothing else.
+ */
+export interface LostRange {
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  /** Why, as the server said it (`storage_damage`, or a reason a newer server knows). */
+  readonly reason: string;
+}
+
 /** The incident as the left fold of its events. */
 export interface IncidentState {
   readonly id: string;
@@ -112,4 +123,6 @@ export interface IncidentState {
   readonly actions: readonly ActionItem[];
   /** Every event, in seq order: the timeline. */
   readonly timeline: readonly SequencedEvent[];
+  /** Seqs declared lost, in seq order; they sit on the timeline between the events around them. */
+  readonly lost: readonly LostRange[];
 }

@@ -4,6 +4,7 @@ import type { IncidentState, Mitigation, Note } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
+import { describeLost } from './timelineText';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
 
 export interface PostmortemOptions {
@@ -60,12 +61,16 @@ interface Ctx {
 function header({ s, clock, now }: Ctx, generatedBy: string | undefined): string[] {
   const when = clock.utc(now.toISOString());
   const by = generatedBy ? ` by ${md(generatedBy)}` : '';
+  const lostCount = s.lost.reduce((n, l) => n + l.toSeq - l.fromSeq + 1, 0);
   return [
     `# Postmortem: ${s.id} — ${md(s.title || 'Untitled incident')}`,
     '',
     '> **Blameless draft.** This review describes what happened and how our systems and processes allowed it,',
     '> not who is at fault. Everyone involved acted on the best information they had at the time.',
     `> Generated${by} on ${when} UTC from the incident's ${s.timeline.length} recorded events; edit it freely.`,
+    ...(lostCount > 0
+      ? ['>', `> **${lostCount} ${lostCount === 1 ? 'entry was' : 'entries were'} lost** to storage damage on the incident channel; the timeline marks where. Fill in what you remember.`]
+      : []),
   ];
 }
 
@@ -167,10 +172,21 @@ function timeline({ s, clock }: Ctx): string[] {
   ];
   const notes = new Map(s.notes.map((n) => [n.id, n]));
   const mitigations = new Map<string, string>();
+  let l = 0;
+  // Seqs the channel lost to storage damage stand where they were, as what they are: nobody knows who wrote what, or when.
+  const lostBefore = (seq: number) => {
+    for (; l < s.lost.length && s.lost[l]!.fromSeq < seq; l++) {
+      const range = s.lost[l]!;
+      const seqs = range.fromSeq === range.toSeq ? `${range.fromSeq}` : `${range.fromSeq}–${range.toSeq}`;
+      lines.push(`| ${seqs} | — | — | — | **${md(describeLost(range))}**: the incident channel could not read them back |`);
+    }
+  };
   for (const e of s.timeline) {
+    lostBefore(e.seq);
     if (e.kind === 'mitigation.started') mitigations.set(e.data.mitigationId, e.data.description);
     lines.push(`| ${e.seq} | ${clock.utc(e.at)} | ${clock.local(e.at)} | ${name(e.actor)} | ${describe(e, notes, mitigations)} |`);
   }
+  lostBefore(Number.POSITIVE_INFINITY);
   return lines;
 }
 

@@ -1,5 +1,5 @@
 import { ROLES, type Role, type SequencedEvent, type SequencedEventOf, type User } from '../protocol/events';
-import type { ActionItem, IncidentState, Mitigation, Note, RoleState, RoleTenure } from './incidentState';
+import type { ActionItem, IncidentState, LostRange, Mitigation, Note, RoleState, RoleTenure } from './incidentState';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHistory' | 'notes' | 'flaggedDeploys' | 'mitigations' | 'updates' | 'actions' | 'timeline'>> & {
@@ -21,7 +21,7 @@ export function emptyIncident(id: string): IncidentState {
     id, headSeq: 0, title: '', symptom: '', declaredAt: '', declaredBy: nobody,
     severity: 'SEV4', severityHistory: [], status: 'investigating', statusHistory: [],
     roles: Object.fromEntries(ROLES.map((r) => [r, { holder: null, history: [] }])) as unknown as Record<Role, RoleState>,
-    notes: [], flaggedDeploys: [], mitigations: [], updates: [], actions: [], timeline: [],
+    notes: [], flaggedDeploys: [], mitigations: [], updates: [], actions: [], timeline: [], lost: [],
   };
 }
 
@@ -34,6 +34,16 @@ export function reduce(state: IncidentState, event: SequencedEvent): IncidentSta
   const draft = copy(state);
   apply(draft, event);
   return draft;
+}
+
+/**
+ * Count seqs the server declared lost as held: `headSeq` moves to `toSeq` and the range is kept for the timeline.
+ * Never mutates `state`. A range at or below `headSeq` changes nothing (a replay may say it again); one that starts
+ * after `headSeq + 1` changes nothing either, since seqs are applied in order and one before it is missing.
+ */
+export function reduceLost(state: IncidentState, range: LostRange): IncidentState {
+  if (range.toSeq <= state.headSeq || range.fromSeq > state.headSeq + 1) return state;
+  return { ...state, headSeq: range.toSeq, lost: [...state.lost, { fromSeq: state.headSeq + 1, toSeq: range.toSeq, reason: range.reason }] };
 }
 
 /** The incident's state as the left fold of its events in seq order. */
@@ -58,6 +68,7 @@ function copy(s: IncidentState): Draft {
     updates: [...s.updates],
     actions: [...s.actions],
     timeline: [...s.timeline],
+    // `lost` is shared, not copied: events never change it, and reduceLost builds a new one.
   };
 }
 

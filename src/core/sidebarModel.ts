@@ -5,7 +5,7 @@ import type { IncidentState } from './incidentState';
 import { incidentMetrics } from './metrics';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
 import { facts, openGuesses, refutedGuesses, ROLE_LABELS, rolesOf } from './selectors';
-import { describeEvent, EVENT_ICONS } from './timelineText';
+import { describeEvent, describeLost, EVENT_ICONS, LOST_ENTRY_ICON, LOST_ENTRY_KIND } from './timelineText';
 
 /** An event still in the outbox, shown greyed on the timeline. */
 export interface QueuedEventView {
@@ -19,12 +19,15 @@ export interface QueuedEventView {
 export const TIMELINE_PAGE = 50;
 
 /**
- * `count` timeline entries from `offset`, newest first: queued (outbox) events, then the log. Linear in what it
- * returns, so a 20,000-event incident costs the same as a small one.
+ * `count` timeline entries from `offset`, newest first: queued (outbox) events, then the log, where each range of
+ * seqs the server declared lost stands as one entry between the events around it. Linear in what it returns (and
+ * in the number of lost ranges, normally none), so a 20,000-event incident costs the same as a small one.
  */
 export function timelineEntries(s: IncidentState, me: User, offset: number, count: number, queued: readonly QueuedEventView[] = []): TimelineEntryView[] {
   const out: TimelineEntryView[] = [];
-  const total = queued.length + s.timeline.length;
+  const lostAt = lostPositions(s);
+  const logLength = s.timeline.length + s.lost.length;
+  const total = queued.length + logLength;
   const notes = new Map(s.notes.map((n) => [n.id, n]));
   for (let k = Math.max(0, offset); k < Math.min(total, offset + count); k++) {
     if (k < queued.length) {
@@ -32,7 +35,18 @@ export function timelineEntries(s: IncidentState, me: User, offset: number, coun
       out.push({ key: `q:${q.id}`, seq: null, at: q.at, actor: me.name, kind: q.kind, icon: 'clock', text: q.text, queued: true });
       continue;
     }
-    const e = s.timeline[s.timeline.length - 1 - (k - queued.length)];
+    // Position in the log oldest first, lost ranges included; then the event's own index.
+    const m = logLength - 1 - (k - queued.length);
+    let before = 0;
+    while (before < lostAt.length && lostAt[before]! < m) before++;
+    if (lostAt[before] === m) {
+      const l = s.lost[before]!;
+      // Nobody knows when the lost entries were written: the entry carries the time of the event before them.
+      const near = s.timeline[m - before - 1] ?? s.timeline[m - before];
+      out.push({ key: `lost:${l.fromSeq}-${l.toSeq}`, seq: null, at: near?.at ?? s.declaredAt, actor: '', kind: LOST_ENTRY_KIND, icon: LOST_ENTRY_ICON, text: describeLost(l) });
+      continue;
+    }
+    const e = s.timeline[m - before];
     if (!e) continue;
     const entry: TimelineEntryView = { key: e.id, seq: e.seq, at: e.at, actor: e.actor.name, kind: e.kind, icon: EVENT_ICONS[e.kind], text: describeEvent(e) };
     if (e.kind === 'note.added') {
@@ -45,6 +59,23 @@ export function timelineEntries(s: IncidentState, me: User, offset: number, coun
     out.push(entry);
   }
   return out;
+}
+
+/** Where each lost range sits in the log oldest first (events and ranges together): ascending positions. */
+function lostPositions(s: IncidentState): number[] {
+  return s.lost.map((l, i) => eventsBefore(s.timeline, l.fromSeq) + i);
+}
+
+/** How many events have a seq below `seq` (the timeline is in seq order). */
+function eventsBefore(timeline: IncidentState['timeline'], seq: number): number {
+  let lo = 0;
+  let hi = timeline.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (timeline[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Facts, guesses and refuted guesses sent per list (the newest); every one stays on the timeline. */
@@ -83,7 +114,7 @@ export function incidentView(s: IncidentState, me: User, now: number, cadence: C
       ...(a.owner ? { owner: a.owner.name } : {}), ...(a.due ? { due: a.due } : {}),
     })),
     timeline,
-    timelineTotal: queued.length + s.timeline.length,
+    timelineTotal: queued.length + s.timeline.length + s.lost.length,
   };
 }
 

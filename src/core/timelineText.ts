@@ -1,4 +1,5 @@
 import type { Role, SequencedEvent } from '../protocol/events';
+import type { LostRange } from './incidentState';
 import { ROLE_LABELS } from './selectors';
 
 /** Codicon names per event kind, for the timeline. */
@@ -17,6 +18,18 @@ export const EVENT_ICONS: Readonly<Record<SequencedEvent['kind'], string>> = {
   'action.added': 'checklist',
   'action.updated': 'checklist',
 };
+
+/** The `kind` of a timeline entry for seqs the server declared lost: not an event kind, since nobody appended it. */
+export const LOST_ENTRY_KIND = 'lost';
+/** Codicon of a lost-seqs entry. */
+export const LOST_ENTRY_ICON = 'warning';
+
+/** How many entries a lost range stands for, and why: `3 entries lost to storage damage`. */
+export function describeLost(l: LostRange): string {
+  const n = l.toSeq - l.fromSeq + 1;
+  const why = l.reason === 'storage_damage' ? 'to storage damage' : `(${l.reason})`;
+  return `${n} ${n === 1 ? 'entry' : 'entries'} lost ${why}`;
+}
 
 const roleLabel = (r: Role): string => ROLE_LABELS[r];
 

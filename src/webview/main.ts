@@ -1,3 +1,4 @@
+import { LOST_ENTRY_KIND } from '../core/timelineText';
 import { HostToWebview, type IncidentView, type SidebarCommand, type SidebarState, type TimelineEntryView, type WebviewToHost } from '../protocol/webviewMessages';
 import { h, icon } from './dom';
 import { clock, dueIn, elapsed } from './format';
@@ -208,6 +209,10 @@ function entryRows(rows: readonly TimelineEntryView[]): DocumentFragment {
   const now = Date.now();
   const frag = document.createDocumentFragment();
   for (const e of rows) {
+    if (e.kind === LOST_ENTRY_KIND) {
+      frag.append(lostRow(e));
+      continue;
+    }
     const text = h('span', { class: 'text' }, e.text);
     const li = h('li', { class: `entry kind-${e.kind.replace('.', '-')}${e.queued ? ' queued' : ''}${e.tag ? ` tag-${e.tag}` : ''}`, 'data-testid': 'timeline-entry', 'data-seq': e.seq ?? undefined },
       h('span', { class: 'when', title: new Date(e.at).toString() }, clock(e.at, now)),
@@ -228,6 +233,15 @@ function entryRows(rows: readonly TimelineEntryView[]): DocumentFragment {
     frag.append(li);
   }
   return frag;
+}
+
+/** Entries the channel server lost to storage damage: a warning in their place, with no time and no author (nobody knows them). */
+function lostRow(e: TimelineEntryView): HTMLElement {
+  return h('li', { class: 'entry lost', 'data-testid': 'timeline-entry', title: 'The channel server could not read these entries back from its storage' },
+    h('span', { class: 'when' }, ''),
+    icon(e.icon),
+    h('span', { class: 'body' }, h('span', { class: 'text warn' }, e.text)),
+  );
 }
 
 function tick(): void {

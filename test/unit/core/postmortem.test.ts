@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postmortemFileName, renderPostmortem } from '../../../src/core/postmortem';
-import { emptyIncident, fold } from '../../../src/core/reducer';
+import { emptyIncident, fold, reduceLost } from '../../../src/core/reducer';
 import { ALICE, BOB, CAROL, PEOPLE, Script, uuid } from './eventBuilder';
 import { PERMALINK, scriptedIncident } from './scriptedIncident';
 
@@ -232,6 +232,20 @@ describe('core/postmortem', () => {
     assert.match(out, /\| Resolved \| — \| — \|/);
     assert.match(out, /An update was due by 2026-11-22 14:15:00 UTC; none followed\./);
     assert.match(out, /_No action item was recorded yet\._/);
+  });
+
+  it('timeline: seqs lost to storage damage get a row where they were, with no time and no author, and the header says so', () => {
+    const { id, events } = scriptedIncident();
+    let s = fold(id, events.slice(0, 4));
+    s = reduceLost(s, { fromSeq: 5, toSeq: 7, reason: 'storage_damage' });
+    s = fold(id, events.slice(7), s);
+    const out = renderPostmortem(s, { now: NOW, timeZone: 'Europe/Berlin' });
+    const t = rows(section(out, 'Timeline')).map(cells).slice(1);
+    assert.equal(t.length, events.length - 3 + 1);
+    assert.deepEqual(t.map((r) => r[0]).slice(0, 6), ['1', '2', '3', '4', '5–7', '8']);
+    assert.deepEqual(t[4], ['5–7', '—', '—', '—', '**3 entries lost to storage damage**: the incident channel could not read them back']);
+    assert.match(sections(out).get('')!.join('\n'), /\*\*3 entries were lost\*\* to storage damage on the incident channel; the timeline marks where/);
+    assert.doesNotMatch(scripted(), /lost/, 'an intact incident says nothing about it');
   });
 
   it('renders an undeclared incident without throwing', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SequencedEvent } from '../../../src/protocol/events';
 import type { IncidentState } from '../../../src/core/incidentState';
-import { emptyIncident, fold, isDeclared, reduce } from '../../../src/core/reducer';
+import { emptyIncident, fold, isDeclared, reduce, reduceLost } from '../../../src/core/reducer';
 import { ALICE, BOB, CAROL, DAVE, deepFreeze, prng, randomLog, Script, uuid } from './eventBuilder';
 
 const ID = 'INC-7';
@@ -298,6 +298,41 @@ describe('core/reducer', () => {
         assert.equal(whole.headSeq, events.length);
         assert.equal(whole.timeline.length, events.length);
       }
+    });
+  });
+
+  describe('seqs the server declared lost', () => {
+    function withHole() {
+      const script = new Script();
+      script.declare();
+      for (let i = 2; i <= 10; i++) script.add('note.added', { text: `n${i}`, tag: 'note' });
+      const before = fold(script.incidentId, script.events.slice(0, 3));
+      return { script, before };
+    }
+
+    it('count as held: headSeq moves past them, the range is kept once, and the events after them fold on', () => {
+      const { script, before } = withHole();
+      const frozen = deepFreeze(before);
+      const lost = reduceLost(frozen, { fromSeq: 4, toSeq: 6, reason: 'storage_damage' });
+      assert.equal(lost.headSeq, 6);
+      assert.deepEqual(lost.lost, [{ fromSeq: 4, toSeq: 6, reason: 'storage_damage' }]);
+      assert.equal(lost.timeline.length, 3, 'not an event: the timeline of events is unchanged');
+      assert.equal(lost.notes.length, 2, 'and nothing else changes');
+      assert.deepEqual(frozen.lost, [], 'the input state is not changed');
+      const after = fold(script.incidentId, script.events.slice(6), lost);
+      assert.deepEqual(after.timeline.map((e) => e.seq), [1, 2, 3, 7, 8, 9, 10]);
+      assert.deepEqual(after.notes.map((n) => n.text), ['n2', 'n3', 'n7', 'n8', 'n9', 'n10']);
+      assert.deepEqual(after.lost, lost.lost, 'events leave the lost ranges alone');
+    });
+
+    it('a range said again, or at or below what is held, changes nothing; one after a missing seq is not applied', () => {
+      const { before } = withHole();
+      const lost = reduceLost(before, { fromSeq: 4, toSeq: 6, reason: 'storage_damage' });
+      assert.equal(reduceLost(lost, { fromSeq: 4, toSeq: 6, reason: 'storage_damage' }), lost, 'accepted once');
+      assert.equal(reduceLost(lost, { fromSeq: 2, toSeq: 5, reason: 'storage_damage' }), lost);
+      assert.equal(reduceLost(before, { fromSeq: 5, toSeq: 6, reason: 'storage_damage' }), before, 'seq 4 is neither held nor lost');
+      const overlapping = reduceLost(before, { fromSeq: 2, toSeq: 5, reason: 'storage_damage' });
+      assert.deepEqual(overlapping.lost, [{ fromSeq: 4, toSeq: 5, reason: 'storage_damage' }], 'only what was not held');
     });
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fold } from '../../../src/core/reducer';
+import { fold, reduceLost } from '../../../src/core/reducer';
 import { incidentView, TIMELINE_PAGE, timelineEntries } from '../../../src/core/sidebarModel';
 import { SidebarState } from '../../../src/protocol/webviewMessages';
 import { ALICE, BOB, Script } from './eventBuilder';
@@ -47,5 +47,29 @@ describe('core/sidebarModel', () => {
     const entry = view.timeline.find((e) => e.noteId === guess.id);
     assert.equal(entry?.tag, 'refuted');
     assert.deepEqual(view.refuted.map((n) => n.text), ['pool exhausted?']);
+  });
+
+  it('shows seqs lost to storage damage as one entry where they were, not as anyone\'s event', () => {
+    const script = new Script();
+    script.declare({ title: 'Holes' });
+    for (let i = 2; i <= 12; i++) script.add('note.added', { text: `n${i}`, tag: 'note' }, { at: i });
+    let s = fold(script.incidentId, script.events.slice(0, 3));
+    s = reduceLost(s, { fromSeq: 4, toSeq: 6, reason: 'storage_damage' });
+    s = fold(script.incidentId, script.events.slice(6, 11), s);
+    s = reduceLost(s, { fromSeq: 12, toSeq: 12, reason: 'storage_damage' });
+    const view = incidentView(s, ALICE, Date.parse('2026-11-22T15:00:00Z'));
+    assert.equal(view.timelineTotal, 8 + 2, '8 events and 2 lost ranges');
+    const shown = view.timeline.map((e) => (e.seq === null ? e.text : e.seq));
+    assert.deepEqual(shown, ['1 entry lost to storage damage', 11, 10, 9, 8, 7, '3 entries lost to storage damage', 3, 2, 1]);
+    const hole = view.timeline.find((e) => e.text === '3 entries lost to storage damage')!;
+    assert.deepEqual({ ...hole }, {
+      key: 'lost:4-6', seq: null, at: script.events[2]!.at, actor: '', kind: 'lost', icon: 'warning', text: '3 entries lost to storage damage',
+    }, 'no author, no seq, no tag: nobody appended it; placed at the time of the event before it');
+    const state = { connection: { status: 'online', text: 'online', queued: 0, mode: 'local' as const }, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 };
+    assert.ok(SidebarState.safeParse(state).success);
+    // Paged one entry at a time, after a queued one: the same entries, each once.
+    const queued = [{ id: 'q1', at: '2026-11-22T15:00:00Z', kind: 'note.added', text: 'waiting' }];
+    const paged = Array.from({ length: 12 }, (_, offset) => timelineEntries(s, BOB, offset, 1, queued)).flat();
+    assert.deepEqual(paged.map((e) => e.key), ['q:q1', ...view.timeline.map((e) => e.key)]);
   });
 });
