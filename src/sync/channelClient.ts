@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/codes';
 import type { AppendKind, ClientEventOf, DeclareEvent, EventDataOf, SequencedEvent, User } from '../protocol/events';
-import type { ClientMessage, IncidentSummary, ServerMessage } from '../protocol/messages';
+import type { ClientMessage, IncidentSummary, LostSeqs, ServerMessage } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
-import { emptyIncident, fold, reduce } from '../core/reducer';
+import { emptyIncident, fold, reduce, reduceLost } from '../core/reducer';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { Emitter, type Disposable } from './emitter';
 import type { Outbox, OutboxEntry, RejectedEntry } from './outbox';
@@ -36,6 +36,16 @@ export interface ChannelClientOptions {
 }
 
 const OUTBOX_PREFIX = 'o:';
+
+/** An incident that fell behind what the server says it has, and the bounded, backed-off way back. */
+interface Resync {
+  readonly backoff: Backoff;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** The highest seq the server has shown for the incident (in a frame's `headSeq`, an event or a lost range). */
+  target: number;
+  /** What the client held when the current check was scheduled: more by the time it fires means the replay is moving. */
+  heldAt: number;
+}
 /** Events sent and not yet acked at most: a long offline queue goes out paced, under the server's rate limit. */
 const MAX_IN_FLIGHT = 64;
 
@@ -77,6 +87,7 @@ export class ChannelClient implements Disposable {
   private readonly summaries = new Map<string, IncidentSummary>();
   private readonly states = new Map<string, IncidentState>();
   private readonly subscribed = new Set<string>();
+  private readonly resyncs = new Map<string, Resync>();
   /** Event ids sent on the current link and not acked yet. */
   private readonly inFlight = new Set<string>();
   private readonly declareWaiters = new Map<string, { resolve: (id: string) => void; reject: (e: Error) => void }>();
@@ -140,6 +151,7 @@ export class ChannelClient implements Disposable {
   unsubscribe(incidentId: string): void {
     if (!this.subscribed.delete(incidentId)) return;
     this.states.delete(incidentId);
+    this.stopResync(incidentId);
     if (this.ready) this.send({ type: 'unsubscribe', incidentId });
   }
 
@@ -175,6 +187,7 @@ export class ChannelClient implements Disposable {
     this.stopped = true;
     this.clearRetry();
     this.dropLink(1000, 'client closing');
+    for (const id of [...this.resyncs.keys()]) this.stopResync(id);
     this.setStatus('stopped');
     for (const w of this.declareWaiters.values()) w.reject(new Error('the channel client was closed'));
     this.declareWaiters.clear();
@@ -212,6 +225,8 @@ export class ChannelClient implements Disposable {
     this.ready = false;
     this.inFlight.clear();
     this.stopTimers();
+    // The welcome of the next link re-subscribes everything from what is held.
+    for (const id of [...this.resyncs.keys()]) this.stopResync(id);
     for (const waiter of this.requestWaiters.values()) waiter({ type: 'error', code: 'internal', message: 'link lost' });
     this.requestWaiters.clear();
     if (this.stopped) return;
@@ -252,6 +267,7 @@ export class ChannelClient implements Disposable {
     this.ready = false;
     this.inFlight.clear();
     this.stopTimers();
+    for (const id of [...this.resyncs.keys()]) this.stopResync(id);
     link?.close(code, reason);
   }
 
@@ -303,7 +319,7 @@ export class ChannelClient implements Disposable {
         void this.flush();
         return;
       case 'events':
-        return this.applyEvents(m.incidentId, m.events, m.headSeq);
+        return this.applyEvents(m.incidentId, m.events, m.headSeq, m.lost);
       case 'event':
         return this.applyEvents(m.incidentId, [m.event], m.event.seq);
       case 'incident':
@@ -378,33 +394,93 @@ export class ChannelClient implements Disposable {
     setTimeout(() => void this.flush(), ms).unref?.();
   }
 
-  private applyEvents(incidentId: string, events: readonly SequencedEvent[], headSeq: number): void {
+  /**
+   * Apply what follows on from what the client holds, in seq order: events, and ranges the server declared lost
+   * (held from then on, shown once on the timeline). Anything after a seq that is neither is a gap: see `resync`.
+   */
+  private applyEvents(incidentId: string, events: readonly SequencedEvent[], headSeq: number, lost: readonly LostSeqs[] = []): void {
     const before = this.states.get(incidentId);
     if (!before || !this.subscribed.has(incidentId)) return;
-    const sorted = [...events].sort((a, b) => a.seq - b.seq);
-    // Only apply what follows on from what we hold; a gap means we missed something: resume from our head.
-    const run: SequencedEvent[] = [];
+    const sorted = events.length > 1 ? [...events].sort((a, b) => a.seq - b.seq) : events;
+    const ranges = lost.length > 1 ? [...lost].sort((a, b) => a.fromSeq - b.fromSeq) : lost;
+    let state = before;
+    let run: SequencedEvent[] = [];
+    // fold is linear in the batch; reducing a long replay one event at a time would copy the state each time.
+    const applyRun = () => {
+      if (run.length > 0) state = run.length === 1 ? reduce(state, run[0] as SequencedEvent) : fold(incidentId, run, state);
+      run = [];
+    };
     let head = before.headSeq;
     let gap = false;
-    for (const e of sorted) {
-      if (e.seq <= head) continue;
-      if (e.seq !== head + 1) {
-        gap = true;
+    for (let i = 0, r = 0; ;) {
+      while (i < sorted.length && sorted[i]!.seq <= head) i++;
+      while (r < ranges.length && ranges[r]!.toSeq <= head) r++;
+      const e = sorted[i];
+      const l = ranges[r];
+      if (e && e.seq === head + 1) {
+        run.push(e);
+        head = e.seq;
+        i++;
+      } else if (l && l.fromSeq <= head + 1) {
+        applyRun();
+        state = reduceLost(state, l);
+        head = l.toSeq;
+        r++;
+        this.log('error', `${incidentId}: the channel server lost seqs ${l.fromSeq}-${l.toSeq} (${l.reason}); shown on the timeline`);
+      } else {
+        gap = e !== undefined || l !== undefined;
         break;
       }
-      run.push(e);
-      head = e.seq;
     }
-    // fold is linear in the batch; reducing a long replay one event at a time would copy the state each time.
-    const state = run.length === 0 ? before : run.length === 1 ? reduce(before, run[0] as SequencedEvent) : fold(incidentId, run, before);
+    applyRun();
     if (state !== before) {
       this.states.set(incidentId, state);
       this._onDidChangeIncident.fire(state);
     }
-    if (gap || headSeq > state.headSeq) {
-      this.log('warn', `${incidentId}: missing events after seq ${state.headSeq}; resuming`);
-      this.send({ type: 'subscribe', incidentId, afterSeq: state.headSeq });
-    }
+    const known = Math.max(headSeq, sorted[sorted.length - 1]?.seq ?? 0, ranges[ranges.length - 1]?.toSeq ?? 0);
+    this.resync(incidentId, state.headSeq, known, gap);
+  }
+
+  /**
+   * An incident behind what the server has shown: re-subscribe from what is held, but never once per frame (an
+   * undeclared hole would otherwise make every later frame ask again, as fast as the server answers). A gap seen in
+   * a frame asks at once; then the incident is checked after each backoff step (capped exponential with jitter, as
+   * reconnects are) and asked again only if the replay made no progress meanwhile. Catching up ends it.
+   */
+  private resync(incidentId: string, held: number, known: number, gap: boolean): void {
+    let r = this.resyncs.get(incidentId);
+    if (r) r.target = Math.max(r.target, known);
+    if (held >= (r?.target ?? known)) return this.stopResync(incidentId);
+    if (r) return; // a check is already scheduled: nothing more until it fires
+    r = { backoff: new Backoff(this.options.backoff ?? DEFAULT_BACKOFF), timer: undefined, target: known, heldAt: held };
+    this.resyncs.set(incidentId, r);
+    // A frame that skips seqs is a hole nobody declared; a head not reached yet is usually a replay still coming.
+    if (gap) this.resubscribe(incidentId, held);
+    this.scheduleResync(incidentId, r);
+  }
+
+  private scheduleResync(incidentId: string, r: Resync): void {
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      const held = this.states.get(incidentId)?.headSeq ?? 0;
+      if (!this.ready || this.resyncs.get(incidentId) !== r || held >= r.target) return this.stopResync(incidentId);
+      if (held === r.heldAt) this.resubscribe(incidentId, held);
+      r.heldAt = held;
+      this.scheduleResync(incidentId, r);
+    }, r.backoff.next());
+    r.timer.unref?.();
+  }
+
+  private resubscribe(incidentId: string, held: number): void {
+    this.log('warn', `${incidentId}: missing events after seq ${held}; resuming`);
+    this.send({ type: 'subscribe', incidentId, afterSeq: held });
+  }
+
+  private stopResync(incidentId: string): void {
+    const r = this.resyncs.get(incidentId);
+    if (!r) return;
+    clearTimeout(r.timer);
+    this.resyncs.delete(incidentId);
   }
 
   // ---- outbox ----

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { WebSocketServer } from 'ws';
 import type { IncidentState } from '../../../src/core/incidentState';
+import { incidentView } from '../../../src/core/sidebarModel';
 import { startServer, type RunningServer } from '../../../src/server/channelServer';
 import { FileStore } from '../../../src/store/fileStore';
 import { ChannelClient } from '../../../src/sync/channelClient';
@@ -30,19 +35,30 @@ describe('ChannelClient against a real server', function () {
 
   /** Events the client received from the server, counted, to prove a reconnect resumes instead of refetching. */
   const received = new Map<ChannelClient, number>();
+  /** Subscribes the client sent, counted, to prove it never loops. */
+  const subscribes = new Map<ChannelClient, number>();
 
   function client(name: string, storage = path.join(dir, `client-${name}`)): ChannelClient {
     const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${port}`, channel: 'payments', token: async () => undefined, connectTimeoutMs: 2000 });
     const counting = {
       description: ws.description,
-      open: (h: Parameters<WsTransport['open']>[0]) => ws.open({
-        ...h,
-        onMessage: (m) => {
-          if (m.type === 'events') received.set(c, (received.get(c) ?? 0) + m.events.length);
-          if (m.type === 'event') received.set(c, (received.get(c) ?? 0) + 1);
-          h.onMessage(m);
-        },
-      }),
+      open: async (h: Parameters<WsTransport['open']>[0]) => {
+        const link = await ws.open({
+          ...h,
+          onMessage: (m) => {
+            if (m.type === 'events') received.set(c, (received.get(c) ?? 0) + m.events.length);
+            if (m.type === 'event') received.set(c, (received.get(c) ?? 0) + 1);
+            h.onMessage(m);
+          },
+        });
+        return {
+          send: (m: Parameters<typeof link.send>[0]) => {
+            if (m.type === 'subscribe') subscribes.set(c, (subscribes.get(c) ?? 0) + 1);
+            link.send(m);
+          },
+          close: (code?: number, reason?: string) => link.close(code, reason),
+        };
+      },
     };
     const c: ChannelClient = new ChannelClient({
       transport: counting,
@@ -203,5 +219,87 @@ describe('ChannelClient against a real server', function () {
     assert.match(a.connection.lastError ?? '', /cannot reach ws:\/\/127\.0\.0\.1/);
     await a.declare({ title: 'Queued declaration', severity: 'SEV2', symptom: '' });
     assert.equal(a.connection.queued, 1);
+  });
+
+  /** Flip one byte of the server's log inside the record holding `marker`, as bit rot would (server stopped). */
+  async function damage(marker: string): Promise<void> {
+    const file = path.join(dir, 'server-data', 'events.log');
+    const bytes = await fs.readFile(file);
+    const at = bytes.indexOf(Buffer.from(marker));
+    assert.ok(at > 0, `${marker} is in the log`);
+    bytes[at] = bytes[at]! ^ 0x20;
+    await fs.writeFile(file, bytes);
+  }
+
+  it('accepts seqs the server declares lost once, shows them, gets every event after the hole, and never loops', async () => {
+    const a = client('alice');
+    await online(a);
+    const id = await (await a.declare({ title: 'Holes', severity: 'SEV2', symptom: '' })).incidentId;
+    for (let i = 1; i <= 6; i++) await a.append(id, 'note.added', { text: `note number ${i}`, tag: 'note' });
+    await until('all acked', () => a.connection.queued === 0);
+    await server?.close();
+    await damage('note number 3');
+    await damage('note number 4');
+    await start();
+
+    const b = client('bob');
+    b.subscribe(id);
+    const s = await until('the events after the hole', () => (b.incident(id)?.notes.length === 4 ? b.incident(id) : undefined));
+    assert.deepEqual(notes(s), ['note number 1', 'note number 2', 'note number 5', 'note number 6']);
+    assert.deepEqual(s.lost, [{ fromSeq: 4, toSeq: 5, reason: 'storage_damage' }]);
+    assert.equal(s.headSeq, 7);
+    const view = incidentView(s, { id: 'bob@example.com', name: 'bob' }, Date.now());
+    assert.deepEqual(view.timeline.map((e) => e.text).slice(0, 4), ['note number 6', 'note number 5', '2 entries lost to storage damage', 'note number 2']);
+
+    await online(a);
+    await a.append(id, 'note.added', { text: 'live after the hole', tag: 'note' });
+    await until('the live note', () => b.incident(id)?.notes.length === 5);
+    assert.equal(subscribes.get(b), 1, 'subscribed once, never again: no resubscribe loop');
+
+    b.reconnect();
+    await online(b);
+    await a.append(id, 'note.added', { text: 'after a reconnect', tag: 'note' });
+    const again = await until('the note after the reconnect', () => (b.incident(id)?.notes.length === 6 ? b.incident(id) : undefined));
+    assert.deepEqual(again.lost, s.lost, 'the hole is on the timeline once');
+    assert.equal(subscribes.get(b), 2, 'one subscribe per link');
+  });
+
+  it('re-subscribes at most once per backoff step when a server leaves a gap it does not declare', async () => {
+    // A server as they were before lost seqs were declared: seq 4 is missing from every replay, and nothing says so.
+    await server?.close();
+    server = undefined;
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    port = (wss.address() as AddressInfo).port;
+    const at = new Date().toISOString();
+    const actor = { id: 'alice@example.com', name: 'Alice' };
+    const event = (seq: number) => (seq === 1
+      ? { seq, id: randomUUID(), kind: 'incident.declared', at, receivedAt: at, actor, data: { title: 'Old server', severity: 'SEV2', symptom: '' } }
+      : { seq, id: randomUUID(), kind: 'note.added', at, receivedAt: at, actor, data: { text: `n${seq}`, tag: 'note' } });
+    const subscribeTimes: number[] = [];
+    wss.on('connection', (ws) => ws.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { type: string; afterSeq?: number };
+      if (m.type === 'hello') {
+        const summary = { id: 'INC-1', title: 'Old server', severity: 'SEV2', status: 'investigating', declaredAt: at, commander: actor, headSeq: 6 };
+        ws.send(JSON.stringify({ type: 'welcome', protocol: 1, channel: 'payments', serverTime: at, incidents: [summary] }));
+      }
+      if (m.type === 'subscribe') {
+        subscribeTimes.push(performance.now());
+        ws.send(JSON.stringify({ type: 'events', incidentId: 'INC-1', events: [1, 2, 3, 5, 6].filter((q) => q > (m.afterSeq ?? 0)).map(event), headSeq: 6 }));
+        ws.send(JSON.stringify({ type: 'event', incidentId: 'INC-1', event: event(7) }));
+      }
+    }));
+    try {
+      const c = client('carol');
+      c.subscribe('INC-1');
+      await until('six subscribes', () => subscribeTimes.length >= 6, 20_000);
+      const waits = subscribeTimes.slice(1).map((t, i) => t - subscribeTimes[i]!);
+      // After the first gap it asks at once; then FAST_BACKOFF: 50 ms, x2, at most 400, jitter 0.5 (so at least half).
+      waits.slice(1).forEach((w, k) => assert.ok(w >= Math.min(400, 50 * 2 ** k) * 0.5 - 5, `wait ${k + 2} was ${w.toFixed(1)} ms: ${waits.map((x) => x.toFixed(1)).join(', ')}`));
+      assert.equal(c.incident('INC-1')?.headSeq, 3, 'nothing after an undeclared hole is applied');
+    } finally {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    }
   });
 });
