@@ -1,9 +1,15 @@
 import * as vscode from 'vscode';
 import { Cancelled } from './quickInput';
 
-/** An error whose message is already fit to show a user. */
+/** A button on an error message that runs a command (e.g. Manage Workspace Trust). */
+export interface ErrorAction {
+  readonly title: string;
+  readonly command: string;
+}
+
+/** An error whose message is already fit to show a user, optionally with the action that fixes it. */
 export class UserFacingError extends Error {
-  constructor(message: string, readonly detail?: string) {
+  constructor(message: string, readonly detail?: string, readonly action?: ErrorAction) {
     super(message);
     this.name = 'UserFacingError';
   }
@@ -33,8 +39,10 @@ export function registerCommand(
       const message = errorMessage(error);
       log.error(`${id} failed: ${message}`, error instanceof Error && error.stack ? error.stack : '');
       // Not awaited: the command finishes now, the message stays until the user dismisses it.
-      void vscode.window.showErrorMessage(`Incident Room: ${message}`, 'Show Log').then((choice) => {
+      const action = error instanceof UserFacingError ? error.action : undefined;
+      void vscode.window.showErrorMessage(`Incident Room: ${message}`, ...(action ? [action.title] : []), 'Show Log').then((choice) => {
         if (choice === 'Show Log') log.show();
+        else if (action && choice === action.title) void vscode.commands.executeCommand(action.command);
       });
       return undefined;
     }

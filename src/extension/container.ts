@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { GitRunner } from '../git/gitRunner';
 import { CadenceReminder } from './cadenceReminder';
@@ -15,6 +16,7 @@ import { registerScribeCommands, openNoteSource } from './scribeCapture';
 import { onDidChangeSettings } from './settings';
 import { IncidentStatusBar } from './statusBar';
 import { UpdateDelivery } from './updateDelivery';
+import { gitAllowed } from './workspaceTrust';
 
 /** The one place that creates every service of the extension and owns their disposal. */
 export class Container implements vscode.Disposable {
@@ -38,7 +40,7 @@ export class Container implements vscode.Disposable {
     this.own(new CadenceReminder(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
-    this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider()));
+    this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.isListedRepository(root))));
 
     const titles = commandTitles(context.extension.packageJSON);
     const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
@@ -78,13 +80,17 @@ export class Container implements vscode.Disposable {
   }
 }
 
-/** `git config user.email` / `user.name` from the first workspace folder (or the global config). */
+/**
+ * `git config user.email` / `user.name` from the first workspace folder; in Restricted Mode from the user's global
+ * config only, run from the home folder (no git runs in an untrusted workspace).
+ */
 async function gitIdentity(): Promise<{ email?: string; name?: string }> {
-  const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const trusted = gitAllowed();
+  const cwd = (trusted ? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath : undefined) ?? os.homedir();
   const runner = new GitRunner({ cwd });
   const get = async (key: string): Promise<string | undefined> => {
     try {
-      return (await runner.exec(['config', '--get', key])).trim() || undefined;
+      return (await runner.exec(['config', ...(trusted ? [] : ['--global']), '--get', key])).trim() || undefined;
     } catch {
       return undefined;
     }

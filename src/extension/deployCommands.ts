@@ -5,6 +5,7 @@ import { UserFacingError } from './commandRunner';
 import type { DeployNode, DeploysView, FileNode } from './deploysView';
 import type { IncidentService } from './incidentService';
 import { ask, pick } from './quickInput';
+import { requireGit } from './workspaceTrust';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -40,16 +41,19 @@ function isDeployNode(v: unknown): v is DeployNode {
 /** Open Deploy Diff, Flag as Suspect, Refresh, and the per-file diff of the tree. */
 export function registerDeployCommands(register: Register, view: DeploysView, service: IncidentService): void {
   register('incidentRoom.openDeployDiff', async (raw) => {
+    requireGit('Open Deploy Diff');
     const { repo, deploy } = await resolveDeploy(view, raw, 'Open Deploy Diff: which deploy?');
     return view.openDeployDiff(repo, deploy);
   });
 
   register('incidentRoom.openFileDiff', async (node) => {
+    requireGit('Open File Diff');
     if (!node || typeof node !== 'object' || (node as FileNode).type !== 'file') throw new UserFacingError('pick a file under a deploy in Recent Deploys');
     await view.openFileDiff(node as FileNode);
   });
 
   register('incidentRoom.flagDeploy', async (raw) => {
+    requireGit('Flag Deploy as Suspect');
     const s = service.requireIncident();
     const { deploy, reason: given } = await resolveDeploy(view, raw, `Flag a deploy as suspect in ${s.id}`);
     if (s.flaggedDeploys.some((f) => f.sha === deploy.sha)) throw new UserFacingError(`${deploy.label} is already flagged on ${s.id}`);

@@ -10,6 +10,7 @@ import { RefsWatcher } from '../git/refsWatcher';
 import { findRepositories, type RepositoryLocation } from '../git/repository';
 import { revisionUri } from './deployDiffProvider';
 import type { IncidentService } from './incidentService';
+import { gitAllowed, requireGit } from './workspaceTrust';
 
 /** A repository section of the tree (shown only in multi-repository workspaces). */
 export interface RepoNode { readonly type: 'repo'; readonly repo: RepositoryLocation; readonly list: DeployList }
@@ -48,6 +49,8 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   constructor(private readonly service: IncidentService, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(true)),
+      // Restricted Mode lists nothing (the view's welcome says why); once trusted, read the repositories.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh(true)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('incidentRoom.deploys')) this.refresh();
       }),
@@ -67,7 +70,9 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
     this.disposables.push(treeView);
   }
 
+  /** The git runner of a listed repository; refuses in Restricted Mode (no git runs in an untrusted workspace). */
   runner(repo: RepositoryLocation): GitRunner {
+    requireGit('Recent Deploys');
     let r = this.runners.get(repo.root);
     if (!r) {
       r = new GitRunner({ cwd: repo.root });
@@ -86,6 +91,7 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   /** Every deploy of every repository, newest first within each (loading them if needed). */
   async allDeploys(): Promise<{ repo: RepositoryLocation; deploy: Deploy }[]> {
+    requireGit('Recent Deploys');
     await this.load();
     return (this.lists ?? []).flatMap(({ repo, list }) => list.deploys.map((deploy) => ({ repo, deploy })));
   }
@@ -154,6 +160,13 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
     return item;
   }
 
+  /** Whether `root` is one of the repositories listed here (the diff documents serve only those). */
+  async isListedRepository(root: string): Promise<boolean> {
+    if (!gitAllowed()) return false;
+    await this.load();
+    return (this.lists ?? []).some((l) => l.repo.root === root);
+  }
+
   /** A diff editor for one file of a deploy. */
   async openFileDiff(node: FileNode): Promise<void> {
     const [left, right] = this.sides(node.repo.root, node.change, node.from, node.to);
@@ -200,6 +213,13 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   }
 
   private async read(): Promise<void> {
+    if (!gitAllowed()) {
+      // Nothing listed: the view's welcome (package.json viewsWelcome, when !isWorkspaceTrusted) says why, with a
+      // Manage Workspace Trust link. Not even the repositories are looked up: that is git too.
+      this.lists = [];
+      if (this.treeView) this.treeView.message = undefined;
+      return;
+    }
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const { repositories } = await findRepositories(folders);
     const config = vscode.workspace.getConfiguration('incidentRoom.deploys');

@@ -8,6 +8,7 @@ import { resolveDeploy } from './deployCommands';
 import type { DeploysView } from './deploysView';
 import type { IncidentService } from './incidentService';
 import { confirm } from './quickInput';
+import { requireGit } from './workspaceTrust';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -58,11 +59,9 @@ function confirmText(plan: RollbackPlan): { message: string; detail: string } {
 /** Roll Back Deploy: plan, confirm, run one at a time with progress and cancel, record both mitigation events. */
 export function registerRollbackCommand(register: Register, view: DeploysView, service: IncidentService): void {
   register('incidentRoom.rollback', async (raw) => {
-    if (!vscode.workspace.isTrusted) {
-      const c = await vscode.window.showErrorMessage('Incident Room: rollback runs git and configured commands, so it only runs in a trusted workspace. Nothing was run.', 'Manage Workspace Trust');
-      if (c) await vscode.commands.executeCommand('workbench.trust.manage');
-      return undefined;
-    }
+    // Before anything else, the sidebar's Roll back button included: the plan reads git and the rollback runs git
+    // or a configured command, and neither happens in an untrusted workspace.
+    requireGit('Roll Back Deploy (it runs git and configured commands)');
     const incident = service.requireIncident();
     const { repo, deploy } = await resolveDeploy(view, raw, `Roll back which deploy? (mitigation for ${incident.id})`);
     if (!deploy.previous) throw new UserFacingError(`${deploy.label} is the oldest deploy listed: there is no previous deploy to go back to. Nothing was run.`);

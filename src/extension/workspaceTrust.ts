@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { UserFacingError, type ErrorAction } from './commandRunner';
 
 /**
  * Whether the extension may run git in the workspace's folders. A repository's own `.git/config` and hooks decide
@@ -9,12 +10,16 @@ export function gitAllowed(): boolean {
   return vscode.workspace.isTrusted;
 }
 
-/** Why something that needs git is unavailable, for messages and views. */
-export const UNTRUSTED_GIT_REASON = 'This workspace is in Restricted Mode: Incident Room runs no git in an untrusted workspace (a repository\'s own config can make git run programs).';
+const MANAGE_TRUST: ErrorAction = { title: 'Manage Workspace Trust', command: 'workbench.trust.manage' };
+
+/** Throws a message saying why `what` is unavailable, with a Manage Workspace Trust button, unless git may run. */
+export function requireGit(what: string): void {
+  if (!gitAllowed()) throw new UserFacingError(`${what} needs git, which Incident Room runs only in a trusted workspace (a repository's own config can make git run programs). Nothing was run.`, undefined, MANAGE_TRUST);
+}
 
 /** Show `message` with a Manage Workspace Trust button that opens the trust editor. */
 export async function showTrustMessage(message: string, kind: 'info' | 'error' = 'info'): Promise<void> {
   const show = kind === 'error' ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
-  const choice = await show(message, 'Manage Workspace Trust');
-  if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+  const choice = await show(message, MANAGE_TRUST.title);
+  if (choice) await vscode.commands.executeCommand(MANAGE_TRUST.command);
 }
