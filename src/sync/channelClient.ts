@@ -48,6 +48,11 @@ interface Resync {
 }
 /** Events sent and not yet acked at most: a long offline queue goes out paced, under the server's rate limit. */
 const MAX_IN_FLIGHT = 64;
+/**
+ * Pauses after the server answers a queued event with `rate_limited` or `internal`: 1 s, doubling while the answers
+ * keep coming (a failed store answers every resend), up to 30 s; the next ack starts over.
+ */
+const SEND_BACKOFF: BackoffOptions = { initialMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
 
 /**
  * The channel client: keeps one link to a channel open (reconnecting with capped backoff and jitter), keeps the
@@ -73,6 +78,7 @@ export class ChannelClient implements Disposable {
 
   private readonly clientId: string;
   private readonly backoff: Backoff;
+  private readonly sendBackoff = new Backoff(SEND_BACKOFF);
   private link: Link | undefined;
   private ready = false;
   private stopped = true;
@@ -363,7 +369,8 @@ export class ChannelClient implements Disposable {
     if (m.code === 'rate_limited' || m.code === 'internal') {
       // Not the event's fault: it stays queued; pause sending for a moment, then go on from the queue.
       this.log('warn', `event ${eventId} not accepted yet (${m.code}); it stays queued`);
-      this.pauseFlush(1000);
+      // One step per pause, not per refusal: a window of 64 refused together is one step.
+      if (this.flushPausedUntil <= Date.now()) this.pauseFlush(this.sendBackoff.next());
       return;
     }
     void this.settle(eventId, `${m.code}: ${m.message}`);
@@ -372,6 +379,7 @@ export class ChannelClient implements Disposable {
   private async settle(eventId: string, rejection: string | undefined): Promise<void> {
     this.inFlight.delete(eventId);
     if (rejection === undefined) {
+      this.sendBackoff.reset();
       await this.options.outbox.remove(eventId);
     } else {
       const record = await this.options.outbox.reject(eventId, rejection);

@@ -264,13 +264,19 @@ describe('ChannelClient against a real server', function () {
     assert.equal(subscribes.get(b), 2, 'one subscribe per link');
   });
 
-  it('re-subscribes at most once per backoff step when a server leaves a gap it does not declare', async () => {
-    // A server as they were before lost seqs were declared: seq 4 is missing from every replay, and nothing says so.
+  /** A WebSocket server on port 0 that the test scripts frame by frame, in place of the real one. */
+  async function scriptedServer(): Promise<WebSocketServer> {
     await server?.close();
     server = undefined;
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await once(wss, 'listening');
     port = (wss.address() as AddressInfo).port;
+    return wss;
+  }
+
+  it('re-subscribes at most once per backoff step when a server leaves a gap it does not declare', async () => {
+    // A server as they were before lost seqs were declared: seq 4 is missing from every replay, and nothing says so.
+    const wss = await scriptedServer();
     const at = new Date().toISOString();
     const actor = { id: 'alice@example.com', name: 'Alice' };
     const event = (seq: number) => (seq === 1
@@ -297,6 +303,34 @@ describe('ChannelClient against a real server', function () {
       // After the first gap it asks at once; then FAST_BACKOFF: 50 ms, x2, at most 400, jitter 0.5 (so at least half).
       waits.slice(1).forEach((w, k) => assert.ok(w >= Math.min(400, 50 * 2 ** k) * 0.5 - 5, `wait ${k + 2} was ${w.toFixed(1)} ms: ${waits.map((x) => x.toFixed(1)).join(', ')}`));
       assert.equal(c.incident('INC-1')?.headSeq, 3, 'nothing after an undeclared hole is applied');
+    } finally {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    }
+  });
+
+  it('backs off, doubling, while the server keeps answering a queued event with internal errors', async () => {
+    // A server whose store has failed: every append is answered `internal`, and the event must stay queued.
+    const wss = await scriptedServer();
+    const appends: number[] = [];
+    wss.on('connection', (ws) => ws.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { type: string; requestId?: string };
+      if (m.type === 'hello') ws.send(JSON.stringify({ type: 'welcome', protocol: 1, channel: 'payments', serverTime: new Date().toISOString(), incidents: [] }));
+      if (m.type === 'append') {
+        appends.push(performance.now());
+        ws.send(JSON.stringify({ type: 'error', requestId: m.requestId, code: 'internal', message: 'internal server error' }));
+      }
+    }));
+    try {
+      const c = client('dave');
+      await online(c);
+      await c.append('INC-1', 'note.added', { text: 'kept until the store is back', tag: 'note' });
+      await until('three sends', () => appends.length >= 3, 20_000);
+      const [first, second] = [appends[1]! - appends[0]!, appends[2]! - appends[1]!];
+      // 1 s then 2 s, each with 20% jitter (the client's resend timer runs every 500 ms meanwhile and must not send).
+      assert.ok(first >= 800 - 5, `first pause ${first.toFixed(0)} ms`);
+      assert.ok(second >= 1600 - 5, `second pause ${second.toFixed(0)} ms: it doubles`);
+      assert.equal(c.connection.queued, 1, 'the event stays queued');
     } finally {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
