@@ -7,7 +7,7 @@ import { WebviewToHost, type HostToWebview, type SidebarState, type TimelineEntr
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
 import { sidebarHtml } from './sidebarHtml';
-import type { UpdateDelivery } from './updateDelivery';
+import { hostOf, type UpdateDelivery } from './updateDelivery';
 
 /** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
 export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -140,7 +140,10 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     for (const entry of entries) {
       if (entry.kind !== 'update.posted') continue;
       const d = this.delivery.stateOf(entry.key);
-      if (d) entry.delivery = d.state === 'failed' ? `webhook failed: ${d.lastError ?? 'error'}` : d.state === 'pending' ? `webhook pending${d.lastError ? ` (retrying: ${d.lastError})` : ''}` : 'sent to webhook';
+      if (!d) continue;
+      // Which receiver: the user can tell their own from one a workspace setting pointed at.
+      const at = d.url ? ` at ${hostOf(d.url)}` : '';
+      entry.delivery = d.state === 'failed' ? `webhook${at} failed: ${d.lastError ?? 'error'}` : d.state === 'pending' ? `webhook${at} pending${d.lastError ? ` (retrying: ${d.lastError})` : ''}` : `sent to webhook${at}`;
     }
     return entries;
   }

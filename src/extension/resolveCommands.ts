@@ -10,7 +10,7 @@ import { UserFacingError } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, Cancelled, confirm, pick } from './quickInput';
 import { cadencePolicy } from './settings';
-import type { UpdateDelivery } from './updateDelivery';
+import { hostOf, type UpdateDelivery } from './updateDelivery';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -39,10 +39,10 @@ export function registerResolveCommands(register: Register, service: IncidentSer
     }
     if (text.length > 4000) throw new UserFacingError(`the update is ${text.length} characters; at most 4000 fit in one update`);
     const eventId = await service.append('update.posted', { audience, text, ...(nextUpdateBy ? { nextUpdateBy } : {}) });
-    const target = delivery.configured();
-    if (target) {
+    const webhook = delivery.configured();
+    if (webhook) {
       await delivery.enqueue({ id: eventId, incidentId: s.id, audience, text });
-      void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}; sending it to the webhook.`);
+      void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}; sending it to the webhook at ${hostOf(webhook.url)}.`);
     } else {
       void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}${nextUpdateBy ? `; next one due ${new Date(nextUpdateBy).toLocaleTimeString()}` : ''}.`);
     }
@@ -56,9 +56,11 @@ export function registerResolveCommands(register: Register, service: IncidentSer
 
   register('incidentRoom.setWebhookToken', async (raw) => {
     const args = parseArgs('setToken', raw);
-    const token = args?.token ?? (await ask({ title: 'Status update webhook token', prompt: 'Sent as "Authorization: Bearer …"; stored in SecretStorage. Leave empty to remove it.', password: true, required: false }));
-    await delivery.setToken(token || undefined);
-    void vscode.window.showInformationMessage(token ? 'Incident Room: webhook token saved.' : 'Incident Room: webhook token removed.');
+    const webhook = delivery.configured();
+    if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
+    const token = args?.token ?? (await ask({ title: `Status update webhook token for ${webhook.origin}`, prompt: `Sent as "Authorization: Bearer …" to ${webhook.origin} only; stored in SecretStorage. Leave empty to remove it.`, password: true, required: false }));
+    const origin = await delivery.setToken(token || undefined);
+    void vscode.window.showInformationMessage(token ? `Incident Room: webhook token saved for ${origin}.` : `Incident Room: webhook token for ${origin} removed.`);
   });
 
   register('incidentRoom.addActionItem', async (raw) => {

@@ -1,16 +1,29 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { JsonFileWebhookQueueStore, validateWebhookUrl, WebhookOutbox, type FlushReport, type QueuedUpdate, type WebhookTarget } from '../sync/webhookDelivery';
+import {
+  JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, validateWebhookUrl, webhookOrigin, WebhookOutbox, webhookTokenKey,
+  type FlushReport, type QueuedUpdate,
+} from '../sync/webhookDelivery';
+import { UserFacingError } from './commandRunner';
 
-const TOKEN_KEY = 'incidentRoom.updates.webhookToken';
+const URL_SETTING = 'updates.webhookUrl';
+
+/** The configured webhook: its URL and the origin its token is kept for. */
+export interface ConfiguredWebhook {
+  readonly url: string;
+  readonly origin: string;
+}
 
 /**
  * Status updates out to the optional webhook: a durable queue in global storage (an update is never lost), retried
  * with backoff, failures shown with a Retry action, and each update's delivery state available to the timeline.
+ *
+ * Each update is bound to the URL configured when it was posted, and is sent with the token kept for that URL's
+ * origin (SecretStorage, one key per origin), so a URL changed later (by a workspace's settings, say) receives
+ * neither the waiting updates nor the token of the user's own receiver.
  */
 export class UpdateDelivery implements vscode.Disposable {
   private outbox: WebhookOutbox | undefined;
-  private token: string | undefined;
   private readonly _onDidChange = new vscode.EventEmitter<void>();
   readonly onDidChange = this._onDidChange.event;
   private readonly disposables: vscode.Disposable[] = [this._onDidChange];
@@ -19,34 +32,54 @@ export class UpdateDelivery implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {}
 
   async start(): Promise<void> {
-    this.token = await this.context.secrets.get(TOKEN_KEY);
-    this.disposables.push(this.context.secrets.onDidChange(async (e) => {
-      if (e.key === TOKEN_KEY) this.token = await this.context.secrets.get(TOKEN_KEY);
-    }));
+    await this.retireLegacyToken();
     const store = new JsonFileWebhookQueueStore(path.join(this.context.globalStorageUri.fsPath, 'webhook-queue.json'));
-    this.outbox = await WebhookOutbox.open(store, { target: () => this.configured() });
+    this.outbox = await WebhookOutbox.open(store, {
+      url: () => this.safeConfigured()?.url,
+      tokenFor: async (origin) => this.context.secrets.get(webhookTokenKey(origin)),
+      // Updates queued before their URL was recorded go to the user's own setting, never to a workspace's.
+      legacyUrl: () => vscode.workspace.getConfiguration('incidentRoom').inspect<string>(URL_SETTING)?.globalValue?.trim() || undefined,
+    });
     const sub = this.outbox.onDidChange(() => this._onDidChange.fire());
     this.disposables.push({ dispose: () => sub.dispose() });
     // Pending updates from an earlier session go out now, and again periodically while the endpoint is down.
     this.retryTimer = setInterval(() => {
-      if (this.outbox?.items.some((q) => q.state !== 'delivered') && this.safeTarget()) void this.retryAll().catch(() => undefined);
+      if (this.outbox?.items.some((q) => q.state !== 'delivered') && this.safeConfigured()) void this.retryAll().catch(() => undefined);
     }, 60_000);
     void this.flush(false);
   }
 
-  /** The webhook target, or undefined when none is set; a bad URL setting throws a clear error. */
-  configured(): WebhookTarget | undefined {
-    const url = vscode.workspace.getConfiguration('incidentRoom').get<string>('updates.webhookUrl', '').trim();
+  /**
+   * The token used to be one secret for whatever URL was configured, so it went wherever a workspace pointed the
+   * setting. It is not known which origin it was meant for: it is removed, never sent, and the user is asked to
+   * set it again for the receiver's origin.
+   */
+  private async retireLegacyToken(): Promise<void> {
+    const legacy = await this.context.secrets.get(LEGACY_WEBHOOK_TOKEN_KEY);
+    if (!legacy) return;
+    await this.context.secrets.delete(LEGACY_WEBHOOK_TOKEN_KEY);
+    const where = this.safeConfigured()?.origin;
+    this.log.warn('webhook token: the token kept for any webhook URL was removed; tokens are now kept per origin');
+    void vscode.window.showWarningMessage(
+      `Incident Room: the status update webhook token is now kept for one receiver and sent only there. The old token was removed without being sent; set it again${where ? ` for ${where}` : ''} with "Incident: Set Status Update Webhook Token".`,
+      'Set Token',
+    ).then((c) => {
+      if (c) void vscode.commands.executeCommand('incidentRoom.setWebhookToken');
+    });
+  }
+
+  /** The webhook configured now, or undefined when none is set; a bad URL setting throws a clear error. */
+  configured(): ConfiguredWebhook | undefined {
+    const url = vscode.workspace.getConfiguration('incidentRoom').get<string>(URL_SETTING, '').trim();
     if (!url) return undefined;
     try {
-      validateWebhookUrl(url);
+      return { url: validateWebhookUrl(url).href, origin: webhookOrigin(url) };
     } catch (error) {
       throw new Error(`setting incidentRoom.updates.webhookUrl is invalid: ${(error as Error).message}`);
     }
-    return { url, ...(this.token ? { token: this.token } : {}) };
   }
 
-  private safeTarget(): WebhookTarget | undefined {
+  private safeConfigured(): ConfiguredWebhook | undefined {
     try {
       return this.configured();
     } catch {
@@ -71,29 +104,34 @@ export class UpdateDelivery implements vscode.Disposable {
     return this.outbox.flush();
   }
 
-  async setToken(token: string | undefined): Promise<void> {
-    if (token) await this.context.secrets.store(TOKEN_KEY, token);
-    else await this.context.secrets.delete(TOKEN_KEY);
+  /** Keep (or, with undefined, remove) the token for the configured webhook's origin; returns that origin. */
+  async setToken(token: string | undefined): Promise<string> {
+    const webhook = this.configured();
+    if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
+    const key = webhookTokenKey(webhook.origin);
+    if (token) await this.context.secrets.store(key, token);
+    else await this.context.secrets.delete(key);
+    return webhook.origin;
   }
 
   private async flush(announce: boolean): Promise<void> {
     if (!this.outbox) return;
-    let target: WebhookTarget | undefined;
+    let webhook: ConfiguredWebhook | undefined;
     try {
-      target = this.configured();
+      webhook = this.configured();
     } catch (error) {
       if (announce) void vscode.window.showErrorMessage(`Incident Room: ${(error as Error).message}`, 'Open Settings').then((c) => {
         if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'incidentRoom.updates.webhookUrl');
       });
       return;
     }
-    if (!target) return;
+    if (!webhook) return;
     const report = await this.outbox.flush();
     const failed = this.outbox.items.filter((q) => q.state === 'failed');
     if (report.failed > 0 || (announce && failed.length > 0)) {
       const last = failed[failed.length - 1];
       this.log.error(`webhook delivery failed: ${last?.lastError ?? 'unknown error'}`);
-      const choice = await vscode.window.showErrorMessage(`Incident Room: a status update could not be delivered to the webhook (${last?.lastError ?? 'error'}). It stays on the timeline and in the queue.`, 'Retry', 'Show Log');
+      const choice = await vscode.window.showErrorMessage(`Incident Room: a status update could not be delivered to the webhook${last?.url ? ` at ${hostOf(last.url)}` : ''} (${last?.lastError ?? 'error'}). It stays on the timeline and in the queue.`, 'Retry', 'Show Log');
       if (choice === 'Retry') await this.retryAll();
       else if (choice === 'Show Log') this.log.show();
     }
@@ -103,5 +141,14 @@ export class UpdateDelivery implements vscode.Disposable {
     if (this.retryTimer) clearInterval(this.retryTimer);
     this.outbox?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** `hooks.example.com` of a webhook URL (never its path, which often holds a secret). */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'an invalid URL';
   }
 }

@@ -49,6 +49,22 @@ export function validateWebhookUrl(raw: string): URL {
   return url;
 }
 
+/** The origin a webhook token belongs to (`https://hooks.example.com`, `http://127.0.0.1:8080`): scheme, host, port. */
+export function webhookOrigin(url: string): string {
+  return validateWebhookUrl(url).origin;
+}
+
+/**
+ * The SecretStorage key of the token for a webhook origin. A token is sent only to the origin it was set for, so
+ * a URL changed by a workspace setting never receives the token of the user's own receiver.
+ */
+export function webhookTokenKey(origin: string): string {
+  return `incidentRoom.updates.webhookToken:${origin}`;
+}
+
+/** Where the token lived before it was kept per origin; it is never sent anywhere (see UpdateDelivery.start). */
+export const LEGACY_WEBHOOK_TOKEN_KEY = 'incidentRoom.updates.webhookToken';
+
 // ---- one delivery ----
 
 export interface WebhookTarget {
@@ -211,6 +227,11 @@ export const QueuedUpdate = z.object({
   audience: Audience,
   text: z.string(),
   queuedAt: z.string(),
+  /**
+   * The webhook URL the update was posted for: it is sent there and nowhere else, with that origin's token, even
+   * if the setting changes while it waits. Absent only in queues written before it was recorded.
+   */
+  url: z.string().optional(),
   state: z.enum(['pending', 'delivered', 'failed']),
   attempts: z.number().int().min(0),
   lastAttemptAt: z.string().optional(),
@@ -285,8 +306,20 @@ export class JsonFileWebhookQueueStore implements WebhookQueueStore {
 }
 
 export interface WebhookOutboxOptions {
-  /** Read on every flush, so a changed setting takes effect at once; undefined when no webhook is configured. */
-  readonly target: () => WebhookTarget | undefined;
+  /**
+   * The webhook URL configured now, undefined when none is. A new update is bound to it; a flush sends nothing
+   * while none is configured, and otherwise sends each update to the URL it was bound to.
+   */
+  readonly url: () => string | undefined;
+  /** The token set for an origin, if any; asked only for the origin a request goes to. */
+  readonly tokenFor?: (origin: string) => string | undefined | Promise<string | undefined>;
+  /**
+   * Where updates queued before their URL was recorded go: the user's own setting, never one a workspace could set.
+   * Undefined: they are marked failed and not sent.
+   */
+  readonly legacyUrl?: () => string | undefined;
+  /** Escape `&`, `<` and `>` for Slack (default true). */
+  readonly slackEscaping?: boolean;
   readonly delivery?: Omit<DeliveryOptions, 'signal' | 'onRetry' | 'idempotencyKey'>;
   /** Delivered updates kept for display (newest first); older ones are dropped (default 50). */
   readonly keepDelivered?: number;
@@ -298,6 +331,8 @@ export interface FlushReport {
   readonly failed: number;
   readonly pending: number;
 }
+
+const UNBOUND_ERROR = 'queued by an earlier version without its webhook URL, so it was not sent anywhere; post it again if it is still needed';
 
 /**
  * A durable queue of status updates for the webhook: an update is stored before any attempt, sent in order,
@@ -316,7 +351,27 @@ export class WebhookOutbox {
 
   /** Open the queue from its store; pending updates from an earlier run are sent by the next `flush()`. */
   static async open(store: WebhookQueueStore, options: WebhookOutboxOptions): Promise<WebhookOutbox> {
-    return new WebhookOutbox(store, options, await store.load());
+    const outbox = new WebhookOutbox(store, options, await store.load());
+    await outbox.bindLegacy();
+    return outbox;
+  }
+
+  /** Updates stored without their URL (an earlier version) go to the user's own URL, or are failed, never guessed. */
+  private async bindLegacy(): Promise<void> {
+    const unbound = this.queue.filter((q) => q.url === undefined && q.state !== 'delivered');
+    if (unbound.length === 0) return;
+    let url: string | undefined;
+    try {
+      const raw = this.options.legacyUrl?.();
+      url = raw ? validateWebhookUrl(raw).href : undefined;
+    } catch {
+      url = undefined;
+    }
+    for (const item of unbound) {
+      if (url) this.update(item.id, { url });
+      else this.update(item.id, { state: 'failed', lastError: UNBOUND_ERROR });
+    }
+    await this.changed();
   }
 
   /** Every queued update, oldest first, with its delivery state. */
@@ -330,11 +385,15 @@ export class WebhookOutbox {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
-  /** Add an update; resolves once it is stored. Enqueueing an id already queued changes nothing. */
+  /**
+   * Add an update for the webhook URL configured now (a `WebhookError` when none is, or it is invalid); resolves
+   * once it is stored. Enqueueing an id already queued changes nothing.
+   */
   async enqueue(update: { readonly id: string; readonly incidentId: string; readonly audience: Audience; readonly text: string }): Promise<QueuedUpdate> {
     const existing = this.queue.find((q) => q.id === update.id);
     if (existing) return existing;
-    const item: QueuedUpdate = { ...update, queuedAt: this.now(), state: 'pending', attempts: 0 };
+    const url = validateWebhookUrl(this.options.url() ?? '').href;
+    const item: QueuedUpdate = { ...update, queuedAt: this.now(), url, state: 'pending', attempts: 0 };
     this.queue.push(item);
     await this.changed();
     return item;
@@ -377,11 +436,10 @@ export class WebhookOutbox {
   private async flushPending(): Promise<FlushReport> {
     let delivered = 0;
     let failed = 0;
-    const target = this.options.target();
-    if (target) {
+    if (this.options.url()) {
       for (const item of [...this.queue]) {
         if (item.state !== 'pending' || this.abort.signal.aborted) continue;
-        const outcome = await this.deliverOne(item, target);
+        const outcome = await this.deliverOne(item);
         if (outcome === 'delivered') delivered++;
         else if (outcome === 'failed') failed++;
         else break; // the endpoint is unreachable for now: later updates stay pending, in order
@@ -390,9 +448,17 @@ export class WebhookOutbox {
     return { delivered, failed, pending: this.queue.filter((q) => q.state === 'pending').length };
   }
 
-  private async deliverOne(item: QueuedUpdate, target: WebhookTarget): Promise<'delivered' | 'failed' | 'stopped'> {
+  private async deliverOne(item: QueuedUpdate): Promise<'delivered' | 'failed' | 'stopped'> {
     let attempts = item.attempts;
+    if (item.url === undefined) {
+      this.update(item.id, { state: 'failed', lastError: UNBOUND_ERROR });
+      await this.changed();
+      return 'failed';
+    }
     try {
+      // The token of the update's own origin, asked for only now: never another origin's, never a stale one.
+      const token = await this.options.tokenFor?.(webhookOrigin(item.url));
+      const target: WebhookTarget = { url: item.url, ...(token ? { token } : {}), ...(this.options.slackEscaping === false ? { slackEscaping: false } : {}) };
       await deliverWebhook(target, item.text, {
         ...this.options.delivery,
         idempotencyKey: item.id,

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  deliverWebhook, JsonFileWebhookQueueStore, MemoryWebhookQueueStore, parseRetryAfter, validateWebhookUrl, WebhookError, WebhookOutbox,
-  type QueuedUpdate,
+  deliverWebhook, JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, MemoryWebhookQueueStore, parseRetryAfter, validateWebhookUrl, WebhookError,
+  webhookOrigin, WebhookOutbox, webhookTokenKey, type QueuedUpdate,
 } from '../../../src/sync/webhookDelivery';
 
 interface Received { readonly method: string; readonly path: string; readonly headers: IncomingHttpHeaders; readonly body: string }
@@ -244,13 +244,14 @@ describe('sync/webhookDelivery', () => {
     it('stores an update before sending it, then records it delivered', async () => {
       const srv = await serve(answer(200));
       const file = join(dir, 'nested', 'webhook-queue.json');
-      const outbox = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { target: () => ({ url: srv.url, token: 't' }), delivery: fast });
+      const outbox = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => srv.url, tokenFor: () => 't', delivery: fast });
       await outbox.enqueue(update(1));
       assert.equal(srv.received.length, 0);
-      assert.deepEqual((await stored(file)).map((q) => [q.id, q.state, q.attempts]), [['u-1', 'pending', 0]]);
+      assert.deepEqual((await stored(file)).map((q) => [q.id, q.state, q.attempts, q.url]), [['u-1', 'pending', 0, srv.url]]);
       assert.deepEqual(await outbox.flush(), { delivered: 1, failed: 0, pending: 0 });
       assert.deepEqual(JSON.parse(srv.received[0]?.body ?? ''), { text: 'update 1' });
       assert.equal(srv.received[0]?.headers['idempotency-key'], 'u-1');
+      assert.equal(srv.received[0]?.headers.authorization, 'Bearer t');
       const [item] = await stored(file);
       assert.equal(item?.state, 'delivered');
       assert.equal(item?.attempts, 1);
@@ -261,8 +262,8 @@ describe('sync/webhookDelivery', () => {
       let healthy = false;
       const srv = await serve((r, res) => answer(healthy ? 200 : 500, healthy ? 'ok' : 'maintenance')(r, res));
       const file = join(dir, 'webhook-queue.json');
-      const target = () => ({ url: srv.url });
-      const first = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { target, delivery: fast });
+      const url = () => srv.url;
+      const first = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url, delivery: fast });
       await first.enqueue(update(1));
       await first.enqueue(update(2));
       assert.deepEqual(await first.flush(), { delivered: 0, failed: 0, pending: 1 }, 'the endpoint is down: stop, keep the rest pending');
@@ -270,7 +271,7 @@ describe('sync/webhookDelivery', () => {
       first.dispose();
 
       // A new window / restart reads the same file.
-      const second = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { target, delivery: fast });
+      const second = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url, delivery: fast });
       const [one, two] = second.items;
       assert.equal(one?.state, 'failed');
       assert.equal(one?.attempts, 2);
@@ -287,16 +288,16 @@ describe('sync/webhookDelivery', () => {
     it('delivers after a crash between storing and sending', async () => {
       const srv = await serve(answer(200));
       const file = join(dir, 'q.json');
-      const crashed = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { target: () => ({ url: srv.url }) });
+      const crashed = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => srv.url });
       await crashed.enqueue(update(1)); // …and the window dies before flush()
-      const next = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { target: () => ({ url: srv.url }) });
+      const next = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => srv.url });
       assert.deepEqual(await next.flush(), { delivered: 1, failed: 0, pending: 0 });
       assert.equal(srv.received.length, 1);
     });
 
     it('a 4xx fails that update at once and the flush goes on with the next', async () => {
       const srv = await serve((r, res) => answer(r.body.includes('bad') ? 400 : 200, r.body.includes('bad') ? 'invalid_payload' : 'ok')(r, res));
-      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { target: () => ({ url: srv.url }), delivery: fast });
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => srv.url, delivery: fast });
       await outbox.enqueue(update(1, 'bad one'));
       await outbox.enqueue(update(2, 'good one'));
       assert.deepEqual(await outbox.flush(), { delivered: 1, failed: 1, pending: 0 });
@@ -307,27 +308,30 @@ describe('sync/webhookDelivery', () => {
       ]);
     });
 
-    it('a bad URL setting fails the update with the URL error, and keeps it for a retry after the fix', async () => {
-      const srv = await serve(answer(200));
-      let url = 'hooks.example.com/oops';
-      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { target: () => ({ url }), delivery: fast });
-      await outbox.enqueue(update(1));
-      await outbox.flush();
-      assert.equal(outbox.items[0]?.state, 'failed');
-      assert.match(outbox.items[0]?.lastError ?? '', /^Webhook URL is not a valid URL/);
-      url = srv.url;
-      assert.deepEqual(await outbox.retry('u-1'), { delivered: 1, failed: 0, pending: 0 });
+    it('a bad or missing URL setting queues nothing, and says why', async () => {
+      let url: string | undefined = 'hooks.example.com/oops';
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => url, delivery: fast });
+      await assert.rejects(outbox.enqueue(update(1)), { name: 'WebhookError', message: /^Webhook URL is not a valid URL/ });
+      url = undefined;
+      await assert.rejects(outbox.enqueue(update(1)), { name: 'WebhookError', message: 'Webhook URL is not set.' });
+      assert.deepEqual(outbox.items, []);
     });
 
-    it('without a configured webhook, updates wait as pending', async () => {
-      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { target: () => undefined });
+    it('while the webhook setting is cleared, queued updates wait as pending', async () => {
+      const srv = await serve(answer(200));
+      let url: string | undefined = srv.url;
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => url });
       await outbox.enqueue(update(1));
+      url = undefined;
       assert.deepEqual(await outbox.flush(), { delivered: 0, failed: 0, pending: 1 });
+      assert.equal(srv.received.length, 0);
+      url = srv.url;
+      assert.deepEqual(await outbox.flush(), { delivered: 1, failed: 0, pending: 0 });
     });
 
     it('shows progress: attempts and the last error while retrying, then the outcome', async () => {
       const srv = await serve((r, res, n) => answer(n === 0 ? 502 : 200)(r, res));
-      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { target: () => ({ url: srv.url }), delivery: { sleep: async () => undefined } });
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => srv.url, delivery: { sleep: async () => undefined } });
       const seen: string[] = [];
       outbox.onDidChange((items) => seen.push(items.map((q) => `${q.state}/${q.attempts}${q.lastError ? '/error' : ''}`).join()));
       await outbox.enqueue(update(1));
@@ -337,7 +341,7 @@ describe('sync/webhookDelivery', () => {
 
     it('enqueueing the same update twice queues it once; concurrent flushes send it once', async () => {
       const srv = await serve(answer(200));
-      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { target: () => ({ url: srv.url }) });
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => srv.url });
       await outbox.enqueue(update(1));
       await outbox.enqueue(update(1, 'changed'));
       assert.equal(outbox.items.length, 1);
@@ -347,7 +351,7 @@ describe('sync/webhookDelivery', () => {
 
     it('keeps only the newest delivered updates, and discards on request', async () => {
       const srv = await serve(answer(200));
-      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { target: () => ({ url: srv.url }), keepDelivered: 2 });
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => srv.url, keepDelivered: 2 });
       for (let i = 1; i <= 4; i++) await outbox.enqueue(update(i));
       await outbox.flush();
       assert.deepEqual(outbox.items.map((q) => q.id), ['u-3', 'u-4']);
@@ -358,11 +362,83 @@ describe('sync/webhookDelivery', () => {
     it('refuses a corrupt queue file rather than starting empty over it', async () => {
       const file = join(dir, 'q.json');
       await writeFile(file, '{"version":1,"items":[{"id":');
-      await assert.rejects(WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { target: () => undefined }),
+      await assert.rejects(WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => undefined }),
         { message: `The webhook queue file ${file} is not valid JSON; move it aside to start a new queue.` });
       assert.equal(await readFile(file, 'utf8'), '{"version":1,"items":[{"id":', 'left as it was');
       await writeFile(file, '{"version":2,"items":[]}');
       await assert.rejects(new JsonFileWebhookQueueStore(file).load(), /is not in the expected format/);
+    });
+  });
+
+  describe('tokens are kept per origin, and an update goes only where it was posted for (issue #10 item 10)', () => {
+    const fast = { sleep: async () => undefined, maxAttempts: 1 };
+    const update = (n: number) => ({ id: `u-${n}`, incidentId: 'INC-7', audience: 'internal' as const, text: `update ${n}` });
+
+    it('a URL changed by a workspace gets neither the queued update nor the token set for the user\'s own receiver', async () => {
+      let ownUp = false;
+      const own = await serve((r, res) => answer(ownUp ? 200 : 503)(r, res));
+      const workspace = await serve(answer(200));
+      const tokens = new Map([[webhookOrigin(own.url), 'users-token']]);
+      const asked: string[] = [];
+      let url = own.url;
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), {
+        url: () => url, delivery: fast,
+        tokenFor: (origin) => {
+          asked.push(origin);
+          return tokens.get(origin);
+        },
+      });
+      await outbox.enqueue(update(1));
+      await outbox.flush(); // the user's receiver is down: update 1 stays queued for it
+      assert.equal(outbox.items[0]?.state, 'failed');
+
+      url = workspace.url; // a cloned repository's .vscode/settings.json points the setting elsewhere
+      ownUp = true;
+      await outbox.retry('u-1');
+      await outbox.enqueue(update(2));
+      await outbox.flush();
+
+      assert.deepEqual(workspace.received.map((r) => JSON.parse(r.body)), [{ text: 'update 2' }], 'only what was posted while it was set');
+      assert.equal(workspace.received[0]?.headers.authorization, undefined, 'no token was set for its origin');
+      assert.deepEqual(own.received.map((r) => [JSON.parse(r.body).text, r.headers.authorization]), [
+        ['update 1', 'Bearer users-token'], ['update 1', 'Bearer users-token'],
+      ]);
+      assert.deepEqual([...new Set(asked)].sort(), [webhookOrigin(own.url), webhookOrigin(workspace.url)].sort());
+    });
+
+    it('an origin is scheme, host and port: another port or scheme is another origin; the path is not part of it', () => {
+      assert.equal(webhookOrigin('https://Hooks.Example.com/services/A'), 'https://hooks.example.com');
+      assert.equal(webhookOrigin('https://hooks.example.com:443/services/B'), 'https://hooks.example.com');
+      assert.notEqual(webhookOrigin('http://hooks.example.com/x'), webhookOrigin('https://hooks.example.com/x'));
+      assert.notEqual(webhookOrigin('https://hooks.example.com:8443/x'), webhookOrigin('https://hooks.example.com/x'));
+      assert.notEqual(webhookOrigin('https://hooks.example.com.evil.example/x'), webhookOrigin('https://hooks.example.com/x'));
+      assert.equal(webhookTokenKey(webhookOrigin('https://hooks.example.com/a')), 'incidentRoom.updates.webhookToken:https://hooks.example.com');
+      assert.notEqual(webhookTokenKey('https://hooks.example.com'), LEGACY_WEBHOOK_TOKEN_KEY);
+    });
+
+    it('a queue written before URLs were recorded: its waiting updates go to the user\'s own URL, never the current one, or fail', async () => {
+      const own = await serve(answer(200));
+      const workspace = await serve(answer(200));
+      const dir = await mkdtemp(join(tmpdir(), 'webhook-legacy-'));
+      try {
+        const file = join(dir, 'webhook-queue.json');
+        const legacy = (n: number, state: QueuedUpdate['state']) => ({ ...update(n), queuedAt: '2026-11-22T14:00:00.000Z', state, attempts: 1 });
+        const old = JSON.stringify({ version: 1, items: [legacy(1, 'delivered'), legacy(2, 'failed'), legacy(3, 'pending')] });
+        await writeFile(file, old);
+        const bound = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => workspace.url, legacyUrl: () => own.url, delivery: fast });
+        await bound.retry('u-2');
+        assert.deepEqual(own.received.map((r) => JSON.parse(r.body).text), ['update 2', 'update 3']);
+        assert.equal(workspace.received.length, 0);
+
+        await writeFile(file, old);
+        const unbound = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => workspace.url, delivery: fast });
+        await unbound.retry('u-2');
+        assert.equal(workspace.received.length, 0);
+        assert.deepEqual(unbound.items.map((q) => q.state), ['delivered', 'failed', 'failed']);
+        assert.match(unbound.items[2]?.lastError ?? '', /without its webhook URL, so it was not sent anywhere/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });
