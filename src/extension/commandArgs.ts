@@ -13,7 +13,9 @@ export const CommandArgs = {
   changeSeverity: z.object({ severity: Severity, reason: z.string().max(2000).optional() }),
   setStatus: z.object({ status: Status, note: z.string().max(2000).optional() }),
   assignRole: z.object({ role: Role, user: User.nullable().optional(), note: z.string().max(2000).optional() }),
-  takeRole: z.object({ role: Role, note: z.string().max(2000).optional() }),
+  // `confirmed`: the caller already asked the user (automation, tests); the sidebar can never send it (see
+  // HOST_ONLY_ARG_KEYS in protocol/webviewMessages.ts).
+  takeRole: z.object({ role: Role, note: z.string().max(2000).optional(), confirmed: z.literal(true).optional() }),
   handOffRole: z.object({ role: Role, to: User.optional(), brief: z.string().min(1).max(2000).optional() }),
   addNote: z.object({ text: z.string().min(1).max(8000), tag: NoteTag.default('note') }),
   addSelection: z.object({ tag: NoteTag.default('note'), text: z.string().max(8000).optional() }),

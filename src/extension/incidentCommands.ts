@@ -92,7 +92,9 @@ export function registerIncidentCommands(register: Register, service: IncidentSe
     const role = args?.role ?? (await pickRole(s, 'Take Role'));
     const holder = s.roles[role].holder;
     if (holder?.id === service.me.id) throw new UserFacingError(`you are already ${ROLE_LABELS[role]} of ${s.id}`);
-    if (holder && !args) {
+    // Taking a role from someone always asks, whatever the path (palette, sidebar button, keybinding); only a
+    // programmatic caller that asked already says so with `confirmed: true`.
+    if (holder && args?.confirmed !== true) {
       await confirm(`${holder.name} is ${ROLE_LABELS[role]} of ${s.id}. Take over?`, 'Take Over');
     }
     await service.append('role.assigned', { role, user: service.me, ...(args?.note ? { note: args.note } : {}) });

@@ -13,6 +13,15 @@ export const SIDEBAR_COMMANDS = [
 export const SidebarCommand = z.enum(SIDEBAR_COMMANDS);
 export type SidebarCommand = z.infer<typeof SidebarCommand>;
 
+/** Command argument keys only the host's own callers may pass: `confirmed` skips a confirm the user never saw. */
+export const HOST_ONLY_ARG_KEYS = ['confirmed'] as const;
+
+/** Arguments of a sidebar command: any object without a host-only key. */
+export const SidebarCommandArgs = z.record(z.string(), z.unknown()).refine(
+  (args) => HOST_ONLY_ARG_KEYS.every((k) => !Object.hasOwn(args, k)),
+  { message: `the sidebar cannot pass ${HOST_ONLY_ARG_KEYS.join(', ')}` },
+);
+
 const Person = z.object({ id: z.string(), name: z.string() });
 
 export const TimelineEntryView = z.object({
@@ -87,7 +96,7 @@ export type HostToWebview = z.infer<typeof HostToWebview>;
 /** Webview → host. */
 export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('command'), command: SidebarCommand, args: z.record(z.string(), z.unknown()).optional() }),
+  z.object({ type: z.literal('command'), command: SidebarCommand, args: SidebarCommandArgs.optional() }),
   z.object({ type: z.literal('openSource'), noteId: z.string().max(64) }),
   z.object({ type: z.literal('rendered'), entries: z.number(), ms: z.number() }),
   z.object({ type: z.literal('loadTimeline'), incidentId: z.string().max(32), offset: z.number().int().min(0), count: z.number().int().min(1).max(1000) }),
