@@ -13,6 +13,8 @@ export const CloseCode = {
   TooSlow: 4408,
   /** Rate limit exceeded repeatedly. */
   RateLimited: 4429,
+  /** The session's token may not speak for the user id of its hello (a tokens-file entry pins its users). */
+  Forbidden: 4403,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -27,12 +27,6 @@ export interface SessionAuth {
   readonly users?: readonly string[] | null;
 }
 
-/**
- * Close code after a `hello` whose `user.id` the session's token may not speak for (HTTP 403's counterpart, after the
- * upgrade). Local until PROTOCOL.md's close-code table and `CloseCode` in src/protocol/codes.ts take it.
- */
-export const IDENTITY_REFUSED_CLOSE = 4403;
-
 /** Replay waits for the peer's outbound buffer to fall below this before sending more. */
 const REPLAY_HIGH_WATER = 1024 * 1024;
 /** Messages accepted between `hello` and the welcome (while the channel loads). */
@@ -184,7 +178,7 @@ export class ChannelSession {
     if (this.users && !this.users.has(msg.user.id)) {
       this.core.logger.warn('identity refused', { channel: this.channel, via: this.via, user: msg.user.id });
       this.error('forbidden', `user.id: the token "${this.via ?? ''}" may not speak for "${msg.user.id}"`, undefined);
-      return this.close(IDENTITY_REFUSED_CLOSE, 'forbidden: the token may not speak for this user');
+      return this.close(CloseCode.Forbidden, 'forbidden: the token may not speak for this user');
     }
     this.user = { id: msg.user.id, name: msg.user.name };
     this.state = 'joining';

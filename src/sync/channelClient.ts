@@ -84,6 +84,8 @@ export class ChannelClient implements Disposable {
   private stopped = true;
   private status: ConnectionStatus = 'stopped';
   private lastError: string | undefined;
+  /** The message of an `error` with code `forbidden` and no request: the reason for the close that follows. */
+  private refusal: string | undefined;
   private retryAt: number | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -238,7 +240,15 @@ export class ChannelClient implements Disposable {
     if (this.stopped) return;
     this.lastError = failure.message;
     this.log('warn', `channel link lost: ${failure.message}`);
-    // Refused credentials won't fix themselves quickly: keep trying, but at the slow end of the curve.
+    const refusal = this.refusal;
+    this.refusal = undefined;
+    // Refused credentials or identity won't fix themselves quickly: keep trying, but at the slow end of the curve.
+    if (failure.kind === 'closed' && failure.code === CloseCode.Forbidden) {
+      this.lastError = refusal ?? failure.message;
+      this.setStatus('forbidden');
+      this.scheduleRetry(Math.max(this.backoff.next(), 30_000));
+      return;
+    }
     if (failure.kind === 'unauthorized' || failure.kind === 'forbidden') {
       this.setStatus(failure.kind);
       this.scheduleRetry(Math.max(this.backoff.next(), 30_000));
@@ -362,6 +372,8 @@ export class ChannelClient implements Disposable {
     }
     if (!requestId?.startsWith(OUTBOX_PREFIX)) {
       this.log('warn', `channel server error ${m.code}: ${m.message}`);
+      // A refused identity is followed by close 4403: keep the server's words for the status line.
+      if (m.code === 'forbidden') this.refusal = m.message;
       return;
     }
     const eventId = requestId.slice(OUTBOX_PREFIX.length);

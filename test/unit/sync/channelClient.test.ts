@@ -212,6 +212,26 @@ describe('ChannelClient against a real server', function () {
     await online(good);
   });
 
+  it('a token pinned to other users (close 4403) shows as forbidden with the server\'s reason, and retries slowly', async () => {
+    await server?.close();
+    const store = new FileStore({ dir: path.join(dir, 'pinned-data') });
+    await store.open();
+    server = await startServer({ host: '127.0.0.1', port: 0, store, tokens: [{ name: 'alice-laptop', token: 'tok-alice-91c2aa', channels: ['*'], users: ['alice@example.com'] }] });
+    let opens = 0;
+    const ws = new WsTransport({ serverUrl: server.url, channel: 'payments', token: async () => 'tok-alice-91c2aa' });
+    const c = new ChannelClient({
+      transport: { description: ws.description, open: (h) => { opens++; return ws.open(h); } },
+      outbox: new Outbox(path.join(dir, 'pinned-outbox'), 'payments'), user: () => ({ id: 'mallory@example.com', name: 'Alice' }), backoff: FAST_BACKOFF,
+    });
+    clients.push(c);
+    c.start();
+    await until('forbidden', () => c.connection.status === 'forbidden');
+    assert.match(c.connection.lastError ?? '', /alice-laptop.*mallory@example\.com/);
+    // The fast backoff would reconnect within milliseconds; a refused identity waits at the slow end (30 s).
+    assert.ok((c.connection.retryAt ?? 0) - Date.now() > 20_000, `retry in ${(c.connection.retryAt ?? 0) - Date.now()} ms`);
+    assert.equal(opens, 1);
+  });
+
   it('says why when the server is unreachable, and keeps what was written', async () => {
     await server?.close();
     const a = client('alice');
