@@ -5,7 +5,7 @@ describe('protocol/codes', () => {
   it('speaks protocol version 1', () => assert.equal(PROTOCOL_VERSION, 1));
 
   it('has the close codes of PROTOCOL.md', () => {
-    assert.deepEqual(CloseCode, { GoingAway: 1001, TooBig: 1009, ProtocolError: 4400, TooSlow: 4408, RateLimited: 4429 });
+    assert.deepEqual(CloseCode, { GoingAway: 1001, TooBig: 1009, ProtocolError: 4400, TooSlow: 4408, RateLimited: 4429, Forbidden: 4403 });
   });
 
   it('has the error codes of PROTOCOL.md', () => {
