@@ -29,7 +29,22 @@ async function startChannelServer() {
     child.stderr.on('data', (d) => { out += d; });
     child.on('exit', (code) => reject(new Error(`channel server exited ${code}: ${out}`)));
   });
-  return { url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); fs.rmSync(data, { recursive: true, force: true }); } };
+  // If the runner gives up on this test (its timeout) and exits, the finally below never runs: never leave the
+  // server behind.
+  const onExit = () => { child.kill('SIGKILL'); fs.rmSync(data, { recursive: true, force: true }); };
+  process.once('exit', onExit);
+  return {
+    url,
+    stop: async () => {
+      process.off('exit', onExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(data, { recursive: true, force: true });
+    },
+  };
 }
 
 let channel;
