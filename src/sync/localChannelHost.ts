@@ -125,6 +125,9 @@ export class LocalChannelHost implements Disposable {
   /** Stop hosting (the store is flushed and unlocked when this resolves); another window can then take over. */
   async close(): Promise<void> {
     this.disposed = true;
+    // A start under way (store opening, server binding) would otherwise finish after close() and leave the store
+    // locked and files being written in the folder: wait for it, then close what it started.
+    await this.starting?.catch(() => undefined);
     const server = this.server;
     this.server = undefined;
     if (server) await server.close().catch((error: unknown) => this.log.error(`local channel close: ${String(error)}`));

@@ -107,4 +107,16 @@ describe('LocalChannelHost: local mode with several windows on one global storag
     assert.equal((await fs.stat(dir)).mode & 0o777, 0o700);
     assert.equal((await fs.stat(path.join(dir, 'endpoint.json'))).mode & 0o777, 0o600);
   });
+
+  it('a window closed while it is still starting to host leaves the store free and nothing running', async () => {
+    const first = new LocalChannelHost(storage, quiet);
+    // Opening a link starts hosting (store open, server bind); close before that has finished.
+    const link = first.transport('default').open({ onMessage: () => undefined, onInvalid: () => undefined, onClose: () => undefined });
+    await first.close();
+    await link.then((l) => l.close(1000, 'test'), () => undefined);
+    assert.equal(first.hosting, false, 'a start that finished after close() left a server running');
+    // The next window takes the store at once: the lock was released.
+    const b = open('bob');
+    await until('b hosts', () => b.client.connection.status === 'online' && b.host.hosting);
+  });
 });
