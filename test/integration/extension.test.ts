@@ -8,9 +8,12 @@ import { until } from '../support/until';
 const EXTENSION_ID = 'incident-room.incident-room';
 
 interface Manifest {
+  capabilities?: { untrustedWorkspaces?: { supported?: unknown; restrictedConfigurations?: string[] } };
   contributes?: {
     commands?: { command: string }[];
     views?: Record<string, { id: string }[]>;
+    viewsWelcome?: { view: string; contents: string; when?: string }[];
+    menus?: Record<string, { command: string; when?: string }[]>;
   };
 }
 
@@ -52,5 +55,24 @@ suite('Extension', () => {
     const editor = await until('the Incident Room output channel in an editor', () => vscode.window.visibleTextEditors.find(
       (e) => e.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.toString()).includes('Incident Room')));
     assert.match(editor.document.getText(), /activated in [\d.]+ ms/);
+  });
+
+  test('settings that choose where data goes or what runs apply from a workspace only once it is trusted', async () => {
+    const manifest = (await activeExtension()).packageJSON as Manifest;
+    const restricted = new Set(manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? []);
+    const mustBe = ['incidentRoom.server.url', 'incidentRoom.updates.webhookUrl', 'incidentRoom.rollback.strategy', 'incidentRoom.rollback.command',
+      'incidentRoom.rollback.push', 'incidentRoom.rollback.remote', 'incidentRoom.rollback.environmentBranch', 'incidentRoom.postmortem.folder'];
+    assert.deepEqual(mustBe.filter((k) => !restricted.has(k)), [], 'not restricted in untrusted workspaces');
+  });
+
+  test('in Restricted Mode rollback is offered nowhere and the deploys view says why, with Manage Workspace Trust', async () => {
+    const manifest = (await activeExtension()).packageJSON as Manifest;
+    const rollbackMenus = Object.values(manifest.contributes?.menus ?? {}).flat().filter((m) => m.command === 'incidentRoom.rollback');
+    assert.ok(rollbackMenus.length >= 3, 'the palette and the deploy row menus');
+    assert.deepEqual(rollbackMenus.filter((m) => !/(^|&& )isWorkspaceTrusted( &&|$)/.test(m.when ?? '')), [], 'shown in an untrusted workspace');
+    const welcome = manifest.contributes?.viewsWelcome?.find((w) => w.view === 'incidentRoom.deploys' && w.when === '!isWorkspaceTrusted');
+    assert.ok(welcome, 'no welcome for the deploys view in Restricted Mode');
+    assert.match(welcome.contents, /Restricted Mode/);
+    assert.match(welcome.contents, /\(command:workbench\.trust\.manage\)/);
   });
 });
