@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
@@ -7,6 +7,7 @@ import type { LogFields, Logger } from '../server/logger';
 import { FileStore } from '../store/fileStore';
 import { StoreLockedError } from '../store/eventStore';
 import type { Disposable } from './emitter';
+import { writeDurably } from './outbox';
 import type { Link, LinkHandlers, Transport } from './transport';
 import { WsTransport } from './wsTransport';
 
@@ -87,7 +88,8 @@ export class LocalChannelHost implements Disposable {
         logger: this.logger(),
       });
       const endpoint: Endpoint = { port: running.port, token, pid: process.pid };
-      await writeOwnerOnly(this.endpointFile, JSON.stringify(endpoint));
+      // It holds the token: owner-only from the moment it exists, never chmod-ed after a world-readable write.
+      await writeDurably(this.endpointFile, JSON.stringify(endpoint), { mode: 0o600 });
       this.server = Object.assign(running, { endpoint });
       this.log.info(`local channel hosted by this window on 127.0.0.1:${running.port} (store ${path.join(this.dir, 'store')})`);
       return endpoint;
@@ -131,29 +133,5 @@ export class LocalChannelHost implements Disposable {
     const server = this.server;
     this.server = undefined;
     if (server) await server.close().catch((error: unknown) => this.log.error(`local channel close: ${String(error)}`));
-  }
-}
-
-/**
- * Write a secret file readable by its owner only from the moment it exists (created 0600, not chmod-ed afterwards),
- * so that readers see either nothing or all of it, durably. (outbox's writeDurably creates with the umask's mode.)
- */
-async function writeOwnerOnly(file: string, data: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  const handle = await fs.open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await fs.rename(tmp, file);
-  const dir = await fs.open(path.dirname(file), 'r').catch(() => undefined);
-  if (dir) {
-    await dir.sync().catch(() => undefined);
-    await dir.close();
   }
 }

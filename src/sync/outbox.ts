@@ -143,16 +143,22 @@ export class Outbox {
   }
 }
 
-/** Write a file so that readers see either nothing or all of it, and it survives a crash once this resolves. */
-export async function writeDurably(file: string, data: string): Promise<void> {
+/**
+ * Write a file so that readers see either nothing or all of it, and it survives a crash once this resolves.
+ * `mode` is the file's mode from the moment it exists (e.g. 0o600 for a secret; default: 0o666 less the umask).
+ */
+export async function writeDurably(file: string, data: string, { mode }: { mode?: number } = {}): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  const handle = await fs.open(tmp, 'w');
+  const handle = await fs.open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw error;
   }
+  await handle.close();
   await fs.rename(tmp, file);
   // fsync the folder so the rename itself is durable.
   const dirHandle = await fs.open(path.dirname(file), 'r').catch(() => undefined);
