@@ -126,12 +126,18 @@ export function readOnlyArgs(args: readonly string[], filterDrivers: readonly st
   ];
 }
 
-/** Filter driver names from `git config -z --name-only --get-regexp ^filter\.` output; pure. */
+/**
+ * The filter drivers the repository itself defines, from `git config --show-scope -z --name-only --get-regexp
+ * ^filter\.` output (`scope NUL key NUL` pairs); pure. The user's own global and system drivers (git-lfs) are left
+ * to work: emptying them would show every racily-clean LFS file as modified.
+ */
 export function parseFilterDrivers(out: string): string[] {
   const names = new Set<string>();
-  for (const key of out.split('\0')) {
-    const m = /^filter\.(.+)\.[^.]+$/s.exec(key.trim());
-    if (m?.[1] !== undefined) names.add(m[1]);
+  const fields = out.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const scope = fields[i] as string;
+    const m = /^filter\.(.+)\.[^.]+$/s.exec((fields[i + 1] as string).trim());
+    if (m?.[1] !== undefined && scope !== 'global' && scope !== 'system') names.add(m[1]);
   }
   return [...names];
 }
@@ -245,7 +251,7 @@ export class GitRunner {
    * config runs nothing. A name git could read two ways on a command line is refused.
    */
   private async filterDrivers(options: ExecOptions): Promise<string[]> {
-    const args = ['config', '-z', '--name-only', '--get-regexp', '^filter\\.'];
+    const args = ['config', '--show-scope', '-z', '--name-only', '--get-regexp', '^filter\\.'];
     let out: string;
     try {
       out = await this.withSlot(args, options, 'read', (git) => git.raw(readOnlyArgs(args)));

@@ -174,6 +174,7 @@ describe('git/gitRunner', () => {
     const PROGRAMS = ['fsmonitor', 'gpg', 'post-index-change', 'filter', 'extdiff', 'textconv'] as const;
     let hostile: TempRepo;
     let marker: string;
+    let program: (name: string) => string;
     let signed: string;
     const touch = () => {
       // A new mtime makes the index entry stale, so git compares content (through the clean filter).
@@ -187,13 +188,13 @@ describe('git/gitRunner', () => {
       hostile = TempRepo.init(scratch, 'hostile');
       marker = path.join(scratch.root, 'hostile-ran');
       const bin = scratch.dir('hostile-bin');
-      const program = (name: string): string => {
+      program = (name: string): string => {
         const file = path.join(bin, name);
         // Exits 0; the filter passes its input through, as a real one would.
         fs.writeFileSync(file, `#!/bin/sh\necho ${name} >> ${JSON.stringify(marker)}\n${name === 'filter' ? 'cat\n' : ''}exit 0\n`, { mode: 0o755 });
         return file;
       };
-      hostile.commit('first', { 'app.txt': 'one\n' });
+      hostile.commit('first', { 'app.txt': 'one\n', 'data.own': 'own data\n' });
       hostile.tag('deploy/1');
       hostile.commit('second', { 'app.txt': 'two\n' });
       // A commit carrying a (fake) signature: with log.showSignature git hands it to gpg.program to verify.
@@ -249,6 +250,25 @@ describe('git/gitRunner', () => {
       assert.deepEqual([...new Set(ran())].sort(), [...PROGRAMS].sort());
     });
 
+    it("leaves the user's own filters alone (git-lfs in the global config keeps working): only the repository's are emptied", async () => {
+      fs.rmSync(marker, { force: true });
+      const attributes = path.join(hostile.dir, '.git', 'info', 'attributes');
+      const before = fs.readFileSync(attributes, 'utf8');
+      hostile.git(['config', '--global', 'filter.own.clean', program('own')]);
+      fs.writeFileSync(attributes, `${before}*.own filter=own\n`);
+      try {
+        const t = new Date(Date.now() + 7000);
+        fs.utimesSync(path.join(hostile.dir, 'data.own'), t, t);
+        touch();
+        await hostile.runner().exec(['status', '--porcelain']);
+        assert.deepEqual([...new Set(ran())], ['own'], "the user's filter ran, the repository's did not");
+      } finally {
+        hostile.git(['config', '--global', '--unset', 'filter.own.clean']);
+        fs.writeFileSync(attributes, before);
+        fs.rmSync(marker, { force: true });
+      }
+    });
+
     it('leaves writes alone: a mutating subcommand runs with the repository config as it is', async () => {
       fs.rmSync(marker, { force: true });
       // `reset` refreshes and writes the index, which runs post-index-change: the user's hooks apply to the
@@ -276,7 +296,10 @@ describe('git/gitRunner', () => {
       }
       assert.ok(globals.some((g) => g.startsWith('gpg.program=')));
       assert.ok(globals.includes('--no-pager') && globals.includes('--no-optional-locks'));
-      assert.deepEqual(parseFilterDrivers('filter.evil.clean\0filter.evil.smudge\0filter.lfs.process\0filter.a.b.clean\0'), ['evil', 'lfs', 'a.b']);
+      assert.deepEqual(
+        parseFilterDrivers('global\0filter.lfs.process\0local\0filter.evil.clean\0local\0filter.evil.smudge\0worktree\0filter.a.b.clean\0system\0filter.x.clean\0'),
+        ['evil', 'a.b'],
+      );
     });
   });
 });
