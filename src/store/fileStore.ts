@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
-import { reduceSummary } from '../core/summary';
+import { canChangeSummary, reduceSummary } from '../core/summary';
 import { CHANNEL_PATTERN } from '../protocol/codes';
 import type { EventKind, SequencedEvent } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
@@ -32,9 +32,6 @@ const O_DSYNC: number | undefined = (fsConstants as { O_DSYNC?: number }).O_DSYN
 const QUARANTINE_MAGIC = 0x31515249; // 'IRQ1' read as little-endian u32
 /** The largest incident number an id can carry (`INC-` and at most 10 digits). */
 const MAX_INCIDENT_NUMBER = 9_999_999_999;
-
-/** Kinds whose events can change a summary: the only payloads recovery parses. */
-const SUMMARY_KINDS = new Set<string>(['incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned']);
 
 export type StoreLogLevel = 'info' | 'warn' | 'error';
 
@@ -600,7 +597,8 @@ export class FileStore implements EventStore {
     }
     this.totalEvents++;
     const kind = kindOfCode(h.kindCode);
-    if (kind !== undefined && !SUMMARY_KINDS.has(kind)) return;
+    // Only kinds that can change a summary are parsed; a kind this build has no code for is parsed to find out.
+    if (kind !== undefined && !canChangeSummary(kind)) return;
     let event: SequencedEvent;
     try {
       event = JSON.parse(buf.toString('utf8', h.payloadStart, at + h.total)) as SequencedEvent;

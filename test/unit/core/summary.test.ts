@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncidentSummary } from '../../../src/protocol/messages';
 import { fold } from '../../../src/core/reducer';
-import { changesSummary, reduceSummary, summarize } from '../../../src/core/summary';
+import { canChangeSummary, changesSummary, reduceSummary, summarize } from '../../../src/core/summary';
+import { EVENT_KINDS } from '../../../src/protocol/events';
 import { ALICE, BOB, randomLog, Script } from './eventBuilder';
 
 describe('core/summary', () => {
@@ -65,5 +66,21 @@ describe('core/summary', () => {
     ];
     for (const e of yes) assert.equal(changesSummary(e), true, e.kind);
     for (const e of no) assert.equal(changesSummary(e), false, e.kind);
+  });
+
+  it('canChangeSummary (what the file store parses on recovery) covers every event that changes or advances a summary beyond headSeq', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const events = randomLog(seed, 60, 'INC-4');
+      let summary: IncidentSummary | null = null;
+      for (const e of events) {
+        const next = reduceSummary(summary, 'INC-4', e);
+        if (!canChangeSummary(e.kind)) {
+          assert.equal(changesSummary(e), false, `seed ${seed} #${e.seq} ${e.kind}`);
+          assert.deepEqual(next, summary ? { ...summary, headSeq: e.seq } : null, `seed ${seed} #${e.seq} ${e.kind}`);
+        }
+        summary = next;
+      }
+    }
+    assert.deepEqual(EVENT_KINDS.filter(canChangeSummary), ['incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned']);
   });
 });
