@@ -71,7 +71,7 @@ describe('core/summary', () => {
   it('canChangeSummary (what the file store parses on recovery) covers every event that changes or advances a summary beyond headSeq', () => {
     for (let seed = 1; seed <= 30; seed++) {
       const events = randomLog(seed, 60, 'INC-4');
-      let summary: IncidentSummary | null = null;
+      let summary = null as IncidentSummary | null;
       for (const e of events) {
         const next = reduceSummary(summary, 'INC-4', e);
         if (!canChangeSummary(e.kind)) {
