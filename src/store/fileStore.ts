@@ -204,7 +204,14 @@ export class FileStore implements EventStore {
     if (this.closed || !this.fh) return Promise.reject(new StoreError('store_closed', 'the store is closed'));
     if (this.failed) return Promise.reject(this.failed);
     if (records.length === 0) return Promise.resolve();
-    const { buf, offsets, lengths } = encodeBatch(records.map((r) => ({ ...r, incidentNumber: incidentNumber(r.incidentId) })));
+    let encoded: ReturnType<typeof encodeBatch>;
+    try {
+      encoded = encodeBatch(records.map((r) => ({ ...r, incidentNumber: incidentNumber(r.incidentId) })));
+    } catch (e) {
+      // A record that cannot be encoded (an unknown kind, an id that is no UUID) fails its own append, not the store.
+      return Promise.reject(e);
+    }
+    const { buf, offsets, lengths } = encoded;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, buf, offsets, lengths, resolve, reject });
       this.scheduleCommit();

@@ -7,7 +7,7 @@ import type { EventKind } from '../protocol/events';
  *   0  u32  magic 'IRE1'
  *   4  u32  total length of the record (header + channel + payload)
  *   8  u32  CRC-32 of bytes [12, total)
- *  12  u8   kind code (KIND_CODES; 0 = a kind this build does not know, read it from the payload)
+ *  12  u8   kind code (KIND_CODES; a code this build does not know: read the kind from the payload)
  *  13  u8   channel name length
  *  14  u16  0
  *  16  f64  incident number (INC-n)
@@ -23,16 +23,34 @@ export const HEADER_BYTES = 48;
 /** Far above what a 256 KiB frame can produce: anything longer is a damaged length field. */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 
-/** Fixed on disk: never renumber, only add. */
-const KIND_LIST: readonly EventKind[] = [
-  'incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added',
-  'note.retagged', 'deploy.flagged', 'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added',
-  'action.updated',
-];
-const KIND_CODES = new Map<string, number>(KIND_LIST.map((k, i) => [k, i + 1]));
+/** Fixed on disk: never renumber, only add. A new event kind does not compile until it has a code here. */
+const KIND_CODES = {
+  'incident.declared': 1, 'incident.updated': 2, 'severity.changed': 3, 'status.changed': 4, 'role.assigned': 5, 'note.added': 6,
+  'note.retagged': 7, 'deploy.flagged': 8, 'mitigation.started': 9, 'mitigation.finished': 10, 'update.posted': 11, 'action.added': 12,
+  'action.updated': 13,
+} as const satisfies Record<EventKind, number>;
+const KIND_BY_CODE = new Map<number, EventKind>(Object.entries(KIND_CODES).map(([k, c]) => [c, k as EventKind]));
 
-export const kindCode = (kind: string): number => KIND_CODES.get(kind) ?? 0;
-export const kindOfCode = (code: number): EventKind | undefined => KIND_LIST[code - 1];
+const hasCode = (kind: string): kind is EventKind => Object.hasOwn(KIND_CODES, kind);
+
+/** The code of a kind, or 0 for a kind this build does not know (the header's "read the kind from the payload"). */
+export const kindCode = (kind: string): number => (hasCode(kind) ? KIND_CODES[kind] : 0);
+/** The kind of a code, or undefined for 0 or a code a newer build wrote (the payload names the kind). */
+export const kindOfCode = (code: number): EventKind | undefined => KIND_BY_CODE.get(code);
+
+/** An event kind this build cannot write: a bug upstream (the protocol schema admits only known kinds), never a record. */
+export class UnknownKindError extends Error {
+  constructor(readonly kind: string) {
+    super(`cannot encode a record of unknown event kind "${kind}"`);
+    this.name = 'UnknownKindError';
+  }
+}
+
+/** The code written for a kind; throws `UnknownKindError` rather than write a record whose kind is lost. */
+export function encodeKind(kind: string): number {
+  if (!hasCode(kind)) throw new UnknownKindError(kind);
+  return KIND_CODES[kind];
+}
 
 /** The fields of a record header. */
 export interface RecordHeader {
@@ -51,6 +69,7 @@ export interface EncodableRecord {
   readonly incidentNumber: number;
   readonly seq: number;
   readonly id: string;
+  /** An event kind; anything else is refused with `UnknownKindError`. */
   readonly kind: string;
   readonly json: string;
 }
@@ -60,13 +79,14 @@ export const encodedLength = (r: EncodableRecord): number => HEADER_BYTES + r.ch
 
 /** Write one record at `at` in `buf` (which has `encodedLength(r)` bytes free there); returns the end offset. */
 export function encodeInto(buf: Buffer, at: number, r: EncodableRecord): number {
+  const code = encodeKind(r.kind);
   const channelLen = r.channel.length;
   const payloadStart = at + HEADER_BYTES + channelLen;
   const end = payloadStart + buf.write(r.json, payloadStart, 'utf8');
   const total = end - at;
   buf.writeUInt32LE(RECORD_MAGIC, at);
   buf.writeUInt32LE(total, at + 4);
-  buf.writeUInt8(kindCode(r.kind), at + 12);
+  buf.writeUInt8(code, at + 12);
   buf.writeUInt8(channelLen, at + 13);
   buf.writeUInt16LE(0, at + 14);
   buf.writeDoubleLE(r.incidentNumber, at + 16);

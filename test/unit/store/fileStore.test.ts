@@ -6,6 +6,7 @@ import { StoreLockedError } from '../../../src/store/eventStore';
 import { FileStore, type StoreLogLevel } from '../../../src/store/fileStore';
 import { removeTempDirs, tempDir } from '../server/helpers';
 import { records, statusRecord } from './fixtures';
+import { UnknownKindError } from '../../../src/store/recordCodec';
 import type { AppendRecord } from '../../../src/store/eventStore';
 
 type LogLine = { level: StoreLogLevel; event: string; fields: Record<string, unknown> };
@@ -69,6 +70,18 @@ describe('store/fileStore', () => {
     assert.equal(reopened.report.truncatedBytes, 0);
     await check(reopened.store);
     await reopened.store.close();
+  });
+
+  it('rejects an append of an event kind it has no record code for, and goes on storing the others', async () => {
+    const { store } = await open(tempDir());
+    const [declared, note] = records('c', 'INC-1', 1, 2);
+    assert.ok(declared && note);
+    await store.append([declared]);
+    const unknown = { ...note, kind: 'incident.archived' } as unknown as AppendRecord;
+    await assert.rejects(store.append([unknown]), (e: unknown) => e instanceof UnknownKindError && e.kind === 'incident.archived');
+    await store.append([note]);
+    assert.deepEqual((await store.read('c', 'INC-1', 0, 10)).map((e) => [e.seq, e.kind]), [[1, 'incident.declared'], [2, 'note.added']]);
+    await store.close();
   });
 
   it('group-commits: appends arriving while an fsync runs share the next one, in call order', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { decodeAt, encodeBatch, kindCode, kindOfCode, readUuid } from '../../../src/store/recordCodec';
+import { EVENT_KINDS } from '../../../src/protocol/events';
+import { decodeAt, encodeBatch, encodeKind, kindCode, kindOfCode, readUuid, UnknownKindError } from '../../../src/store/recordCodec';
 
 describe('store/recordCodec', () => {
   const record = (seq: number, json = `{"seq":${seq},"text":"héllo ☃"}`) =>
@@ -46,5 +47,21 @@ describe('store/recordCodec', () => {
     assert.equal(kindCode('incident.declared'), 1);
     assert.equal(kindCode('action.updated'), 13);
     assert.equal(kindCode('something.new'), 0);
+  });
+
+  it('gives every event kind its own code that reads back as that kind', () => {
+    const codes = EVENT_KINDS.map((k) => encodeKind(k));
+    assert.equal(new Set(codes).size, EVENT_KINDS.length);
+    for (const k of EVENT_KINDS) assert.equal(kindOfCode(encodeKind(k)), k);
+    assert.equal(kindOfCode(0), undefined);
+  });
+
+  it('refuses to encode a record of a kind it does not know, naming the kind, instead of writing code 0', () => {
+    // As it would arrive from a newer client whose kind slipped past validation: parsed from JSON.
+    const { kind } = JSON.parse('{"kind":"incident.archived"}') as { kind: string };
+    assert.throws(() => encodeKind(kind), (e: unknown) => e instanceof UnknownKindError && e.kind === 'incident.archived' && /unknown event kind "incident\.archived"/.test(e.message));
+    assert.throws(() => encodeBatch([record(1), { ...record(2), kind }]), UnknownKindError);
+    // An inherited property name is no kind either.
+    assert.throws(() => encodeKind('toString'), UnknownKindError);
   });
 });
