@@ -1,24 +1,14 @@
 import { changesSummary, reduceSummary } from '../core/summary';
-import { CloseCode, type ErrorCode } from '../protocol/codes';
+import { CloseCode } from '../protocol/codes';
 import type { DeclareEvent, SequencedEvent } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
 import { type EventStore, eventIdKey, incidentNumber } from '../store/eventStore';
+import type { ChannelObserver } from './channelObserver';
+import { errorText } from './errorText';
 import { incidentFrame } from './frames';
 import { type Logger, silentLogger } from './logger';
-import { errorText, Room } from './room';
-import { ChannelSession, type SessionAuth, type SessionSink } from './session';
-
-/** Hooks for metrics; the core stays free of prom-client (the extension bundles it). */
-export interface ChannelObserver {
-  /** An append or declare was processed: a new event, or a re-send of one already held. */
-  appended?(outcome: 'new' | 'duplicate'): void;
-  /** An ack or `declared` was sent, `latencyMs` after its frame arrived. */
-  acked?(latencyMs: number): void;
-  /** An `error` reply was sent. */
-  errorSent?(code: ErrorCode): void;
-  /** The store refused an append. */
-  storeFailed?(error: unknown): void;
-}
+import { Room, type RoomConnection, type RoomOwner } from './room';
+import { ChannelSession, type SessionAuth, type SessionHost, type SessionSink } from './session';
 
 export interface ChannelCoreOptions {
   readonly store: EventStore;
@@ -45,7 +35,7 @@ export interface ChannelCoreOptions {
  * session.disconnect();                      // when the peer goes away
  * ```
  */
-export class ChannelCore {
+export class ChannelCore implements SessionHost {
   readonly store: EventStore;
   readonly logger: Logger;
   readonly observer: ChannelObserver;
@@ -131,8 +121,8 @@ export class ChannelCore {
   }
 }
 
-/** One channel: its sessions, incident summaries, INC-n counter and loaded rooms. */
-export class ChannelState {
+/** One channel: its sessions, incident summaries, INC-n counter and loaded rooms. It is each room's `RoomOwner`. */
+export class ChannelState implements RoomOwner {
   private readonly sessions = new Set<ChannelSession>();
   /** Durable incidents in INC order. */
   private readonly summaries = new Map<string, IncidentSummary>();
@@ -154,6 +144,22 @@ export class ChannelState {
     }
     for (const [eventId, incidentId] of declareIds) this.declareIds.set(eventIdKey(eventId), incidentId);
     this.nextNumber = max + 1;
+  }
+
+  get store(): RoomOwner['store'] {
+    return this.core.store;
+  }
+
+  get logger(): Logger {
+    return this.core.logger;
+  }
+
+  get observer(): ChannelObserver {
+    return this.core.observer;
+  }
+
+  now(): number {
+    return this.core.now();
   }
 
   get roomCount(): number {
@@ -194,7 +200,7 @@ export class ChannelState {
   }
 
   /** Open a new incident (INC-n, n = next in this channel), or answer a re-sent declare with the incident it made. */
-  declare(session: ChannelSession, requestId: string, event: DeclareEvent, receivedAt: number): void {
+  declare(session: RoomConnection, requestId: string, event: DeclareEvent, receivedAt: number): void {
     const existing = this.declareIds.get(eventIdKey(event.id));
     const request = { session, requestId, event: { ...event, kind: 'incident.declared' as const }, receivedAt };
     if (existing !== undefined) {
@@ -280,4 +286,4 @@ export class ChannelState {
 }
 
 export { errorText };
-export type { SessionSink };
+export type { ChannelObserver, SessionSink };

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreHealth, StoreStats } from '../store/eventStore';
-import type { ChannelObserver } from './channel';
+import type { ChannelObserver } from './channelObserver';
 
 /** What the server reports at scrape time (counts only). */
 export interface MetricsSource {

@@ -1,10 +1,11 @@
 import { LOST_REASONS } from '../protocol/codes';
 import type { ClientEvent, DeclareEvent, SequencedEvent } from '../protocol/events';
 import type { LostSeqs } from '../protocol/messages';
-import { type AppendRecord, eventIdKey } from '../store/eventStore';
-import type { ChannelState } from './channel';
+import { type AppendRecord, type EventStore, eventIdKey } from '../store/eventStore';
+import type { ChannelObserver } from './channelObserver';
+import { errorText } from './errorText';
 import { ackFrame, declaredFrame, eventFrame, eventsFrame } from './frames';
-import type { ChannelSession } from './session';
+import type { Logger } from './logger';
 
 /** Events of a room kept in memory for catch-up without reading the store. */
 const RECENT_EVENTS = 1024;
@@ -13,9 +14,46 @@ const REPLAY_READ = 512;
 /** A replay frame stops growing past this size (it always carries at least one event). */
 const REPLAY_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * All a room knows of a subscriber or of whoever appended (a session): who it speaks for and where its frames go.
+ * The room never sees the session's channel, state machine or transport (Hocuspocus's Document and Connection).
+ */
+export interface RoomConnection {
+  /** The user stamped as `actor` on every event it appends. */
+  readonly actor: EventActor;
+  /** The token's name, stamped as `via` beside `actor`. */
+  readonly via: string | undefined;
+  readonly closed: boolean;
+  /** Send one serialized server message. */
+  send(frame: string): void;
+  /** Resolves once the peer can take more replay. */
+  drained(): Promise<void>;
+  /** Answer a request with the server's fault (logged where it happened). */
+  internalError(requestId: string | undefined): void;
+}
+
+/** All a room knows of the channel that owns it: where events go and what it is told when they are durable. */
+export interface RoomOwner {
+  /** The channel's name. */
+  readonly name: string;
+  readonly store: Pick<EventStore, 'append' | 'read' | 'readIds'>;
+  readonly logger: Logger;
+  readonly observer: ChannelObserver;
+  /** Wall clock for `receivedAt` (ms since the epoch). */
+  now(): number;
+  /** Events became durable, in seq order: advance the incident's summary. */
+  applyDurable(incidentId: string, events: readonly SequencedEvent[]): void;
+  /** The declaration never became durable: the incident does not exist. */
+  forgetUndeclared(incidentId: string): void;
+  /** The room may have gone idle. */
+  roomMaybeIdle(room: Room): void;
+}
+
+type EventActor = SequencedEvent['actor'];
+
 /** An append or declare as it reaches a room. */
 export interface AppendRequest {
-  readonly session: ChannelSession;
+  readonly session: RoomConnection;
   readonly requestId: string;
   readonly event: ClientEvent | (DeclareEvent & { readonly kind: 'incident.declared' });
   /** `performance.now()` when the frame arrived: the start of the append-to-ack latency. */
@@ -23,7 +61,7 @@ export interface AppendRequest {
 }
 
 interface Reply {
-  readonly session: ChannelSession;
+  readonly session: RoomConnection;
   readonly requestId: string;
   readonly eventId: string;
   readonly seq: number;
@@ -42,7 +80,7 @@ interface Batch {
 }
 
 interface Subscription {
-  readonly session: ChannelSession;
+  readonly session: RoomConnection;
   /** The last seq this subscriber has been sent (or said it holds). */
   delivered: number;
   /** Caught up: receives the shared live frames. Otherwise its own catch-up loop is still replaying. */
@@ -71,11 +109,11 @@ export class Room {
   private current: Batch | null = null;
   private readonly inflight: Batch[] = [];
   private flushScheduled = false;
-  private readonly subs = new Map<ChannelSession, Subscription>();
+  private readonly subs = new Map<RoomConnection, Subscription>();
   private recent: string[] = [];
   private recentFirst: number;
 
-  constructor(private readonly channel: ChannelState, readonly incidentId: string, headSeq: number, ids: Map<string, number> | null) {
+  constructor(private readonly owner: RoomOwner, readonly incidentId: string, headSeq: number, ids: Map<string, number> | null) {
     this.head = headSeq;
     this.delivered = headSeq;
     this.ids = ids;
@@ -110,26 +148,26 @@ export class Room {
   private loadIds(): void {
     if (this.idsLoading) return;
     this.idsLoading = true;
-    const core = this.channel.core;
-    core.store.readIds(this.channel.name, this.incidentId).then(
+    const core = this.owner;
+    core.store.readIds(this.owner.name, this.incidentId).then(
       (ids) => {
         this.idsLoading = false;
         this.ids = ids;
         const waiting = this.waiting.splice(0);
         for (const req of waiting) this.sequence(req, ids);
-        this.channel.roomMaybeIdle(this);
+        this.owner.roomMaybeIdle(this);
       },
       (e: unknown) => {
         this.idsLoading = false;
-        core.logger.error('loading an incident failed', { channel: this.channel.name, incident: this.incidentId, error: errorText(e) });
+        core.logger.error('loading an incident failed', { channel: this.owner.name, incident: this.incidentId, error: errorText(e) });
         for (const req of this.waiting.splice(0)) req.session.internalError(req.requestId);
-        this.channel.roomMaybeIdle(this);
+        this.owner.roomMaybeIdle(this);
       },
     );
   }
 
   private sequence(req: AppendRequest, ids: Map<string, number>): void {
-    const core = this.channel.core;
+    const core = this.owner;
     const { event } = req;
     const key = eventIdKey(event.id);
     const declare = event.kind === 'incident.declared';
@@ -158,7 +196,7 @@ export class Room {
       queueMicrotask(() => this.submit());
     }
     batch.lastSeq = seq;
-    batch.records.push({ channel: this.channel.name, incidentId: this.incidentId, seq, id: event.id, kind: event.kind, json, event: sequenced });
+    batch.records.push({ channel: this.owner.name, incidentId: this.incidentId, seq, id: event.id, kind: event.kind, json, event: sequenced });
     batch.replies.push({ session: req.session, requestId: req.requestId, eventId: event.id, seq, duplicate: false, declare, receivedAt: req.receivedAt });
   }
 
@@ -172,7 +210,7 @@ export class Room {
     if (!batch) return;
     this.current = null;
     this.inflight.push(batch);
-    this.channel.core.store.append(batch.records).then(
+    this.owner.store.append(batch.records).then(
       () => {
         batch.done = true;
         if (!this.flushScheduled) {
@@ -202,10 +240,10 @@ export class Room {
     }
     this.delivered = batches[batches.length - 1]!.lastSeq;
     this.remember(jsons);
-    this.channel.applyDurable(this.incidentId, events);
+    this.owner.applyDurable(this.incidentId, events);
 
     const now = performance.now();
-    const observer = this.channel.core.observer;
+    const observer = this.owner.observer;
     for (const b of batches) {
       for (const r of b.replies) {
         this.reply(r);
@@ -219,14 +257,14 @@ export class Room {
       sub.delivered = this.delivered;
       sub.session.send(frame);
     }
-    this.channel.roomMaybeIdle(this);
+    this.owner.roomMaybeIdle(this);
   }
 
   /** The store refused a batch: it and everything after it fail (the store fails all later appends too). */
   private fail(batch: Batch, e: unknown): void {
     this.flush();
-    const core = this.channel.core;
-    core.logger.error('append failed', { channel: this.channel.name, incident: this.incidentId, seqs: `${batch.firstSeq}-${batch.lastSeq}`, error: errorText(e) });
+    const core = this.owner;
+    core.logger.error('append failed', { channel: this.owner.name, incident: this.incidentId, seqs: `${batch.firstSeq}-${batch.lastSeq}`, error: errorText(e) });
     core.observer.storeFailed?.(e);
     const failed = this.inflight.splice(0);
     if (this.current) failed.push(this.current);
@@ -235,9 +273,9 @@ export class Room {
     // Forget what was sequenced but never stored; the next append reloads the ids from the store.
     this.head = this.delivered;
     this.ids = null;
-    if (this.delivered === 0) this.channel.forgetUndeclared(this.incidentId);
+    if (this.delivered === 0) this.owner.forgetUndeclared(this.incidentId);
     if (this.waiting.length > 0) this.loadIds();
-    this.channel.roomMaybeIdle(this);
+    this.owner.roomMaybeIdle(this);
   }
 
   private reply(r: Reply): void {
@@ -256,14 +294,14 @@ export class Room {
   // ---- subscriptions ----
 
   /** Start (or restart) a subscription: replay everything after `afterSeq`, then live events. */
-  subscribe(session: ChannelSession, afterSeq: number): void {
+  subscribe(session: RoomConnection, afterSeq: number): void {
     const sub: Subscription = { session, delivered: afterSeq, live: false, sentFirst: false };
     this.subs.set(session, sub);
     void this.catchUp(sub);
   }
 
-  unsubscribe(session: ChannelSession): void {
-    if (this.subs.delete(session)) this.channel.roomMaybeIdle(this);
+  unsubscribe(session: RoomConnection): void {
+    if (this.subs.delete(session)) this.owner.roomMaybeIdle(this);
   }
 
   /**
@@ -293,7 +331,7 @@ export class Room {
           seqs = []; // contiguous, nothing lost: only needed to place lost ranges
         } else {
           const limit = Math.min(REPLAY_READ, target - sub.delivered);
-          const events = await this.channel.core.store.read(this.channel.name, this.incidentId, sub.delivered, limit);
+          const events = await this.owner.store.read(this.owner.name, this.incidentId, sub.delivered, limit);
           if (!stillCurrent()) return;
           jsons = events.map((e) => e.json);
           seqs = events.map((e) => e.seq);
@@ -302,8 +340,8 @@ export class Room {
           last = sub.delivered + limit;
           lost = lostSeqs(sub.delivered, last, seqs);
           if (lost.length > 0) {
-            this.channel.core.logger.warn('replay: telling a subscriber about lost events', {
-              channel: this.channel.name, incident: this.incidentId, lost: lost.map((l) => `${l.fromSeq}-${l.toSeq}`).join(','),
+            this.owner.logger.warn('replay: telling a subscriber about lost events', {
+              channel: this.owner.name, incident: this.incidentId, lost: lost.map((l) => `${l.fromSeq}-${l.toSeq}`).join(','),
             });
           }
         }
@@ -317,10 +355,10 @@ export class Room {
         if (sub.delivered < this.delivered) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (e) {
-      this.channel.core.logger.error('replay failed', { channel: this.channel.name, incident: this.incidentId, error: errorText(e) });
+      this.owner.logger.error('replay failed', { channel: this.owner.name, incident: this.incidentId, error: errorText(e) });
       if (this.subs.get(sub.session) === sub) this.subs.delete(sub.session);
       sub.session.internalError(undefined);
-      this.channel.roomMaybeIdle(this);
+      this.owner.roomMaybeIdle(this);
     }
   }
 }
@@ -368,4 +406,3 @@ function* chunksBySize(jsons: readonly string[]): Generator<string[]> {
   if (chunk.length > 0) yield chunk;
 }
 
-export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

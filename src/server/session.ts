@@ -1,10 +1,13 @@
 import { CloseCode, type ErrorCode, PROTOCOL_VERSION, Limits } from '../protocol/codes';
 import type { User } from '../protocol/events';
-import { type ClientMessage, parseClientMessage } from '../protocol/messages';
-import type { ChannelCore, ChannelState } from './channel';
+import type { DeclareEvent } from '../protocol/events';
+import { type ClientMessage, type IncidentSummary, parseClientMessage } from '../protocol/messages';
+import type { ChannelObserver } from './channelObserver';
+import { errorText } from './errorText';
 import { errorFrame } from './frames';
 import { MAX_NESTING, nestingTooDeep, topLevelRequestId } from './frameGuard';
-import { errorText } from './room';
+import type { Logger } from './logger';
+import type { Room, RoomConnection } from './room';
 
 /**
  * Where a session's frames go: a WebSocket in the server, a callback in the extension's local mode.
@@ -27,6 +30,32 @@ export interface SessionAuth {
   readonly users?: readonly string[] | null;
 }
 
+/** All a session knows of the server that made it (`ChannelCore`). */
+export interface SessionHost {
+  readonly logger: Logger;
+  readonly observer: ChannelObserver;
+  /** Wall clock for `serverTime` (ms since the epoch). */
+  readonly now: () => number;
+  /** Shutting down: new appends and declares are refused. */
+  readonly isClosing: boolean;
+  /** The channel's state, loaded once however many sessions ask. */
+  channel(name: string): Promise<SessionChannel>;
+  /** The session has ended. */
+  sessionEnded(session: ChannelSession): void;
+}
+
+/** All a session knows of its channel (`ChannelState`). */
+export interface SessionChannel {
+  join(session: ChannelSession): void;
+  leave(session: ChannelSession): void;
+  has(incidentId: string): boolean;
+  incidents(): IncidentSummary[];
+  /** The room of a durable incident, loaded on first use. */
+  room(incidentId: string): Room;
+  loadedRoom(incidentId: string): Room | undefined;
+  declare(session: RoomConnection, requestId: string, event: DeclareEvent, receivedAt: number): void;
+}
+
 /** Replay waits for the peer's outbound buffer to fall below this before sending more. */
 const REPLAY_HIGH_WATER = 1024 * 1024;
 /** Messages accepted between `hello` and the welcome (while the channel loads). */
@@ -35,10 +64,10 @@ const MAX_EARLY_MESSAGES = 1024;
 type State = 'new' | 'joining' | 'ready' | 'closed';
 
 /** One client of one channel, speaking PROTOCOL.md. Created by `ChannelCore.connect`. */
-export class ChannelSession {
+export class ChannelSession implements RoomConnection {
   private state: State = 'new';
   private user: User | null = null;
-  private channelState: ChannelState | null = null;
+  private channelState: SessionChannel | null = null;
   private readonly early: { msg: ClientMessage; receivedAt: number }[] = [];
   private readonly subscribed = new Set<string>();
 
@@ -46,7 +75,7 @@ export class ChannelSession {
   readonly via: string | undefined;
   private readonly users: ReadonlySet<string> | null;
 
-  constructor(private readonly core: ChannelCore, readonly channel: string, private readonly sink: SessionSink, auth: SessionAuth = {}) {
+  constructor(private readonly core: SessionHost, readonly channel: string, private readonly sink: SessionSink, auth: SessionAuth = {}) {
     this.via = auth.via;
     this.users = auth.users ? new Set(auth.users) : null;
   }
