@@ -8,6 +8,7 @@ import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
 import { sidebarHtml } from './sidebarHtml';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
+import { gitAllowed } from './workspaceTrust';
 
 /** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
 export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -26,7 +27,10 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     private readonly openSource: (noteId: string) => Promise<void>,
     private readonly delivery: UpdateDelivery,
   ) {
-    this.disposables.push(service.onDidChange(() => this.scheduleRender()), delivery.onDidChange(() => this.scheduleRender()));
+    this.disposables.push(
+      service.onDidChange(() => this.scheduleRender()), delivery.onDidChange(() => this.scheduleRender()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleRender()),
+    );
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -114,6 +118,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       otherIncidents: s.incidents.filter((i) => i.id !== focused?.id).map((i) => ({ id: i.id, title: i.title, severity: i.severity, status: i.status })),
       pendingDeclarations,
       rejected: s.rejected,
+      trusted: gitAllowed(),
     };
   }
 

@@ -9,6 +9,8 @@ export const SIDEBAR_COMMANDS = [
   'incidentRoom.addActionItem', 'incidentRoom.generatePostmortem', 'incidentRoom.showLog', 'incidentRoom.rollback',
   'incidentRoom.openDeployDiff', 'incidentRoom.completeActionItem', 'incidentRoom.editActionItem', 'incidentRoom.exportIncident',
   'incidentRoom.retryUpdateDelivery',
+  // The sidebar's "Manage Workspace Trust" link when rollback is unavailable in Restricted Mode (takes no arguments)
+  'workbench.trust.manage',
 ] as const;
 export const SidebarCommand = z.enum(SIDEBAR_COMMANDS);
 export type SidebarCommand = z.infer<typeof SidebarCommand>;
@@ -83,6 +85,11 @@ export const SidebarState = z.object({
   otherIncidents: z.array(z.object({ id: z.string(), title: z.string(), severity: Severity, status: Status })),
   pendingDeclarations: z.number(),
   rejected: z.number(),
+  /**
+   * false in Restricted Mode: rollback (which runs git and a configured command) is unavailable, and the sidebar
+   * says so instead of offering it. The host always sends it; the rollback command refuses on its own as well.
+   */
+  trusted: z.boolean().optional(),
 });
 export type SidebarState = z.infer<typeof SidebarState>;
 

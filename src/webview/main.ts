@@ -26,10 +26,12 @@ let tickers: (() => void)[] = [];
 const post = (m: WebviewToHost): void => vscode.postMessage(m);
 const run = (command: SidebarCommand, args?: Record<string, unknown>): void => post({ type: 'command', command, ...(args ? { args } : {}) });
 
-function button(label: string, codicon: string, command: SidebarCommand, opts: { primary?: boolean; title?: string; args?: Record<string, unknown>; testid?: string } = {}): HTMLButtonElement {
+const ROLLBACK_UNTRUSTED = 'Rollback is unavailable in Restricted Mode: it runs git and your rollback command, which only a trusted workspace may.';
+
+function button(label: string, codicon: string, command: SidebarCommand, opts: { primary?: boolean; title?: string; args?: Record<string, unknown>; testid?: string; disabled?: boolean } = {}): HTMLButtonElement {
   return h('button', {
     class: opts.primary ? 'btn primary' : 'btn', title: opts.title ?? label, 'data-testid': opts.testid,
-    onclick: () => run(command, opts.args),
+    ...(opts.disabled ? { disabled: true, 'aria-disabled': 'true' } : { onclick: () => run(command, opts.args) }),
   }, icon(codicon), h('span', {}, label));
 }
 
@@ -114,12 +116,17 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
       button('Status', 'pulse', 'incidentRoom.setStatus'),
       button('Severity', 'warning', 'incidentRoom.changeSeverity'),
       button('Update', 'megaphone', 'incidentRoom.postUpdate', { primary: !!i.nextUpdate?.overdue, title: 'Post a status update' }),
-      button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' }),
+      s.trusted !== false
+        ? button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' })
+        : button('Roll back', 'discard', 'incidentRoom.rollback', { title: ROLLBACK_UNTRUSTED, disabled: true, testid: 'rollback-unavailable' }),
       i.status === 'resolved' ? button('Postmortem', 'book', 'incidentRoom.generatePostmortem', { primary: true, title: 'Generate the blameless postmortem draft' }) : null,
       i.status === 'resolved' ? button('Action item', 'checklist', 'incidentRoom.addActionItem') : null,
       button('Switch', 'list-selection', 'incidentRoom.switchIncident', { title: 'Follow another incident' }),
       button('Declare', 'flame', 'incidentRoom.declare', { title: 'Declare a new incident' }),
     ),
+    s.trusted !== false ? null : h('p', { class: 'muted untrusted', 'data-testid': 'rollback-untrusted-reason' },
+      icon('shield'), ` ${ROLLBACK_UNTRUSTED} `,
+      h('button', { class: 'link', 'data-testid': 'manage-trust', onclick: () => run('workbench.trust.manage') }, 'Manage Workspace Trust')),
     section('Roles', 'organization', rolesList(i), button('Hand off', 'arrow-swap', 'incidentRoom.handOffRole', { title: 'Hand one of your roles to someone, with a brief' })),
     notesSection(i),
     i.mitigations.length ? section('Mitigations', 'tools', h('ul', { class: 'list' }, ...[...i.mitigations].reverse().map((m) =>
