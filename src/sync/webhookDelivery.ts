@@ -1,12 +1,13 @@
 // Outbound status-update webhooks (Slack-compatible `{ "text": … }`), in plain Node so it is tested without VS Code.
 // Delivery is at least once: an update is persisted before the first attempt and marked delivered only after a 2xx,
 // so a crash in between sends it again rather than losing it.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open as openFile, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as z from 'zod';
 import { Audience } from '../protocol/events';
+import { Backoff, DEFAULT_BACKOFF } from './backoff';
+import { writeDurably } from './outbox';
 
 // ---- errors and URL ----
 
@@ -115,7 +116,12 @@ export async function deliverWebhook(target: WebhookTarget, text: string, option
   const url = validateWebhookUrl(target.url);
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
+  // The channel client's reconnect curve (doubling, capped, jitter over the upper half so many clients never retry
+  // in step), with the first and largest step this delivery was given.
+  const backoff = new Backoff(
+    { ...DEFAULT_BACKOFF, initialMs: options.initialDelayMs ?? DEFAULT_BACKOFF.initialMs, maxMs: options.maxDelayMs ?? DEFAULT_BACKOFF.maxMs },
+    options.random ?? Math.random,
+  );
   const body = JSON.stringify(webhookPayload(text, target.slackEscaping ?? true));
   for (let attempt = 1; ; attempt++) {
     let error: WebhookError;
@@ -127,14 +133,10 @@ export async function deliverWebhook(target: WebhookTarget, text: string, option
     }
     const giveUp = (why: WebhookError) => new WebhookError(why.message, why.code, why.retryable, why.status, why.retryAfterMs, attempt);
     if (!error.retryable || attempt >= maxAttempts) throw giveUp(error);
-    let wait: number;
-    if (error.retryAfterMs !== undefined) {
-      if (error.retryAfterMs > (options.maxRetryAfterMs ?? 120_000)) throw giveUp(error);
-      wait = error.retryAfterMs;
-    } else {
-      const ceiling = Math.min(options.maxDelayMs ?? 30_000, (options.initialDelayMs ?? 1000) * 2 ** (attempt - 1));
-      wait = Math.round(ceiling / 2 + (ceiling / 2) * random()); // jitter keeps many clients from retrying in step
-    }
+    if (error.retryAfterMs !== undefined && error.retryAfterMs > (options.maxRetryAfterMs ?? 120_000)) throw giveUp(error);
+    // Every retry moves one step up the curve, so a wait the receiver chose (Retry-After) does not restart it.
+    const step = backoff.next();
+    const wait = error.retryAfterMs ?? step;
     options.onRetry?.({ attempt, error, delayMs: wait });
     try {
       await sleep(wait, options.signal);
@@ -263,7 +265,7 @@ export class MemoryWebhookQueueStore implements WebhookQueueStore {
 
 const QueueFile = z.object({ version: z.literal(1), items: z.array(QueuedUpdate) });
 
-/** The queue as one JSON file, replaced atomically (write a temp file, fsync, rename) so a crash leaves the old or the new one. */
+/** The queue as one JSON file, replaced atomically (`writeDurably`: temp file, fsync, rename) so a crash leaves the old or the new one. */
 export class JsonFileWebhookQueueStore implements WebhookQueueStore {
   constructor(readonly file: string) {}
 
@@ -288,20 +290,8 @@ export class JsonFileWebhookQueueStore implements WebhookQueueStore {
 
   async save(items: readonly QueuedUpdate[]): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await openFile(tmp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify({ version: 1, items }, null, 1));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(tmp, this.file);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
+    // Owner-only, like local mode's endpoint.json: the queued URLs usually carry the webhook's secret in their path.
+    await writeDurably(this.file, JSON.stringify({ version: 1, items }, null, 1), { mode: 0o600 });
   }
 }
 

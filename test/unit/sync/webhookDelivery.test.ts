@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -125,6 +125,13 @@ describe('sync/webhookDelivery', () => {
       const report = await deliverWebhook({ url: srv.url }, 'x', { sleep, random: () => 0.5 });
       assert.equal(report.attempts, 2);
       assert.deepEqual(waits, [2000]);
+    });
+
+    it('a Retry-After wait does not restart the backoff: the next wait is the next step of the curve', async () => {
+      const srv = await serve((r, res, n) => answer(n === 0 ? 429 : 503, '', n === 0 ? { 'retry-after': '2' } : {})(r, res));
+      const { sleep, waits } = recordingSleep();
+      await rejection(deliverWebhook({ url: srv.url }, 'x', { maxAttempts: 4, initialDelayMs: 100, sleep, random: () => 1 }));
+      assert.deepEqual(waits, [2000, 200, 400]);
     });
 
     it('stops when Retry-After asks for longer than it is willing to wait', async () => {
@@ -256,6 +263,20 @@ describe('sync/webhookDelivery', () => {
       assert.equal(item?.state, 'delivered');
       assert.equal(item?.attempts, 1);
       assert.ok(item?.deliveredAt);
+    });
+
+    it('replaces the queue file durably, readable by its owner only, leaving no temp file behind', async function () {
+      if (process.platform === 'win32') this.skip(); // POSIX modes
+      const file = join(dir, 'webhook-queue.json');
+      const store = new JsonFileWebhookQueueStore(file);
+      await store.save([]);
+      const outbox = await WebhookOutbox.open(store, { url: () => 'https://hooks.example.com/services/T0/B0/secret', delivery: fast });
+      await outbox.enqueue(update(1));
+      await outbox.enqueue(update(2));
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
+      assert.deepEqual(await readdir(dir), ['webhook-queue.json']);
+      assert.deepEqual((await stored(file)).map((q) => q.id), ['u-1', 'u-2']);
+      outbox.dispose();
     });
 
     it('loses nothing: a failed update and the ones behind it survive a restart and are delivered in order once the endpoint is back', async () => {
