@@ -4,6 +4,7 @@ import type { IncidentState, Mitigation, Note } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
+import { NOTE_TAG_LABELS, sharedEventText, type TextStyle } from './eventText';
 import { describeLost } from './timelineText';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
 
@@ -190,12 +191,24 @@ function timeline({ s, clock }: Ctx): string[] {
   return lines;
 }
 
+/** The postmortem's words are Markdown: user text escaped, the point of an entry in bold. */
+const MARKDOWN: TextStyle = {
+  text: md,
+  strong: (s) => `**${s}**`,
+  aside: (s) => `: ${md(s)}`,
+  brief: (s) => ` — handoff brief: ${md(s)}`,
+  source: (src) => ` — ${sourceLink(src)}`,
+};
+
 function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigations: ReadonlyMap<string, string>): string {
   switch (e.kind) {
-    case 'incident.declared': {
-      const d = e.data;
-      return `Declared ${d.severity}: **${md(d.title)}**${d.symptom ? ` — ${md(d.symptom)}` : ''}${d.detectedAt ? ` (detected ${isoUtc(d.detectedAt)} UTC)` : ''}`;
-    }
+    case 'incident.declared':
+      return `${sharedEventText(e, MARKDOWN)}${e.data.detectedAt ? ` (detected ${isoUtc(e.data.detectedAt)} UTC)` : ''}`;
+    case 'severity.changed':
+    case 'status.changed':
+    case 'role.assigned':
+    case 'note.added':
+      return sharedEventText(e, MARKDOWN);
     case 'incident.updated': {
       const d = e.data;
       const parts: string[] = [];
@@ -207,22 +220,11 @@ function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigatio
       if (d.impactStartedAt !== undefined) parts.push(`impact started at ${isoUtc(d.impactStartedAt)} UTC`);
       return `Updated ${parts.join('; ') || 'details'}`;
     }
-    case 'severity.changed':
-      return `Severity → **${e.data.severity}**${e.data.reason ? `: ${md(e.data.reason)}` : ''}`;
-    case 'status.changed':
-      return `Status → **${e.data.status}**${e.data.note ? `: ${md(e.data.note)}` : ''}`;
-    case 'role.assigned': {
-      const role = ROLE_LABELS[e.data.role];
-      if (!e.data.user) return `${role} unassigned${e.data.note ? `: ${md(e.data.note)}` : ''}`;
-      return `${role} → ${name(e.data.user)}${e.data.note ? ` — handoff brief: ${md(e.data.note)}` : ''}`;
-    }
-    case 'note.added':
-      return `${TAG_LABELS[e.data.tag]}: ${md(e.data.text)}${e.data.source ? ` — ${sourceLink(e.data.source)}` : ''}`;
     case 'note.retagged': {
       const note = notes.get(e.data.noteId);
       const from = note ? tagBefore(note, e.seq) : undefined;
-      const what = note ? `${from ? TAG_LABELS[from] : 'Note'} “${md(truncate(note.text, 120))}”` : 'A note';
-      return `${what} retagged as **${TAG_LABELS[e.data.tag].toLowerCase()}**`;
+      const what = note ? `${from ? NOTE_TAG_LABELS[from] : 'Note'} “${md(truncate(note.text, 120))}”` : 'A note';
+      return `${what} retagged as **${NOTE_TAG_LABELS[e.data.tag].toLowerCase()}**`;
     }
     case 'deploy.flagged':
       return `Flagged deploy ${md(e.data.ref)} (${e.data.sha.slice(0, 7)})${e.data.subject ? ` “${md(e.data.subject)}”` : ''} as suspect${e.data.reason ? `: ${md(e.data.reason)}` : ''}`;
@@ -384,10 +386,6 @@ function tagBefore(note: Note, seq: number): Note['tag'] | undefined {
   for (const t of note.tagHistory) if (t.seq < seq) tag = t.tag;
   return tag;
 }
-
-const TAG_LABELS: Readonly<Record<Note['tag'], string>> = {
-  note: 'Note', fact: 'Fact', guess: 'Guess', decision: 'Decision', action: 'Action', refuted: 'Refuted',
-};
 
 const MITIGATION_LABELS: Readonly<Record<Mitigation['action'], string>> = {
   rollback: 'Rollback', feature_flag: 'Feature flag', failover: 'Failover', restart: 'Restart', scale: 'Scaling', other: 'Other',

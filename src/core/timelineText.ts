@@ -1,9 +1,9 @@
-import type { Role, SequencedEvent } from '../protocol/events';
+import type { EventKind, SequencedEvent } from '../protocol/events';
+import { sharedEventText, type TextStyle } from './eventText';
 import type { LostRange } from './incidentState';
-import { ROLE_LABELS } from './selectors';
 
 /** Codicon names per event kind, for the timeline. */
-export const EVENT_ICONS: Readonly<Record<SequencedEvent['kind'], string>> = {
+export const EVENT_ICONS = {
   'incident.declared': 'flame',
   'incident.updated': 'edit',
   'severity.changed': 'warning',
@@ -17,7 +17,7 @@ export const EVENT_ICONS: Readonly<Record<SequencedEvent['kind'], string>> = {
   'update.posted': 'megaphone',
   'action.added': 'checklist',
   'action.updated': 'checklist',
-};
+} as const satisfies Readonly<Record<EventKind, string>>;
 
 /** The `kind` of a timeline entry for seqs the server declared lost: not an event kind, since nobody appended it. */
 export const LOST_ENTRY_KIND = 'lost';
@@ -31,28 +31,27 @@ export function describeLost(l: LostRange): string {
   return `${n} ${n === 1 ? 'entry' : 'entries'} lost ${why}`;
 }
 
-const roleLabel = (r: Role): string => ROLE_LABELS[r];
+/** The timeline's words are plain text: the UI renders them as text, never HTML. */
+const PLAIN_TEXT: TextStyle = {
+  text: (s) => s,
+  strong: (s) => s,
+  aside: (s) => ` (${s})`,
+  brief: (s) => ` — brief: ${s}`,
+  source: (src) => ` (${src.path}:${src.startLine}${src.endLine !== src.startLine ? `-${src.endLine}` : ''})`,
+};
 
 /** One line describing an event for the timeline (plain text; the UI renders it as text, never HTML). */
 export function describeEvent(e: SequencedEvent): string {
   switch (e.kind) {
     case 'incident.declared':
-      return `Declared ${e.data.severity}: ${e.data.title}${e.data.symptom ? ` — ${e.data.symptom}` : ''}`;
+    case 'severity.changed':
+    case 'status.changed':
+    case 'role.assigned':
+    case 'note.added':
+      return sharedEventText(e, PLAIN_TEXT);
     case 'incident.updated': {
       const fields = Object.entries(e.data).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${String(v)}`);
       return `Updated ${fields.join('; ') || 'details'}`;
-    }
-    case 'severity.changed':
-      return `Severity → ${e.data.severity}${e.data.reason ? ` (${e.data.reason})` : ''}`;
-    case 'status.changed':
-      return `Status → ${e.data.status}${e.data.note ? ` (${e.data.note})` : ''}`;
-    case 'role.assigned':
-      return e.data.user
-        ? `${roleLabel(e.data.role)} → ${e.data.user.name}${e.data.note ? ` — brief: ${e.data.note}` : ''}`
-        : `${roleLabel(e.data.role)} unassigned${e.data.note ? ` (${e.data.note})` : ''}`;
-    case 'note.added': {
-      const where = e.data.source ? ` (${e.data.source.path}:${e.data.source.startLine}${e.data.source.endLine !== e.data.source.startLine ? `-${e.data.source.endLine}` : ''})` : '';
-      return `${e.data.tag === 'note' ? 'Note' : capitalize(e.data.tag)}: ${e.data.text}${where}`;
     }
     case 'note.retagged':
       return `Retagged a note as ${e.data.tag}`;
@@ -72,8 +71,4 @@ export function describeEvent(e: SequencedEvent): string {
       return 'Action item updated';
     }
   }
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

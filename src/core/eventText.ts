@@ -1,0 +1,46 @@
+import type { NoteSource, RetagTag, SequencedEventOf } from '../protocol/events';
+import { ROLE_LABELS } from './selectors';
+
+/**
+ * How an event's words are written where the timeline and the postmortem say the same thing: plain text in the
+ * sidebar's timeline, Markdown in the postmortem.
+ */
+export interface TextStyle {
+  /** User text as it may stand in the output (escaped for Markdown). */
+  readonly text: (s: string) => string;
+  /** The point of an entry (a new severity, an incident's title), emphasised. */
+  readonly strong: (s: string) => string;
+  /** A reason or note after a change: ` (why)` in the timeline, `: why` in the postmortem. */
+  readonly aside: (s: string) => string;
+  /** The brief handed over with a role. */
+  readonly brief: (s: string) => string;
+  /** Where a note came from in the code, after its text. */
+  readonly source: (src: NoteSource) => string;
+}
+
+/** How each note tag reads. */
+export const NOTE_TAG_LABELS = {
+  note: 'Note', fact: 'Fact', guess: 'Guess', decision: 'Decision', action: 'Action', refuted: 'Refuted',
+} as const satisfies Record<RetagTag, string>;
+
+/** The kinds the timeline and the postmortem describe in the same words (each writes the others its own way). */
+export type SharedTextKind = 'incident.declared' | 'severity.changed' | 'status.changed' | 'role.assigned' | 'note.added';
+
+/** One entry's text, for the kinds the timeline and the postmortem word alike. */
+export function sharedEventText(e: SequencedEventOf<SharedTextKind>, style: TextStyle): string {
+  switch (e.kind) {
+    case 'incident.declared':
+      return `Declared ${e.data.severity}: ${style.strong(style.text(e.data.title))}${e.data.symptom ? ` — ${style.text(e.data.symptom)}` : ''}`;
+    case 'severity.changed':
+      return `Severity → ${style.strong(e.data.severity)}${e.data.reason ? style.aside(e.data.reason) : ''}`;
+    case 'status.changed':
+      return `Status → ${style.strong(e.data.status)}${e.data.note ? style.aside(e.data.note) : ''}`;
+    case 'role.assigned': {
+      const role = ROLE_LABELS[e.data.role];
+      const { user, note } = e.data;
+      return user ? `${role} → ${style.text(user.name)}${note ? style.brief(note) : ''}` : `${role} unassigned${note ? style.aside(note) : ''}`;
+    }
+    case 'note.added':
+      return `${NOTE_TAG_LABELS[e.data.tag]}: ${style.text(e.data.text)}${e.data.source ? style.source(e.data.source) : ''}`;
+  }
+}
