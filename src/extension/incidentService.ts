@@ -37,6 +37,9 @@ export class IncidentService implements vscode.Disposable {
   private rejectedCount = 0;
   private currentMode: Mode = 'local';
   private settingsError: string | undefined;
+  private restarts: Promise<void> = Promise.resolve();
+  /** Outbox writes under way (declare, append). */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -81,9 +84,22 @@ export class IncidentService implements vscode.Disposable {
     return s && isDeclared(s) ? s : undefined;
   }
 
-  /** (Re)start with the current settings: called at activation and when a connection setting changes. */
-  async start(): Promise<void> {
+  /**
+   * (Re)start with the current settings: called at activation and when a connection setting changes. Restarts run
+   * one after another: Set Your Name and Id changes two settings at once, and two overlapping restarts would each
+   * create a client, one of them never disposed.
+   */
+  start(): Promise<void> {
+    const next = this.restarts.then(() => this.restart());
+    this.restarts = next.catch((error: unknown) => this.log.error(`restart failed: ${String(error)}`));
+    return next;
+  }
+
+  private async restart(): Promise<void> {
     this.stopClient();
+    // A note being written to the outbox by the client just stopped must be there when the next client first
+    // reads the outbox, or it would wait for a later resend.
+    await Promise.allSettled([...this.writes]);
     try {
       this.settings = readSettings();
       this.settingsError = undefined;
@@ -155,7 +171,7 @@ export class IncidentService implements vscode.Disposable {
   /** Declare; focuses the new incident once the channel assigns its id. */
   async declare(data: EventDataOf<'incident.declared'>, commander?: User): Promise<{ incidentId: string | undefined }> {
     const client = this.requireClient();
-    const { incidentId } = await client.declare(data);
+    const { incidentId } = await this.tracked(client.declare(data));
     await this.refreshQueue();
     const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000));
     const id = await Promise.race([incidentId, timeout]);
@@ -175,9 +191,17 @@ export class IncidentService implements vscode.Disposable {
   /** Append to the focused (or given) incident; durable in the outbox when this resolves. */
   async append<K extends AppendKind>(kind: K, data: EventDataOf<K>, incidentId = this.focused): Promise<string> {
     if (!incidentId) throw new UserFacingError('no incident is focused: declare one or run "Incident: Switch Incident"');
-    const id = await this.requireClient().append(incidentId, kind, data);
+    const id = await this.tracked(this.requireClient().append(incidentId, kind, data));
     await this.refreshQueue();
     return id;
+  }
+
+  /** An outbox write that a restart waits for before the next client reads the outbox. */
+  private tracked<T>(write: Promise<T>): Promise<T> {
+    this.writes.add(write);
+    const done = (): void => void this.writes.delete(write);
+    write.then(done, done);
+    return write;
   }
 
   /** The focused incident, or a clear error saying what to do. */
