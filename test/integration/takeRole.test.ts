@@ -55,10 +55,6 @@ suite('Taking a role someone holds', () => {
     const logged = () => (fs.readdirSync(logs, { recursive: true }) as string[])
       .filter((f) => f.endsWith('.log'))
       .some((f) => fs.readFileSync(path.join(logs, f), 'utf8').includes(line));
-    const deadline = Date.now() + 15_000;
-    while (!logged()) {
-      assert.ok(Date.now() < deadline, `no line ${JSON.stringify(line)} in the logs under ${logs}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(`the line ${JSON.stringify(line)} in the logs under ${logs}`, logged, 15_000);
   });
 });
