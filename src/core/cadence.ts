@@ -1,3 +1,4 @@
+import type { EventKind } from '../protocol/events';
 import type { IncidentState } from './incidentState';
 import { DEFAULT_CADENCE, type CadencePolicy } from './severityPolicy';
 
@@ -8,6 +9,19 @@ export interface UpdateDue {
   /** Whole minutes until due (negative when overdue). */
   readonly minutesLeft: number;
 }
+
+/**
+ * Whether an event of each kind can move the time the next update is due: `nextUpdateDueAt` reads the declaration,
+ * the status, the severity and the last update, nothing else. A new kind does not compile until it is listed.
+ */
+const MOVES_UPDATE_DUE = {
+  'incident.declared': true, 'incident.updated': false, 'severity.changed': true, 'status.changed': true, 'role.assigned': false,
+  'note.added': false, 'note.retagged': false, 'deploy.flagged': false, 'mitigation.started': false, 'mitigation.finished': false,
+  'update.posted': true, 'action.added': false, 'action.updated': false,
+} as const satisfies Record<EventKind, boolean>;
+
+/** Whether an event of this kind can change when the next status update is due. */
+export const movesUpdateDue = (kind: EventKind): boolean => MOVES_UPDATE_DUE[kind];
 
 /** The time the next status update is due, or null (resolved, or no cadence for this severity). */
 export function nextUpdateDueAt(s: IncidentState, policy: CadencePolicy = DEFAULT_CADENCE): string | null {

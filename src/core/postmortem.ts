@@ -1,5 +1,5 @@
 import { ROLES, type NoteSource, type SequencedEvent, type User } from '../protocol/events';
-import { nextUpdateDueAt } from './cadence';
+import { movesUpdateDue, nextUpdateDueAt } from './cadence';
 import type { IncidentState, Mitigation, Note } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
@@ -369,7 +369,7 @@ function missedUpdates(s: IncidentState, cadence: CadencePolicy, now: Date): Mis
   let due: string | null = null;
   s.timeline.forEach((e, i) => {
     if (due && Date.parse(e.at) > Date.parse(due) && !missed.some((m) => m.dueAt === due)) missed.push({ dueAt: due, nextAt: nextUpdate[i] ?? null });
-    if (e.kind === 'incident.declared' || e.kind === 'update.posted' || e.kind === 'severity.changed' || e.kind === 'status.changed') {
+    if (movesUpdateDue(e.kind)) {
       // The cadence reads only the latest update and severity change, so the replayed state keeps just those:
       // each step stays constant-time and a long incident renders in linear time.
       const next = fold(s.id, [e], state);

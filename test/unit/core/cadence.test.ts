@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { nextUpdateDueAt, updateDue } from '../../../src/core/cadence';
+import { movesUpdateDue, nextUpdateDueAt, updateDue } from '../../../src/core/cadence';
 import { emptyIncident, fold } from '../../../src/core/reducer';
 import { DEFAULT_CADENCE } from '../../../src/core/severityPolicy';
-import { Script } from './eventBuilder';
+import { randomLog, Script } from './eventBuilder';
 
 const due = (s: Script, policy = DEFAULT_CADENCE) => nextUpdateDueAt(fold(s.incidentId, s.events), policy);
 
@@ -75,5 +75,22 @@ describe('core/cadence', () => {
     assert.deepEqual(updateDue(state, Date.parse(s.time(29.5))), { dueAt: s.time(30), overdue: false, minutesLeft: 1 });
     assert.deepEqual(updateDue(state, Date.parse(s.time(37))), { dueAt: s.time(30), overdue: true, minutesLeft: -7 });
     assert.equal(updateDue(fold('INC-1', []), Date.now()), null);
+  });
+
+  it('an event of a kind movesUpdateDue leaves out never changes when the next update is due (the postmortem skips them)', () => {
+    let moved = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const events = randomLog(seed, 60);
+      let state = emptyIncident('INC-1');
+      for (const e of events) {
+        const next = fold('INC-1', [e], state);
+        const before = nextUpdateDueAt(state);
+        const after = nextUpdateDueAt(next);
+        if (!movesUpdateDue(e.kind)) assert.equal(after, before, `seed ${seed} #${e.seq} ${e.kind}`);
+        else if (after !== before) moved++;
+        state = next;
+      }
+    }
+    assert.ok(moved > 0, 'the kinds it lists do move it');
   });
 });
