@@ -7,6 +7,7 @@ import { parseArgs } from './commandArgs';
 import { UserFacingError } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, confirm, pick } from './quickInput';
+import { parseWhen } from '../core/parseWhen';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
@@ -219,14 +220,4 @@ async function askDetectedAt(): Promise<string | undefined> {
   });
   const t = parseWhen(value, now);
   return t && Math.abs(t.getTime() - now.getTime()) > 1000 ? t.toISOString() : undefined;
-}
-
-/** "now", "15m ago", "2h ago" or an ISO time → Date; null when not understood. */
-export function parseWhen(value: string, now: Date): Date | null {
-  const v = value.trim().toLowerCase();
-  if (v === '' || v === 'now') return now;
-  const rel = /^(\d+)\s*(m|min|h|hr)\s*ago$/.exec(v);
-  if (rel) return new Date(now.getTime() - Number(rel[1]) * (rel[2]?.startsWith('h') ? 3_600_000 : 60_000));
-  const t = Date.parse(value.trim());
-  return Number.isNaN(t) ? null : new Date(t);
 }

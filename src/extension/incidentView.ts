@@ -9,6 +9,7 @@ import { cadencePolicy } from './settings';
 import { sidebarHtml } from './sidebarHtml';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
 import { gitAllowed } from './workspaceTrust';
+import { connectionText } from '../core/connectionText';
 
 /** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
 export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -171,24 +172,4 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     if (this.pendingRender) clearTimeout(this.pendingRender);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-/** `online · payments-oncall`, `offline · 3 queued`, … */
-export function connectionText(mode: 'local' | 'shared', status: string, queued: number, target: string, lastError?: string): string {
-  const where = mode === 'local' ? 'local (this machine only)' : channelLabel(target);
-  const q = queued > 0 ? ` · ${queued} queued` : '';
-  switch (status) {
-    case 'online': return `online · ${where}${q}`;
-    case 'connecting': return `connecting · ${where}${q}`;
-    case 'unauthorized': return `token refused · ${where}${q}`;
-    case 'forbidden': return `no access to this channel${q}`;
-    case 'stopped': return lastError ? `not started: ${lastError}` : 'not started';
-    default: return `offline${q}${lastError ? ` · ${lastError}` : ''}`;
-  }
-}
-
-/** `ws://host:7077/v1/channels/payments` → `payments @ host:7077`. */
-function channelLabel(target: string): string {
-  const m = /^wss?:\/\/([^/]+)(?:\/.*)?\/v1\/channels\/([^/?#]+)/.exec(target);
-  return m ? `${m[2]} @ ${m[1]}` : target.replace(/^wss?:\/\//, '');
 }

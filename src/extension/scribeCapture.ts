@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { NoteSource, NoteTag } from '../protocol/events';
-import { utf8Bytes, WebUrl } from '../protocol/events';
-import { Limits } from '../protocol/codes';
+import { WebUrl } from '../protocol/events';
+import { capSnippet, scribeNoteText } from '../core/scribeNote';
 import { resolveInside } from '../git/pathContainment';
 import { buildPermalink } from '../git/permalink';
 import { fileGitContext, findRepository } from '../git/repository';
@@ -14,13 +14,6 @@ import { ask, pick } from './quickInput';
 import { gitAllowed, showTrustMessage } from './workspaceTrust';
 
 type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
-
-/** The text kept from a selection: at most `maxChars` characters and the protocol's 16 KiB. */
-export function capSnippet(text: string, maxChars: number): { snippet: string; cut: boolean } {
-  let snippet = text.length > maxChars ? text.slice(0, maxChars) : text;
-  while (utf8Bytes(snippet) > Limits.snippetBytes) snippet = snippet.slice(0, Math.floor(snippet.length * 0.9));
-  return { snippet, cut: snippet.length < text.length };
-}
 
 /** `Add Selection to Timeline`: the selected code as a note with its file, lines, commit and permalink. */
 export function registerScribeCommands(register: Register, service: IncidentService, maxChars: () => number): void {
@@ -66,9 +59,7 @@ export function registerScribeCommands(register: Register, service: IncidentServ
       { title: `Add ${source.path}:${startLine}-${endLine} to ${s.id}`, placeHolder: 'What is this code to the incident?' },
     ));
     const comment = args ? args.text : await ask({ title: 'Add Selection to Timeline', prompt: 'Why it matters (optional; the code is attached)', required: false });
-    const firstLine = snippet.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
-    const cutNote = cut ? ` [selection cut to ${snippet.length} of ${selected.length} characters]` : '';
-    const text = `${comment || `\`${firstLine.slice(0, 200)}\``}${caveat}${cutNote}`.slice(0, Limits.noteLength);
+    const text = scribeNoteText({ comment: comment ?? '', snippet, selectedLength: selected.length, cut, caveat });
     const id = await service.append('note.added', { text, tag, source });
     void vscode.window.setStatusBarMessage(`Incident Room: ${source.path}:${startLine}-${endLine} added to ${s.id}${cut ? ` (cut to ${cap} characters)` : ''}`, 4000);
     if (!withGit && doc.uri.scheme === 'file') {
