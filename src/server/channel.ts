@@ -134,7 +134,7 @@ export class ChannelState implements RoomOwner {
 
   /** `highestNumber`: the highest INC-n the store has seen, with a summary or not (a damaged declaration): never reused. */
   constructor(
-    readonly core: ChannelCore, readonly name: string, summaries: readonly IncidentSummary[], declareIds: ReadonlyArray<readonly [string, string]>,
+    private readonly core: ChannelCore, readonly name: string, summaries: readonly IncidentSummary[], declareIds: ReadonlyArray<readonly [string, string]>,
     highestNumber = 0,
   ) {
     let max = highestNumber;
