@@ -9,7 +9,7 @@ const SERVER_DIR = path.join(__dirname, '../../../src/server');
  * modules that then know each other, which is what the narrow `RoomOwner` / `RoomConnection` / `SessionHost` types
  * are there to prevent.
  */
-export function localImports(sources: ReadonlyMap<string, string>): Map<string, string[]> {
+function localImports(sources: ReadonlyMap<string, string>): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   // `import … from './x'`, `import type … from './x'`, `export … from './x'`, `import './x'`, across line breaks.
   const pattern = /\b(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"]\.\/([^'"]+)['"]/g;
@@ -21,7 +21,7 @@ export function localImports(sources: ReadonlyMap<string, string>): Map<string, 
 }
 
 /** The first cycle found, as `a → b → a`, or null. */
-export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string | null {
+function findCycle(graph: ReadonlyMap<string, readonly string[]>): string | null {
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (node: string): string | null => {
