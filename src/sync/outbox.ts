@@ -159,7 +159,12 @@ export async function writeDurably(file: string, data: string, { mode }: { mode?
     throw error;
   }
   await handle.close();
-  await fs.rename(tmp, file);
+  try {
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
   // fsync the folder so the rename itself is durable.
   const dirHandle = await fs.open(path.dirname(file), 'r').catch(() => undefined);
   if (dirHandle) {

@@ -8,6 +8,7 @@ import type { ChannelSession } from '../../../src/server/session';
 import { FileStore } from '../../../src/store/fileStore';
 import { MemoryStore } from '../../../src/store/memoryStore';
 import { declareEvent, noteEvent, removeTempDirs, sleep, tempDir } from './helpers';
+import { until } from '../../support/until';
 
 /** An in-process session, as the extension's local mode has: frames arrive as strings through a callback. */
 class LocalPeer {
@@ -107,17 +108,29 @@ describe('server/channel (the transport-free core)', () => {
   });
 
   it('acks a re-send of an event still being written only once it is durable, with the same seq', async () => {
-    const store = new MemoryStore({ appendDelayMs: 40 });
+    // The store's write is held open by the test (no timing): the re-send arrives while the first is being written.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => { release = r; });
+    let writing = 0;
+    const store = new (class extends MemoryStore {
+      override async append(records: Parameters<MemoryStore['append']>[0]): Promise<void> {
+        if (records.some((r) => r.event.kind === 'note.added')) {
+          writing++;
+          await held;
+        }
+        return super.append(records);
+      }
+    })();
     const core = new ChannelCore({ store });
     const peer = new LocalPeer(core);
     peer.hello();
     const id = await peer.declare();
     const ev = noteEvent('once');
     peer.send({ type: 'append', requestId: 'first', incidentId: id, event: ev });
-    await sleep(5);
+    await until('the first write under way', () => writing === 1);
     peer.send({ type: 'append', requestId: 'again', incidentId: id, event: { ...ev, id: ev.id.toUpperCase() } });
-    await sleep(5);
     assert.equal(peer.messages.filter((m) => m.type === 'ack').length, 0, 'no ack before the store has it');
+    release();
     const first = await peer.until((m) => m.requestId === 'first');
     const again = await peer.until((m) => m.requestId === 'again');
     assert.deepEqual([first.seq, first.duplicate], [2, false]);
