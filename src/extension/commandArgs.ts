@@ -14,7 +14,7 @@ export const CommandArgs = {
   setStatus: z.object({ status: Status, note: z.string().max(2000).optional() }),
   assignRole: z.object({ role: Role, user: User.nullable().optional(), note: z.string().max(2000).optional() }),
   // `confirmed`: the caller already asked the user (automation, tests); the sidebar can never send it (see
-  // HOST_ONLY_ARG_KEYS in protocol/webviewMessages.ts).
+  // SIDEBAR_COMMAND_ARGS in protocol/webviewMessages.ts).
   takeRole: z.object({ role: Role, note: z.string().max(2000).optional(), confirmed: z.literal(true).optional() }),
   handOffRole: z.object({ role: Role, to: User.optional(), brief: z.string().min(1).max(2000).optional() }),
   addNote: z.object({ text: z.string().min(1).max(8000), tag: NoteTag.default('note') }),

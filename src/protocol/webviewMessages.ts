@@ -15,14 +15,32 @@ export const SIDEBAR_COMMANDS = [
 export const SidebarCommand = z.enum(SIDEBAR_COMMANDS);
 export type SidebarCommand = z.infer<typeof SidebarCommand>;
 
-/** Command argument keys only the host's own callers may pass: `confirmed` skips a confirm the user never saw. */
-export const HOST_ONLY_ARG_KEYS = ['confirmed'] as const;
+/**
+ * What the sidebar may pass to each command, exactly (strict objects): an argument object makes a command skip its
+ * prompts, so anything more (a file path to exportIncident, a folder to generatePostmortem, text to postUpdate,
+ * `confirmed` to takeRole) would let the webview skip a dialog, a draft or a confirm the user never saw. A command
+ * not listed here takes no arguments from the sidebar.
+ */
+export const SIDEBAR_COMMAND_ARGS: Partial<Record<SidebarCommand, z.ZodType>> = {
+  'incidentRoom.switchIncident': z.strictObject({ incidentId: z.string().max(32) }),
+  'incidentRoom.takeRole': z.strictObject({ role: Role }),
+  'incidentRoom.assignRole': z.strictObject({ role: Role }),
+  'incidentRoom.handOffRole': z.strictObject({ role: Role }),
+  'incidentRoom.retagNote': z.strictObject({ noteId: z.string().max(64), tag: z.enum(['fact', 'refuted']) }),
+  'incidentRoom.completeActionItem': z.strictObject({ actionId: z.string().max(64), done: z.boolean() }),
+  'incidentRoom.editActionItem': z.strictObject({ actionId: z.string().max(64) }),
+};
 
-/** Arguments of a sidebar command: any object without a host-only key. */
-export const SidebarCommandArgs = z.record(z.string(), z.unknown()).refine(
-  (args) => HOST_ONLY_ARG_KEYS.every((k) => !Object.hasOwn(args, k)),
-  { message: `the sidebar cannot pass ${HOST_ONLY_ARG_KEYS.join(', ')}` },
-);
+const SidebarCommandMessage = z.strictObject({ type: z.literal('command'), command: SidebarCommand, args: z.unknown().optional() })
+  .superRefine((m, ctx) => {
+    const schema = SIDEBAR_COMMAND_ARGS[m.command];
+    if (!schema) {
+      if (m.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: `the sidebar passes no arguments to ${m.command}` });
+      return;
+    }
+    const parsed = schema.safeParse(m.args);
+    if (!parsed.success) ctx.addIssue({ code: 'custom', path: ['args'], message: `not what the sidebar may pass to ${m.command}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+  });
 
 const Person = z.object({ id: z.string(), name: z.string() });
 
@@ -103,7 +121,7 @@ export type HostToWebview = z.infer<typeof HostToWebview>;
 /** Webview → host. */
 export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('command'), command: SidebarCommand, args: SidebarCommandArgs.optional() }),
+  SidebarCommandMessage,
   z.object({ type: z.literal('openSource'), noteId: z.string().max(64) }),
   z.object({ type: z.literal('rendered'), entries: z.number(), ms: z.number() }),
   z.object({ type: z.literal('loadTimeline'), incidentId: z.string().max(32), offset: z.number().int().min(0), count: z.number().int().min(1).max(1000) }),
