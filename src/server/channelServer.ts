@@ -204,13 +204,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const session = core.connect(channel, sink, { ...(auth.name !== null ? { via: auth.name } : {}), users: auth.users });
     conn.session = session;
     // An upgraded socket that never says anything would hold its slot for as long as it answers pings.
+    // Only a hello stops it: a binary, non-UTF-8 or rate-limited frame is refused without greeting the session.
     const helloTimer = setTimeout(() => {
+      if (session.greeted || session.closed) return;
       logger.info('no hello: closed', { channel, remote: req.socket.remoteAddress });
       session.close(CloseCode.ProtocolError, `no hello within ${limits.handshakeTimeoutMs} ms`);
     }, limits.handshakeTimeoutMs);
     helloTimer.unref();
+    ws.once('close', () => clearTimeout(helloTimer));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      clearTimeout(helloTimer);
       if (conn.closing) return;
       const verdict = conn.limiter.check(data.length);
       if (verdict === 'abuse') {

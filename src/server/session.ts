@@ -84,6 +84,11 @@ export class ChannelSession implements RoomConnection {
     return this.state === 'closed';
   }
 
+  /** Whether the session has had its `hello` (or is past it): a refused frame before it does not count. */
+  get greeted(): boolean {
+    return this.state !== 'new';
+  }
+
   /** The user from `hello`, stamped as `actor` on every event this session appends. */
   get actor(): User {
     return this.user ?? { id: 'unknown', name: 'unknown' };

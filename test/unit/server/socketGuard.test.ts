@@ -69,6 +69,11 @@ describe('server/socketGuard: slow and silent sockets', function () {
       const closed = await Promise.race([mute.closed, until('closed', () => false, 3000).then(() => ({ code: 0, reason: '' }), () => ({ code: 0, reason: 'still open after 3 s' }))]);
       assert.equal(closed.code, 4400, closed.reason);
       assert.match(closed.reason, /hello/);
+      // A frame that is refused (binary) is not a hello: it must not stop the clock.
+      const sly = await TestClient.connect(t.url(), { hello: false });
+      sly.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+      const slyClosed = await Promise.race([sly.closed, until('closed', () => false, 3000).then(() => ({ code: 0, reason: '' }), () => ({ code: 0, reason: 'still open after 3 s' }))]);
+      assert.equal(slyClosed.code, 4400, slyClosed.reason);
     } finally {
       await t.server.close();
     }
