@@ -87,6 +87,8 @@ const READ_ONLY_SUBCOMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = 
   'diff-index': ['--no-ext-diff', '--no-textconv', '--ignore-submodules=all'],
   'diff-files': ['--no-ext-diff', '--no-textconv', '--ignore-submodules=all'],
   status: ['--ignore-submodules=all'],
+  // `remote.<name>.uploadpack` is the program run on the other end, which for a local or ssh remote means here
+  'ls-remote': ['--upload-pack=git-upload-pack'],
 };
 
 // Subcommands that read work-tree files and so run the clean filter an attributes file names for them.
@@ -100,6 +102,7 @@ const READ_ONLY_UNSAFE = {
   allowUnsafeGpgProgram: true,
   allowUnsafeProtocolOverride: true,
   allowUnsafeFilter: true,
+  allowUnsafePack: true,
 } as const;
 
 /** Whether `git <args>` only reads (and so runs with {@link readOnlyArgs}). */
@@ -392,4 +395,9 @@ function assertSubcommandFirst(args: readonly string[]): void {
   if (!/^[a-z][a-z0-9-]*$/.test(sub)) {
     throw new GitError('UnsafeInput', `Refused to run git: the arguments must start with a subcommand, not ${JSON.stringify(sub)}.`, { args });
   }
+  // Reads may pass simple-git's pack guard (for the runner's own --upload-pack), so the caller's argv is checked
+  // here instead: a program to run on the other end is never the caller's to name.
+  const remoteOps = new Set(['ls-remote', 'fetch', 'pull', 'clone', 'push', 'archive']);
+  const pack = args.find((a) => /^(--upload-pack|--receive-pack|--exec)(=|$)/.test(a) || (remoteOps.has(sub) && /^-u/.test(a)));
+  if (pack !== undefined) throw new GitError('UnsafeInput', `Refused to run git: ${JSON.stringify(pack)} names a program to run.`, { args });
 }

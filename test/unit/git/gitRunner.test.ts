@@ -250,6 +250,24 @@ describe('git/gitRunner', () => {
       assert.deepEqual([...new Set(ran())].sort(), [...PROGRAMS].sort());
     });
 
+    it('ls-remote (rollback planning, before the confirm) does not run the upload-pack a remote of the repository names', async () => {
+      fs.rmSync(marker, { force: true });
+      const upstream = TempRepo.init(scratch, 'hostile-upstream');
+      upstream.commit('base', { 'a.txt': 'a\n' });
+      hostile.git(['remote', 'add', 'evil', upstream.dir]);
+      hostile.git(['config', 'remote.evil.uploadpack', `${program('uploadpack')}; git-upload-pack`]);
+      try {
+        const out = await hostile.runner().exec(['ls-remote', '--end-of-options', 'evil', 'HEAD']);
+        assert.match(out, /^[0-9a-f]{40}\tHEAD$/m, 'it still lists the remote');
+        assert.deepEqual(ran(), [], 'the remote\'s upload-pack ran');
+        hostile.git(['ls-remote', 'evil', 'HEAD']); // the control: plain git runs it
+        assert.deepEqual(ran(), ['uploadpack']);
+      } finally {
+        hostile.git(['remote', 'remove', 'evil']);
+        fs.rmSync(marker, { force: true });
+      }
+    });
+
     it("leaves the user's own filters alone (git-lfs in the global config keeps working): only the repository's are emptied", async () => {
       fs.rmSync(marker, { force: true });
       const attributes = path.join(hostile.dir, '.git', 'info', 'attributes');
