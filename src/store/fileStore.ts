@@ -208,7 +208,12 @@ export class FileStore implements EventStore {
     try {
       encoded = encodeBatch(records.map((r) => ({ ...r, incidentNumber: incidentNumber(r.incidentId) })));
     } catch (e) {
-      // A record that cannot be encoded (an unknown kind, an id that is no UUID) fails its own append, not the store.
+      // A record that cannot be encoded (an unknown kind, an id that is no UUID) is a bug upstream of the store. The
+      // contract says a rejected append fails every later one: the room has already sequenced what follows it, and
+      // storing that would leave a gap and let the room hand the same seqs out again.
+      this.failed = new StoreError('store_failed', `an event could not be encoded: ${(e as Error).message}`);
+      this.options.log?.('error', 'store failed', { path: this.logPath, error: (e as Error).message });
+      rejectAll(this.queue.splice(0), this.failed);
       return Promise.reject(e);
     }
     const { buf, offsets, lengths } = encoded;

@@ -72,16 +72,21 @@ describe('store/fileStore', () => {
     await reopened.store.close();
   });
 
-  it('rejects an append of an event kind it has no record code for, and goes on storing the others', async () => {
-    const { store } = await open(tempDir());
+  it('refuses an event kind it has no record code for, never writes it, and then fails as the contract says', async () => {
+    const dir = tempDir();
+    const { store } = await open(dir);
     const [declared, note] = records('c', 'INC-1', 1, 2);
     assert.ok(declared && note);
     await store.append([declared]);
     const unknown = { ...note, kind: 'incident.archived' } as unknown as AppendRecord;
     await assert.rejects(store.append([unknown]), (e: unknown) => e instanceof UnknownKindError && e.kind === 'incident.archived');
-    await store.append([note]);
-    assert.deepEqual((await store.read('c', 'INC-1', 0, 10)).map((e) => [e.seq, e.kind]), [[1, 'incident.declared'], [2, 'note.added']]);
+    // After a rejected append every later one is rejected too: the room has sequenced past it (no gap, no seq reuse).
+    await assert.rejects(store.append([note]), /store_failed|could not be encoded/);
+    assert.deepEqual((await store.read('c', 'INC-1', 0, 10)).map((e) => [e.seq, e.kind]), [[1, 'incident.declared']]);
     await store.close();
+    const reopened = await open(dir);
+    assert.deepEqual((await reopened.store.read('c', 'INC-1', 0, 10)).map((e) => e.seq), [1], 'nothing of the refused append was written');
+    await reopened.store.close();
   });
 
   it('group-commits: appends arriving while an fsync runs share the next one, in call order', async () => {
