@@ -38,6 +38,8 @@ export class IncidentService implements vscode.Disposable {
   private currentMode: Mode = 'local';
   private settingsError: string | undefined;
   private restarts: Promise<void> = Promise.resolve();
+  /** The server, channel and identity the running client was started with. */
+  private startedWith: string | undefined;
   /** Outbox writes under way (declare, append). */
   private readonly writes = new Set<Promise<unknown>>();
 
@@ -96,14 +98,11 @@ export class IncidentService implements vscode.Disposable {
   }
 
   private async restart(): Promise<void> {
-    this.stopClient();
-    // A note being written to the outbox by the client just stopped must be there when the next client first
-    // reads the outbox, or it would wait for a later resend.
-    await Promise.allSettled([...this.writes]);
+    let settings: Settings;
     try {
-      this.settings = readSettings();
-      this.settingsError = undefined;
+      settings = readSettings();
     } catch (error) {
+      this.stopClient();
       this.settingsError = (error as Error).message;
       this.log.error(this.settingsError);
       void vscode.window.showErrorMessage(`Incident Room: ${this.settingsError}`, 'Open Settings').then((c) => {
@@ -112,8 +111,19 @@ export class IncidentService implements vscode.Disposable {
       this._onDidChange.fire();
       return;
     }
+    this.settings = settings;
+    this.settingsError = undefined;
     await this.resolveIdentity();
-    const s = this.settings;
+    // Two settings changed together (Set Your Name and Id) ask for two restarts; the second finds nothing new to
+    // connect with and leaves the running client alone, so commands never meet a moment without one for nothing.
+    const key = JSON.stringify([settings.serverUrl, settings.channel, this.identity]);
+    if (this.client && key === this.startedWith) return;
+    this.stopClient();
+    // A note being written to the outbox by the client just stopped must be there when the next client first
+    // reads the outbox, or it would wait for a later resend.
+    await Promise.allSettled([...this.writes]);
+    this.startedWith = key;
+    const s = settings;
     const shared = s.serverUrl !== '';
     this.currentMode = shared ? 'shared' : 'local';
     let transport: Transport;
@@ -170,7 +180,7 @@ export class IncidentService implements vscode.Disposable {
 
   /** Declare; focuses the new incident once the channel assigns its id. */
   async declare(data: EventDataOf<'incident.declared'>, commander?: User): Promise<{ incidentId: string | undefined }> {
-    const client = this.requireClient();
+    const client = await this.currentClient();
     const { incidentId } = await this.tracked(client.declare(data));
     await this.refreshQueue();
     const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000));
@@ -191,7 +201,7 @@ export class IncidentService implements vscode.Disposable {
   /** Append to the focused (or given) incident; durable in the outbox when this resolves. */
   async append<K extends AppendKind>(kind: K, data: EventDataOf<K>, incidentId = this.focused): Promise<string> {
     if (!incidentId) throw new UserFacingError('no incident is focused: declare one or run "Incident: Switch Incident"');
-    const id = await this.tracked(this.requireClient().append(incidentId, kind, data));
+    const id = await this.tracked((await this.currentClient()).append(incidentId, kind, data));
     await this.refreshQueue();
     return id;
   }
@@ -238,6 +248,15 @@ export class IncidentService implements vscode.Disposable {
 
   private token(url: string, channel: string): Promise<string | undefined> {
     return Promise.resolve(this.context.secrets.get(TOKEN_KEY(url, channel)));
+  }
+
+  /**
+   * The client once any restart under way has finished: between stopping the old client and starting the new one
+   * there is none, and a note written in that moment must wait for the new one, not fail.
+   */
+  private async currentClient(): Promise<ChannelClient> {
+    await this.restarts;
+    return this.requireClient();
   }
 
   private requireClient(): ChannelClient {

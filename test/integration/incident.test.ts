@@ -115,7 +115,7 @@ suite('Incident commands (local mode)', () => {
   test('Set Your Name and Id changes who you are on the channel; Connect to Channel reconnects', async () => {
     const before = c.service.me;
     await run('incidentRoom.setIdentity', { id: 'kim@example.com', name: 'Kim' });
-    await until('new identity', () => c.service.me.id === 'kim@example.com' && c.service.connection.status === 'online', 30_000);
+    await until('new identity', () => c.service.me.id === 'kim@example.com' && c.service.me.name === 'Kim' && c.service.connection.status === 'online' && c.service.focusedIncident, 30_000);
     await run('incidentRoom.addNote', { text: 'as Kim', tag: 'note' });
     const note = await until('note by Kim', () => c.service.focusedIncident?.notes.find((n) => n.text === 'as Kim'));
     assert.equal(note.actor.name, 'Kim');
