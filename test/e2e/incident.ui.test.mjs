@@ -2,7 +2,7 @@
 // bar, works it (notes, roles, status) and the sidebar keeps up. Local mode: no server configured.
 import assert from 'node:assert/strict';
 import { outputPanel, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+import { addNoteThroughPalette, answer, assignThroughPalette, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = {
   settings: { 'incidentRoom.user.id': 'riley@example.com', 'incidentRoom.user.name': 'Riley' },
@@ -32,12 +32,7 @@ export const tests = {
     await runCommand(page, 'Incident: Set Status', { prompts: true });
     await choose(page, 'Set Status', 'identified');
     await answer(page, 'Note for', 'release-42 changed the pool size');
-    await runCommand(page, 'Incident: Assign Role', { prompts: true });
-    await choose(page, 'Assign Role', 'Scribe');
-    await choose(page, 'Who becomes Scribe', 'Someone else');
-    await answer(page, 'Their id', 'sam@example.com');
-    await answer(page, 'Their display name', 'Sam');
-    await answer(page, 'Brief for the new holder', '');
+    await assignThroughPalette(page, 'Scribe', { id: 'sam@example.com', name: 'Sam' });
     await web.locator('[data-testid="incident-status"]', { hasText: 'identified' }).waitFor({ timeout: 15e3 });
     const first = web.locator('[data-testid="timeline-entry"]').first();
     await poll(async () => /Scribe → Sam/.test(await first.innerText()), { message: 'the newest timeline entry is the scribe assignment' });

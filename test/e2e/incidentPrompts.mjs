@@ -64,3 +64,13 @@ export async function addNoteThroughPalette(page, text, tag = 'note') {
   await answer(page, 'Note text', text);
   await choose(page, 'What kind of note', tag);
 }
+
+/** Assign `role` (its label, e.g. "Scribe") to someone not yet on the incident, through the palette, with no brief. */
+export async function assignThroughPalette(page, role, person) {
+  await runCommand(page, 'Incident: Assign Role', { prompts: true });
+  await choose(page, 'Assign Role', role);
+  await choose(page, `Who becomes ${role}`, 'Someone else');
+  await answer(page, 'Their id', person.id);
+  await answer(page, 'Their display name', person.name);
+  await answer(page, 'Brief for the new holder', '');
+}

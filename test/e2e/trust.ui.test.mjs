@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pickRow, poll, runCommand, waitForActivityItem, waitForExtensionsActivated, webviewFrame } from './codeServer.mjs';
-import { answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+import { answer, assignThroughPalette, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 const HOUR = 3600;
 
@@ -241,12 +241,7 @@ export const tests = {
   },
 
   async 'Restricted Mode: the sidebar\'s Take on a role someone holds asks first (item 14)'({ page }) {
-    await runCommand(page, 'Incident: Assign Role', { prompts: true });
-    await choose(page, 'Assign Role', 'Scribe');
-    await choose(page, 'Who becomes Scribe', 'Someone else');
-    await answer(page, 'Their id', 'sam@example.com');
-    await answer(page, 'Their display name', 'Sam');
-    await answer(page, 'Brief for the new holder', '');
+    await assignThroughPalette(page, 'Scribe', { id: 'sam@example.com', name: 'Sam' });
     const web = webviewFrame(page);
     const scribe = web.locator('[data-testid="role-row"][data-role="scribe"]');
     await poll(async () => /Sam/.test(await scribe.innerText()), { message: 'Sam is Scribe' });

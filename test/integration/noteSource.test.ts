@@ -8,8 +8,8 @@ import * as vscode from 'vscode';
 import type { Container } from '../../src/extension/container';
 import { openNoteSource, webLink } from '../../src/extension/scribeCapture';
 import { until } from '../support/until';
+import { activateOnline } from './extensionUnderTest';
 
-const EXTENSION_ID = 'incident-room.incident-room';
 
 suite('Opening a note\'s source', () => {
   let c: Container;
@@ -17,10 +17,7 @@ suite('Opening a note\'s source', () => {
 
   suiteSetup(async function () {
     this.timeout(60_000);
-    const ext = vscode.extensions.getExtension<Container>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is not installed`);
-    c = await ext.activate();
-    await until('the local channel online', () => c.service.connection.status === 'online', 30_000);
+    c = await activateOnline();
     const first = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     assert.ok(first, 'the integration workbench opens a folder');
     folder = first;

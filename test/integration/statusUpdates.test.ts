@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import type { Container } from '../../src/extension/container';
 import { LEGACY_WEBHOOK_TOKEN_KEY, webhookOrigin, webhookTokenKey } from '../../src/sync/webhookDelivery';
 import { until } from '../support/until';
+import { activateOnline } from './extensionUnderTest';
 
-const EXTENSION_ID = 'incident-room.incident-room';
 
 interface Receiver { url: string; received: { text: string; authorization: string | undefined }[]; close(): void }
 
@@ -40,10 +40,7 @@ suite('Status updates to the webhook', () => {
 
   suiteSetup(async function () {
     this.timeout(60_000);
-    const ext = vscode.extensions.getExtension<Container>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is not installed`);
-    c = await ext.activate();
-    await until('the local channel online', () => c.service.connection.status === 'online', 30_000);
+    c = await activateOnline();
     const id = await vscode.commands.executeCommand<string>('incidentRoom.declare', { title: 'Webhook origins', severity: 'SEV2' });
     await until('incident focused', () => c.service.focusedIncident?.id === id);
   });

@@ -9,8 +9,8 @@ import * as vscode from 'vscode';
 import type { Container } from '../../src/extension/container';
 import { WebviewToHost } from '../../src/protocol/webviewMessages';
 import { until } from '../support/until';
+import { activateOnline } from './extensionUnderTest';
 
-const EXTENSION_ID = 'incident-room.incident-room';
 // Not Kim: an earlier suite switches the user to Kim and back, and a holder who is "me" is never asked about.
 const ROWAN = { id: 'rowan@example.com', name: 'Rowan' };
 
@@ -19,10 +19,7 @@ suite('Taking a role someone holds', () => {
 
   suiteSetup(async function () {
     this.timeout(60_000);
-    const ext = vscode.extensions.getExtension<Container>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is not installed`);
-    c = await ext.activate();
-    await until('the local channel online', () => c.service.connection.status === 'online', 30_000);
+    c = await activateOnline();
     const id = await vscode.commands.executeCommand<string>('incidentRoom.declare', { title: 'Role takeover', severity: 'SEV2', commander: ROWAN });
     await until('Rowan is commander', () => c.service.focusedIncident?.id === id && c.service.focusedIncident.roles.commander.holder?.id === ROWAN.id);
   });
