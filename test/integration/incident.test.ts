@@ -8,14 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Container } from '../../src/extension/container';
 import { until } from '../support/until';
-
-const EXTENSION_ID = 'incident-room.incident-room';
-
-async function container(): Promise<Container> {
-  const ext = vscode.extensions.getExtension<Container>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not installed`);
-  return ext.activate();
-}
+import { activateOnline } from './extensionUnderTest';
 
 
 const run = <T = unknown>(id: string, args?: unknown): Thenable<T> => vscode.commands.executeCommand<T>(id, args);
@@ -26,8 +19,7 @@ suite('Incident commands (local mode)', () => {
 
   suiteSetup(async function () {
     this.timeout(60_000);
-    c = await container();
-    await until('the local channel online', () => c.service.connection.status === 'online', 30_000);
+    c = await activateOnline();
   });
 
   test('local mode works with no server configured', () => {
