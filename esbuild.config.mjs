@@ -1,16 +1,20 @@
-// Three bundles (DESIGN.md): the extension (node, cjs, vscode external), the sidebar webview (browser)
-// and the channel server (node). `--production` minifies, `--watch` rebuilds on change.
+// The bundles (DESIGN.md): the extension (node, cjs, vscode external) with its lazy chunks, the sidebar webview
+// (browser) and the channel server (node). `--production` minifies, `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CHUNKS, lazyChunks } from './scripts/lazyChunks.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 // ESM entry points first: zod (and others) tree-shake only from their ES modules, which halves the bundles.
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning', legalComments: 'none', mainFields: ['module', 'main'] };
+
+const extensionSide = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [lazyChunks] };
 const bundles = [
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  { ...extensionSide, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  ...CHUNKS.map((name) => ({ ...extensionSide, entryPoints: [`src/chunks/${name}.ts`], outfile: `dist/${name}.js` })),
   { ...common, entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
 ].filter((b) => fs.existsSync(b.entryPoints[0]));

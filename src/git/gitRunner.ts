@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { GitError as SimpleGitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import type { SimpleGit, SimpleGitOptions } from 'simple-git';
 import { classifyGitStderr, formatGitCommand, GitError, summarizeStderr } from './gitError';
 
 /**
@@ -352,14 +352,14 @@ export class GitRunner {
           stderr: Buffer.concat(result.stdErr).toString('utf8'),
           stdout: Buffer.concat(result.stdOut).toString('utf8'),
         };
-        return Object.assign(new SimpleGitError(undefined, exitInfo.stderr || `exit code ${result.exitCode}`), { exitInfo });
+        return Object.assign(new (simpleGitChunk().GitError)(undefined, exitInfo.stderr || `exit code ${result.exitCode}`), { exitInfo });
       },
     };
     if (options.signal) config.abort = options.signal;
     if (input !== undefined) config.input = () => input;
     const idle = this.options.idleTimeoutMs ?? 120_000;
     if (idle > 0) config.timeout = { block: idle };
-    return simpleGit(config).env(this.env);
+    return simpleGitChunk().simpleGit(config).env(this.env);
   }
 
   private toGitError(e: unknown, args: readonly string[], signal: AbortSignal | undefined): GitError {
@@ -400,4 +400,10 @@ function assertSubcommandFirst(args: readonly string[]): void {
   const remoteOps = new Set(['ls-remote', 'fetch', 'pull', 'clone', 'push', 'archive']);
   const pack = args.find((a) => /^(--upload-pack|--receive-pack|--exec)(=|$)/.test(a) || (remoteOps.has(sub) && /^-u/.test(a)));
   if (pack !== undefined) throw new GitError('UnsafeInput', `Refused to run git: ${JSON.stringify(pack)} names a program to run.`, { args });
+}
+
+/** simple-git, loaded on the first git command (a lazy chunk: it is not needed to activate the extension). */
+function simpleGitChunk(): typeof import('../chunks/simpleGit') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../chunks/simpleGit') as typeof import('../chunks/simpleGit');
 }
