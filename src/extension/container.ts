@@ -1,22 +1,24 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import type { IncidentState } from '../core/incidentState';
 import { GitRunner } from '../git/gitRunner';
 import { CadenceReminder } from './cadenceReminder';
-import { registerDeployCommands } from './deployCommands';
+import { deployCommands, resolveDeploy, type DeployTarget } from './deployCommands';
 import { DEPLOY_DIFF_SCHEME, DeployDiffContentProvider } from './deployDiffProvider';
 import { DeploysView } from './deploysView';
-import { registerCommand } from './commandRunner';
-import { registerIncidentCommands } from './incidentCommands';
+import { createCommand, UserFacingError, type CommandHandlers, type CommandNeeds } from './commandRunner';
+import { incidentCommands } from './incidentCommands';
 import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
 import { LocalChannelHost } from '../sync/localChannelHost';
-import { registerResolveCommands } from './resolveCommands';
-import { registerRollbackCommand } from './rollbackCommand';
-import { registerScribeCommands, openNoteSource } from './scribeCapture';
+import { resolveCommands } from './resolveCommands';
+import { rollbackCommand } from './rollbackCommand';
+import { scribeCommands, openNoteSource } from './scribeCapture';
 import { onDidChangeSettings } from './settings';
 import { IncidentStatusBar } from './statusBar';
 import { UpdateDelivery } from './updateDelivery';
-import { gitAllowed } from './workspaceTrust';
+import { gitAllowed, requireGit } from './workspaceTrust';
+import { COMMAND_IDS, type CommandId } from '../protocol/commands';
 
 /** The one place that creates every service of the extension and owns their disposal. */
 export class Container implements vscode.Disposable {
@@ -42,16 +44,23 @@ export class Container implements vscode.Disposable {
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.isListedRepository(root))));
 
+    // Every command of the table (protocol/commands.ts), each with its handler: a command without one does not compile.
+    const handlers = {
+      'incidentRoom.showLog': { run: () => this.log.show() },
+      ...incidentCommands(this.service),
+      ...scribeCommands(this.service, () => this.service.currentSettings().selectionMaxChars),
+      ...resolveCommands(this.service, this.delivery, version),
+      ...deployCommands(this.deploys, this.service),
+      ...rollbackCommand(this.deploys, this.service, this.log),
+    } satisfies CommandHandlers<CommandId, DeployTarget>;
     const titles = commandTitles(context.extension.packageJSON);
-    const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
-      this.own(registerCommand(this.log, id, fn, titles.get(id)));
+    const needs: CommandNeeds<DeployTarget> = {
+      log: this.log,
+      requireTrust: requireGit,
+      requireIncident: () => this.requireIncident(),
+      resolveDeploy: (raw, args, title) => resolveDeploy(this.deploys, raw, args as Parameters<typeof resolveDeploy>[2], title),
     };
-    register('incidentRoom.showLog', () => this.log.show());
-    registerIncidentCommands(register, this.service);
-    registerScribeCommands(register, this.service, () => this.service.currentSettings().selectionMaxChars);
-    registerResolveCommands(register, this.service, this.delivery, version);
-    registerDeployCommands(register, this.deploys, this.service);
-    registerRollbackCommand(register, this.deploys, this.service);
+    for (const id of COMMAND_IDS) this.own(createCommand(id, titles.get(id) ?? id, handlers[id] as CommandHandlers<typeof id, DeployTarget>[typeof id], needs));
 
     this.own(this.service.onDidReject(({ entry, error }) => {
       void vscode.window.showErrorMessage(`Incident Room: the channel refused a queued ${entry.type === 'declare' ? 'declaration' : entry.event.kind} (${error}). It is kept in the outbox's rejected folder.`, 'Show Log')
@@ -62,6 +71,15 @@ export class Container implements vscode.Disposable {
     }));
     void this.service.start();
     void this.delivery.start().catch((error: unknown) => this.log.error(`webhook queue: ${String(error)}`));
+  }
+
+  /** The focused incident; when the channel refused the token, the message offers to set it. */
+  private requireIncident(): IncidentState {
+    const { status } = this.service.connection;
+    if (!this.service.focusedIncident && (status === 'unauthorized' || status === 'forbidden')) {
+      throw new UserFacingError(`no incident is loaded: the channel server refused this window's token (${status}); set the channel's token, then try again`, undefined, { title: 'Set Channel Token', command: 'incidentRoom.setToken' });
+    }
+    return this.service.requireIncident();
   }
 
   private own<T extends vscode.Disposable>(d: T): T {

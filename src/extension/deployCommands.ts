@@ -1,25 +1,24 @@
-import * as z from 'zod';
 import type { Deploy } from '../git/deployDiscovery';
 import type { RepositoryLocation } from '../git/repository';
-import { UserFacingError } from './commandRunner';
+import type { CommandId, DeployArgs } from '../protocol/commands';
+import type * as z from 'zod';
+import { UserFacingError, type CommandHandlers, type ResolvedDeploy } from './commandRunner';
 import type { DeployNode, DeploysView, FileNode } from './deploysView';
 import type { IncidentService } from './incidentService';
 import { ask, pick } from './quickInput';
-import { requireGit } from './workspaceTrust';
 
-type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
+/** A deploy a command acts on, with the reason its argument object gave. */
+export type DeployTarget = ResolvedDeploy<RepositoryLocation, Deploy>;
 
-/** A deploy named in a command's argument object: `{ ref }` (tag name or sha), optionally `{ repo }` (its root). */
-const DeployArgs = z.object({ ref: z.string().min(1).max(512), repo: z.string().optional(), reason: z.string().max(2000).optional() });
-
-/** The deploy a command acts on: the tree node it was invoked on, the one named in its arguments, or a picked one. */
-export async function resolveDeploy(view: DeploysView, raw: unknown, title: string): Promise<{ repo: RepositoryLocation; deploy: Deploy; reason?: string }> {
+/**
+ * The deploy a command acts on (its table entry needs one): the tree node it was invoked on, the one named in its
+ * argument object (already validated), or a picked one.
+ */
+export async function resolveDeploy(view: DeploysView, raw: unknown, args: z.infer<typeof DeployArgs> | undefined, title: string): Promise<DeployTarget> {
   if (isDeployNode(raw)) return { repo: raw.repo, deploy: raw.deploy };
   const all = await view.allDeploys();
-  if (raw !== undefined && raw !== null && typeof raw === 'object') {
-    const parsed = DeployArgs.safeParse(raw);
-    if (!parsed.success) throw new UserFacingError(`argument ${parsed.error.issues[0]?.path.join('.') || ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    const { ref, repo, reason } = parsed.data;
+  if (args) {
+    const { ref, repo, reason } = args;
     const found = all.find((d) => (!repo || d.repo.root === repo) && (d.deploy.ref === ref || d.deploy.label === ref || d.deploy.sha.startsWith(ref) || d.deploy.aliases.includes(ref)));
     if (!found) throw new UserFacingError(`no deploy "${ref}" among the recent deploys${repo ? ` of ${repo}` : ''}`);
     return { ...found, ...(reason ? { reason } : {}) };
@@ -38,29 +37,33 @@ function isDeployNode(v: unknown): v is DeployNode {
   return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'deploy' && 'deploy' in v;
 }
 
+type DeployCommandId = Extract<CommandId, 'incidentRoom.openDeployDiff' | 'incidentRoom.openFileDiff' | 'incidentRoom.flagDeploy' | 'incidentRoom.refreshDeploys'>;
+
 /** Open Deploy Diff, Flag as Suspect, Refresh, and the per-file diff of the tree. */
-export function registerDeployCommands(register: Register, view: DeploysView, service: IncidentService): void {
-  register('incidentRoom.openDeployDiff', async (raw) => {
-    requireGit('Open Deploy Diff');
-    const { repo, deploy } = await resolveDeploy(view, raw, 'Open Deploy Diff: which deploy?');
-    return view.openDeployDiff(repo, deploy);
-  });
+export function deployCommands(view: DeploysView, service: IncidentService): CommandHandlers<DeployCommandId, DeployTarget> {
+  return {
+    'incidentRoom.openDeployDiff': {
+      deployPrompt: () => 'Open Deploy Diff: which deploy?',
+      run: ({ deploy: { repo, deploy } }) => view.openDeployDiff(repo, deploy),
+    },
 
-  register('incidentRoom.openFileDiff', async (node) => {
-    requireGit('Open File Diff');
-    if (!node || typeof node !== 'object' || (node as FileNode).type !== 'file') throw new UserFacingError('pick a file under a deploy in Recent Deploys');
-    await view.openFileDiff(node as FileNode);
-  });
+    'incidentRoom.openFileDiff': {
+      run: async ({ raw: node }) => {
+        if (!node || typeof node !== 'object' || (node as FileNode).type !== 'file') throw new UserFacingError('pick a file under a deploy in Recent Deploys');
+        await view.openFileDiff(node as FileNode);
+      },
+    },
 
-  register('incidentRoom.flagDeploy', async (raw) => {
-    requireGit('Flag Deploy as Suspect');
-    const s = service.requireIncident();
-    const { deploy, reason: given } = await resolveDeploy(view, raw, `Flag a deploy as suspect in ${s.id}`);
-    if (s.flaggedDeploys.some((f) => f.sha === deploy.sha)) throw new UserFacingError(`${deploy.label} is already flagged on ${s.id}`);
-    const reason = given ?? (isDeployNode(raw) || raw === undefined ? (await ask({ prompt: `Why is ${deploy.label} suspect? (optional)`, required: false })) || undefined : undefined);
-    await service.append('deploy.flagged', { ref: deploy.ref, sha: deploy.sha, subject: deploy.subject.slice(0, 2000), ...(reason ? { reason } : {}) });
-    view.refresh();
-  });
+    'incidentRoom.flagDeploy': {
+      deployPrompt: (s) => `Flag a deploy as suspect in ${s?.id ?? 'the incident'}`,
+      run: async ({ args, raw, incident: s, deploy: { deploy, reason: given } }) => {
+        if (s.flaggedDeploys.some((f) => f.sha === deploy.sha)) throw new UserFacingError(`${deploy.label} is already flagged on ${s.id}`);
+        const reason = given ?? (isDeployNode(raw) || !args ? (await ask({ prompt: `Why is ${deploy.label} suspect? (optional)`, required: false })) || undefined : undefined);
+        await service.append('deploy.flagged', { ref: deploy.ref, sha: deploy.sha, subject: deploy.subject.slice(0, 2000), ...(reason ? { reason } : {}) });
+        view.refresh();
+      },
+    },
 
-  register('incidentRoom.refreshDeploys', () => view.refresh(true));
+    'incidentRoom.refreshDeploys': { run: () => view.refresh(true) },
+  };
 }

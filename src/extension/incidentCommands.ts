@@ -3,13 +3,11 @@ import { ROLES, SEVERITIES, STATUSES, NOTE_TAGS, type Role, type Severity, type 
 import { SEVERITY_POLICY } from '../core/severityPolicy';
 import { ROLE_LABELS, rolesOf } from '../core/selectors';
 import type { IncidentState } from '../core/incidentState';
-import { parseArgs } from './commandArgs';
-import { UserFacingError } from './commandRunner';
+import type { CommandId } from '../protocol/commands';
+import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, confirm, pick } from './quickInput';
 import { parseWhen } from '../core/parseWhen';
-
-type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
 const STATUS_HELP: Record<Status, string> = {
   investigating: 'Looking for the cause',
@@ -24,149 +22,138 @@ const TAG_HELP: Record<NoteTag, string> = {
   decision: 'A decision taken', action: 'Something being done',
 };
 
+type IncidentCommandId = Extract<CommandId,
+  | 'incidentRoom.declare' | 'incidentRoom.switchIncident' | 'incidentRoom.changeSeverity' | 'incidentRoom.setStatus'
+  | 'incidentRoom.assignRole' | 'incidentRoom.takeRole' | 'incidentRoom.handOffRole' | 'incidentRoom.addNote'
+  | 'incidentRoom.retagNote' | 'incidentRoom.connect' | 'incidentRoom.setToken' | 'incidentRoom.setIdentity'>;
+
 /** The incident commands of the palette, sidebar and keybindings. Each accepts an argument object that skips its prompts. */
-export function registerIncidentCommands(register: Register, service: IncidentService): void {
-  register('incidentRoom.declare', async (raw) => {
-    const args = parseArgs('declare', raw);
-    const title = args?.title ?? (await ask({ title: 'Declare Incident (1/5)', prompt: 'Title: what is broken, in a few words', placeHolder: 'Checkout returns 5xx', validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) }));
-    const severity = args?.severity ?? (await pickSeverity('Declare Incident (2/5): severity'));
-    const symptom = args?.symptom ?? (await ask({ title: 'Declare Incident (3/5)', prompt: 'Symptom: what users or alerts see', required: false, validateInput: (v) => (v.length > 2000 ? 'At most 2000 characters' : undefined) }));
-    const scope = args ? args.scope : (await ask({ title: 'Declare Incident (4/5)', prompt: 'Scope: who or what is affected (optional)', required: false })) || undefined;
-    const detectedAt = args ? args.detectedAt : await askDetectedAt();
-    const { incidentId } = await service.declare(
-      { title, severity, symptom, ...(scope ? { scope } : {}), ...(detectedAt ? { detectedAt } : {}) },
-      args?.commander,
-    );
-    if (incidentId) void vscode.window.showInformationMessage(`Incident Room: declared ${incidentId} (${severity}) — you are Commander.`);
-    else void vscode.window.showWarningMessage('Incident Room: the channel is offline; the declaration is queued and will be sent when it is back.');
-    void vscode.commands.executeCommand('incidentRoom.incident.focus');
-    return incidentId;
-  });
-
-  register('incidentRoom.switchIncident', async (raw) => {
-    const args = parseArgs('switchIncident', raw);
-    if (args) {
-      service.focus(args.incidentId);
-      return args.incidentId;
-    }
-    const items = service.incidents.map((i) => ({
-      label: `${i.id}  ${i.title}`, description: `${i.severity} · ${i.status}`,
-      detail: `declared ${new Date(i.declaredAt).toLocaleString()}${i.commander ? ` · commander ${i.commander.name}` : ''}`,
-      value: i.id, picked: i.id === service.focusedId,
-    }));
-    if (items.length === 0) throw new UserFacingError(`no incidents on this channel yet (${service.connection.status}); declare one with "Incident: Declare Incident"`);
-    const id = await pick(items, { title: 'Switch Incident', placeHolder: 'Pick the incident to follow', matchOnDescription: true });
-    service.focus(id);
-    return id;
-  });
-
-  register('incidentRoom.changeSeverity', async (raw) => {
-    const args = parseArgs('changeSeverity', raw);
-    const s = service.requireIncident();
-    const severity = args?.severity ?? (await pickSeverity(`Change Severity of ${s.id} (now ${s.severity})`, s.severity));
-    if (severity === s.severity && !args) return;
-    const reason = args ? args.reason : (await ask({ prompt: `Why ${severity}? (optional)`, required: false })) || undefined;
-    await service.append('severity.changed', { severity, ...(reason ? { reason } : {}) });
-  });
-
-  register('incidentRoom.setStatus', async (raw) => {
-    const args = parseArgs('setStatus', raw);
-    const s = service.requireIncident();
-    const status = args?.status ?? (await pick(STATUSES.map((st) => ({ label: st, description: STATUS_HELP[st], value: st, picked: st === s.status })), { title: `Set Status of ${s.id} (now ${s.status})` }));
-    const note = args ? args.note : (await ask({ prompt: `Note for "${status}" (optional)`, required: false })) || undefined;
-    await service.append('status.changed', { status, ...(note ? { note } : {}) });
-  });
-
-  register('incidentRoom.assignRole', async (raw) => {
-    const args = parseArgs('assignRole', raw);
-    const s = service.requireIncident();
-    const role = args?.role ?? (await pickRole(s, 'Assign Role'));
-    // A partial argument object (the sidebar's per-role Assign) prompts only for what it lacks.
-    const user = args && args.user !== undefined ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true);
-    const note = args && args.user !== undefined ? args.note : (await ask({ prompt: 'Brief for the new holder (optional)', required: false })) || undefined;
-    await service.append('role.assigned', { role, user, ...(note ? { note } : {}) });
-  });
-
-  register('incidentRoom.takeRole', async (raw) => {
-    const args = parseArgs('takeRole', raw);
-    const s = service.requireIncident();
-    const role = args?.role ?? (await pickRole(s, 'Take Role'));
-    const holder = s.roles[role].holder;
-    if (holder?.id === service.me.id) throw new UserFacingError(`you are already ${ROLE_LABELS[role]} of ${s.id}`);
-    // Taking a role from someone always asks, whatever the path (palette, sidebar button, keybinding); only a
-    // programmatic caller that asked already says so with `confirmed: true`.
-    if (holder && args?.confirmed !== true) {
-      await confirm(`${holder.name} is ${ROLE_LABELS[role]} of ${s.id}. Take over?`, 'Take Over');
-    }
-    await service.append('role.assigned', { role, user: service.me, ...(args?.note ? { note: args.note } : {}) });
-  });
-
-  register('incidentRoom.handOffRole', async (raw) => {
-    const args = parseArgs('handOffRole', raw);
-    const s = service.requireIncident();
-    const mine = rolesOf(s, service.me.id);
-    const role = args?.role ?? (mine.length === 1 ? (mine[0] as Role) : await pickRole(s, 'Hand Off Role', mine.length ? mine : undefined));
-    const to = args?.to ?? (await pickPerson(s, service.me, `Hand ${ROLE_LABELS[role]} to…`, false));
-    if (!to) return;
-    const brief = args?.brief ?? (await ask({ title: `Handoff brief for ${to.name}`, prompt: 'What they need to know: state, open threads, next steps' }));
-    await service.append('role.assigned', { role, user: to, note: brief });
-  });
-
-  register('incidentRoom.addNote', async (raw) => {
-    const args = parseArgs('addNote', raw);
-    service.requireIncident();
-    const text = args?.text ?? (await ask({ title: 'Add Note', prompt: 'Note text', validateInput: (v) => (v.length > 8000 ? 'At most 8000 characters' : undefined) }));
-    const tag = args?.tag ?? (await pickTag());
-    return service.append('note.added', { text, tag });
-  });
-
-  register('incidentRoom.retagNote', async (raw) => {
-    const args = parseArgs('retagNote', raw);
-    const s = service.requireIncident();
-    let noteId = args?.noteId;
-    let tag: RetagTag | undefined = args?.tag;
-    if (!noteId) {
-      const candidates = s.notes.filter((n) => n.tag === 'guess' || n.tag === 'note' || n.tag === 'fact');
-      if (candidates.length === 0) throw new UserFacingError(`${s.id} has no notes to retag yet`);
-      noteId = await pick(
-        [...candidates].reverse().map((n) => ({ label: n.text.slice(0, 120), description: `[${n.tag}] ${n.actor.name}`, value: n.id })),
-        { title: 'Retag Note', placeHolder: 'Which note? (guesses first become facts or refuted)' },
+export function incidentCommands(service: IncidentService): CommandHandlers<IncidentCommandId> {
+  return {
+    'incidentRoom.declare': { run: async ({ args }) => {
+      const title = args?.title ?? (await ask({ title: 'Declare Incident (1/5)', prompt: 'Title: what is broken, in a few words', placeHolder: 'Checkout returns 5xx', validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) }));
+      const severity = args?.severity ?? (await pickSeverity('Declare Incident (2/5): severity'));
+      const symptom = args?.symptom ?? (await ask({ title: 'Declare Incident (3/5)', prompt: 'Symptom: what users or alerts see', required: false, validateInput: (v) => (v.length > 2000 ? 'At most 2000 characters' : undefined) }));
+      const scope = args ? args.scope : (await ask({ title: 'Declare Incident (4/5)', prompt: 'Scope: who or what is affected (optional)', required: false })) || undefined;
+      const detectedAt = args ? args.detectedAt : await askDetectedAt();
+      const { incidentId } = await service.declare(
+        { title, severity, symptom, ...(scope ? { scope } : {}), ...(detectedAt ? { detectedAt } : {}) },
+        args?.commander,
       );
-    }
-    if (!tag) {
-      tag = await pick([
-        { label: 'fact', description: 'Confirmed', value: 'fact' as RetagTag },
-        { label: 'refuted', description: 'A guess proven wrong', value: 'refuted' as RetagTag },
-        ...NOTE_TAGS.filter((t) => t !== 'fact').map((t) => ({ label: t, description: TAG_HELP[t], value: t as RetagTag })),
-      ], { title: 'Retag as' });
-    }
-    if (!s.notes.some((n) => n.id === noteId)) throw new UserFacingError(`no note ${noteId} in ${s.id}`);
-    await service.append('note.retagged', { noteId, tag });
-  });
+      if (incidentId) void vscode.window.showInformationMessage(`Incident Room: declared ${incidentId} (${severity}) — you are Commander.`);
+      else void vscode.window.showWarningMessage('Incident Room: the channel is offline; the declaration is queued and will be sent when it is back.');
+      void vscode.commands.executeCommand('incidentRoom.incident.focus');
+      return incidentId;
+    } },
 
-  register('incidentRoom.connect', async () => {
-    service.reconnect();
-    const c = service.connection;
-    void vscode.window.setStatusBarMessage(`Incident Room: connecting to ${c.target || 'the local channel'}…`, 3000);
-  });
+    'incidentRoom.switchIncident': { run: async ({ args }) => {
+      if (args) {
+        service.focus(args.incidentId);
+        return args.incidentId;
+      }
+      const items = service.incidents.map((i) => ({
+        label: `${i.id}  ${i.title}`, description: `${i.severity} · ${i.status}`,
+        detail: `declared ${new Date(i.declaredAt).toLocaleString()}${i.commander ? ` · commander ${i.commander.name}` : ''}`,
+        value: i.id, picked: i.id === service.focusedId,
+      }));
+      if (items.length === 0) throw new UserFacingError(`no incidents on this channel yet (${service.connection.status}); declare one with "Incident: Declare Incident"`);
+      const id = await pick(items, { title: 'Switch Incident', placeHolder: 'Pick the incident to follow', matchOnDescription: true });
+      service.focus(id);
+      return id;
+    } },
 
-  register('incidentRoom.setToken', async (raw) => {
-    const args = parseArgs('setToken', raw);
-    const s = service.currentSettings();
-    if (!s.serverUrl) throw new UserFacingError('set incidentRoom.server.url first (the token belongs to a channel server)');
-    const token = args?.token ?? (await ask({ title: `Channel token for ${s.channel} on ${s.serverUrl}`, prompt: 'Stored in VS Code SecretStorage. Leave empty to remove it.', password: true, required: false }));
-    await service.setToken(token || undefined);
-    void vscode.window.showInformationMessage(token ? 'Incident Room: token saved; reconnecting.' : 'Incident Room: token removed.');
-  });
+    'incidentRoom.changeSeverity': { run: async ({ args, incident: s }) => {
+      const severity = args?.severity ?? (await pickSeverity(`Change Severity of ${s.id} (now ${s.severity})`, s.severity));
+      if (severity === s.severity && !args) return;
+      const reason = args ? args.reason : (await ask({ prompt: `Why ${severity}? (optional)`, required: false })) || undefined;
+      await service.append('severity.changed', { severity, ...(reason ? { reason } : {}) });
+    } },
 
-  register('incidentRoom.setIdentity', async (raw) => {
-    const args = parseArgs('setIdentity', raw);
-    const id = args?.id ?? (await ask({ title: 'Your identity on incidents (1/2)', prompt: 'Id (usually your email)', value: service.me.id }));
-    const name = args?.name ?? (await ask({ title: 'Your identity on incidents (2/2)', prompt: 'Display name', value: service.me.name }));
-    const config = vscode.workspace.getConfiguration('incidentRoom');
-    await config.update('user.id', id, vscode.ConfigurationTarget.Global);
-    await config.update('user.name', name, vscode.ConfigurationTarget.Global);
-  });
+    'incidentRoom.setStatus': { run: async ({ args, incident: s }) => {
+      const status = args?.status ?? (await pick(STATUSES.map((st) => ({ label: st, description: STATUS_HELP[st], value: st, picked: st === s.status })), { title: `Set Status of ${s.id} (now ${s.status})` }));
+      const note = args ? args.note : (await ask({ prompt: `Note for "${status}" (optional)`, required: false })) || undefined;
+      await service.append('status.changed', { status, ...(note ? { note } : {}) });
+    } },
+
+    'incidentRoom.assignRole': { run: async ({ args, incident: s }) => {
+      const role = args?.role ?? (await pickRole(s, 'Assign Role'));
+      // A partial argument object (the sidebar's per-role Assign) prompts only for what it lacks.
+      const user = args && args.user !== undefined ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true);
+      const note = args && args.user !== undefined ? args.note : (await ask({ prompt: 'Brief for the new holder (optional)', required: false })) || undefined;
+      await service.append('role.assigned', { role, user, ...(note ? { note } : {}) });
+    } },
+
+    'incidentRoom.takeRole': { run: async ({ args, incident: s }) => {
+      const role = args?.role ?? (await pickRole(s, 'Take Role'));
+      const holder = s.roles[role].holder;
+      if (holder?.id === service.me.id) throw new UserFacingError(`you are already ${ROLE_LABELS[role]} of ${s.id}`);
+      // Taking a role from someone always asks, whatever the path (palette, sidebar button, keybinding); only a
+      // programmatic caller that asked already says so with `confirmed: true`.
+      if (holder && args?.confirmed !== true) {
+        await confirm(`${holder.name} is ${ROLE_LABELS[role]} of ${s.id}. Take over?`, 'Take Over');
+      }
+      await service.append('role.assigned', { role, user: service.me, ...(args?.note ? { note: args.note } : {}) });
+    } },
+
+    'incidentRoom.handOffRole': { run: async ({ args, incident: s }) => {
+      const mine = rolesOf(s, service.me.id);
+      const role = args?.role ?? (mine.length === 1 ? (mine[0] as Role) : await pickRole(s, 'Hand Off Role', mine.length ? mine : undefined));
+      const to = args?.to ?? (await pickPerson(s, service.me, `Hand ${ROLE_LABELS[role]} to…`, false));
+      if (!to) return;
+      const brief = args?.brief ?? (await ask({ title: `Handoff brief for ${to.name}`, prompt: 'What they need to know: state, open threads, next steps' }));
+      await service.append('role.assigned', { role, user: to, note: brief });
+    } },
+
+    'incidentRoom.addNote': { run: async ({ args }) => {
+      const text = args?.text ?? (await ask({ title: 'Add Note', prompt: 'Note text', validateInput: (v) => (v.length > 8000 ? 'At most 8000 characters' : undefined) }));
+      const tag = args?.tag ?? (await pickTag());
+      return service.append('note.added', { text, tag });
+    } },
+
+    'incidentRoom.retagNote': { run: async ({ args, incident: s }) => {
+      let noteId = args?.noteId;
+      let tag: RetagTag | undefined = args?.tag;
+      if (!noteId) {
+        const candidates = s.notes.filter((n) => n.tag === 'guess' || n.tag === 'note' || n.tag === 'fact');
+        if (candidates.length === 0) throw new UserFacingError(`${s.id} has no notes to retag yet`);
+        noteId = await pick(
+          [...candidates].reverse().map((n) => ({ label: n.text.slice(0, 120), description: `[${n.tag}] ${n.actor.name}`, value: n.id })),
+          { title: 'Retag Note', placeHolder: 'Which note? (guesses first become facts or refuted)' },
+        );
+      }
+      if (!tag) {
+        tag = await pick([
+          { label: 'fact', description: 'Confirmed', value: 'fact' as RetagTag },
+          { label: 'refuted', description: 'A guess proven wrong', value: 'refuted' as RetagTag },
+          ...NOTE_TAGS.filter((t) => t !== 'fact').map((t) => ({ label: t, description: TAG_HELP[t], value: t as RetagTag })),
+        ], { title: 'Retag as' });
+      }
+      if (!s.notes.some((n) => n.id === noteId)) throw new UserFacingError(`no note ${noteId} in ${s.id}`);
+      await service.append('note.retagged', { noteId, tag });
+    } },
+
+    'incidentRoom.connect': { run: async () => {
+      service.reconnect();
+      const c = service.connection;
+      void vscode.window.setStatusBarMessage(`Incident Room: connecting to ${c.target || 'the local channel'}…`, 3000);
+    } },
+
+    'incidentRoom.setToken': { run: async ({ args }) => {
+      const s = service.currentSettings();
+      if (!s.serverUrl) throw new UserFacingError('set incidentRoom.server.url first (the token belongs to a channel server)');
+      const token = args?.token ?? (await ask({ title: `Channel token for ${s.channel} on ${s.serverUrl}`, prompt: 'Stored in VS Code SecretStorage. Leave empty to remove it.', password: true, required: false }));
+      await service.setToken(token || undefined);
+      void vscode.window.showInformationMessage(token ? 'Incident Room: token saved; reconnecting.' : 'Incident Room: token removed.');
+    } },
+
+    'incidentRoom.setIdentity': { run: async ({ args }) => {
+      const id = args?.id ?? (await ask({ title: 'Your identity on incidents (1/2)', prompt: 'Id (usually your email)', value: service.me.id }));
+      const name = args?.name ?? (await ask({ title: 'Your identity on incidents (2/2)', prompt: 'Display name', value: service.me.name }));
+      const config = vscode.workspace.getConfiguration('incidentRoom');
+      await config.update('user.id', id, vscode.ConfigurationTarget.Global);
+      await config.update('user.name', name, vscode.ConfigurationTarget.Global);
+    } },
+  };
 }
 
 async function pickSeverity(title: string, current?: Severity): Promise<Severity> {

@@ -1,15 +1,7 @@
 import * as vscode from 'vscode';
+import { Cancelled } from './failure';
 
-/**
- * Thrown when the user dismisses a prompt: the command ends, nothing is recorded, and the command wrapper writes
- * one info line naming the prompt (`Set Status: cancelled at "New status"`), so a dropped action is never silent.
- */
-export class Cancelled extends Error {
-  constructor(readonly at = 'a prompt') {
-    super(`cancelled at "${at}"`);
-    this.name = 'Cancelled';
-  }
-}
+export { Cancelled } from './failure';
 
 /** The words a user saw on a prompt, for the log line of a cancelled command. */
 function promptName(o: { title?: string; prompt?: string; placeHolder?: string }): string {

@@ -5,150 +5,147 @@ import { exportIncident } from '../core/incidentExport';
 import { postmortemFileName, renderPostmortem } from '../core/postmortem';
 import { composeStatusUpdate } from '../core/statusUpdateTemplate';
 import type { Audience, User } from '../protocol/events';
-import { parseArgs } from './commandArgs';
-import { UserFacingError } from './commandRunner';
+import type { CommandId } from '../protocol/commands';
+import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, Cancelled, confirm, pick } from './quickInput';
 import { cadencePolicy } from './settings';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
 
-type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
-
 const readerZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /** Status updates, action items, postmortem and export: the commands of the end of an incident. */
-export function registerResolveCommands(register: Register, service: IncidentService, delivery: UpdateDelivery, version: string): void {
-  register('incidentRoom.postUpdate', async (raw) => {
-    const args = parseArgs('postUpdate', raw);
-    const s = service.requireIncident();
-    const cadence = cadencePolicy(service.currentSettings());
-    let audience: Audience;
-    let text: string;
-    let nextUpdateBy: string | undefined;
-    if (args) {
-      ({ audience, text } = args);
-      nextUpdateBy = args.nextUpdateBy ?? composeStatusUpdate(s, audience, { now: new Date(), cadence }).nextUpdateBy ?? undefined;
-    } else {
-      audience = await pick([
-        { label: 'Internal', description: 'Responders and stakeholders: what we know, what we are doing, next update', value: 'internal' as Audience },
-        { label: 'External', description: 'Customers: plain-language impact and next update time', value: 'external' as Audience },
-      ], { title: `Post Status Update for ${s.id}` });
-      const draft = composeStatusUpdate(s, audience, { now: new Date(), timeZone: readerZone(), cadence });
-      text = await editDraft(draft.text, `${audience} update for ${s.id}`);
-      nextUpdateBy = draft.nextUpdateBy ?? undefined;
-    }
-    if (text.length > 4000) throw new UserFacingError(`the update is ${text.length} characters; at most 4000 fit in one update`);
-    const eventId = await service.append('update.posted', { audience, text, ...(nextUpdateBy ? { nextUpdateBy } : {}) });
-    const webhook = delivery.configured();
-    if (webhook) {
-      await delivery.enqueue({ id: eventId, incidentId: s.id, audience, text });
-      void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}; sending it to the webhook at ${hostOf(webhook.url)}.`);
-    } else {
-      void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}${nextUpdateBy ? `; next one due ${new Date(nextUpdateBy).toLocaleTimeString()}` : ''}.`);
-    }
-    return eventId;
-  });
+type ResolveCommandId = Extract<CommandId,
+  | 'incidentRoom.postUpdate'
+  | 'incidentRoom.retryUpdateDelivery'
+  | 'incidentRoom.setWebhookToken'
+  | 'incidentRoom.addActionItem'
+  | 'incidentRoom.completeActionItem'
+  | 'incidentRoom.editActionItem'
+  | 'incidentRoom.generatePostmortem'
+  | 'incidentRoom.exportIncident'>;
 
-  register('incidentRoom.retryUpdateDelivery', async () => {
-    const report = await delivery.retryAll();
-    void vscode.window.showInformationMessage(`Incident Room: webhook — ${report.delivered} delivered, ${report.pending} pending, ${report.failed} failed.`);
-  });
+export function resolveCommands(service: IncidentService, delivery: UpdateDelivery, version: string): CommandHandlers<ResolveCommandId> {
+  return {
+    'incidentRoom.postUpdate': { run: async ({ args, incident: s }) => {
+      const cadence = cadencePolicy(service.currentSettings());
+      let audience: Audience;
+      let text: string;
+      let nextUpdateBy: string | undefined;
+      if (args) {
+        ({ audience, text } = args);
+        nextUpdateBy = args.nextUpdateBy ?? composeStatusUpdate(s, audience, { now: new Date(), cadence }).nextUpdateBy ?? undefined;
+      } else {
+        audience = await pick([
+          { label: 'Internal', description: 'Responders and stakeholders: what we know, what we are doing, next update', value: 'internal' as Audience },
+          { label: 'External', description: 'Customers: plain-language impact and next update time', value: 'external' as Audience },
+        ], { title: `Post Status Update for ${s.id}` });
+        const draft = composeStatusUpdate(s, audience, { now: new Date(), timeZone: readerZone(), cadence });
+        text = await editDraft(draft.text, `${audience} update for ${s.id}`);
+        nextUpdateBy = draft.nextUpdateBy ?? undefined;
+      }
+      if (text.length > 4000) throw new UserFacingError(`the update is ${text.length} characters; at most 4000 fit in one update`);
+      const eventId = await service.append('update.posted', { audience, text, ...(nextUpdateBy ? { nextUpdateBy } : {}) });
+      const webhook = delivery.configured();
+      if (webhook) {
+        await delivery.enqueue({ id: eventId, incidentId: s.id, audience, text });
+        void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}; sending it to the webhook at ${hostOf(webhook.url)}.`);
+      } else {
+        void vscode.window.showInformationMessage(`Incident Room: ${audience} update posted to ${s.id}${nextUpdateBy ? `; next one due ${new Date(nextUpdateBy).toLocaleTimeString()}` : ''}.`);
+      }
+      return eventId;
+    } },
 
-  register('incidentRoom.setWebhookToken', async (raw) => {
-    const args = parseArgs('setToken', raw);
-    const webhook = delivery.configured();
-    if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
-    const token = args?.token ?? (await ask({ title: `Status update webhook token for ${webhook.origin}`, prompt: `Sent as "Authorization: Bearer …" to ${webhook.origin} only; stored in SecretStorage. Leave empty to remove it.`, password: true, required: false }));
-    const origin = await delivery.setToken(token || undefined);
-    void vscode.window.showInformationMessage(token ? `Incident Room: webhook token saved for ${origin}.` : `Incident Room: webhook token for ${origin} removed.`);
-  });
+    'incidentRoom.retryUpdateDelivery': { run: async () => {
+      const report = await delivery.retryAll();
+      void vscode.window.showInformationMessage(`Incident Room: webhook — ${report.delivered} delivered, ${report.pending} pending, ${report.failed} failed.`);
+    } },
 
-  register('incidentRoom.addActionItem', async (raw) => {
-    const args = parseArgs('addActionItem', raw);
-    service.requireIncident();
-    const title = args?.title ?? (await ask({ title: 'Add Action Item (1/3)', prompt: 'What should be done to prevent or shorten this next time?', validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) }));
-    let owner: User | undefined = args?.owner;
-    if (!args) {
-      const who = await ask({ title: 'Add Action Item (2/3)', prompt: 'Owner (id or email, optional)', required: false });
-      if (who) owner = { id: who, name: who.split('@')[0] ?? who };
-    }
-    const due = args ? args.due : (await ask({ title: 'Add Action Item (3/3)', prompt: 'Due date YYYY-MM-DD (optional)', required: false, validateInput: (v) => (v && !isDate(v) ? 'Use YYYY-MM-DD, e.g. 2026-12-01' : undefined) })) || undefined;
-    return service.append('action.added', { title, ...(owner ? { owner } : {}), ...(due ? { due } : {}) });
-  });
+    'incidentRoom.setWebhookToken': { run: async ({ args }) => {
+      const webhook = delivery.configured();
+      if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
+      const token = args?.token ?? (await ask({ title: `Status update webhook token for ${webhook.origin}`, prompt: `Sent as "Authorization: Bearer …" to ${webhook.origin} only; stored in SecretStorage. Leave empty to remove it.`, password: true, required: false }));
+      const origin = await delivery.setToken(token || undefined);
+      void vscode.window.showInformationMessage(token ? `Incident Room: webhook token saved for ${origin}.` : `Incident Room: webhook token for ${origin} removed.`);
+    } },
 
-  register('incidentRoom.completeActionItem', async (raw) => {
-    const args = parseArgs('completeActionItem', raw);
-    const s = service.requireIncident();
-    const actionId = args?.actionId ?? (await pick(s.actions.filter((a) => !a.done).map((a) => ({ label: a.title, description: [a.owner?.name, a.due && `due ${a.due}`].filter(Boolean).join(' · '), value: a.id })), { title: 'Complete Action Item' }));
-    if (!s.actions.some((a) => a.id === actionId)) throw new UserFacingError(`no action item ${actionId} in ${s.id}`);
-    await service.append('action.updated', { actionId, done: args?.done ?? true });
-  });
+    'incidentRoom.addActionItem': { run: async ({ args }) => {
+      const title = args?.title ?? (await ask({ title: 'Add Action Item (1/3)', prompt: 'What should be done to prevent or shorten this next time?', validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) }));
+      let owner: User | undefined = args?.owner;
+      if (!args) {
+        const who = await ask({ title: 'Add Action Item (2/3)', prompt: 'Owner (id or email, optional)', required: false });
+        if (who) owner = { id: who, name: who.split('@')[0] ?? who };
+      }
+      const due = args ? args.due : (await ask({ title: 'Add Action Item (3/3)', prompt: 'Due date YYYY-MM-DD (optional)', required: false, validateInput: (v) => (v && !isDate(v) ? 'Use YYYY-MM-DD, e.g. 2026-12-01' : undefined) })) || undefined;
+      return service.append('action.added', { title, ...(owner ? { owner } : {}), ...(due ? { due } : {}) });
+    } },
 
-  register('incidentRoom.editActionItem', async (raw) => {
-    const args = parseArgs('editActionItem', raw);
-    const s = service.requireIncident();
-    const actionId = args?.actionId ?? (await pick(s.actions.map((a) => ({ label: a.title, description: a.done ? 'done' : a.due ? `due ${a.due}` : '', value: a.id })), { title: 'Edit Action Item' }));
-    const item = s.actions.find((a) => a.id === actionId);
-    if (!item) throw new UserFacingError(`no action item ${actionId} in ${s.id}`);
-    if (args && (args.title !== undefined || args.owner !== undefined || args.due !== undefined)) {
-      const { title, owner, due } = args;
-      await service.append('action.updated', { actionId, ...(title !== undefined ? { title } : {}), ...(owner !== undefined ? { owner } : {}), ...(due !== undefined ? { due } : {}) });
-      return;
-    }
-    const title = await ask({ title: 'Edit Action Item (1/3)', prompt: 'Title', value: item.title });
-    const who = await ask({ title: 'Edit Action Item (2/3)', prompt: 'Owner id (empty: nobody)', value: item.owner?.id ?? '', required: false });
-    const due = await ask({ title: 'Edit Action Item (3/3)', prompt: 'Due date YYYY-MM-DD (empty: none)', value: item.due ?? '', required: false, validateInput: (v) => (v && !isDate(v) ? 'Use YYYY-MM-DD' : undefined) });
-    await service.append('action.updated', {
-      actionId, title,
-      owner: who ? (who === item.owner?.id ? item.owner : { id: who, name: who.split('@')[0] ?? who }) : null,
-      due: due || null,
-    });
-  });
+    'incidentRoom.completeActionItem': { run: async ({ args, incident: s }) => {
+      const actionId = args?.actionId ?? (await pick(s.actions.filter((a) => !a.done).map((a) => ({ label: a.title, description: [a.owner?.name, a.due && `due ${a.due}`].filter(Boolean).join(' · '), value: a.id })), { title: 'Complete Action Item' }));
+      if (!s.actions.some((a) => a.id === actionId)) throw new UserFacingError(`no action item ${actionId} in ${s.id}`);
+      await service.append('action.updated', { actionId, done: args?.done ?? true });
+    } },
 
-  register('incidentRoom.generatePostmortem', async (raw) => {
-    const args = parseArgs('generatePostmortem', raw);
-    const s = service.requireIncident();
-    if (args?.incidentId && args.incidentId !== s.id) throw new UserFacingError(`focus ${args.incidentId} first ("Incident: Switch Incident")`);
-    if (s.status !== 'resolved' && !args) {
-      await confirm(`${s.id} is not resolved yet (${s.status}). Draft the postmortem anyway?`, 'Draft Anyway');
-    }
-    const now = new Date();
-    const markdown = renderPostmortem(s, { now, timeZone: readerZone(), cadence: cadencePolicy(service.currentSettings()), generatedBy: `Incident Room ${version}` });
-    const folderSetting = args?.folder ?? vscode.workspace.getConfiguration('incidentRoom').get<string>('postmortem.folder', '');
-    if (folderSetting) {
-      const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-      const folder = path.isAbsolute(folderSetting) ? folderSetting : root ? path.join(root, folderSetting) : undefined;
-      if (!folder) throw new UserFacingError('incidentRoom.postmortem.folder is relative but no folder is open; open the repository or use an absolute path');
-      await fs.mkdir(folder, { recursive: true });
-      const file = await freeName(path.join(folder, postmortemFileName(s, now)));
-      await fs.writeFile(file, markdown, { flag: 'wx' });
-      const doc = await vscode.workspace.openTextDocument(file);
-      await vscode.window.showTextDocument(doc, { preview: false });
-      return file;
-    }
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
-    await vscode.window.showTextDocument(doc, { preview: false });
-    return undefined;
-  });
-
-  register('incidentRoom.exportIncident', async (raw) => {
-    const args = parseArgs('exportIncident', raw);
-    const s = service.requireIncident();
-    const json = `${JSON.stringify(exportIncident(s.id, s.timeline), null, 2)}\n`;
-    let target = args?.path;
-    if (!target) {
-      const root = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const uri = await vscode.window.showSaveDialog({
-        title: `Export ${s.id} as JSON (its event log)`, filters: { JSON: ['json'] },
-        ...(root ? { defaultUri: vscode.Uri.joinPath(root, `${s.id}.json`) } : {}),
+    'incidentRoom.editActionItem': { run: async ({ args, incident: s }) => {
+      const actionId = args?.actionId ?? (await pick(s.actions.map((a) => ({ label: a.title, description: a.done ? 'done' : a.due ? `due ${a.due}` : '', value: a.id })), { title: 'Edit Action Item' }));
+      const item = s.actions.find((a) => a.id === actionId);
+      if (!item) throw new UserFacingError(`no action item ${actionId} in ${s.id}`);
+      if (args && (args.title !== undefined || args.owner !== undefined || args.due !== undefined)) {
+        const { title, owner, due } = args;
+        await service.append('action.updated', { actionId, ...(title !== undefined ? { title } : {}), ...(owner !== undefined ? { owner } : {}), ...(due !== undefined ? { due } : {}) });
+        return;
+      }
+      const title = await ask({ title: 'Edit Action Item (1/3)', prompt: 'Title', value: item.title });
+      const who = await ask({ title: 'Edit Action Item (2/3)', prompt: 'Owner id (empty: nobody)', value: item.owner?.id ?? '', required: false });
+      const due = await ask({ title: 'Edit Action Item (3/3)', prompt: 'Due date YYYY-MM-DD (empty: none)', value: item.due ?? '', required: false, validateInput: (v) => (v && !isDate(v) ? 'Use YYYY-MM-DD' : undefined) });
+      await service.append('action.updated', {
+        actionId, title,
+        owner: who ? (who === item.owner?.id ? item.owner : { id: who, name: who.split('@')[0] ?? who }) : null,
+        due: due || null,
       });
-      if (!uri) throw new Cancelled(`Export ${s.id} as JSON`);
-      target = uri.fsPath;
-    }
-    await fs.writeFile(target, json);
-    void vscode.window.showInformationMessage(`Incident Room: exported ${s.timeline.length} events of ${s.id} to ${target}.`);
-    return target;
-  });
+    } },
+
+    'incidentRoom.generatePostmortem': { run: async ({ args, incident: s }) => {
+      if (args?.incidentId && args.incidentId !== s.id) throw new UserFacingError(`focus ${args.incidentId} first ("Incident: Switch Incident")`);
+      if (s.status !== 'resolved' && !args) {
+        await confirm(`${s.id} is not resolved yet (${s.status}). Draft the postmortem anyway?`, 'Draft Anyway');
+      }
+      const now = new Date();
+      const markdown = renderPostmortem(s, { now, timeZone: readerZone(), cadence: cadencePolicy(service.currentSettings()), generatedBy: `Incident Room ${version}` });
+      const folderSetting = args?.folder ?? vscode.workspace.getConfiguration('incidentRoom').get<string>('postmortem.folder', '');
+      if (folderSetting) {
+        const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        const folder = path.isAbsolute(folderSetting) ? folderSetting : root ? path.join(root, folderSetting) : undefined;
+        if (!folder) throw new UserFacingError('incidentRoom.postmortem.folder is relative but no folder is open; open the repository or use an absolute path');
+        await fs.mkdir(folder, { recursive: true });
+        const file = await freeName(path.join(folder, postmortemFileName(s, now)));
+        await fs.writeFile(file, markdown, { flag: 'wx' });
+        const doc = await vscode.workspace.openTextDocument(file);
+        await vscode.window.showTextDocument(doc, { preview: false });
+        return file;
+      }
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+      await vscode.window.showTextDocument(doc, { preview: false });
+      return undefined;
+    } },
+
+    'incidentRoom.exportIncident': { run: async ({ args, incident: s }) => {
+      const json = `${JSON.stringify(exportIncident(s.id, s.timeline), null, 2)}\n`;
+      let target = args?.path;
+      if (!target) {
+        const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+        const uri = await vscode.window.showSaveDialog({
+          title: `Export ${s.id} as JSON (its event log)`, filters: { JSON: ['json'] },
+          ...(root ? { defaultUri: vscode.Uri.joinPath(root, `${s.id}.json`) } : {}),
+        });
+        if (!uri) throw new Cancelled(`Export ${s.id} as JSON`);
+        target = uri.fsPath;
+      }
+      await fs.writeFile(target, json);
+      void vscode.window.showInformationMessage(`Incident Room: exported ${s.timeline.length} events of ${s.id} to ${target}.`);
+      return target;
+    } },
+  };
 }
 
 /** Let the user edit a draft in a real editor (updates are multi-line), then confirm. */

@@ -3,14 +3,11 @@ import * as vscode from 'vscode';
 import { gatherRollbackFacts } from '../git/rollbackFacts';
 import { executeRollback, mitigationFinishedData, mitigationStartedData, type CommandRunner } from '../git/rollbackExecutor';
 import { formatArgv, planRollback, validateRollbackSettings, type DeployPoint, type RollbackPlan } from '../git/rollbackPlan';
-import { UserFacingError } from './commandRunner';
-import { resolveDeploy } from './deployCommands';
+import { showError, UserFacingError, type CommandHandlers } from './commandRunner';
+import type { DeployTarget } from './deployCommands';
 import type { DeploysView } from './deploysView';
 import type { IncidentService } from './incidentService';
 import { confirm } from './quickInput';
-import { requireGit } from './workspaceTrust';
-
-type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
 
 /** Runs a command step as a VS Code task, so its output is visible in the terminal panel; resolves with its exit code. */
 const runAsTask: CommandRunner = async (argv, { cwd, signal }) => {
@@ -56,57 +53,59 @@ function confirmText(plan: RollbackPlan): { message: string; detail: string } {
   return { message: `${plan.summary}?`, detail: lines.join('\n') };
 }
 
-/** Roll Back Deploy: plan, confirm, run one at a time with progress and cancel, record both mitigation events. */
-export function registerRollbackCommand(register: Register, view: DeploysView, service: IncidentService): void {
-  register('incidentRoom.rollback', async (raw) => {
-    // Before anything else, the sidebar's Roll back button included: the plan reads git and the rollback runs git
-    // or a configured command, and neither happens in an untrusted workspace.
-    requireGit('Roll Back Deploy (it runs git and configured commands)');
-    const incident = service.requireIncident();
-    const { repo, deploy } = await resolveDeploy(view, raw, `Roll back which deploy? (mitigation for ${incident.id})`);
-    if (!deploy.previous) throw new UserFacingError(`${deploy.label} is the oldest deploy listed: there is no previous deploy to go back to. Nothing was run.`);
-    const config = vscode.workspace.getConfiguration('incidentRoom', vscode.Uri.file(repo.root));
-    const settings = validateRollbackSettings({
-      strategy: config.get('rollback.strategy'), push: config.get('rollback.push'), remote: config.get('rollback.remote'),
-      environmentBranch: config.get('rollback.environmentBranch'), command: config.get('rollback.command'),
-    });
-    if (settings.problems.length) throw new UserFacingError(`rollback settings: ${settings.problems.join(' ')} Nothing was run.`);
-    const deployBranch = config.get<string>('deploys.branch') || undefined;
-    const runner = view.runner(repo);
-    const point = (d: { ref: string; sha: string; label: string }): DeployPoint => ({ ref: d.ref, sha: d.sha, label: d.label });
-    const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Planning the rollback of ${deploy.label}…` },
-      () => gatherRollbackFacts(runner, point(deploy), point(deploy.previous as DeployPoint), { settings, deployBranch }));
-    const plan = planRollback({ settings, incidentId: incident.id, facts, deployBranch });
-    if (!plan.ok) throw new UserFacingError(`cannot roll back ${deploy.label}: ${plan.refusals.map((r) => r.message).join(' ')} Nothing was run.`);
-    const { message, detail } = confirmText(plan);
-    await confirm(message, 'Roll Back', detail);
+/**
+ * Roll Back Deploy: plan, confirm, run one at a time with progress and cancel, record both mitigation events. Its
+ * table entry needs a trusted workspace first (the sidebar's Roll back button included), then the incident and the
+ * deploy.
+ */
+export function rollbackCommand(view: DeploysView, service: IncidentService, log: vscode.LogOutputChannel): CommandHandlers<'incidentRoom.rollback', DeployTarget> {
+  return { 'incidentRoom.rollback': {
+    deployPrompt: (incident) => `Roll back which deploy? (mitigation for ${incident?.id ?? 'the incident'})`,
+    run: async ({ incident, deploy: { repo, deploy } }) => {
+      if (!deploy.previous) throw new UserFacingError(`${deploy.label} is the oldest deploy listed: there is no previous deploy to go back to. Nothing was run.`);
+      const config = vscode.workspace.getConfiguration('incidentRoom', vscode.Uri.file(repo.root));
+      const settings = validateRollbackSettings({
+        strategy: config.get('rollback.strategy'), push: config.get('rollback.push'), remote: config.get('rollback.remote'),
+        environmentBranch: config.get('rollback.environmentBranch'), command: config.get('rollback.command'),
+      });
+      if (settings.problems.length) throw new UserFacingError(`rollback settings: ${settings.problems.join(' ')} Nothing was run.`);
+      const deployBranch = config.get<string>('deploys.branch') || undefined;
+      const runner = view.runner(repo);
+      const point = (d: { ref: string; sha: string; label: string }): DeployPoint => ({ ref: d.ref, sha: d.sha, label: d.label });
+      const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Planning the rollback of ${deploy.label}…` },
+        () => gatherRollbackFacts(runner, point(deploy), point(deploy.previous as DeployPoint), { settings, deployBranch }));
+      const plan = planRollback({ settings, incidentId: incident.id, facts, deployBranch });
+      if (!plan.ok) throw new UserFacingError(`cannot roll back ${deploy.label}: ${plan.refusals.map((r) => r.message).join(' ')} Nothing was run.`);
+      const { message, detail } = confirmText(plan);
+      await confirm(message, 'Roll Back', detail);
 
-    const mitigationId = randomUUID();
-    await service.append('mitigation.started', mitigationStartedData(plan, mitigationId), incident.id);
-    const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Rolling back ${deploy.label}`, cancellable: true },
-      async (progress, token) => {
-        const controller = new AbortController();
-        const sub = token.onCancellationRequested(() => controller.abort());
-        try {
-          return await executeRollback(runner, plan, {
-            signal: controller.signal,
-            runCommand: runAsTask,
-            onProgress: (p) => {
-              if (p.state === 'running') progress.report({ message: `${p.step + 1}/${p.total}: ${p.title}`, increment: 100 / p.total });
-            },
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
-    );
-    await service.append('mitigation.finished', mitigationFinishedData(outcome, mitigationId), incident.id);
-    const text = `Incident Room: rollback of ${deploy.label} ${outcome.result}. ${outcome.detail}`;
-    if (outcome.result === 'succeeded') void vscode.window.showInformationMessage(text);
-    else if (outcome.result === 'cancelled') void vscode.window.showWarningMessage(text);
-    else void vscode.window.showErrorMessage(text, 'Show Log');
-    view.refresh();
-    return outcome.result;
-  });
+      const mitigationId = randomUUID();
+      await service.append('mitigation.started', mitigationStartedData(plan, mitigationId), incident.id);
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Rolling back ${deploy.label}`, cancellable: true },
+        async (progress, token) => {
+          const controller = new AbortController();
+          const sub = token.onCancellationRequested(() => controller.abort());
+          try {
+            return await executeRollback(runner, plan, {
+              signal: controller.signal,
+              runCommand: runAsTask,
+              onProgress: (p) => {
+                if (p.state === 'running') progress.report({ message: `${p.step + 1}/${p.total}: ${p.title}`, increment: 100 / p.total });
+              },
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      await service.append('mitigation.finished', mitigationFinishedData(outcome, mitigationId), incident.id);
+      const text = `Incident Room: rollback of ${deploy.label} ${outcome.result}. ${outcome.detail}`;
+      if (outcome.result === 'succeeded') void vscode.window.showInformationMessage(text);
+      else if (outcome.result === 'cancelled') void vscode.window.showWarningMessage(text);
+      else void showError(log, text);
+      view.refresh();
+      return outcome.result;
+    },
+  } };
 }

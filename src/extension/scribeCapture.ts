@@ -7,19 +7,14 @@ import { capSnippet, scribeNoteText } from '../core/scribeNote';
 import { resolveInside } from '../git/pathContainment';
 import { buildPermalink } from '../git/permalink';
 import { fileGitContext, findRepository } from '../git/repository';
-import { parseArgs } from './commandArgs';
-import { UserFacingError } from './commandRunner';
+import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, pick } from './quickInput';
 import { gitAllowed, showTrustMessage } from './workspaceTrust';
 
-type Register = (id: string, fn: (...args: unknown[]) => unknown) => void;
-
 /** `Add Selection to Timeline`: the selected code as a note with its file, lines, commit and permalink. */
-export function registerScribeCommands(register: Register, service: IncidentService, maxChars: () => number): void {
-  register('incidentRoom.addSelection', async (raw) => {
-    const args = parseArgs('addSelection', raw);
-    const s = service.requireIncident();
+export function scribeCommands(service: IncidentService, maxChars: () => number): CommandHandlers<'incidentRoom.addSelection'> {
+  return { 'incidentRoom.addSelection': { run: async ({ args, incident: s }) => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) throw new UserFacingError('open a file and select the lines to capture first');
     const selection = editor.selection;
@@ -66,7 +61,7 @@ export function registerScribeCommands(register: Register, service: IncidentServ
       void showTrustMessage(`Incident Room: ${source.path}:${startLine}-${endLine} was added to ${s.id} without its commit and permalink: in Restricted Mode Incident Room runs no git (the repository's own config could make git run programs).`);
     }
     return id;
-  });
+  } } };
 }
 
 /** Open a scribe note's code at its lines; when the file is not here, open its permalink instead. */

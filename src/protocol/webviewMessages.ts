@@ -1,40 +1,22 @@
 import * as z from 'zod';
+import { SIDEBAR_ARGS, type CommandId } from './commands';
 import { Role, Severity, Status } from './events';
 
-/** Commands the sidebar may ask the host to run (nothing else is accepted). */
-export const SIDEBAR_COMMANDS = [
-  'incidentRoom.declare', 'incidentRoom.switchIncident', 'incidentRoom.changeSeverity', 'incidentRoom.setStatus',
-  'incidentRoom.assignRole', 'incidentRoom.takeRole', 'incidentRoom.handOffRole', 'incidentRoom.addNote',
-  'incidentRoom.retagNote', 'incidentRoom.postUpdate', 'incidentRoom.connect', 'incidentRoom.setIdentity',
-  'incidentRoom.addActionItem', 'incidentRoom.generatePostmortem', 'incidentRoom.showLog', 'incidentRoom.rollback',
-  'incidentRoom.openDeployDiff', 'incidentRoom.completeActionItem', 'incidentRoom.editActionItem', 'incidentRoom.exportIncident',
-  'incidentRoom.retryUpdateDelivery',
-  // The sidebar's "Manage Workspace Trust" link when rollback is unavailable in Restricted Mode (takes no arguments)
-  'workbench.trust.manage',
-] as const;
-export const SidebarCommand = z.enum(SIDEBAR_COMMANDS);
-export type SidebarCommand = z.infer<typeof SidebarCommand>;
-
 /**
- * What the sidebar may pass to each command, exactly (strict objects): an argument object makes a command skip its
- * prompts, so anything more (a file path to exportIncident, a folder to generatePostmortem, text to postUpdate,
- * `confirmed` to takeRole) would let the webview skip a dialog, a draft or a confirm the user never saw. A command
- * not listed here takes no arguments from the sidebar.
+ * Commands the sidebar may ask the host to run (nothing else is accepted): the command table's entries that say what
+ * the sidebar may pass (protocol/commands.ts `sidebar`), and the "Manage Workspace Trust" link shown when rollback
+ * is unavailable in Restricted Mode (takes no arguments).
  */
-export const SIDEBAR_COMMAND_ARGS: Partial<Record<SidebarCommand, z.ZodType>> = {
-  'incidentRoom.switchIncident': z.strictObject({ incidentId: z.string().max(32) }),
-  'incidentRoom.takeRole': z.strictObject({ role: Role }),
-  'incidentRoom.assignRole': z.strictObject({ role: Role }),
-  'incidentRoom.handOffRole': z.strictObject({ role: Role }),
-  'incidentRoom.retagNote': z.strictObject({ noteId: z.string().max(64), tag: z.enum(['fact', 'refuted']) }),
-  'incidentRoom.completeActionItem': z.strictObject({ actionId: z.string().max(64), done: z.boolean() }),
-  'incidentRoom.editActionItem': z.strictObject({ actionId: z.string().max(64) }),
-};
+const EXTERNAL_SIDEBAR_COMMANDS = ['workbench.trust.manage'] as const;
+type SidebarCommandId = CommandId | (typeof EXTERNAL_SIDEBAR_COMMANDS)[number];
+export const SIDEBAR_COMMANDS: readonly SidebarCommandId[] = [...SIDEBAR_ARGS.keys(), ...EXTERNAL_SIDEBAR_COMMANDS];
+export const SidebarCommand = z.enum(SIDEBAR_COMMANDS as [SidebarCommandId, ...SidebarCommandId[]]);
+export type SidebarCommand = z.infer<typeof SidebarCommand>;
 
 const SidebarCommandMessage = z.strictObject({ type: z.literal('command'), command: SidebarCommand, args: z.unknown().optional() })
   .superRefine((m, ctx) => {
-    const schema = SIDEBAR_COMMAND_ARGS[m.command];
-    if (!schema) {
+    const schema = SIDEBAR_ARGS.get(m.command as CommandId);
+    if (!schema || schema === 'no-args') {
       if (m.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: `the sidebar passes no arguments to ${m.command}` });
       return;
     }

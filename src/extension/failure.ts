@@ -1,0 +1,87 @@
+import { isGitError } from '../git/gitError';
+import { CommandArgsError } from '../protocol/commands';
+import { ChannelError } from '../sync/transport';
+import { WebhookError } from '../sync/webhookDelivery';
+
+// What a command's failure says and offers, chosen from the typed errors the code throws. No vscode here, so plain
+// mocha tests it (test/unit/extension/failure.test.ts); commandRunner.ts shows it.
+
+/** A button on an error message that runs a command (e.g. Manage Workspace Trust). */
+export interface ErrorAction {
+  readonly title: string;
+  readonly command: string;
+  readonly args?: readonly unknown[];
+}
+
+/** An error whose message is already fit to show a user, optionally with the action that fixes it. */
+export class UserFacingError extends Error {
+  constructor(message: string, readonly detail?: string, readonly action?: ErrorAction) {
+    super(message);
+    this.name = 'UserFacingError';
+  }
+}
+
+/** One line for a user from any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/**
+ * Thrown when the user dismisses a prompt: the command ends, nothing is recorded, and the command wrapper writes
+ * one info line naming the prompt (`Set Status: cancelled at "New status"`), so a dropped action is never silent.
+ */
+export class Cancelled extends Error {
+  constructor(readonly at = 'a prompt') {
+    super(`cancelled at "${at}"`);
+    this.name = 'Cancelled';
+  }
+}
+
+export interface Failure {
+  readonly message: string;
+  /** For the log only: the git command and its stderr, a UserFacingError's detail. */
+  readonly detail?: string;
+  readonly actions: readonly ErrorAction[];
+  /** The user dismissed a prompt or cancelled: an info line, no message. */
+  readonly cancelled?: boolean;
+}
+
+const OPEN_SCM: ErrorAction = { title: 'Open Source Control', command: 'workbench.view.scm' };
+const SET_CHANNEL_TOKEN: ErrorAction = { title: 'Set Channel Token', command: 'incidentRoom.setToken' };
+const SET_WEBHOOK_TOKEN: ErrorAction = { title: 'Set Webhook Token', command: 'incidentRoom.setWebhookToken' };
+const REFRESH_DEPLOYS: ErrorAction = { title: 'Refresh Deploys', command: 'incidentRoom.refreshDeploys' };
+const openSetting = (key: string): ErrorAction => ({ title: 'Open Settings', command: 'workbench.action.openSettings', args: [key] });
+
+/** The message and actions for anything a command throws, chosen by the error's type and code. */
+export function failureOf(error: unknown): Failure {
+  if (error instanceof Cancelled) return { message: error.message, actions: [], cancelled: true };
+  if (error instanceof UserFacingError) return { message: error.message, ...(error.detail ? { detail: error.detail } : {}), actions: error.action ? [error.action] : [] };
+  if (error instanceof CommandArgsError) return { message: error.message, actions: [] };
+  if (isGitError(error)) {
+    const detail = [error.command, error.detail.stderr?.trim()].filter(Boolean).join('\n') || undefined;
+    const withDetail = (message: string, actions: readonly ErrorAction[] = []): Failure => ({ message, ...(detail ? { detail } : {}), actions });
+    switch (error.code) {
+      case 'Cancelled': return { message: 'cancelled while git ran', actions: [], cancelled: true };
+      case 'DirtyWorkTree': return withDetail(`${error.message} Commit or stash your changes first; nothing was changed.`, [OPEN_SCM]);
+      case 'MergeConflict': return withDetail(error.message, [OPEN_SCM]);
+      case 'GitNotFound': return withDetail(`${error.message} Install git, or set "git.path" if it is installed somewhere else.`, [openSetting('git.path')]);
+      case 'RefNotFound': return withDetail(error.message, [REFRESH_DEPLOYS]);
+      default: return withDetail(error.message);
+    }
+  }
+  if (error instanceof ChannelError) {
+    switch (error.failure.kind) {
+      case 'unauthorized':
+      case 'forbidden': return { message: error.message, actions: [SET_CHANNEL_TOKEN] };
+      case 'unreachable': return { message: error.message, actions: [openSetting('incidentRoom.server.url')] };
+      default: return { message: error.message, actions: [] };
+    }
+  }
+  if (error instanceof WebhookError) {
+    if (error.code === 'bad_url') return { message: error.message, actions: [openSetting('incidentRoom.updates.webhookUrl')] };
+    if (error.status === 401 || error.status === 403) return { message: error.message, actions: [SET_WEBHOOK_TOKEN] };
+    return { message: error.message, actions: [] };
+  }
+  return { message: errorMessage(error), actions: [] };
+}

@@ -1,0 +1,160 @@
+import * as z from 'zod';
+import { Audience, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User } from './events';
+import { IncidentId } from './messages';
+
+/**
+ * The command table: one entry per command of the extension. The extension registers exactly these (its handler
+ * table is typed `Record<CommandId, …>`, so a command without a handler does not compile), package.json
+ * contributes exactly these (test/unit/protocol/commands.test.ts), and the sidebar may run only the ones whose
+ * entry says what it may pass (`sidebar`). Adding a command: an entry here, its handler, its package.json
+ * contribution.
+ *
+ * - `args`: the argument object a keybinding, automation or test may pass to skip the prompts. Validated on every
+ *   call; a bad one is refused with the field named, before anything runs.
+ * - `needs`: what the command wrapper resolves before the handler runs, in this order: `trust` (a trusted
+ *   workspace: the command runs git or a configured command; the text names what is refused), then the arguments,
+ *   then `incident` (the focused incident, loaded), then `deploy` (a deploy: the tree node it was run on, the one
+ *   its arguments name, or one the user picks).
+ * - `sidebar`: what the sidebar webview may pass, exactly (a strict object), or `'no-args'`; absent: the sidebar may
+ *   not run it. An argument object makes a command skip its prompts, so anything more (a path to export to, a
+ *   folder that skips the postmortem's confirm, update text that skips the draft, `confirmed` for takeRole) would
+ *   let the webview skip a dialog the user never saw.
+ */
+export interface CommandDecl {
+  readonly args?: z.ZodType;
+  readonly needs?: { readonly trust?: string; readonly incident?: true; readonly deploy?: true };
+  readonly sidebar?: z.ZodType | 'no-args';
+}
+
+/** A deploy named in an argument object: `{ ref }` (tag name, label or sha prefix), optionally `{ repo }` (its root). */
+export const DeployArgs = z.object({ ref: z.string().min(1).max(512), repo: z.string().optional(), reason: z.string().max(2000).optional() });
+
+const Token = z.object({ token: z.string().max(4096) });
+
+export const COMMANDS = {
+  'incidentRoom.declare': {
+    args: z.object({
+      title: z.string().min(1).max(200), severity: Severity, symptom: z.string().max(2000).default(''),
+      scope: z.string().max(2000).optional(), detectedAt: IsoTime.optional(), commander: User.optional(),
+    }),
+    sidebar: 'no-args',
+  },
+  'incidentRoom.switchIncident': {
+    args: z.object({ incidentId: IncidentId }),
+    sidebar: z.strictObject({ incidentId: z.string().max(32) }),
+  },
+  'incidentRoom.changeSeverity': {
+    args: z.object({ severity: Severity, reason: z.string().max(2000).optional() }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.setStatus': {
+    args: z.object({ status: Status, note: z.string().max(2000).optional() }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.assignRole': {
+    args: z.object({ role: Role, user: User.nullable().optional(), note: z.string().max(2000).optional() }),
+    needs: { incident: true }, sidebar: z.strictObject({ role: Role }),
+  },
+  'incidentRoom.takeRole': {
+    // `confirmed`: the caller already asked the user (automation, tests); the sidebar can never send it.
+    args: z.object({ role: Role, note: z.string().max(2000).optional(), confirmed: z.literal(true).optional() }),
+    needs: { incident: true }, sidebar: z.strictObject({ role: Role }),
+  },
+  'incidentRoom.handOffRole': {
+    args: z.object({ role: Role, to: User.optional(), brief: z.string().min(1).max(2000).optional() }),
+    needs: { incident: true }, sidebar: z.strictObject({ role: Role }),
+  },
+  'incidentRoom.addNote': {
+    args: z.object({ text: z.string().min(1).max(8000), tag: NoteTag.default('note') }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.addSelection': {
+    args: z.object({ tag: NoteTag.default('note'), text: z.string().max(8000).optional() }),
+    needs: { incident: true },
+  },
+  'incidentRoom.retagNote': {
+    args: z.object({ noteId: z.uuid(), tag: RetagTag }),
+    needs: { incident: true }, sidebar: z.strictObject({ noteId: z.string().max(64), tag: z.enum(['fact', 'refuted']) }),
+  },
+  'incidentRoom.postUpdate': {
+    args: z.object({ audience: Audience, text: z.string().min(1).max(4000), nextUpdateBy: IsoTime.optional() }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.connect': { sidebar: 'no-args' },
+  'incidentRoom.setToken': { args: Token },
+  'incidentRoom.setIdentity': {
+    args: z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(200) }),
+    sidebar: 'no-args',
+  },
+  'incidentRoom.showLog': { sidebar: 'no-args' },
+  'incidentRoom.openDeployDiff': { args: DeployArgs, needs: { trust: 'Open Deploy Diff', deploy: true }, sidebar: 'no-args' },
+  'incidentRoom.openFileDiff': { needs: { trust: 'Open File Diff' } },
+  'incidentRoom.flagDeploy': { args: DeployArgs, needs: { trust: 'Flag Deploy as Suspect', incident: true, deploy: true } },
+  'incidentRoom.refreshDeploys': {},
+  'incidentRoom.rollback': {
+    args: DeployArgs,
+    // Trust before anything else, the sidebar's Roll back button included: the plan reads git and the rollback
+    // runs git or a configured command.
+    needs: { trust: 'Roll Back Deploy (it runs git and configured commands)', incident: true, deploy: true },
+    sidebar: 'no-args',
+  },
+  'incidentRoom.addActionItem': {
+    args: z.object({ title: z.string().min(1).max(200), owner: User.optional(), due: IsoDate.optional() }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.completeActionItem': {
+    args: z.object({ actionId: z.uuid(), done: z.boolean().default(true) }),
+    needs: { incident: true }, sidebar: z.strictObject({ actionId: z.string().max(64), done: z.boolean() }),
+  },
+  'incidentRoom.editActionItem': {
+    args: z.object({ actionId: z.uuid(), title: z.string().min(1).max(200).optional(), owner: User.nullable().optional(), due: IsoDate.nullable().optional() }),
+    needs: { incident: true }, sidebar: z.strictObject({ actionId: z.string().max(64) }),
+  },
+  'incidentRoom.generatePostmortem': {
+    args: z.object({ incidentId: IncidentId.optional(), folder: z.string().optional() }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.exportIncident': { args: z.object({ path: z.string().min(1).optional() }), needs: { incident: true }, sidebar: 'no-args' },
+  'incidentRoom.retryUpdateDelivery': { sidebar: 'no-args' },
+  'incidentRoom.setWebhookToken': { args: Token },
+} as const satisfies Record<`incidentRoom.${string}`, CommandDecl>;
+
+export type CommandId = keyof typeof COMMANDS;
+export const COMMAND_IDS = Object.keys(COMMANDS) as CommandId[];
+
+/** The parsed argument object of a command (`never` for one that takes none). */
+export type ArgsOf<Id extends CommandId> = (typeof COMMANDS)[Id] extends { args: infer S extends z.ZodType } ? z.infer<S> : never;
+
+/** An argument object that does not fit its command's schema; the message names the field. */
+export class CommandArgsError extends Error {
+  constructor(readonly command: CommandId, readonly field: string, readonly reason: string) {
+    super(`${command}: argument ${field}: ${reason}`);
+    this.name = 'CommandArgsError';
+  }
+}
+
+/**
+ * A command's argument object, validated; `undefined` when none was given (the command prompts instead). Menus pass
+ * a Uri (editor context) or a tree item as the first argument: those are not argument objects.
+ */
+export function parseCommandArgs<Id extends CommandId>(id: Id, raw: unknown): ArgsOf<Id> | undefined {
+  if (!isArgumentObject(raw)) return undefined;
+  const schema = (COMMANDS[id] as CommandDecl).args;
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data as ArgsOf<Id>;
+  const issue = parsed.error.issues[0];
+  throw new CommandArgsError(id, issue?.path.join('.') || 'argument', issue?.message ?? 'invalid');
+}
+
+/** An object that could be an argument object: not a Uri (`scheme` + `path`), not a tree item (`type` + its node). */
+export function isArgumentObject(raw: unknown): raw is object {
+  if (raw === undefined || raw === null || typeof raw !== 'object') return false;
+  if ('scheme' in raw && 'path' in raw) return false;
+  return !('type' in raw && typeof (raw as { type: unknown }).type === 'string' && 'repo' in raw);
+}
+
+/** The commands the sidebar may run, and what it may pass to each (see `sidebar` above). */
+export const SIDEBAR_ARGS: ReadonlyMap<CommandId, z.ZodType | 'no-args'> = new Map(
+  (Object.entries(COMMANDS) as [CommandId, CommandDecl][]).flatMap(([id, d]) => (d.sidebar ? [[id, d.sidebar] as const] : [])),
+);

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { failureOf, UserFacingError, Cancelled } from '../../../src/extension/failure';
+import { GitError } from '../../../src/git/gitError';
+import { CommandArgsError } from '../../../src/protocol/commands';
+import { ChannelError } from '../../../src/sync/transport';
+import { WebhookError } from '../../../src/sync/webhookDelivery';
+
+const commands = (f: ReturnType<typeof failureOf>) => f.actions.map((a) => a.command);
+
+describe('extension/failure: one message and the right actions for every typed error', () => {
+  it('a dismissed prompt or a cancelled git call is no error: an info line only', () => {
+    assert.equal(failureOf(new Cancelled('New status')).cancelled, true);
+    assert.equal(failureOf(new Cancelled('New status')).message, 'cancelled at "New status"');
+    assert.equal(failureOf(new GitError('Cancelled', 'Cancelled.')).cancelled, true);
+    // matched by type, not by name: an Error that merely calls itself Cancelled is an error
+    const impostor = Object.assign(new Error('boom'), { name: 'Cancelled' });
+    assert.equal(failureOf(impostor).cancelled, undefined);
+  });
+
+  it('a UserFacingError keeps its message, its action, and its detail for the log', () => {
+    const f = failureOf(new UserFacingError('no deploys', 'looked in /repo', { title: 'Manage Workspace Trust', command: 'workbench.trust.manage' }));
+    assert.equal(f.message, 'no deploys');
+    assert.equal(f.detail, 'looked in /repo');
+    assert.deepEqual(commands(f), ['workbench.trust.manage']);
+  });
+
+  it('a dirty work tree offers Source Control, and the log gets the git command and its stderr', () => {
+    const f = failureOf(new GitError('DirtyWorkTree', 'Your local changes would be overwritten.', { args: ['revert', '--no-edit', 'abc'], stderr: 'error: Your local changes to checkout.ts\n' }));
+    assert.deepEqual(commands(f), ['workbench.view.scm']);
+    assert.match(f.message, /Commit or stash your changes first; nothing was changed/);
+    assert.match(f.detail ?? '', /^git revert --no-edit abc\nerror: Your local changes to checkout\.ts$/);
+  });
+
+  it('git not found offers its setting, a missing ref offers Refresh Deploys', () => {
+    assert.deepEqual(failureOf(new GitError('GitNotFound', 'git could not be started.')).actions, [{ title: 'Open Settings', command: 'workbench.action.openSettings', args: ['git.path'] }]);
+    assert.deepEqual(commands(failureOf(new GitError('RefNotFound', 'release-9 is gone.'))), ['incidentRoom.refreshDeploys']);
+  });
+
+  it('a refused channel token offers Set Channel Token; an unreachable server its setting', () => {
+    assert.deepEqual(commands(failureOf(new ChannelError({ kind: 'unauthorized', message: 'the channel server refused the token (HTTP 401)' }))), ['incidentRoom.setToken']);
+    assert.deepEqual(commands(failureOf(new ChannelError({ kind: 'forbidden', message: 'not granted' }))), ['incidentRoom.setToken']);
+    assert.deepEqual(failureOf(new ChannelError({ kind: 'unreachable', message: 'cannot reach' })).actions[0]?.args, ['incidentRoom.server.url']);
+  });
+
+  it('a refused webhook token offers Set Webhook Token; a bad webhook URL its setting', () => {
+    assert.deepEqual(commands(failureOf(new WebhookError('the webhook answered 401', 'http', false, 401))), ['incidentRoom.setWebhookToken']);
+    assert.deepEqual(failureOf(new WebhookError('not an https URL', 'bad_url', false)).actions[0]?.args, ['incidentRoom.updates.webhookUrl']);
+    assert.deepEqual(failureOf(new WebhookError('timed out', 'timeout', true)).actions, []);
+  });
+
+  it('a bad argument object and anything else: their message, no action', () => {
+    assert.equal(failureOf(new CommandArgsError('incidentRoom.addNote', 'text', 'Too small')).message, 'incidentRoom.addNote: argument text: Too small');
+    assert.equal(failureOf(new Error('disk full')).message, 'disk full');
+    assert.equal(failureOf('a string').message, 'a string');
+  });
+});
