@@ -64,6 +64,8 @@ export interface ListDeploysOptions {
   /** How many deploys (default 50). */
   limit?: number;
   signal?: AbortSignal;
+  /** The repository's cache of commit authors and subjects (its GitRepository's); without one, all are read. */
+  commitDetails?: CommitDetailsCache;
 }
 
 /** A deploy before counts and the previous link are known (what the parsers return). */
@@ -133,7 +135,7 @@ export async function listDeploys(runner: GitRunner, settings: DeploySettings, o
   if (merged.length === 0) {
     return { deploys: [], hasMore: false, warnings, emptyReason: emptyReason(settings, deployBranchMissing) };
   }
-  const [, counts] = await Promise.all([fillCommitDetails(exec, merged), countCommits(exec, merged)]);
+  const [, counts] = await Promise.all([fillCommitDetails(exec, merged, options.commitDetails ?? new CommitDetailsCache()), countCommits(exec, merged)]);
   const deploys: Deploy[] = merged.slice(0, limit).map((c, i) => {
     const prev = merged[i + 1];
     const { order: _order, ...rest } = c;
@@ -148,19 +150,34 @@ export async function listDeploys(runner: GitRunner, settings: DeploySettings, o
   return { deploys, hasMore, warnings };
 }
 
-/** Commit author and subject by commit id: immutable, so kept across refreshes (bounded). */
-const commitDetails = new Map<string, { author: GitIdentity; subject: string }>();
-const COMMIT_DETAILS_MAX = 5000;
+/** Commit author and subject by commit id: immutable, so kept across refreshes (bounded, oldest entry out first). */
+export class CommitDetailsCache {
+  private readonly entries = new Map<string, { author: GitIdentity; subject: string }>();
 
-/** Forget cached commit details (for tests and the cold-cache benchmark). */
-export function clearDeployDetailsCache(): void {
-  commitDetails.clear();
+  constructor(private readonly max = 5000) {}
+
+  get(sha: string): { author: GitIdentity; subject: string } | undefined {
+    return this.entries.get(sha);
+  }
+
+  has(sha: string): boolean {
+    return this.entries.has(sha);
+  }
+
+  set(sha: string, details: { author: GitIdentity; subject: string }): void {
+    if (!this.entries.has(sha) && this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(sha, details);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 const DETAILS_FORMAT = ['%H', '%an', '%ae', '%s'].join('%x00');
 
 /** The commit author and subject of annotated-tag deploys: from the cache, else one `log --no-walk`. */
-async function fillCommitDetails(exec: (args: string[]) => Promise<string>, merged: Candidate[]): Promise<void> {
+async function fillCommitDetails(exec: (args: string[]) => Promise<string>, merged: Candidate[], commitDetails: CommitDetailsCache): Promise<void> {
   const needing = merged.filter((c) => c.source === 'tag' && c.annotated);
   const missing = [...new Set(needing.map((c) => c.sha).filter((sha) => !commitDetails.has(sha)))];
   if (missing.length > 0) {
@@ -168,7 +185,6 @@ async function fillCommitDetails(exec: (args: string[]) => Promise<string>, merg
     for (const line of out.split('\n')) {
       const [sha = '', name = '', email = '', subject = ''] = line.split('\0');
       if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
-      if (commitDetails.size >= COMMIT_DETAILS_MAX) commitDetails.delete(commitDetails.keys().next().value as string);
       commitDetails.set(sha, { author: { name, email }, subject });
     }
   }

@@ -1,6 +1,9 @@
-import * as path from 'node:path';
 import type { SimpleGit, SimpleGitOptions } from 'simple-git';
+import type { ConfigCache, ConfigReading } from './configCache';
 import { classifyGitStderr, formatGitCommand, GitError, summarizeStderr } from './gitError';
+import { OperationQueue, type QueueState } from './operationQueue';
+
+export type { QueueState } from './operationQueue';
 
 /**
  * The one door every git call in Incident Room goes through (CONVENTIONS.md rule 7).
@@ -8,8 +11,9 @@ import { classifyGitStderr, formatGitCommand, GitError, summarizeStderr } from '
  * - Built on simple-git, with its argv and environment guards left on: a value like `--upload-pack=…` that
  *   slipped past our own validation is still refused before a process starts.
  * - Every failure becomes a {@link GitError} whose `code` is classified from git's stderr.
- * - Commands that change the repository go through {@link GitRunner.run}, a one-at-a-time queue per
- *   repository directory (shared by all runners on the same directory).
+ * - Commands that change the repository go through {@link GitRunner.run}, the repository's operation queue: its
+ *   {@link GitRepository} hands the same queue to every runner it makes (a runner made on its own has a queue of
+ *   its own).
  * - A call can be cancelled with an AbortSignal (the git process is killed; the error code is `Cancelled`).
  *
  * - A repository's own config must not choose what runs: every call that only reads (every subcommand but the
@@ -39,6 +43,13 @@ export interface GitRunnerOptions {
   log?: (line: string) => void;
   /** Pass the ambient GIT_SSH_COMMAND, GIT_SSH, GIT_ASKPASS and SSH_ASKPASS through to git (default true). */
   inheritAuthEnvironment?: boolean;
+  /** The repository's operation queue (its GitRepository's); default a new one for this runner alone. */
+  queue?: OperationQueue;
+  /**
+   * Where the repository's filter-driver names are kept between calls (its GitRepository's, keyed to its config
+   * files); without one they are read with a `git config` before each command that reads the work tree.
+   */
+  filterDriverCache?: ConfigCache<string[]>;
 }
 
 const AUTH_ENV_KEYS = ['GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_ASKPASS', 'SSH_ASKPASS'] as const;
@@ -145,18 +156,26 @@ export function parseFilterDrivers(out: string): string[] {
   return [...names];
 }
 
+/**
+ * Whether `git config --show-scope -z --name-only` output (as for {@link parseFilterDrivers}) has `include.*` or
+ * `includeIf.*` keys of the repository's own scopes: then its filter drivers may come from files other than its
+ * config, and a cache keyed to the config files could miss a change. Pure.
+ */
+export function hasRepositoryIncludes(out: string): boolean {
+  const fields = out.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const scope = fields[i] as string;
+    if (scope !== 'global' && scope !== 'system' && /^include(if)?\./i.test((fields[i + 1] as string).trim())) return true;
+  }
+  return false;
+}
+
 /** Per-call options. */
 export interface ExecOptions {
   /** Kills the process when aborted; the call then rejects with a `Cancelled` GitError. */
   signal?: AbortSignal;
   /** Written to git's stdin. */
   input?: string | Buffer;
-}
-
-/** What {@link GitRunner.queueState} reports: the operation running and the ones waiting, by name. */
-export interface QueueState {
-  running: string | undefined;
-  waiting: readonly string[];
 }
 
 // Keys simple-git's environment guard checks for an explicit value, mapped to the `unsafe` flag that allows it
@@ -179,14 +198,6 @@ const isGuardedKey = (key: string): boolean => {
 
 type ExitInfo = { exitCode: number; stderr: string; stdout: string };
 
-// One queue per repository directory, shared by every runner on it: the tree view, the diff provider and the
-// rollback command may each hold their own runner, and their changes must still never interleave.
-interface RepoQueue {
-  tail: Promise<unknown>;
-  running: string | undefined;
-  waiting: string[];
-}
-const queues = new Map<string, RepoQueue>();
 type TaggedError = Error & { exitInfo?: ExitInfo; plugin?: string };
 
 export class GitRunner {
@@ -195,7 +206,7 @@ export class GitRunner {
   private readonly allowEnvironment: string[];
   private readonly unsafe: Record<string, boolean>;
   private readonly options: GitRunnerOptions;
-  private readonly queueKey: string;
+  private readonly queue: OperationQueue;
   private shared: SimpleGit | undefined;
   private sharedRead: SimpleGit | undefined;
   private active = 0;
@@ -204,7 +215,7 @@ export class GitRunner {
   constructor(options: GitRunnerOptions) {
     this.options = options;
     this.cwd = options.cwd;
-    this.queueKey = path.resolve(options.cwd);
+    this.queue = options.queue ?? new OperationQueue();
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isGuardedKey(k)) env[k] = v;
     // English messages so stderr classification works whatever the user's locale; never prompt on a terminal
@@ -250,60 +261,49 @@ export class GitRunner {
   }
 
   /**
-   * The filter drivers the repository's config defines (their names are needed to empty their commands). Reading
-   * config runs nothing. A name git could read two ways on a command line is refused.
+   * The filter drivers the repository's config defines (their names are needed to empty their commands): from the
+   * repository's cache while its config files are unchanged, else read. Reading config runs nothing.
    */
-  private async filterDrivers(options: ExecOptions): Promise<string[]> {
-    const args = ['config', '--show-scope', '-z', '--name-only', '--get-regexp', '^filter\\.'];
+  private filterDrivers(options: ExecOptions): Promise<string[]> {
+    const cache = this.options.filterDriverCache;
+    // A shared read runs without the caller's signal: one caller cancelling must not fail the others.
+    return cache ? cache.get(() => this.readFilterDrivers({})) : this.readFilterDrivers(options).then((r) => r.value);
+  }
+
+  /** One `git config` for the filter drivers and whether config includes make the answer uncacheable. */
+  private async readFilterDrivers(options: ExecOptions): Promise<ConfigReading<string[]>> {
+    const args = ['config', '--show-scope', '-z', '--name-only', '--get-regexp', '^(filter|include|includeif)\\.'];
     let out: string;
     try {
       out = await this.withSlot(args, options, 'read', (git) => git.raw(readOnlyArgs(args)));
     } catch (e) {
       // Exit code 1: no such keys.
-      if (e instanceof GitError && e.detail.exitCode === 1) return [];
+      if (e instanceof GitError && e.detail.exitCode === 1) return { value: [], cacheable: true };
       throw e;
     }
     const names = parseFilterDrivers(out);
+    // A name git could read two ways on a command line is refused.
     const odd = names.find((n) => /[=\s\0]/.test(n));
     if (odd !== undefined) throw new GitError('UnsafeInput', `Refused to run git here: the repository config names a filter driver ${JSON.stringify(odd)}.`, { args });
-    return names;
+    return { value: names, cacheable: !hasRepositoryIncludes(out) };
   }
 
   /**
-   * Run `fn` when every operation queued before it has finished: operations that change the repository go
-   * through here so two of them never interleave. Failures propagate to the caller and don't block the queue.
+   * Run `fn` as an operation that changes the repository, through its queue: it waits for the reads under way
+   * and runs alone, so two changes never interleave. Failures propagate to the caller and don't block the queue.
    */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    const key = this.queueKey;
-    let q = queues.get(key);
-    if (!q) {
-      q = { tail: Promise.resolve(), running: undefined, waiting: [] };
-      queues.set(key, q);
-    }
-    const queue = q;
-    queue.waiting.push(operation);
-    const result = queue.tail.then(async () => {
-      queue.waiting.splice(queue.waiting.indexOf(operation), 1);
-      queue.running = operation;
-      try {
-        return await fn();
-      } finally {
-        queue.running = undefined;
-      }
-    });
-    const tail = result.catch(() => undefined);
-    queue.tail = tail;
-    // Forget an idle queue so a runner per file directory (scribe capture) leaves nothing behind.
-    void tail.then(() => {
-      if (queue.tail === tail && queues.get(key) === queue) queues.delete(key);
-    });
-    return result;
+    return this.queue.run(operation, fn);
   }
 
-  /** The operation running in this repository's queue and those waiting (shared by all its runners). */
+  /** Run `fn` as a read through the repository's queue: alongside other reads, never during a change. */
+  read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.queue.read(operation, fn);
+  }
+
+  /** The changing operation running in this repository's queue and the operations waiting. */
   get queueState(): QueueState {
-    const q = queues.get(this.queueKey);
-    return { running: q?.running, waiting: q ? [...q.waiting] : [] };
+    return this.queue.state;
   }
 
   private async withSlot<T>(args: readonly string[], options: ExecOptions, mode: 'read' | 'write', call: (git: SimpleGit) => Promise<T>): Promise<T> {

@@ -7,6 +7,8 @@ export interface RefsWatcherOptions {
   debounceMs?: number;
   /** Called when a watch cannot be set up or fails (the watcher keeps what it can). */
   onError?: (error: unknown) => void;
+  /** Called at once on every change, before the debounce (to drop caches that must not outlive a ref). */
+  onEvent?: () => void;
 }
 
 /**
@@ -60,6 +62,7 @@ export class RefsWatcher {
 
   private schedule(): void {
     if (this.disposed) return;
+    this.options.onEvent?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ConfigReading } from './configCache';
 import { GitError, isGitError } from './gitError';
 import { GitRunner, type GitRunnerOptions } from './gitRunner';
 
@@ -14,15 +15,9 @@ export interface RepositoryLocation {
   bare: boolean;
 }
 
-type RunnerFactory = (cwd: string) => GitRunner;
-const defaultFactory =
-  (base: Omit<GitRunnerOptions, 'cwd'> = {}): RunnerFactory =>
-  (cwd) =>
-    new GitRunner({ ...base, cwd });
-
 /**
  * The repository containing `dir`, or undefined when it is not inside one. Symlinks are resolved so the same
- * repository reached two ways has one root.
+ * repository reached two ways has one root. One git process.
  */
 export async function findRepository(dir: string, runnerOptions: Omit<GitRunnerOptions, 'cwd'> = {}): Promise<RepositoryLocation | undefined> {
   let real: string;
@@ -31,26 +26,24 @@ export async function findRepository(dir: string, runnerOptions: Omit<GitRunnerO
   } catch {
     return undefined;
   }
-  const runner = defaultFactory(runnerOptions)(real);
+  const runner = new GitRunner({ ...runnerOptions, cwd: real });
+  const locate = ['rev-parse', '--path-format=absolute', '--is-bare-repository', '--git-dir', '--git-common-dir'];
   let out: string;
   try {
-    out = await runner.exec(['rev-parse', '--path-format=absolute', '--is-bare-repository', '--git-dir', '--git-common-dir']);
+    // One process: `--show-toplevel` comes last, so where it fails (a bare repository, inside .git) git has
+    // already printed the rest.
+    out = await runner.exec([...locate, '--show-toplevel']);
   } catch (e) {
-    if (isGitError(e, 'NotARepository')) return undefined;
-    throw e;
+    if (!isGitError(e, 'NotARepository')) throw e;
+    const printed = (e.detail.stdout ?? '').split('\n').filter((l) => l !== '');
+    if (printed.length < 3 || !/work tree/i.test(e.detail.stderr ?? '')) return undefined;
+    out = printed.slice(0, 3).join('\n');
   }
-  const [bareText, gitDir, commonDir] = out.split('\n') as [string, string, string];
+  const [bareText, gitDir, commonDir, topLevel] = out.split('\n') as [string, string, string, string | undefined];
+  if (topLevel) return { root: realOr(topLevel), gitDir: realOr(gitDir), commonDir: realOr(commonDir), bare: bareText === 'true' };
   const bare = bareText === 'true';
-  let root = gitDir;
-  if (!bare) {
-    try {
-      root = (await runner.exec(['rev-parse', '--show-toplevel'])).trim();
-    } catch (e) {
-      // Inside .git itself: not a work tree; treat the git dir's parent as the root.
-      if (!isGitError(e, 'NotARepository')) throw e;
-      root = path.dirname(gitDir);
-    }
-  }
+  // Inside .git itself (not a work tree): the git dir's parent is the root.
+  const root = bare ? gitDir : path.dirname(gitDir);
   return { root: realOr(root), gitDir: realOr(gitDir), commonDir: realOr(commonDir), bare };
 }
 
@@ -101,31 +94,59 @@ export interface FileGitContext {
   modified: boolean;
 }
 
-/** Gather {@link FileGitContext} for a file on disk; undefined when it is not inside a repository. */
+/**
+ * Gather {@link FileGitContext} for a file on disk; undefined when it is not inside a repository. Standalone: every
+ * call looks everything up again (a {@link GitRepositories} keeps the repository, HEAD and remote between notes).
+ */
 export async function fileGitContext(filePath: string, runnerOptions: Omit<GitRunnerOptions, 'cwd'> = {}): Promise<FileGitContext | undefined> {
+  const loc = await findRepository(path.dirname(path.resolve(filePath)), runnerOptions);
+  const relativePath = loc ? pathInRepository(loc, filePath) : undefined;
+  if (!loc || relativePath === undefined) return undefined;
+  const runner = new GitRunner({ ...runnerOptions, cwd: loc.root });
+  const [head, remote, status] = await Promise.all([readHead(runner), readRemote(runner), readFileStatus(runner, relativePath)]);
+  return buildFileGitContext(loc.root, relativePath, head, remote, status);
+}
+
+/**
+ * `filePath` relative to the repository root with `/` separators (its directory's symlinks resolved, as the root's
+ * are); undefined for a bare repository or a file outside the work tree. Pure but for the realpath.
+ */
+export function pathInRepository(loc: RepositoryLocation, filePath: string): string | undefined {
+  if (loc.bare) return undefined;
   const abs = path.resolve(filePath);
-  const dir = path.dirname(abs);
-  const loc = await findRepository(dir, runnerOptions);
-  if (!loc || loc.bare) return undefined;
-  const realFile = path.join(realOr(dir), path.basename(abs));
+  const realFile = path.join(realOr(path.dirname(abs)), path.basename(abs));
   const relativePath = path.relative(loc.root, realFile).split(path.sep).join('/');
   if (relativePath.startsWith('..') || path.isAbsolute(relativePath)) return undefined;
-  const runner = new GitRunner({ ...runnerOptions, cwd: loc.root });
+  return relativePath;
+}
 
-  const [head, remote, status] = await Promise.all([
-    runner.exec(['rev-parse', '--verify', '--end-of-options', 'HEAD^{commit}']).then(
-      (s) => s.trim(),
-      (e: unknown) => {
-        if (isGitError(e, 'RefNotFound', 'Unknown')) return undefined;
-        throw e;
-      },
-    ),
-    readRemote(runner),
-    runner.exec(['status', '--porcelain=v1', '-z', '--branch', '--ignored=matching', '--untracked-files=all', '--', `:(literal)${relativePath}`]),
-  ]);
+/** The HEAD commit; undefined on an unborn branch. */
+export async function readHead(runner: GitRunner): Promise<string | undefined> {
+  try {
+    return (await runner.exec(['rev-parse', '--verify', '--end-of-options', 'HEAD^{commit}'])).trim();
+  } catch (e) {
+    if (isGitError(e, 'RefNotFound', 'Unknown')) return undefined;
+    throw e;
+  }
+}
+
+/** Whether one file is tracked and whether it differs from HEAD, from one `git status`. */
+export async function readFileStatus(runner: GitRunner, relativePath: string): Promise<{ tracked: boolean; modified: boolean }> {
+  const status = await runner.exec(['status', '--porcelain=v1', '-z', '--branch', '--ignored=matching', '--untracked-files=all', '--', `:(literal)${relativePath}`]);
   const entries = status.split('\0').filter((e) => e !== '' && !e.startsWith('## '));
   const untracked = entries.some((e) => e.startsWith('?? ') || e.startsWith('!! '));
-  const ctx: FileGitContext = { repoRoot: loc.root, relativePath, tracked: !untracked, modified: entries.length > 0 && !untracked };
+  return { tracked: !untracked, modified: entries.length > 0 && !untracked };
+}
+
+/** Assemble a {@link FileGitContext} (optional fields left out when unknown); pure. */
+export function buildFileGitContext(
+  repoRoot: string,
+  relativePath: string,
+  head: string | undefined,
+  remote: { name: string; url: string } | undefined,
+  status: { tracked: boolean; modified: boolean },
+): FileGitContext {
+  const ctx: FileGitContext = { repoRoot, relativePath, ...status };
   if (head) ctx.head = head;
   if (remote) ctx.remote = remote;
   return ctx;
@@ -133,23 +154,48 @@ export async function fileGitContext(filePath: string, runnerOptions: Omit<GitRu
 
 /** `origin`'s URL if it exists, else the first remote's in config order. */
 export async function readRemote(runner: GitRunner): Promise<{ name: string; url: string } | undefined> {
+  return (await readRemoteReading(runner)).value;
+}
+
+/**
+ * {@link readRemote} with whether the answer depends only on the repository's and the user's config files (not
+ * on files the repository's config includes), so a cache keyed to those files may keep it.
+ */
+export async function readRemoteReading(runner: GitRunner): Promise<ConfigReading<{ name: string; url: string } | undefined>> {
   let out: string;
   try {
-    out = await runner.exec(['config', '--null', '--get-regexp', '^remote\\..*\\.url$']);
+    out = await runner.exec(['config', '--null', '--show-scope', '--get-regexp', '^(remote\\..+\\.url|include\\..+|includeif\\..+)$']);
   } catch (e) {
     // Exit code 1 with no output: no remote configured.
-    if (e instanceof GitError && e.detail.exitCode === 1) return undefined;
+    if (e instanceof GitError && e.detail.exitCode === 1) return { value: undefined, cacheable: true };
     throw e;
   }
+  return parseRemotes(out);
+}
+
+/**
+ * Parse `git config --null --show-scope --get-regexp` output (`scope NUL key LF value NUL` entries) of remote URLs
+ * and include keys: `origin` if it exists, else the first remote in config order; not cacheable when the
+ * repository's own config includes other files. Pure.
+ */
+export function parseRemotes(out: string): ConfigReading<{ name: string; url: string } | undefined> {
   const remotes: Array<{ name: string; url: string }> = [];
-  for (const entry of out.split('\0')) {
+  let cacheable = true;
+  const fields = out.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const scope = fields[i] as string;
+    const entry = fields[i + 1] as string;
     const nl = entry.indexOf('\n');
+    const key = nl < 0 ? entry : entry.slice(0, nl);
+    if (/^include(if)?\./i.test(key)) {
+      if (scope !== 'global' && scope !== 'system') cacheable = false;
+      continue;
+    }
     if (nl < 0) continue;
-    const key = entry.slice(0, nl);
     const m = /^remote\.(.+)\.url$/.exec(key);
     if (m?.[1] && !remotes.some((r) => r.name === m[1])) remotes.push({ name: m[1], url: entry.slice(nl + 1) });
   }
-  return remotes.find((r) => r.name === 'origin') ?? remotes[0];
+  return { value: remotes.find((r) => r.name === 'origin') ?? remotes[0], cacheable };
 }
 
 /** Whether `sha` is reachable from any remote-tracking branch (i.e. a permalink to it will resolve). */

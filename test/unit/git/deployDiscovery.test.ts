@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { clearDeployDetailsCache, listDeploys, markIncidentWindow, parseParentLines, walkCounts, type Deploy } from '../../../src/git/deployDiscovery';
+import { CommitDetailsCache, listDeploys, markIncidentWindow, parseParentLines, walkCounts, type Deploy } from '../../../src/git/deployDiscovery';
 import { DEFAULT_DEPLOY_SETTINGS, validateDeploySettings } from '../../../src/git/deploySettings';
 import { findRepositories } from '../../../src/git/repository';
 import { isGitError } from '../../../src/git/gitError';
@@ -218,13 +218,13 @@ describe('git/deployDiscovery', () => {
     r.tag('deploy/1', { message: 'one' });
     r.commit('second');
     r.tag('deploy/2', { message: 'two' });
-    clearDeployDetailsCache();
+    const commitDetails = new CommitDetailsCache(); // the repository's own, as a GitRepository holds it
     const lines: string[] = [];
     const runner = r.runner({ log: (l) => lines.push(l) });
-    const first = await listDeploys(runner, tags);
+    const first = await listDeploys(runner, tags, { commitDetails });
     assert.equal(lines.filter((l) => l.startsWith('git log --no-walk')).length, 1);
     lines.length = 0;
-    const again = await listDeploys(runner, tags);
+    const again = await listDeploys(runner, tags, { commitDetails });
     assert.deepEqual(lines.filter((l) => l.startsWith('git log --no-walk')), []);
     assert.deepEqual(again.deploys.map((d) => d.subject), ['second', 'first']);
     assert.deepEqual(again, first);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GitRunner } from '../../../src/git/gitRunner';
+import { GitRunner, type GitRunnerOptions } from '../../../src/git/gitRunner';
 
 /** A scratch directory for one test file; removed by `cleanup()`. */
 export class Scratch {
@@ -123,7 +123,7 @@ export class TempRepo {
     fs.writeFileSync(path.join(this.dir, rel), content);
   }
 
-  runner(options: { log?: (line: string) => void } = {}): GitRunner {
+  runner(options: Omit<GitRunnerOptions, 'cwd' | 'env'> = {}): GitRunner {
     return new GitRunner({ cwd: this.dir, env: this.scratch.env, ...options });
   }
 

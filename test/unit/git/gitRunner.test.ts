@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listDeployCommits } from '../../../src/git/deployCommits';
 import { listDeployFiles } from '../../../src/git/deployDiff';
-import { clearDeployDetailsCache, listDeploys } from '../../../src/git/deployDiscovery';
+import { listDeploys } from '../../../src/git/deployDiscovery';
 import { readFileAtRevision } from '../../../src/git/fileAtRevision';
 import { classifyGitStderr, GitError, isGitError, summarizeStderr } from '../../../src/git/gitError';
 import { GitRunner, parseFilterDrivers, readOnlyArgs } from '../../../src/git/gitRunner';
+import { OperationQueue } from '../../../src/git/operationQueue';
 import { fileGitContext } from '../../../src/git/repository';
 import { readWorkTree } from '../../../src/git/rollbackFacts';
 import { Scratch, TempRepo } from './gitFixture';
@@ -133,9 +134,10 @@ describe('git/gitRunner', () => {
   });
 
   it('runs queued operations one at a time, in order, and a failure does not block the queue', async () => {
-    // Two runners on one repository share its queue.
-    const runner = repo.runner();
-    const other = repo.runner();
+    // Two runners given one repository's queue (as its GitRepository hands it to each runner it makes) share it.
+    const queue = new OperationQueue();
+    const runner = repo.runner({ queue });
+    const other = repo.runner({ queue });
     const log: string[] = [];
     const op = (name: string, ms: number, fail = false) =>
       runner.run(name, async () => {
@@ -218,7 +220,6 @@ describe('git/gitRunner', () => {
     });
 
     it('runs none of them for what the extension reads: deploys, commits, files, diffs, scribe context, work tree', async () => {
-      clearDeployDetailsCache();
       const runner = hostile.runner();
       const { deploys } = await listDeploys(runner, { sources: ['tags'], tagPatterns: ['deploy/*'] });
       assert.deepEqual(deploys.map((d) => [d.ref, d.subject]), [['deploy/2', 'signed release'], ['deploy/1', 'first']], 'it still reads the repository');
