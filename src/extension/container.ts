@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { IncidentState } from '../core/incidentState';
-import { GitRunner } from '../git/gitRunner';
+import { GitRepositories } from '../git/gitRepositories';
 import { CadenceReminder } from './cadenceReminder';
 import { deployCommands, resolveDeploy, type DeployTarget } from './deployCommands';
 import { DEPLOY_DIFF_SCHEME, DeployDiffContentProvider } from './deployDiffProvider';
@@ -28,21 +28,24 @@ export class Container implements vscode.Disposable {
   readonly statusBar: IncidentStatusBar;
   readonly delivery: UpdateDelivery;
   readonly deploys: DeploysView;
+  /** Every repository's git state (runner, operation queue, caches, refs watcher), one per root. */
+  readonly git: GitRepositories;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = this.own(vscode.window.createOutputChannel('Incident Room', { log: true }));
+    this.git = this.own(new GitRepositories({ log: this.log }));
     const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
     const localHost = this.own(new LocalChannelHost(context.globalStorageUri.fsPath, this.log));
-    this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity()));
+    this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity(this.git)));
     this.delivery = this.own(new UpdateDelivery(context, this.log));
     this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, (noteId) => openNoteSource(this.service, noteId), this.delivery));
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));
     this.own(new CadenceReminder(this.service));
-    this.deploys = this.own(new DeploysView(this.service, this.log));
+    this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
-    this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.isListedRepository(root))));
+    this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.listedRepository(root))));
 
     // Every command of the table (protocol/commands.ts), each with its handler: a command without one does not compile.
     const handlers = {
@@ -102,19 +105,10 @@ export class Container implements vscode.Disposable {
  * `git config user.email` / `user.name` from the first workspace folder; in Restricted Mode from the user's global
  * config only, run from the home folder (no git runs in an untrusted workspace).
  */
-async function gitIdentity(): Promise<{ email?: string; name?: string }> {
+function gitIdentity(git: GitRepositories): Promise<{ email?: string; name?: string }> {
   const trusted = gitAllowed();
   const cwd = (trusted ? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath : undefined) ?? os.homedir();
-  const runner = new GitRunner({ cwd });
-  const get = async (key: string): Promise<string | undefined> => {
-    try {
-      return (await runner.exec(['config', ...(trusted ? [] : ['--global']), '--get', key])).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const [email, name] = await Promise.all([get('user.email'), get('user.name')]);
-  return { ...(email ? { email } : {}), ...(name ? { name } : {}) };
+  return git.identity(cwd, { globalOnly: !trusted });
 }
 
 /** Command id → its palette title, from the manifest's contributes.commands. */

@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listDeployCommits } from '../git/deployCommits';
-import { listDeployFiles, type FileChange } from '../git/deployDiff';
-import { listDeploys, markIncidentWindow, type Deploy, type DeployList } from '../git/deployDiscovery';
+import type { FileChange } from '../git/deployDiff';
+import { markIncidentWindow, type Deploy, type DeployList } from '../git/deployDiscovery';
 import { deployTooltipMarkdown } from '../git/deployTooltip';
 import { validateDeploySettings } from '../git/deploySettings';
-import { GitRunner } from '../git/gitRunner';
-import { RefsWatcher } from '../git/refsWatcher';
-import { findRepositories, type RepositoryLocation } from '../git/repository';
+import type { GitRepositories } from '../git/gitRepositories';
+import type { GitRepository } from '../git/gitRepository';
+import type { GitRunner } from '../git/gitRunner';
+import type { RepositoryLocation } from '../git/repository';
 import { revisionUri } from './deployDiffProvider';
 import type { IncidentService } from './incidentService';
 import { gitAllowed, requireGit } from './workspaceTrust';
@@ -32,22 +32,32 @@ const STATUS_LETTER: Record<FileChange['status'], string> = { added: 'A', modifi
 
 /**
  * Recent Deploys: a native tree of each repository's deploys (newest first), marked against the focused
- * incident's detection time, refreshed when refs change.
+ * incident's detection time, refreshed when refs change. The git state (runners, queues, deploy lists, refs
+ * watchers) belongs to the container's {@link GitRepositories}; the view keeps only which repositories the
+ * workspace's folders are in.
  */
 export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   static readonly viewId = 'incidentRoom.deploys';
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private readonly disposables: vscode.Disposable[] = [this._onDidChangeTreeData];
-  private watchers: RefsWatcher[] = [];
-  private lists: { repo: RepositoryLocation; list: DeployList }[] | undefined;
-  private loading: Promise<void> | undefined;
-  private readonly runners = new Map<string, GitRunner>();
+  /** The workspace folders' repositories, looked up once per folder change (or trust grant). */
+  private listed: Promise<GitRepository[]> | undefined;
+  /** The repositories listed before the folders changed: those no folder is in any more are closed. */
+  private previouslyListed: Promise<GitRepository[]> | undefined;
+  /** What the last listing warned about the settings (warned again only when it changes). */
+  private warnedSettings = '';
   private detectedAt: string | undefined;
   treeView: vscode.TreeView<Node> | undefined;
 
-  constructor(private readonly service: IncidentService, private readonly log: vscode.LogOutputChannel) {
+  constructor(private readonly service: IncidentService, private readonly log: vscode.LogOutputChannel, private readonly git: GitRepositories) {
     this.disposables.push(
+      // A listed repository's refs changed: it has dropped its deploy list already; show the new one.
+      git.onDidChange((repository) => {
+        void this.listed?.then((repos) => {
+          if (repos.includes(repository)) this._onDidChangeTreeData.fire(undefined);
+        });
+      }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(true)),
       // Restricted Mode lists nothing (the view's welcome says why); once trusted, read the repositories.
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh(true)),
@@ -70,43 +80,50 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
     this.disposables.push(treeView);
   }
 
-  /** The git runner of a listed repository; refuses in Restricted Mode (no git runs in an untrusted workspace). */
-  runner(repo: RepositoryLocation): GitRunner {
+  /** A repository of the workspace (its git state); refuses in Restricted Mode (no git runs in an untrusted workspace). */
+  repository(repo: RepositoryLocation): GitRepository {
     requireGit('Recent Deploys');
-    let r = this.runners.get(repo.root);
-    if (!r) {
-      r = new GitRunner({ cwd: repo.root });
-      this.runners.set(repo.root, r);
-    }
-    return r;
+    return this.git.open(repo);
   }
 
-  /** Re-read deploys (and, when folders changed, the repositories and their watchers). */
+  /** The git runner of a listed repository (its {@link GitRepository}'s, whose queue it shares); refuses in Restricted Mode. */
+  runner(repo: RepositoryLocation): GitRunner {
+    return this.repository(repo).runner;
+  }
+
+  /** Re-read deploys (and, when folders changed, the repositories). */
   refresh(rediscover = false): void {
-    if (rediscover) this.disposeWatchers();
-    this.lists = undefined;
-    this.loading = undefined;
+    const listed = this.listed;
+    if (rediscover) {
+      this.previouslyListed ??= listed;
+      this.listed = undefined;
+      this.git.forgetLocations();
+    }
+    // An explicit refresh reads again even if no ref change was seen (a watcher can miss one).
+    void listed?.then((repos) => {
+      for (const r of repos) r.invalidate();
+    });
+    this.warnedSettings = '';
     this._onDidChangeTreeData.fire(undefined);
   }
 
   /** Every deploy of every repository, newest first within each (loading them if needed). */
   async allDeploys(): Promise<{ repo: RepositoryLocation; deploy: Deploy }[]> {
     requireGit('Recent Deploys');
-    await this.load();
-    return (this.lists ?? []).flatMap(({ repo, list }) => list.deploys.map((deploy) => ({ repo, deploy })));
+    const lists = await this.load();
+    return lists.flatMap(({ repo, list }) => list.deploys.map((deploy) => ({ repo, deploy })));
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
-      await this.load();
-      const lists = this.lists ?? [];
+      const lists = await this.load();
       if (lists.length === 0) return [];
       if (lists.length === 1 && lists[0]) return this.deployNodes(lists[0].repo, lists[0].list);
       return lists.map(({ repo, list }) => ({ type: 'repo', repo, list }));
     }
     if (node.type === 'repo') return this.deployNodes(node.repo, node.list);
     if (node.type === 'deploy') {
-      const listing = await listDeployFiles(this.runner(node.repo), node.deploy);
+      const listing = await this.repository(node.repo).listDeployFiles(node.deploy);
       return listing.files.map((change) => ({ type: 'file', repo: node.repo, deploy: node.deploy, change, from: listing.from, to: listing.to }));
     }
     return [];
@@ -152,7 +169,7 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
     if (node.type !== 'deploy') return item;
     try {
-      const shipped = await listDeployCommits(this.runner(node.repo), node.deploy, { limit: 20 });
+      const shipped = await this.repository(node.repo).listDeployCommits(node.deploy, { limit: 20 });
       item.tooltip = new vscode.MarkdownString(deployTooltipMarkdown(node.deploy, new Date(node.deploy.time).toLocaleString(), shipped));
     } catch (error) {
       this.log.warn(`deploy tooltip: ${String(error)}`);
@@ -162,9 +179,14 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   /** Whether `root` is one of the repositories listed here (the diff documents serve only those). */
   async isListedRepository(root: string): Promise<boolean> {
-    if (!gitAllowed()) return false;
-    await this.load();
-    return (this.lists ?? []).some((l) => l.repo.root === root);
+    return (await this.listedRepository(root)) !== undefined;
+  }
+
+  /** The listed repository with this root; undefined for any other and in Restricted Mode. */
+  async listedRepository(root: string): Promise<GitRepository | undefined> {
+    if (!gitAllowed()) return undefined;
+    const repos = await this.repositories().catch(() => []);
+    return repos.find((r) => r.root === root);
   }
 
   /** A diff editor for one file of a deploy. */
@@ -176,7 +198,7 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   /** Every file of a deploy at once in the multi-file changes editor (VS Code ≥ 1.86, our floor is 1.90). */
   async openDeployDiff(repo: RepositoryLocation, deploy: Deploy): Promise<number> {
-    const listing = await listDeployFiles(this.runner(repo), deploy);
+    const listing = await this.repository(repo).listDeployFiles(deploy);
     if (listing.files.length === 0) {
       void vscode.window.showInformationMessage(`Incident Room: ${deploy.label} changed no files since ${deploy.previous?.label ?? 'the start'}.`);
       return 0;
@@ -203,36 +225,58 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
     return list.deploys.map((deploy, i) => ({ type: 'deploy', repo, deploy, mark: marks[i] ?? { inWindow: false, lastBeforeDetection: false, afterDetection: false } }));
   }
 
-  private load(): Promise<void> {
-    this.loading ??= this.read().catch((error: unknown) => {
-      this.log.error(`recent deploys: ${String(error)}`);
-      if (this.treeView) this.treeView.message = `Could not read deploys: ${(error as Error).message}`;
-      this.lists = [];
-    });
-    return this.loading;
+  /** The workspace's repositories, looked up once until the folders change (git is allowed: callers check). */
+  private repositories(): Promise<GitRepository[]> {
+    if (!this.listed) {
+      const previous = this.previouslyListed;
+      this.previouslyListed = undefined;
+      const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+      const current = this.git.findAll(folders).then(({ repositories }) => repositories);
+      this.listed = current;
+      // A lookup that failed is tried again next time.
+      current.then(
+        (repos) => {
+          // Repositories no folder is in any more stop watching (reopened if the scribe cites one of their files).
+          void previous?.then((old) => this.git.close(old.filter((r) => !repos.includes(r)).map((r) => r.root)), () => undefined);
+        },
+        () => {
+          if (this.listed === current) this.listed = undefined;
+        },
+      );
+    }
+    return this.listed;
   }
 
-  private async read(): Promise<void> {
+  /** Each repository's deploys (kept by the repository until a ref changes); [] with the tree's message on failure. */
+  private async load(): Promise<{ repo: RepositoryLocation; list: DeployList }[]> {
+    try {
+      return await this.read();
+    } catch (error) {
+      this.log.error(`recent deploys: ${String(error)}`);
+      if (this.treeView) this.treeView.message = `Could not read deploys: ${(error as Error).message}`;
+      return [];
+    }
+  }
+
+  private async read(): Promise<{ repo: RepositoryLocation; list: DeployList }[]> {
     if (!gitAllowed()) {
       // Nothing listed: the view's welcome (package.json viewsWelcome, when !isWorkspaceTrusted) says why, with a
       // Manage Workspace Trust link. Not even the repositories are looked up: that is git too.
-      this.lists = [];
       if (this.treeView) this.treeView.message = undefined;
-      return;
+      return [];
     }
-    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    const { repositories } = await findRepositories(folders);
+    const repositories = await this.repositories();
     const config = vscode.workspace.getConfiguration('incidentRoom.deploys');
     const settings = validateDeploySettings({
       sources: config.get('sources'), tagPatterns: config.get('tagPatterns'), deployBranch: config.get('branch'),
     });
-    for (const p of settings.problems) this.log.warn(`incidentRoom.deploys: ${p}`);
-    const limit = Math.max(1, Math.min(500, config.get<number>('limit', 50)));
-    const lists = await Promise.all(repositories.map(async (repo) => ({ repo, list: await listDeploys(this.runner(repo), settings, { limit }) })));
-    this.lists = lists;
-    if (this.watchers.length === 0) {
-      this.watchers = repositories.map((repo) => new RefsWatcher(repo, () => this.refresh(), { debounceMs: 500, onError: (e) => this.log.debug(`refs watcher: ${String(e)}`) }));
+    const warned = settings.problems.join('\n');
+    if (warned !== this.warnedSettings) {
+      this.warnedSettings = warned;
+      for (const p of settings.problems) this.log.warn(`incidentRoom.deploys: ${p}`);
     }
+    const limit = Math.max(1, Math.min(500, config.get<number>('limit', 50)));
+    const lists = await Promise.all(repositories.map(async (repo) => ({ repo: repo.location, list: await repo.listDeploys(settings, { limit }) })));
     if (this.treeView) {
       const empty = lists.every((l) => l.list.deploys.length === 0);
       this.treeView.message = repositories.length === 0
@@ -241,14 +285,10 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
           ? `${lists[0]?.list.emptyReason ?? 'No deploys found.'} Deploys are tags matching ${settings.tagPatterns.join(', ')}${settings.deployBranch ? ` or first-parent commits of ${settings.deployBranch}` : ''} (setting incidentRoom.deploys).`
           : settings.problems.length ? `Settings: ${settings.problems.join(' ')}` : undefined;
     }
-  }
-
-  private disposeWatchers(): void {
-    for (const w of this.watchers.splice(0)) w.dispose();
+    return lists;
   }
 
   dispose(): void {
-    this.disposeWatchers();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
