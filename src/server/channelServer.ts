@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isUtf8 } from 'node:buffer';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, Limits } from '../protocol/codes';
 import type { EventStore } from '../store/eventStore';
@@ -9,7 +8,7 @@ import { assertBindable, Authorizer, channelFromPath, isLoopback, originAllowed,
 import { ChannelCore } from './channel';
 import { type Logger, silentLogger } from './logger';
 import type { ServerMetrics } from './metrics';
-import { ConnectionRateLimit } from './rateLimiter';
+import { FrameIntake } from './frameIntake';
 import type { ChannelSession, SessionSink } from './session';
 import { defaultMaxConnections, SocketGuard, type SocketRefusal } from './socketGuard';
 
@@ -119,7 +118,6 @@ interface Connection {
   readonly ws: WebSocket;
   readonly channel: string;
   session: ChannelSession | null;
-  readonly limiter: ConnectionRateLimit;
   missedPings: number;
   closing: boolean;
   closeTimer?: NodeJS.Timeout;
@@ -181,10 +179,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const onConnection = (ws: WebSocket, channel: string, req: IncomingMessage, auth: { name: string | null; users: readonly string[] | null }) => {
-    const conn: Connection = {
-      ws, channel, session: null, missedPings: 0, closing: false,
-      limiter: new ConnectionRateLimit({ messagesPerSecond: limits.messagesPerSecond, burst: limits.burst, patience: limits.patience }),
-    };
+    const conn: Connection = { ws, channel, session: null, missedPings: 0, closing: false };
     connections.add(conn);
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
@@ -212,19 +207,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }, limits.handshakeTimeoutMs);
     helloTimer.unref();
     ws.once('close', () => clearTimeout(helloTimer));
+    const intake = new FrameIntake(session, limits, () => logger.warn('rate limit abuse closed', { channel, remote: req.socket.remoteAddress }));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (conn.closing) return;
-      const verdict = conn.limiter.check(data.length);
-      if (verdict === 'abuse') {
-        logger.warn('rate limit abuse closed', { channel, remote: req.socket.remoteAddress });
-        return session.close(CloseCode.RateLimited, 'rate limit exceeded repeatedly');
-      }
-      if (verdict === 'limited') {
-        return session.refuse('rate_limited', `rate limit: at most ${limits.messagesPerSecond} messages per second (burst ${limits.burst}); slow down`, isBinary ? undefined : data.toString('utf8', 0, Math.min(data.length, 4096)));
-      }
-      if (isBinary) return session.refuse('invalid_message', 'binary frames are not accepted: send JSON text frames');
-      if (!isUtf8(data)) return session.refuse('invalid_message', 'frame is not valid UTF-8');
-      session.receive(data.toString('utf8'));
+      intake.take(data, isBinary);
     });
     ws.on('pong', () => {
       conn.missedPings = 0;
