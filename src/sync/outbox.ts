@@ -19,19 +19,31 @@ export interface RejectedEntry {
   readonly rejectedAt: string;
 }
 
+/** An entry of the in-memory view: on disk, or held in memory while an in-process channel acks it (`hold`). */
+interface Held {
+  readonly entry: OutboxEntry;
+  onDisk: boolean;
+  /** The write under way that puts a held entry on disk (`persist`). */
+  writing?: Promise<void>;
+}
+
 /**
  * The durable outbox: one file per unacked event, written to a temp name, fsync'd and renamed, so a crash or a
- * second VS Code window never sees half an entry. Several windows may share the folder: any of them may send an
- * entry, and the server's idempotency by event id makes a second send harmless (PROTOCOL.md guarantee 3).
- * Files sort by name in the order they were queued.
+ * second VS Code window never sees half an entry. Files sort by name in the order they were queued.
+ *
+ * It keeps a view of its entries in memory and lists its folder once, on the first read (the start of a client):
+ * what a client queues, sends and drops afterwards is known without asking the disk again. Several windows may share
+ * the folder: each picks up what the others left when it starts, and may send an entry another window sent too —
+ * the server's idempotency by event id makes the second send harmless (PROTOCOL.md guarantee 3).
  */
 export class Outbox {
   private readonly dir: string;
   private readonly rejectedDir: string;
   private counter = 0;
+  /** The view, by file name. */
+  private readonly entries = new Map<string, Held>();
   private readonly nameById = new Map<string, string>();
-  /** Entries already read, by file name: a flush lists the folder but reads only files it has not seen. */
-  private readonly cache = new Map<string, OutboxEntry>();
+  private loading: Promise<void> | undefined;
 
   constructor(root: string, endpointKey: string) {
     // One folder per server URL + channel: entries never leak to another channel.
@@ -47,65 +59,68 @@ export class Outbox {
   /** Queue an entry durably; resolves once it is on disk. */
   async add(entry: OutboxEntry): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
-    const name = `${Date.now().toString().padStart(15, '0')}-${String(this.counter++).padStart(6, '0')}-${entry.event.id}.json`;
+    const name = this.nameFor(entry);
     await writeDurably(path.join(this.dir, name), JSON.stringify(entry));
-    this.nameById.set(entry.event.id, name);
-    this.cache.set(name, entry);
+    this.put(name, { entry, onDisk: true });
+  }
+
+  /**
+   * Queue an entry in memory only, for a channel that acks it durably itself before long (an in-process core): it is
+   * listed, counted and sent like any other, and `persist` puts it on disk should the ack not come.
+   */
+  hold(entry: OutboxEntry): void {
+    this.put(this.nameFor(entry), { entry, onDisk: false });
+  }
+
+  /** Write a held entry to disk (nothing to do when it is there already, or acked meanwhile). */
+  async persist(eventId: string): Promise<void> {
+    const name = this.nameById.get(eventId);
+    const held = name === undefined ? undefined : this.entries.get(name);
+    if (!name || !held) return;
+    if (!held.onDisk) {
+      held.writing ??= (async () => {
+        await fs.mkdir(this.dir, { recursive: true });
+        await writeDurably(path.join(this.dir, name), JSON.stringify(held.entry));
+        held.onDisk = true;
+      })().finally(() => {
+        held.writing = undefined;
+      });
+    }
+    await held.writing;
   }
 
   /** Every queued entry in the order it was queued. Unreadable files are moved aside, not lost and not fatal. */
   async list(): Promise<OutboxEntry[]> {
-    const names = await jsonFiles(this.dir);
-    const entries: OutboxEntry[] = [];
-    const present = new Set(names);
-    for (const name of this.cache.keys()) if (!present.has(name)) this.cache.delete(name); // acked by another window
-    for (const name of names) {
-      const cached = this.cache.get(name);
-      if (cached) {
-        entries.push(cached);
-        continue;
-      }
-      let text: string;
-      try {
-        text = await fs.readFile(path.join(this.dir, name), 'utf8');
-      } catch (error) {
-        if (isNotFound(error)) continue; // acked meanwhile (maybe by another window)
-        throw error;
-      }
-      const parsed = safeJson(text);
-      const entry = parsed === undefined ? undefined : OutboxEntry.safeParse(parsed);
-      if (!entry?.success) {
-        await this.moveAside(name, 'unreadable outbox entry');
-        continue;
-      }
-      this.nameById.set(entry.data.event.id, name);
-      this.cache.set(name, entry.data);
-      entries.push(entry.data);
-    }
-    return entries;
+    await this.load();
+    return [...this.entries.keys()].sort().map((name) => this.entries.get(name)!.entry);
   }
 
   /** How many entries wait. */
   async count(): Promise<number> {
-    return (await jsonFiles(this.dir)).length;
+    await this.load();
+    return this.entries.size;
   }
 
   /** Drop an acked entry (no error when it is already gone). */
   async remove(eventId: string): Promise<void> {
-    const name = this.nameById.get(eventId) ?? (await this.findName(eventId));
-    if (!name) return;
-    this.nameById.delete(eventId);
-    this.cache.delete(name);
-    await fs.rm(path.join(this.dir, name), { force: true });
+    await this.load();
+    const name = this.nameById.get(eventId);
+    const held = name === undefined ? undefined : this.entries.get(name);
+    if (!name || !held) return;
+    this.forget(eventId, name);
+    await held.writing?.catch(() => undefined);
+    if (held.onDisk) await fs.rm(path.join(this.dir, name), { force: true });
   }
 
   /** Move an entry the server refused for good into `rejected/`, with the reason, so the user can see it. */
   async reject(eventId: string, error: string): Promise<RejectedEntry | undefined> {
-    const name = this.nameById.get(eventId) ?? (await this.findName(eventId));
-    if (!name) return undefined;
-    this.nameById.delete(eventId);
-    this.cache.delete(name);
-    return this.moveAside(name, error);
+    await this.load();
+    const name = this.nameById.get(eventId);
+    const held = name === undefined ? undefined : this.entries.get(name);
+    if (!name || !held) return undefined;
+    this.forget(eventId, name);
+    await held.writing?.catch(() => undefined);
+    return this.setAside(name, { entry: held.entry, error, rejectedAt: new Date().toISOString() }, held.onDisk);
   }
 
   /** Entries the server refused, newest last. */
@@ -119,26 +134,66 @@ export class Outbox {
     return out;
   }
 
-  private async findName(eventId: string): Promise<string | undefined> {
-    return (await jsonFiles(this.dir)).find((n) => n.endsWith(`-${eventId}.json`));
+  private nameFor(entry: OutboxEntry): string {
+    return `${Date.now().toString().padStart(15, '0')}-${String(this.counter++).padStart(6, '0')}-${entry.event.id}.json`;
   }
 
-  private async moveAside(name: string, reason: string): Promise<RejectedEntry | undefined> {
-    const from = path.join(this.dir, name);
-    let text: string;
-    try {
-      text = await fs.readFile(from, 'utf8');
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
+  private put(name: string, held: Held): void {
+    this.entries.set(name, held);
+    this.nameById.set(held.entry.event.id, name);
+  }
+
+  private forget(eventId: string, name: string): void {
+    this.entries.delete(name);
+    if (this.nameById.get(eventId) === name) this.nameById.delete(eventId);
+  }
+
+  /** Read the folder into the view, once (again after a failed attempt). */
+  private load(): Promise<void> {
+    this.loading ??= this.readFolder().catch((error: unknown) => {
+      this.loading = undefined;
       throw error;
+    });
+    return this.loading;
+  }
+
+  private async readFolder(): Promise<void> {
+    // Entries this instance wrote before the listing began are in it, unless another window acked them meanwhile.
+    const before = [...this.entries].filter(([, held]) => held.onDisk).map(([name]) => name);
+    const names = await jsonFiles(this.dir);
+    const present = new Set(names);
+    for (const name of before) {
+      const held = this.entries.get(name);
+      if (held && !present.has(name)) this.forget(held.entry.event.id, name);
     }
-    const parsed = safeJson(text);
-    const record: RejectedEntry = {
-      entry: (parsed ?? { raw: text }) as OutboxEntry, error: reason, rejectedAt: new Date().toISOString(),
-    };
+    for (const name of names) {
+      if (this.entries.has(name)) continue; // queued by this instance while the folder was being read
+      let text: string;
+      try {
+        text = await fs.readFile(path.join(this.dir, name), 'utf8');
+      } catch (error) {
+        if (isNotFound(error)) continue; // acked meanwhile (maybe by another window)
+        throw error;
+      }
+      const parsed = safeJson(text);
+      const entry = parsed === undefined ? undefined : OutboxEntry.safeParse(parsed);
+      if (!entry?.success) {
+        await this.setAside(name, { entry: (parsed ?? { raw: text }) as OutboxEntry, error: 'unreadable outbox entry', rejectedAt: new Date().toISOString() }, true);
+        continue;
+      }
+      // One event in two files (a copied file): the first one stands for it, the copy goes (an ack drops one name).
+      if (this.nameById.has(entry.data.event.id)) {
+        await fs.rm(path.join(this.dir, name), { force: true });
+        continue;
+      }
+      this.put(name, { entry: entry.data, onDisk: true });
+    }
+  }
+
+  private async setAside(name: string, record: RejectedEntry, onDisk: boolean): Promise<RejectedEntry> {
     await fs.mkdir(this.rejectedDir, { recursive: true });
     await writeDurably(path.join(this.rejectedDir, name), JSON.stringify(record));
-    await fs.rm(from, { force: true });
+    if (onDisk) await fs.rm(path.join(this.dir, name), { force: true });
     return record;
   }
 }

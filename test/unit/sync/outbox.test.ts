@@ -77,4 +77,56 @@ describe('Outbox', () => {
     assert.equal(ids.size, 200);
     for (const e of all) assert.ok(ids.has(e.event.id));
   });
+  it('lists its folder once, when it starts: queueing, sending and dropping a hundred notes asks the disk for no listing', async () => {
+    await new Outbox(dir, 'k').add(note('left by an earlier run'));
+    const o = new Outbox(dir, 'k');
+    const listings: string[] = [];
+    const readdir = fs.readdir;
+    (fs as { readdir: unknown }).readdir = (...args: Parameters<typeof fs.readdir>) => {
+      listings.push(String(args[0]));
+      return readdir(...args);
+    };
+    try {
+      assert.equal(await o.count(), 1, 'the start finds what an earlier run left');
+      const started = listings.length;
+      for (let i = 0; i < 100; i++) {
+        const e = note(`n${i}`);
+        await o.add(e);
+        await o.count();
+        await o.list();
+        await o.remove(e.event.id);
+        await o.count();
+      }
+      assert.equal(listings.length - started, 0, `listed the folder again: ${listings.slice(started, started + 3).join(', ')}`);
+      assert.equal(await o.count(), 1);
+      assert.equal((await fs.readdir(o.folder)).filter((n) => n.endsWith('.json')).length, 1, 'the view and the folder disagree');
+    } finally {
+      (fs as { readdir: unknown }).readdir = readdir;
+    }
+  });
+
+  it('holds an entry in memory, listed like the others, and writes it only when asked to persist it', async () => {
+    const o = new Outbox(dir, 'k');
+    const first = note('on disk');
+    const held = note('held');
+    await o.add(first);
+    o.hold(held);
+    assert.deepEqual((await o.list()).map((e) => e.event.id), [first.event.id, held.event.id]);
+    assert.deepEqual((await new Outbox(dir, 'k').list()).map((e) => e.event.id), [first.event.id], 'a held entry reached the disk');
+    await o.persist(held.event.id);
+    assert.deepEqual((await new Outbox(dir, 'k').list()).map((e) => e.event.id), [first.event.id, held.event.id], 'persist kept its place in the queue');
+    await o.remove(held.event.id);
+    assert.deepEqual((await new Outbox(dir, 'k').list()).map((e) => e.event.id), [first.event.id]);
+    // Acked while held: nothing was ever written, and a late persist writes nothing.
+    const acked = note('acked in memory');
+    o.hold(acked);
+    await o.remove(acked.event.id);
+    await o.persist(acked.event.id);
+    assert.deepEqual((await new Outbox(dir, 'k').list()).map((e) => e.event.id), [first.event.id]);
+    // Refused while held: set aside with its reason like any other.
+    const refused = note('refused in memory');
+    o.hold(refused);
+    await o.reject(refused.event.id, 'invalid_message: event.data.tag');
+    assert.deepEqual((await o.rejected()).map((r) => r.entry.event.id), [refused.event.id]);
+  });
 });
