@@ -7,7 +7,7 @@ import { emptyIncident, fold, reduce, reduceLost } from '../core/reducer';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { Emitter, type Disposable } from './emitter';
 import type { Outbox, OutboxEntry, RejectedEntry } from './outbox';
-import { ChannelError, type Link, type LinkFailure, type Transport } from './transport';
+import { type Link, type LinkFailure, linkFailureOf, type Transport } from './transport';
 
 export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'unauthorized' | 'forbidden' | 'stopped';
 
@@ -53,6 +53,8 @@ const MAX_IN_FLIGHT = 64;
  * keep coming (a failed store answers every resend), up to 30 s; the next ack starts over.
  */
 const SEND_BACKOFF: BackoffOptions = { initialMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
+/** How long an event queued on an in-process link waits in memory for its ack before it is written to the outbox. */
+const HOLD_FOR_ACK_MS = 5000;
 
 /**
  * The channel client: keeps one link to a channel open (reconnecting with capped backoff and jitter), keeps the
@@ -100,6 +102,8 @@ export class ChannelClient implements Disposable {
   private readonly inFlight = new Set<string>();
   private readonly declareWaiters = new Map<string, { resolve: (id: string) => void; reject: (e: Error) => void }>();
   private readonly requestWaiters = new Map<string, (message: ServerMessage) => void>();
+  /** Events held in memory for an in-process ack: told true once settled, false when they must go to disk. */
+  private readonly holdWaiters = new Map<string, (settled: boolean) => void>();
   private flushing: Promise<void> | undefined;
   private flushPausedUntil = 0;
   private linkGeneration = 0;
@@ -171,16 +175,17 @@ export class ChannelClient implements Disposable {
     const event: DeclareEvent = { id: randomUUID(), at: at.toISOString(), data };
     const incidentId = new Promise<string>((resolve, reject) => this.declareWaiters.set(event.id, { resolve, reject }));
     incidentId.catch(() => undefined); // callers that don't wait must not cause an unhandled rejection
-    await this.options.outbox.add({ type: 'declare', event, queuedAt: new Date().toISOString() });
-    await this.afterQueued();
+    await this.queue({ type: 'declare', event, queuedAt: new Date().toISOString() });
     return { eventId: event.id, incidentId };
   }
 
-  /** Append an event to an incident; resolves once it is durably queued (the server's ack comes later). */
+  /**
+   * Append an event to an incident; resolves once it is durable: queued in the outbox (the server's ack comes later),
+   * or, on an in-process link, acked by the channel's store.
+   */
   async append<K extends AppendKind>(incidentId: string, kind: K, data: EventDataOf<K>, at = new Date()): Promise<string> {
     const event = { id: randomUUID(), kind, at: at.toISOString(), data } as unknown as ClientEventOf<K>;
-    await this.options.outbox.add({ type: 'append', incidentId, event, queuedAt: new Date().toISOString() });
-    await this.afterQueued();
+    await this.queue({ type: 'append', incidentId, event, queuedAt: new Date().toISOString() });
     return event.id;
   }
 
@@ -197,6 +202,7 @@ export class ChannelClient implements Disposable {
     this.dropLink(1000, 'client closing');
     for (const id of [...this.resyncs.keys()]) this.stopResync(id);
     this.setStatus('stopped');
+    this.releaseHeld();
     for (const w of this.declareWaiters.values()) w.reject(new Error('the channel client was closed'));
     this.declareWaiters.clear();
     for (const e of [this._onDidChangeConnection, this._onDidChangeIncident, this._onDidChangeIncidents, this._onDidReject, this._onDidDeclare]) e.dispose();
@@ -222,8 +228,7 @@ export class ChannelClient implements Disposable {
         },
         (error: unknown) => {
           if (generation !== this.linkGeneration) return;
-          const failure: LinkFailure = error instanceof ChannelError ? error.failure : { kind: 'unreachable', message: String(error) };
-          this.onLinkLost(failure);
+          this.onLinkLost(linkFailureOf(error));
         },
       );
   }
@@ -232,6 +237,7 @@ export class ChannelClient implements Disposable {
     this.link = undefined;
     this.ready = false;
     this.inFlight.clear();
+    this.releaseHeld();
     this.stopTimers();
     // The welcome of the next link re-subscribes everything from what is held.
     for (const id of [...this.resyncs.keys()]) this.stopResync(id);
@@ -282,6 +288,7 @@ export class ChannelClient implements Disposable {
     this.link = undefined;
     this.ready = false;
     this.inFlight.clear();
+    this.releaseHeld();
     this.stopTimers();
     for (const id of [...this.resyncs.keys()]) this.stopResync(id);
     link?.close(code, reason);
@@ -381,6 +388,7 @@ export class ChannelClient implements Disposable {
     if (m.code === 'rate_limited' || m.code === 'internal') {
       // Not the event's fault: it stays queued; pause sending for a moment, then go on from the queue.
       this.log('warn', `event ${eventId} not accepted yet (${m.code}); it stays queued`);
+      this.release(eventId, false);
       // One step per pause, not per refusal: a window of 64 refused together is one step.
       if (this.flushPausedUntil <= Date.now()) this.pauseFlush(this.sendBackoff.next());
       return;
@@ -403,6 +411,8 @@ export class ChannelClient implements Disposable {
       }
       if (record) this._onDidReject.fire(record);
     }
+    // Acked, or set aside with its reason: either way it is on disk and no longer the outbox's to keep.
+    this.release(eventId, true);
     await this.refreshQueued();
     // Acks free room in the window: send what waits behind them.
     if (this.queued > this.inFlight.size && this.inFlight.size < MAX_IN_FLIGHT / 2) void this.flush();
@@ -504,6 +514,45 @@ export class ChannelClient implements Disposable {
   }
 
   // ---- outbox ----
+
+  /**
+   * Queue an entry so that it survives a crash once this resolves. Over a socket it goes to the outbox on disk first.
+   * On an in-process link the channel's ack already means "on disk" (its store's), in the same process: the entry
+   * waits in the outbox's memory for that ack, and is written to disk only if the ack does not come (link lost,
+   * store failing, slow) — durability paid once, and nothing lost either way.
+   */
+  private async queue(entry: OutboxEntry): Promise<void> {
+    const outbox = this.options.outbox;
+    if (!this.ready || !this.link?.sameProcess) {
+      await outbox.add(entry);
+      return this.afterQueued();
+    }
+    const id = entry.event.id;
+    const settled = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => this.release(id, false), HOLD_FOR_ACK_MS);
+      this.holdWaiters.set(id, (done) => {
+        clearTimeout(timer);
+        resolve(done);
+      });
+    });
+    outbox.hold(entry);
+    await this.afterQueued();
+    // Not sent after all (the window is full, sending is paused): it waits on disk like any other.
+    if (!this.inFlight.has(id)) this.release(id, false);
+    if (!(await settled)) await outbox.persist(id);
+  }
+
+  private release(eventId: string, settled: boolean): void {
+    const waiter = this.holdWaiters.get(eventId);
+    if (!waiter) return;
+    this.holdWaiters.delete(eventId);
+    waiter(settled);
+  }
+
+  /** The link is gone: every event held for its ack goes to disk. */
+  private releaseHeld(): void {
+    for (const id of [...this.holdWaiters.keys()]) this.release(id, false);
+  }
 
   private async afterQueued(): Promise<void> {
     await this.refreshQueued();

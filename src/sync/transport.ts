@@ -9,6 +9,12 @@ export type LinkFailure =
 
 /** One open connection to a channel, whatever carries it (a WebSocket, or the in-process channel core). */
 export interface Link {
+  /**
+   * The channel core runs in this process (local mode's hosting window) and acks only what its store has on disk:
+   * a queued event may wait in memory for that ack instead of being written to the outbox first, so its durability
+   * is paid once. Absent for a socket.
+   */
+  readonly sameProcess?: boolean;
   send(message: ClientMessage): void;
   close(code?: number, reason?: string): void;
 }
@@ -33,4 +39,16 @@ export class ChannelError extends Error {
     super(failure.message);
     this.name = 'ChannelError';
   }
+}
+
+/**
+ * The LinkFailure a failed `open` carries, by shape: local mode's links are opened in a lazy chunk (its own bundle),
+ * whose ChannelError is another class than this one, so `instanceof` would miss it.
+ */
+export function linkFailureOf(error: unknown): LinkFailure {
+  if (error instanceof Error && error.name === 'ChannelError') {
+    const failure = (error as { failure?: LinkFailure }).failure;
+    if (failure && typeof failure.kind === 'string' && typeof failure.message === 'string') return failure;
+  }
+  return { kind: 'unreachable', message: String(error) };
 }
