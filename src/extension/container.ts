@@ -10,7 +10,7 @@ import { createCommand, UserFacingError, type CommandHandlers, type CommandNeeds
 import { incidentCommands } from './incidentCommands';
 import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
-import { LocalChannelHost } from '../sync/localChannelHost';
+import { LocalChannelHost } from '../local/localChannelHost';
 import { resolveCommands } from './resolveCommands';
 import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands, openNoteSource } from './scribeCapture';

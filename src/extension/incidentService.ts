@@ -9,7 +9,7 @@ import { Outbox, type OutboxEntry } from '../sync/outbox';
 import type { Transport } from '../sync/transport';
 import { WsTransport } from '../sync/wsTransport';
 import { UserFacingError } from './commandRunner';
-import type { LocalChannelHost } from '../sync/localChannelHost';
+import type { LocalChannelHost } from '../local/localChannelHost';
 import { readSettings, type Settings } from './settings';
 
 const TOKEN_KEY = (url: string, channel: string): string => `incidentRoom.token:${url}#${channel}`;

@@ -2,39 +2,35 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { startServer, type RunningServer } from '../server/channelServer';
+import { DEFAULT_LIMITS, startServer, type RunningServer } from '../server/channelServer';
 import type { LogFields, Logger } from '../server/logger';
 import { FileStore } from '../store/fileStore';
-import { StoreLockedError } from '../store/eventStore';
-import type { Disposable } from './emitter';
-import { writeDurably } from './outbox';
-import type { Link, LinkHandlers, Transport } from './transport';
-import { WsTransport } from './wsTransport';
+import { writeDurably } from '../sync/outbox';
+import type { Link, LinkHandlers } from '../sync/transport';
+import { WsTransport } from '../sync/wsTransport';
+import { openInProcessLink } from './inProcessLink';
+import type { HostLog } from './localChannelHost';
 
 const Endpoint = z.object({ port: z.number().int().min(1).max(65535), token: z.string().min(16), pid: z.number().int() });
 type Endpoint = z.infer<typeof Endpoint>;
 
-/**
- * Local mode: the channel core on a file store in the extension's global storage, with no server to set up.
- *
- * Several VS Code windows share that storage, and only one process may own a store. So the first window to take
- * the store's lock hosts the channel on a loopback port with a random token (written, owner-only, beside the
- * store); every window — the host included — connects to it like to any channel server. When the host window
- * closes, the others lose the link, and the next to reconnect takes the lock over and becomes the host.
- */
-/** Where the host logs (the extension passes its LogOutputChannel). */
-export interface HostLog {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+/** The name of the one token of the loopback listener, stamped as `via` on every local event however it arrived. */
+const LOCAL_TOKEN_NAME = 'local';
 
-export class LocalChannelHost implements Disposable {
+/**
+ * Local mode's hosting, the half of `LocalChannelHost` that carries the channel server and the file store (the
+ * `localHost` lazy chunk, loaded the first time local mode opens a link).
+ *
+ * Several VS Code windows share the global storage, and only one process may own a store. So the first window to
+ * take the store's lock hosts the channel core: its own client talks to the core in process, and the other
+ * windows reach it on a loopback port with a random token (written, owner-only, beside the store). When the host
+ * window closes, the others lose their link, and the next to reconnect takes the lock over and becomes the host.
+ */
+export class LocalHosting {
   private readonly dir: string;
   private readonly endpointFile: string;
   private server: (RunningServer & { endpoint: Endpoint }) | undefined;
-  private starting: Promise<Endpoint | undefined> | undefined;
+  private starting: Promise<RunningServer | undefined> | undefined;
   private disposed = false;
 
   constructor(storageDir: string, private readonly log: HostLog) {
@@ -42,33 +38,30 @@ export class LocalChannelHost implements Disposable {
     this.endpointFile = path.join(this.dir, 'endpoint.json');
   }
 
-  /** A transport to the local channel: hosts it when no other window does. */
-  transport(channel: string): Transport {
-    return {
-      description: `local channel "${channel}"`,
-      open: async (handlers: LinkHandlers): Promise<Link> => {
-        const endpoint = (await this.host()) ?? (await this.readEndpoint());
-        const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${endpoint.port}`, channel, token: async () => endpoint.token, connectTimeoutMs: 5000 });
-        return ws.open(handlers);
-      },
-    };
-  }
-
   /** Whether this window hosts the local channel. */
   get hosting(): boolean {
     return this.server !== undefined;
   }
 
+  /** A link to the local channel: in process when this window hosts it (hosting it if no other window does), else over loopback. */
+  async open(channel: string, handlers: LinkHandlers): Promise<Link> {
+    const running = await this.host();
+    if (running) return openInProcessLink(running.core, channel, handlers, { via: LOCAL_TOKEN_NAME }, DEFAULT_LIMITS);
+    const endpoint = await this.readEndpoint();
+    const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${endpoint.port}`, channel, token: async () => endpoint.token, connectTimeoutMs: 5000 });
+    return ws.open(handlers);
+  }
+
   /** Become the host if the store is free; undefined when another window hosts it. */
-  private host(): Promise<Endpoint | undefined> {
-    if (this.server) return Promise.resolve(this.server.endpoint);
+  private host(): Promise<RunningServer | undefined> {
+    if (this.server) return Promise.resolve(this.server);
     this.starting ??= this.tryHost().finally(() => {
       this.starting = undefined;
     });
     return this.starting;
   }
 
-  private async tryHost(): Promise<Endpoint | undefined> {
+  private async tryHost(): Promise<RunningServer | undefined> {
     if (this.disposed) throw new Error('Incident Room is shutting down');
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     // mkdir's mode applies only to a folder it creates: one left by an older version (or another umask) is tightened.
@@ -77,22 +70,27 @@ export class LocalChannelHost implements Disposable {
     try {
       await store.open();
     } catch (error) {
-      if (error instanceof StoreLockedError) return undefined; // another window hosts it
+      if ((error as { code?: unknown }).code === 'store_locked') return undefined; // another window hosts it
       throw error;
     }
     const token = randomBytes(24).toString('base64url');
     try {
       const running = await startServer({
         store, host: '127.0.0.1', port: 0,
-        tokens: [{ name: 'local', token, channels: ['*'] }],
+        tokens: [{ name: LOCAL_TOKEN_NAME, token, channels: ['*'] }],
         logger: this.logger(),
       });
       const endpoint: Endpoint = { port: running.port, token, pid: process.pid };
-      // It holds the token: owner-only from the moment it exists, never chmod-ed after a world-readable write.
-      await writeDurably(this.endpointFile, JSON.stringify(endpoint), { mode: 0o600 });
+      try {
+        // It holds the token: owner-only from the moment it exists, never chmod-ed after a world-readable write.
+        await writeDurably(this.endpointFile, JSON.stringify(endpoint), { mode: 0o600 });
+      } catch (error) {
+        await running.close().catch(() => undefined);
+        throw error;
+      }
       this.server = Object.assign(running, { endpoint });
-      this.log.info(`local channel hosted by this window on 127.0.0.1:${running.port} (store ${path.join(this.dir, 'store')})`);
-      return endpoint;
+      this.log.info(`local channel hosted by this window (in process; other windows on 127.0.0.1:${running.port}; store ${path.join(this.dir, 'store')})`);
+      return running;
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;
@@ -115,13 +113,15 @@ export class LocalChannelHost implements Disposable {
     } catch {
       throw new Error('another VS Code window holds the local channel but has not published its address yet');
     }
-    const parsed = Endpoint.safeParse(JSON.parse(text));
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const parsed = Endpoint.safeParse(value);
     if (!parsed.success) throw new Error(`the local channel's address file ${this.endpointFile} is damaged`);
     return parsed.data;
-  }
-
-  dispose(): void {
-    void this.close();
   }
 
   /** Stop hosting (the store is flushed and unlocked when this resolves); another window can then take over. */

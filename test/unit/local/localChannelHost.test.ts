@@ -3,7 +3,7 @@ import { promises as fs, statSync, watch } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChannelClient } from '../../../src/sync/channelClient';
-import { LocalChannelHost, type HostLog } from '../../../src/sync/localChannelHost';
+import { LocalChannelHost, type HostLog } from '../../../src/local/localChannelHost';
 import { Outbox } from '../../../src/sync/outbox';
 import { until } from '../../support/until';
 
@@ -56,6 +56,40 @@ describe('LocalChannelHost: local mode with several windows on one global storag
     await a.client.append(id, 'note.added', { text: 'from window A', tag: 'note' });
     for (const w of [a, b]) await until('both notes', () => w.client.incident(id)?.notes.length === 2);
     assert.deepEqual(a.client.incident(id)?.timeline.map((e) => e.id), b.client.incident(id)?.timeline.map((e) => e.id));
+  });
+
+  it('the hosting window talks to the channel in process, the other over loopback; only notes that cross a socket are written to the outbox first', async () => {
+    const a = open('alice');
+    await until('a online', () => a.client.connection.status === 'online');
+    const b = open('bob');
+    await until('b online', () => b.client.connection.status === 'online');
+    const ignore = { onMessage: () => undefined, onInvalid: () => undefined, onClose: () => undefined };
+    const aLink = await a.host.transport('default').open(ignore);
+    const bLink = await b.host.transport('default').open(ignore);
+    assert.equal(aLink.sameProcess, true, 'the hosting window dials its own channel over a socket');
+    assert.notEqual(bLink.sameProcess, true);
+    aLink.close(1000, 'test');
+    bLink.close(1000, 'test');
+
+    const id = await (await a.client.declare({ title: 'Two ways', severity: 'SEV3', symptom: '' })).incidentId;
+    a.client.subscribe(id);
+    b.client.subscribe(id);
+    const folder = new Outbox(storage, 'local#default').folder;
+    await fs.mkdir(folder, { recursive: true });
+    const written: string[] = [];
+    const watcher = watch(folder, (_e, name) => {
+      if (name?.endsWith('.json') && !written.includes(name)) written.push(name);
+    });
+    try {
+      const fromA = await a.client.append(id, 'note.added', { text: 'from the host', tag: 'note' });
+      const fromB = await b.client.append(id, 'note.added', { text: 'from the other window', tag: 'note' });
+      for (const w of [a, b]) await until('both notes in both windows', () => w.client.incident(id)?.notes.length === 2);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(written.filter((n) => n.includes(fromA)).length, 0, 'the host paid durability twice for its own note');
+      assert.equal(written.filter((n) => n.includes(fromB)).length, 1, 'a note sent over the socket was not queued on disk first');
+    } finally {
+      watcher.close();
+    }
   });
 
   it('when the hosting window closes, another takes over the store and nothing is lost', async () => {
