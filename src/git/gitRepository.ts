@@ -10,9 +10,6 @@ import { GitRunner, type GitRunnerOptions } from './gitRunner';
 import { OperationQueue, type QueueState } from './operationQueue';
 import { RefsWatcher } from './refsWatcher';
 import { buildFileGitContext, pathInRepository, readFileStatus, readHead, readRemoteReading, type FileGitContext, type RepositoryLocation } from './repository';
-import { executeRollback, type ExecuteRollbackOptions, type RollbackOutcome } from './rollbackExecutor';
-import { gatherRollbackFacts, type GatherOptions } from './rollbackFacts';
-import type { DeployPoint, RollbackFacts, RollbackPlan } from './rollbackPlan';
 
 /** Where git's command lines go: the extension passes its LogOutputChannel (which has these methods). */
 export interface GitLog {
@@ -45,8 +42,9 @@ const DEPLOY_FILES_MAX = 100;
  * One repository's git state, with one owner (CONVENTIONS "One owner per piece of state"; VS Code git's
  * `Repository`): its runner and operation queue, what it has read and may keep, and its refs watcher.
  *
- * - Reads whose answer depends on refs (the deploy list, the facts of a rollback plan) run as queue reads: never
- *   during a change such as a rollback, which runs alone ({@link executeRollback} queues itself on the runner).
+ * - Reads whose answer depends on refs (the deploy list; the facts of a rollback plan, through {@link read}) run as
+ *   queue reads: never during a change such as a rollback, which runs alone (`executeRollback(repository.runner, …)`
+ *   queues itself on the runner). The rollback modules are not imported here: they load with the commands.
  *   Reads of immutable objects by commit id (a deploy's files and commits, a file at a revision) and the scribe's
  *   one-file status don't queue: they must not wait minutes behind a rollback's deploy command.
  * - Kept: the deploy lists until a ref changes or a change finishes; commit details and deploy file listings
@@ -157,16 +155,6 @@ export class GitRepository implements GitDisposable {
   /** A file at a revision, for the diff view. */
   readFileAtRevision(rev: string, filePath: string, options: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<FileAtRevision> {
     return readFileAtRevision(this.runner, rev, filePath, options);
-  }
-
-  /** What a rollback plan needs (see {@link gatherRollbackFacts}), read as one queue read. */
-  rollbackFacts(deploy: DeployPoint, previous: DeployPoint | undefined, options: GatherOptions): Promise<RollbackFacts> {
-    return this.read(`plan rollback of ${deploy.label}`, (runner) => gatherRollbackFacts(runner, deploy, previous, options));
-  }
-
-  /** Run a rollback plan (see {@link executeRollback}): a change, alone in the queue. */
-  rollback(plan: RollbackPlan, options: ExecuteRollbackOptions = {}): Promise<RollbackOutcome> {
-    return executeRollback(this.runner, plan, options);
   }
 
   /** The HEAD commit (undefined on an unborn branch), kept until a ref changes. */

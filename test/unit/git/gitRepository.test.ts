@@ -147,6 +147,27 @@ describe('git/gitRepository and gitRepositories', () => {
     assert.deepEqual(list.deploys.map((d) => d.ref), ['deploy/2', 'deploy/1'], 'the list read after the change sees it');
   });
 
+  it('a change drops the kept deploy list when it ends, without waiting for the refs watcher', async () => {
+    const repo = TempRepo.init(scratch, 'unwatched');
+    repo.commit('one');
+    repo.tag('deploy/1');
+    repo.commit('two');
+    const ran: string[] = [];
+    const unwatched = new GitRepositories({ env: scratch.env, watch: false, log: { debug: (l) => ran.push(l), warn: () => undefined } });
+    try {
+      const r = await unwatched.find(repo.dir);
+      assert.ok(r);
+      assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/1']);
+      ran.length = 0;
+      assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/1']);
+      assert.deepEqual(ran, [], 'kept');
+      await r.mutate('tag', (runner) => runner.exec(['tag', 'deploy/2']));
+      assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/2', 'deploy/1']);
+    } finally {
+      unwatched.dispose();
+    }
+  });
+
   it('cites a file with one git process once the repository, HEAD and remote are known; a new commit is seen', async () => {
     const repo = TempRepo.init(scratch, 'scribe');
     repo.commit('one', { 'src/app.ts': 'x\n' });
