@@ -1,4 +1,3 @@
-import WebSocket from 'ws';
 import { CHANNEL_PATTERN, Limits } from '../protocol/codes';
 import { parseServerMessage } from '../protocol/messages';
 import { ChannelError, type Link, type LinkHandlers, type Transport } from './transport';
@@ -47,6 +46,7 @@ export class WsTransport implements Transport {
 
   async open(handlers: LinkHandlers): Promise<Link> {
     const token = await this.options.token();
+    const { WebSocket } = webSocketChunk();
     const socket = new WebSocket(this.url, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       maxPayload: 64 * 1024 * 1024, // server batches can be large; the server bounds what it sends
@@ -90,3 +90,9 @@ export class WsTransport implements Transport {
 
 /** Frames above this are refused before they are sent (the server would close the link with 1009). */
 export const MAX_OUTGOING_FRAME = Limits.maxFrameBytes;
+
+/** The ws client, loaded the first time a link is opened (a lazy chunk: activation does not need it). */
+function webSocketChunk(): typeof import('../chunks/ws') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../chunks/ws') as typeof import('../chunks/ws');
+}
