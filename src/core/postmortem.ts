@@ -1,4 +1,5 @@
-import { ROLES, type NoteSource, type SequencedEvent, type User } from '../protocol/events';
+import type { NoteSource, SequencedEvent, User } from '../protocol/events';
+import { ROLES } from '../protocol/vocabulary';
 import { movesUpdateDue, nextUpdateDueAt } from './cadence';
 import type { IncidentState, Mitigation, Note } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';

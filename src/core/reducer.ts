@@ -1,4 +1,5 @@
-import { ROLES, type Role, type SequencedEvent, type SequencedEventOf, type User } from '../protocol/events';
+import type { Role, SequencedEvent, SequencedEventOf, User } from '../protocol/events';
+import { ROLES } from '../protocol/vocabulary';
 import type { ActionItem, IncidentState, LostRange, Mitigation, Note, RoleState, RoleTenure } from './incidentState';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -1,5 +1,5 @@
 import { Limits } from '../protocol/codes';
-import { utf8Bytes } from '../protocol/events';
+import { utf8Bytes } from '../protocol/vocabulary';
 
 /** The text kept from a selection: at most `maxChars` characters and the protocol's 16 KiB. */
 export function capSnippet(text: string, maxChars: number): { snippet: string; cut: boolean } {

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { IncidentState } from '../core/incidentState';
-import { COMMANDS, parseCommandArgs, type ArgsOf, type CommandDecl, type CommandId } from '../protocol/commands';
-import { failureOf, type ErrorAction } from './failure';
+import type { ArgsOf, COMMANDS, CommandId } from '../protocol/commands';
+import type { ErrorAction } from './errors';
 
-export { errorMessage, UserFacingError, type ErrorAction } from './failure';
+export { errorMessage, UserFacingError, type ErrorAction } from './errors';
 
 type NeedsOf<Id extends CommandId> = (typeof COMMANDS)[Id] extends { needs: infer N } ? N : Record<never, never>;
 
@@ -46,33 +46,21 @@ export interface CommandNeeds<D extends ResolvedDeploy> {
 }
 
 /**
- * Register one command of the table: resolve its needs in the table's order (trust, arguments, incident, deploy),
- * run its handler, and turn whatever it throws into one clear message with the actions that fix it (see
- * `failureOf`). A dismissed prompt is not an error: one info line in the log says where the command ended.
+ * Register one command of the table. At activation this is all that happens: the table, its argument schemas and
+ * the handler (`handler()` builds them on first use) load when the command first runs. Then `runCommand`
+ * (commandInvoke.ts) resolves its needs in the table's order (trust, arguments, incident, deploy), runs the handler,
+ * and turns whatever it throws into one clear message with the actions that fix it.
  */
 export function createCommand<Id extends CommandId, D extends ResolvedDeploy>(
-  id: Id, title: string, handler: CommandHandler<Id, D>, needs: CommandNeeds<D>,
+  id: Id, title: string, handler: () => CommandHandler<Id, D>, needs: CommandNeeds<D>,
 ): vscode.Disposable {
-  const decl: CommandDecl = COMMANDS[id];
-  return vscode.commands.registerCommand(id, async (raw?: unknown) => {
-    try {
-      if (decl.needs?.trust) needs.requireTrust(decl.needs.trust);
-      const args = parseCommandArgs(id, raw);
-      const incident = decl.needs?.incident ? needs.requireIncident() : undefined;
-      const deploy = decl.needs?.deploy
-        ? await needs.resolveDeploy(raw, args, handler.deployPrompt?.(incident) ?? `${title}: which deploy?`)
-        : undefined;
-      return await handler.run({ id, title, args, raw, incident, deploy } as CommandContext<Id, D>);
-    } catch (error) {
-      reportFailure(needs.log, id, title, error);
-      return undefined;
-    }
-  });
+  return vscode.commands.registerCommand(id, (raw?: unknown) =>
+    commandInvoke().runCommand(id, title, handler, needs, raw));
 }
 
 /** Log a command's failure with its detail and show it (not awaited: the message stays until dismissed). */
 export function reportFailure(log: vscode.LogOutputChannel, id: string, title: string, error: unknown): void {
-  const failure = failureOf(error);
+  const failure = commandInvoke().failureOf(error);
   if (failure.cancelled) {
     log.info(`${title}: ${failure.message}`);
     return;
@@ -87,4 +75,10 @@ export async function showError(log: vscode.LogOutputChannel, message: string, a
   if (choice === 'Show Log') log.show();
   const action = actions.find((a) => a.title === choice);
   if (action) await vscode.commands.executeCommand(action.command, ...(action.args ?? []));
+}
+
+/** The part of running a command that loads on the first command (the table's schemas, the error mapping). */
+function commandInvoke(): typeof import('./commandInvoke') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./commandInvoke') as typeof import('./commandInvoke');
 }

@@ -3,22 +3,18 @@ import * as vscode from 'vscode';
 import type { IncidentState } from '../core/incidentState';
 import { GitRepositories } from '../git/gitRepositories';
 import { CadenceReminder } from './cadenceReminder';
-import { deployCommands, resolveDeploy, type DeployTarget } from './deployCommands';
+import type { DeployTarget } from './deployCommands';
 import { DEPLOY_DIFF_SCHEME, DeployDiffContentProvider } from './deployDiffProvider';
 import { DeploysView } from './deploysView';
-import { createCommand, UserFacingError, type CommandHandlers, type CommandNeeds } from './commandRunner';
-import { incidentCommands } from './incidentCommands';
+import { createCommand, UserFacingError, type CommandHandler, type CommandHandlers, type CommandNeeds } from './commandRunner';
 import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
 import { LocalChannelHost } from '../local/localChannelHost';
-import { resolveCommands } from './resolveCommands';
-import { rollbackCommand } from './rollbackCommand';
-import { scribeCommands, openNoteSource } from './scribeCapture';
 import { onDidChangeSettings } from './settings';
 import { IncidentStatusBar } from './statusBar';
 import { UpdateDelivery } from './updateDelivery';
 import { gitAllowed, requireGit } from './workspaceTrust';
-import { COMMAND_IDS, type CommandId } from '../protocol/commands';
+import type { CommandId } from '../protocol/commands';
 
 /** The one place that creates every service of the extension and owns their disposal. */
 export class Container implements vscode.Disposable {
@@ -39,7 +35,9 @@ export class Container implements vscode.Disposable {
     const localHost = this.own(new LocalChannelHost(context.globalStorageUri.fsPath, this.log));
     this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity(this.git)));
     this.delivery = this.own(new UpdateDelivery(context, this.log));
-    this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, (noteId) => openNoteSource(this.service, noteId), this.delivery));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const openNote = (noteId: string) => (require('./scribeCapture') as typeof import('./scribeCapture')).openNoteSource(this.service, noteId);
+    this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, openNote, this.delivery));
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));
     this.own(new CadenceReminder(this.service));
@@ -47,23 +45,21 @@ export class Container implements vscode.Disposable {
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.listedRepository(root))));
 
-    // Every command of the table (protocol/commands.ts), each with its handler: a command without one does not compile.
-    const handlers = {
-      'incidentRoom.showLog': { run: () => this.log.show() },
-      ...incidentCommands(this.service),
-      ...scribeCommands(this.service, () => this.service.currentSettings().selectionMaxChars),
-      ...resolveCommands(this.service, this.delivery, version),
-      ...deployCommands(this.deploys, this.service),
-      ...rollbackCommand(this.deploys, this.service, this.log),
-    } satisfies CommandHandlers<CommandId, DeployTarget>;
-    const titles = commandTitles(context.extension.packageJSON);
+    // Every command of the table (protocol/commands.ts), registered by id; the handlers load on the first command.
+    let handlers: CommandHandlers<CommandId, DeployTarget> | undefined;
+    const handler = <Id extends CommandId>(id: Id): CommandHandler<Id, DeployTarget> => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handlers ??= (require('./commandHandlers') as typeof import('./commandHandlers')).commandHandlers(this, version);
+      return handlers[id];
+    };
     const needs: CommandNeeds<DeployTarget> = {
       log: this.log,
       requireTrust: requireGit,
       requireIncident: () => this.requireIncident(),
-      resolveDeploy: (raw, args, title) => resolveDeploy(this.deploys, raw, args as Parameters<typeof resolveDeploy>[2], title),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      resolveDeploy: (raw, args, title) => (require('./deployCommands') as typeof import('./deployCommands')).resolveDeploy(this.deploys, raw, args as Parameters<typeof import('./deployCommands').resolveDeploy>[2], title),
     };
-    for (const id of COMMAND_IDS) this.own(createCommand(id, titles.get(id) ?? id, handlers[id] as CommandHandlers<typeof id, DeployTarget>[typeof id], needs));
+    for (const [id, title] of commandTitles(context.extension.packageJSON)) this.own(createCommand(id, title, () => handler(id), needs));
 
     this.own(this.service.onDidReject(({ entry, error }) => {
       void vscode.window.showErrorMessage(`Incident Room: the channel refused a queued ${entry.type === 'declare' ? 'declaration' : entry.event.kind} (${error}). It is kept in the outbox's rejected folder.`, 'Show Log')
@@ -111,8 +107,11 @@ function gitIdentity(git: GitRepositories): Promise<{ email?: string; name?: str
   return git.identity(cwd, { globalOnly: !trusted });
 }
 
-/** Command id → its palette title, from the manifest's contributes.commands. */
-function commandTitles(packageJSON: unknown): Map<string, string> {
+/**
+ * Command id → its palette title, from the manifest's contributes.commands: the ids of the command table
+ * (test/unit/protocol/commands.test.ts keeps the two equal), read without loading the table's schemas.
+ */
+function commandTitles(packageJSON: unknown): Map<CommandId, string> {
   const commands = (packageJSON as { contributes?: { commands?: { command?: unknown; title?: unknown }[] } }).contributes?.commands ?? [];
-  return new Map(commands.flatMap((c) => (typeof c.command === 'string' && typeof c.title === 'string' ? [[c.command, c.title] as [string, string]] : [])));
+  return new Map(commands.flatMap((c) => (typeof c.command === 'string' && typeof c.title === 'string' ? [[c.command as CommandId, c.title] as const] : [])));
 }

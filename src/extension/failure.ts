@@ -2,41 +2,12 @@ import { isGitError } from '../git/gitError';
 import { CommandArgsError } from '../protocol/commands';
 import { ChannelError } from '../sync/transport';
 import { WebhookError } from '../sync/webhookDelivery';
+import { Cancelled, errorMessage, UserFacingError, type ErrorAction } from './errors';
 
 // What a command's failure says and offers, chosen from the typed errors the code throws. No vscode here, so plain
-// mocha tests it (test/unit/extension/failure.test.ts); commandRunner.ts shows it.
+// mocha tests it (test/unit/extension/failure.test.ts); commandRunner.ts shows it. Loaded on the first failure.
 
-/** A button on an error message that runs a command (e.g. Manage Workspace Trust). */
-export interface ErrorAction {
-  readonly title: string;
-  readonly command: string;
-  readonly args?: readonly unknown[];
-}
-
-/** An error whose message is already fit to show a user, optionally with the action that fixes it. */
-export class UserFacingError extends Error {
-  constructor(message: string, readonly detail?: string, readonly action?: ErrorAction) {
-    super(message);
-    this.name = 'UserFacingError';
-  }
-}
-
-/** One line for a user from any thrown value. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
-/**
- * Thrown when the user dismisses a prompt: the command ends, nothing is recorded, and the command wrapper writes
- * one info line naming the prompt (`Set Status: cancelled at "New status"`), so a dropped action is never silent.
- */
-export class Cancelled extends Error {
-  constructor(readonly at = 'a prompt') {
-    super(`cancelled at "${at}"`);
-    this.name = 'Cancelled';
-  }
-}
+export { Cancelled, errorMessage, UserFacingError, type ErrorAction } from './errors';
 
 export interface Failure {
   readonly message: string;

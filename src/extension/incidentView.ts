@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { incidentView, timelineEntries, type QueuedEventView } from '../core/sidebarModel';
 import { describeEvent } from '../core/timelineText';
 import type { SequencedEvent } from '../protocol/events';
-import { WebviewToHost, type HostToWebview, type SidebarState, type TimelineEntryView } from '../protocol/webviewMessages';
+import type { HostToWebview, SidebarState, TimelineEntryView } from '../protocol/webviewMessages';
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
 import { sidebarHtml } from './sidebarHtml';
@@ -56,6 +56,9 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
   }
 
   private async onMessage(raw: unknown): Promise<void> {
+    // The schemas of the sidebar's messages load with its first message, not at activation.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { WebviewToHost } = require('../protocol/webviewMessages') as typeof import('../protocol/webviewMessages');
     const parsed = WebviewToHost.safeParse(raw);
     if (!parsed.success) {
       this.log.warn(`ignored an invalid message from the sidebar: ${parsed.error.issues[0]?.message ?? ''}`);

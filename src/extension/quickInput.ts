@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { Cancelled } from './failure';
+import { Cancelled } from './errors';
 
-export { Cancelled } from './failure';
+export { Cancelled } from './errors';
 
 /** The words a user saw on a prompt, for the log line of a cancelled command. */
 function promptName(o: { title?: string; prompt?: string; placeHolder?: string }): string {

@@ -1,23 +1,11 @@
 import * as vscode from 'vscode';
-import * as z from 'zod';
-import { CHANNEL_PATTERN } from '../protocol/codes';
+import type { Settings } from './settingsSchema';
 import type { Severity } from '../protocol/events';
 import { DEFAULT_CADENCE, type CadencePolicy } from '../core/severityPolicy';
 
 const SECTION = 'incidentRoom';
 
-const Cadence = z.number().int().min(1).max(24 * 60).nullable();
-
-/** The settings the extension reads, validated: a bad value gives a clear message naming the setting. */
-export const Settings = z.object({
-  serverUrl: z.string().trim(),
-  channel: z.string().regex(CHANNEL_PATTERN, 'must be lowercase letters, digits and dashes (e.g. payments-oncall)'),
-  userId: z.string().trim().max(200),
-  userName: z.string().trim().max(200),
-  cadence: z.object({ SEV1: Cadence, SEV2: Cadence, SEV3: Cadence, SEV4: Cadence }),
-  selectionMaxChars: z.number().int().min(100).max(16_000),
-});
-export type Settings = z.infer<typeof Settings>;
+export type { Settings } from './settingsSchema';
 
 /** Read and validate every setting; the error names the setting and what is wrong with it. */
 export function readSettings(): Settings {
@@ -34,6 +22,9 @@ export function readSettings(): Settings {
     cadence: { SEV1: cadence('SEV1'), SEV2: cadence('SEV2'), SEV3: cadence('SEV3'), SEV4: cadence('SEV4') },
     selectionMaxChars: c.get<number>('selection.maxChars', 4000),
   };
+  // The schema (and zod) load with the first read, when the channel starts after activation.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Settings } = require('./settingsSchema') as typeof import('./settingsSchema');
   const parsed = Settings.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -1,9 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import {
-  JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, validateWebhookUrl, webhookOrigin, WebhookOutbox, webhookTokenKey,
-  type FlushReport, type QueuedUpdate,
-} from '../sync/webhookDelivery';
+import type { FlushReport, QueuedUpdate, WebhookOutbox } from '../sync/webhookDelivery';
 import { UserFacingError } from './commandRunner';
 
 const URL_SETTING = 'updates.webhookUrl';
@@ -33,10 +30,11 @@ export class UpdateDelivery implements vscode.Disposable {
 
   async start(): Promise<void> {
     await this.retireLegacyToken();
+    const { JsonFileWebhookQueueStore, WebhookOutbox } = webhookModule();
     const store = new JsonFileWebhookQueueStore(path.join(this.context.globalStorageUri.fsPath, 'webhook-queue.json'));
     this.outbox = await WebhookOutbox.open(store, {
       url: () => this.safeConfigured()?.url,
-      tokenFor: async (origin) => this.context.secrets.get(webhookTokenKey(origin)),
+      tokenFor: async (origin) => this.context.secrets.get(webhookModule().webhookTokenKey(origin)),
       // Updates queued before their URL was recorded go to the user's own setting, never to a workspace's.
       legacyUrl: () => vscode.workspace.getConfiguration('incidentRoom').inspect<string>(URL_SETTING)?.globalValue?.trim() || undefined,
     });
@@ -55,9 +53,9 @@ export class UpdateDelivery implements vscode.Disposable {
    * set it again for the receiver's origin.
    */
   private async retireLegacyToken(): Promise<void> {
-    const legacy = await this.context.secrets.get(LEGACY_WEBHOOK_TOKEN_KEY);
+    const legacy = await this.context.secrets.get(webhookModule().LEGACY_WEBHOOK_TOKEN_KEY);
     if (!legacy) return;
-    await this.context.secrets.delete(LEGACY_WEBHOOK_TOKEN_KEY);
+    await this.context.secrets.delete(webhookModule().LEGACY_WEBHOOK_TOKEN_KEY);
     const where = this.safeConfigured()?.origin;
     this.log.warn('webhook token: the token kept for any webhook URL was removed; tokens are now kept per origin');
     void vscode.window.showWarningMessage(
@@ -73,7 +71,7 @@ export class UpdateDelivery implements vscode.Disposable {
     const url = vscode.workspace.getConfiguration('incidentRoom').get<string>(URL_SETTING, '').trim();
     if (!url) return undefined;
     try {
-      return { url: validateWebhookUrl(url).href, origin: webhookOrigin(url) };
+      return { url: webhookModule().validateWebhookUrl(url).href, origin: webhookModule().webhookOrigin(url) };
     } catch (error) {
       throw new Error(`setting incidentRoom.updates.webhookUrl is invalid: ${(error as Error).message}`);
     }
@@ -108,7 +106,7 @@ export class UpdateDelivery implements vscode.Disposable {
   async setToken(token: string | undefined): Promise<string> {
     const webhook = this.configured();
     if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
-    const key = webhookTokenKey(webhook.origin);
+    const key = webhookModule().webhookTokenKey(webhook.origin);
     if (token) await this.context.secrets.store(key, token);
     else await this.context.secrets.delete(key);
     return webhook.origin;
@@ -151,4 +149,10 @@ export function hostOf(url: string): string {
   } catch {
     return 'an invalid URL';
   }
+}
+
+/** The webhook queue and delivery (and zod, for its payloads): loaded when delivery starts, after activation. */
+function webhookModule(): typeof import('../sync/webhookDelivery') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../sync/webhookDelivery') as typeof import('../sync/webhookDelivery');
 }

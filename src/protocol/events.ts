@@ -1,35 +1,29 @@
 import * as z from 'zod';
 import { Limits } from './codes';
+import {
+  AUDIENCES, EVENT_KINDS, MITIGATION_ACTIONS, MITIGATION_RESULTS, NOTE_TAGS, RETAG_TAGS, ROLES, SEVERITIES, STATUSES, utf8Bytes,
+  type EventKind,
+} from './vocabulary';
 
-/** Severity levels, most severe first. */
-export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+export {
+  AUDIENCES, EVENT_KINDS, MITIGATION_ACTIONS, NOTE_TAGS, ROLES, SEVERITIES, STATUSES, utf8Bytes, type EventKind,
+} from './vocabulary';
+
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
-
-/** Incident statuses in their usual order. */
-export const STATUSES = ['investigating', 'identified', 'mitigating', 'monitoring', 'resolved'] as const;
 export const Status = z.enum(STATUSES);
 export type Status = z.infer<typeof Status>;
-
-/** Incident roles. */
-export const ROLES = ['commander', 'tech_lead', 'communications', 'scribe'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
-
-/** Tags a note is created with. */
-export const NOTE_TAGS = ['note', 'fact', 'guess', 'decision', 'action'] as const;
 export const NoteTag = z.enum(NOTE_TAGS);
 export type NoteTag = z.infer<typeof NoteTag>;
-/** Tags a note can be retagged to (adds `refuted` for a guess proven wrong). */
-export const RetagTag = z.enum([...NOTE_TAGS, 'refuted']);
+export const RetagTag = z.enum(RETAG_TAGS);
 export type RetagTag = z.infer<typeof RetagTag>;
-
-export const MITIGATION_ACTIONS = ['rollback', 'feature_flag', 'failover', 'restart', 'scale', 'other'] as const;
 export const MitigationAction = z.enum(MITIGATION_ACTIONS);
 export type MitigationAction = z.infer<typeof MitigationAction>;
-export const MitigationResult = z.enum(['succeeded', 'failed', 'cancelled']);
+export const MitigationResult = z.enum(MITIGATION_RESULTS);
 export type MitigationResult = z.infer<typeof MitigationResult>;
-export const Audience = z.enum(['internal', 'external']);
+export const Audience = z.enum(AUDIENCES);
 export type Audience = z.infer<typeof Audience>;
 
 /** An ISO-8601 timestamp with a zone (`Z` or an offset). */
@@ -37,10 +31,6 @@ export const IsoTime = z.iso.datetime({ offset: true });
 /** A calendar date `YYYY-MM-DD` (action item due dates). */
 export const IsoDate = z.iso.date();
 export const EventId = z.uuid();
-
-const encoder = new TextEncoder();
-/** UTF-8 length of a string (works in Node and in the webview). */
-export const utf8Bytes = (s: string): number => encoder.encode(s).length;
 
 const text = (max: number) => z.string().min(1).max(max);
 const optionalText = (max: number) => z.string().max(max).optional();
@@ -112,10 +102,7 @@ export const EventData = {
     due: IsoDate.nullable().optional(),
     done: z.boolean().optional(),
   }),
-} as const;
-
-export type EventKind = keyof typeof EventData;
-export const EVENT_KINDS = Object.keys(EventData) as EventKind[];
+} as const satisfies Record<EventKind, z.ZodType>;
 export type EventDataOf<K extends EventKind> = z.infer<(typeof EventData)[K]>;
 
 /** Kinds a client may send with `append` (everything but `incident.declared`, which only `declare` creates). */

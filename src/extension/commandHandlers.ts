@@ -1,0 +1,24 @@
+import type { CommandId } from '../protocol/commands';
+import type { CommandHandlers } from './commandRunner';
+import type { Container } from './container';
+import { deployCommands, type DeployTarget } from './deployCommands';
+import { incidentCommands } from './incidentCommands';
+import { resolveCommands } from './resolveCommands';
+import { rollbackCommand } from './rollbackCommand';
+import { scribeCommands } from './scribeCapture';
+
+/**
+ * Every command of the table (protocol/commands.ts) with its handler: typed Record<CommandId, …>, so a command
+ * without a handler does not compile. Built on the first command (the container loads this module then), so
+ * activation loads none of the handlers, prompts, postmortem renderer or rollback planner.
+ */
+export function commandHandlers(c: Container, version: string): CommandHandlers<CommandId, DeployTarget> {
+  return {
+    'incidentRoom.showLog': { run: () => c.log.show() },
+    ...incidentCommands(c.service),
+    ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars),
+    ...resolveCommands(c.service, c.delivery, version),
+    ...deployCommands(c.deploys, c.service),
+    ...rollbackCommand(c.deploys, c.service, c.log),
+  };
+}

@@ -1,0 +1,28 @@
+import { COMMANDS, parseCommandArgs, type CommandDecl, type CommandId } from '../protocol/commands';
+import { reportFailure, type CommandContext, type CommandHandler, type CommandNeeds, type ResolvedDeploy } from './commandRunner';
+
+export { failureOf } from './failure';
+
+/**
+ * Run a command of the table: resolve what its entry needs, in order (trust, arguments, incident, deploy), call the
+ * handler, and report whatever it throws (commandRunner.ts reportFailure). Loaded on the first command, with the
+ * table's schemas: activation only registers the ids.
+ */
+export async function runCommand<Id extends CommandId, D extends ResolvedDeploy>(
+  id: Id, title: string, handler: () => CommandHandler<Id, D>, needs: CommandNeeds<D>, raw: unknown,
+): Promise<unknown> {
+  const decl: CommandDecl = COMMANDS[id];
+  try {
+    if (decl.needs?.trust) needs.requireTrust(decl.needs.trust);
+    const args = parseCommandArgs(id, raw);
+    const incident = decl.needs?.incident ? needs.requireIncident() : undefined;
+    const h = handler();
+    const deploy = decl.needs?.deploy
+      ? await needs.resolveDeploy(raw, args, h.deployPrompt?.(incident) ?? `${title}: which deploy?`)
+      : undefined;
+    return await h.run({ id, title, args, raw, incident, deploy } as CommandContext<Id, D>);
+  } catch (error) {
+    reportFailure(needs.log, id, title, error);
+    return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+// The words of the protocol as plain constants and types, without zod: what the extension needs at startup (the
+// status bar, the sidebar model, the reducer) must not construct schemas it does not use yet (#14: activation).
+// events.ts builds the schemas from these lists and re-exports them.
+
+/** Severity levels, most severe first. */
+export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Incident statuses in their usual order. */
+export const STATUSES = ['investigating', 'identified', 'mitigating', 'monitoring', 'resolved'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Incident roles. */
+export const ROLES = ['commander', 'tech_lead', 'communications', 'scribe'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Tags a note is created with. */
+export const NOTE_TAGS = ['note', 'fact', 'guess', 'decision', 'action'] as const;
+export type NoteTag = (typeof NOTE_TAGS)[number];
+/** Tags a note can be retagged to (adds `refuted` for a guess proven wrong). */
+export const RETAG_TAGS = [...NOTE_TAGS, 'refuted'] as const;
+export type RetagTag = (typeof RETAG_TAGS)[number];
+
+export const MITIGATION_ACTIONS = ['rollback', 'feature_flag', 'failover', 'restart', 'scale', 'other'] as const;
+export type MitigationAction = (typeof MITIGATION_ACTIONS)[number];
+export const MITIGATION_RESULTS = ['succeeded', 'failed', 'cancelled'] as const;
+export type MitigationResult = (typeof MITIGATION_RESULTS)[number];
+export const AUDIENCES = ['internal', 'external'] as const;
+export type Audience = (typeof AUDIENCES)[number];
+
+/** Every event kind (PROTOCOL.md "Event kinds (v1)"); events.ts's EventData has exactly these keys. */
+export const EVENT_KINDS = [
+  'incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added',
+  'note.retagged', 'deploy.flagged', 'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added',
+  'action.updated',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+const encoder = new TextEncoder();
+/** UTF-8 length of a string (works in Node and in the webview). */
+export const utf8Bytes = (s: string): number => encoder.encode(s).length;
