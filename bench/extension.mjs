@@ -3,7 +3,8 @@
 // bench/results/extension.json with every sample, the targets and pass/fail.
 //
 //   1. bundle     dist/extension.js and dist/webview.js of the production build (npm run bench:extension builds it),
-//                 with what takes the space (esbuild metafile) — target: extension bundle ≤ 400 KB.
+//                 with what takes the space (esbuild metafile), the lazy chunks beside it, and what the activation
+//                 path runs (scripts/activationImports.mjs) — target: extension bundle ≤ 300 KB.
 //   2. activation BENCH_STARTS (3) fresh code-servers (VS Code 1.139 workbench + Node extension host) opened in
 //                 Chromium, Incident Room and bench/fixtures/trivial-extension installed side by side, both on
 //                 onStartupFinished (see extensionActivation.mjs). Judged on VS Code's own figure (Running
@@ -22,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeServerInstallation, SETUP_SCRIPT } from '../test/e2e/codeServer.mjs';
 import { benchActivation } from './extensionActivation.mjs';
+import { activationImports } from '../scripts/activationImports.mjs';
 import { loadProfile, loadTimes, stageProductionBuild } from './extensionBundle.mjs';
 import { sidebarState } from './extensionState.mjs';
 import { benchWebview } from './extensionWebview.mjs';
@@ -35,7 +37,7 @@ const STARTS = Number(process.env.BENCH_STARTS ?? 3);
 const LOAD_RUNS = 7;
 const SIZES = [500, 5000, 20000];
 const TARGETS = {
-  extensionBundleKb: { max: 400, on: 'dist/extension.js bytes / 1024, minified production build' },
+  extensionBundleKb: { max: 300, on: 'dist/extension.js bytes / 1024, minified production build (lazy chunks are files of their own, loaded on first use)' },
   activationMs: { max: 50, on: "VS Code's activation time of Incident Room (Running Extensions: code loading + activate call), median over the code-server starts" },
   activationVsTrivial: { max: 2, on: "median VS Code activation time of Incident Room / median of the trivial extension, same starts, same VS Code" },
   render5000Ms: { max: 200, on: 'post of the 5,000-entry state → first timeline entry in the DOM and painted, median, fresh sidebar page each sample' },
@@ -69,6 +71,7 @@ const extHostNode = execFileSync(inst.node, ['--version'], { encoding: 'utf8' })
 // ------------------------------------------------------------------------------------------------ 1. bundle
 log('1/4 bundle sizes (production build)');
 const bundle = await stageProductionBuild(REPO, staging, log);
+const activationPath = await activationImports();
 if (!bundle.matchesProductionBuild) log('  warning: dist/ never matched an in-memory production build (esbuild.config.mjs changed?): the size breakdown may be off');
 
 // ------------------------------------------------------------------------------------------------ 2a. cold load
@@ -114,7 +117,7 @@ log(`4/4 activation in VS Code ${vscodeVersion} (code-server ${codeServerVersion
 const starts = await benchActivation({ starts: STARTS, extensionDir: staging, log });
 const pick = (ext, key) => stats(starts.map((s) => s[ext][key]));
 const activation = {
-  incidentRoom: { vscodeMs: pick('incidentRoom', 'vscodeMs'), selfMs: pick('incidentRoom', 'selfMs'), spanMs: pick('incidentRoom', 'spanMs') },
+  incidentRoom: { vscodeMs: pick('incidentRoom', 'vscodeMs'), selfMs: pick('incidentRoom', 'selfMs'), spanMs: pick('incidentRoom', 'spanMs'), onlineMs: pick('incidentRoom', 'onlineMs') },
   trivial: { vscodeMs: pick('trivial', 'vscodeMs'), selfMs: pick('trivial', 'selfMs'), spanMs: pick('trivial', 'spanMs') },
   isolatedLoad: { node: extHostNode, incidentRoom: stats(loads.incidentRoom), trivial: stats(loads.trivial), profile },
   perStart: starts,
@@ -157,8 +160,10 @@ const results = {
   pass,
   misses,
   bundle,
+  activationPath: { eagerKb: round(activationPath.eagerKb), modules: activationPath.eager.length, eagerChunks: Object.fromEntries(activationPath.eagerChunks) },
   activation: {
     method: {
+      onlineMs: 'Incident Room\'s "channel online N ms after activation" log line: what activate() leaves for later (the channel client, its schemas, the local channel host) loaded in the background, until the local channel is online',
       vscodeMs: "VS Code's own activation time, read from the Running Extensions editor (Developer: Show Running Extensions) of each fresh code-server: codeLoadingTime + activateCallTime as the extension host measures them (Date.now() deltas around loading the main module and calling activate()). This is the figure the targets are judged on.",
       selfMs: 'the extension\'s own "activated in X ms" line in its LogOutputChannel log file (performance.now() around the body of activate(), code loading excluded)',
       spanMs: 'extension host log timestamp of ExtensionService#_doActivateExtension to the timestamp of the "activated in" line (includes waiting on the extension host and storage; ms-resolution log clocks)',
@@ -200,13 +205,16 @@ const ok = (k) => (pass[k] ? 'pass' : 'FAIL');
 const st = (s) => (s ? `${s.median} / ${s.p95} / ${s.max}` : '—');
 const rows = [
   ['figure', 'value', 'target', ''],
-  ['dist/extension.js (minified)', `${bundle.extension.kb} KB (gzip ${bundle.extension.gzipKb} KB)`, '≤ 400 KB', ok('extensionBundleKb')],
+  ['dist/extension.js (minified)', `${bundle.extension.kb} KB (gzip ${bundle.extension.gzipKb} KB)`, '≤ 300 KB', ok('extensionBundleKb')],
   ['dist/webview.js (minified)', `${bundle.webview.kb} KB (gzip ${bundle.webview.gzipKb} KB)`, '', ''],
+  ...Object.entries(bundle).filter(([k]) => k.startsWith('chunk:')).map(([k, b]) => [`  lazy chunk dist/${k.slice(6)}.js`, `${b.kb} KB`, '', '']),
+  ['activation path (modules run by the require)', `${round(activationPath.eagerKb)} KB of the bundle; loads ${activationPath.eagerChunks.size ? [...activationPath.eagerChunks.keys()].join(', ') : 'no lazy chunk'}`, '', ''],
   [`activation, VS Code's measure (median of ${STARTS})`, `${activation.incidentRoom.vscodeMs.median} ms [${activation.incidentRoom.vscodeMs.samples.join(', ')}]`, '≤ 50 ms', ok('activationMs')],
   ['  trivial extension, same runs', `${activation.trivial.vscodeMs.median} ms [${activation.trivial.vscodeMs.samples.join(', ')}]`, '', ''],
   ['  Incident Room / trivial', `${activation.ratioVscode}×`, '≤ 2×', ok('activationVsTrivial')],
   ['activation, self-measured activate()', `${activation.incidentRoom.selfMs.median} ms [${activation.incidentRoom.selfMs.samples.join(', ')}]`, '', ''],
   ['  trivial extension, same runs', `${activation.trivial.selfMs.median} ms [${activation.trivial.selfMs.samples.join(', ')}]`, '', ''],
+  ['channel online after activate() returned', `${activation.incidentRoom.onlineMs.median} ms [${activation.incidentRoom.onlineMs.samples.join(', ')}] (in the background)`, '', ''],
   ['_doActivateExtension → "activated in"', `${activation.incidentRoom.spanMs.median} ms (trivial ${activation.trivial.spanMs.median} ms)`, '', ''],
   [`cold require alone, ${extHostNode} (median of ${LOAD_RUNS})`, `${activation.isolatedLoad.incidentRoom.median} ms (trivial ${activation.isolatedLoad.trivial.median} ms)`, '', ''],
   ['render 5,000 entries: post → painted (median)', `${render[5000].open.paintMs.median} ms (p95 ${render[5000].open.paintMs.p95})`, '≤ 200 ms', ok('render5000Ms')],

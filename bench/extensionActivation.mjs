@@ -12,6 +12,8 @@
 //             carries). The running-extensions editor is opened through the palette and its rows are read.
 //   selfMs    the extension's own `activated in X ms` line in its LogOutputChannel file
 //             (<user-data>/logs/<session>/exthost1/<publisher.name>/<channel>.log): the body of activate() only.
+//   onlineMs  Incident Room's `channel online N ms after activation` log line: the channel client, its schemas and
+//             the local channel host, loaded in the background after activate() returned, until the channel is up.
 //   spanMs    extension host log time of `ExtensionService#_doActivateExtension <id>` (remoteexthost.log) to the
 //             time of the `activated in` line: everything from VS Code deciding to activate to activate() returning,
 //             including waiting for the extension host while other extensions load (ms-resolution timestamps).
@@ -47,6 +49,14 @@ function readSelfMeasured(logsDir, ext) {
   if (!file) return undefined;
   const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => /activated in [\d.]+ ms/.test(l));
   return line ? { ms: Number(/activated in ([\d.]+) ms/.exec(line)[1]), at: logTime(line) } : undefined;
+}
+
+/** Incident Room's `channel online N ms after activation` line: what activation left for later, done. */
+function readOnline(logsDir) {
+  const ext = EXTENSIONS.incidentRoom;
+  const file = walk(logsDir).find((f) => f.includes(`${path.sep}${ext.id}${path.sep}`) && path.basename(f) === `${ext.channel}.log`);
+  const line = file ? fs.readFileSync(file, 'utf8').split('\n').find((l) => /channel online [\d.]+ ms after activation/.test(l)) : undefined;
+  return line ? Number(/channel online ([\d.]+) ms/.exec(line)[1]) : undefined;
 }
 
 function readExtHostLog(logsDir) {
@@ -94,6 +104,7 @@ async function oneStart(context, index, extensionDir, log) {
       return Object.values(r).every(Boolean) ? r : undefined;
     }, { timeout: 90e3, message: `both extensions did not log "activated in" (logs in ${logsDir})` });
     const exthost = readExtHostLog(logsDir);
+    const onlineMs = await poll(() => readOnline(logsDir), { timeout: 30e3, message: `Incident Room never logged "channel online" (logs in ${logsDir})` });
 
     await runCommand(page, 'Developer: Show Running Extensions');
     const names = Object.values(EXTENSIONS).map((e) => e.displayName);
@@ -117,6 +128,7 @@ async function oneStart(context, index, extensionDir, log) {
         activationEvent: s?.activationEvent ?? null,
       };
     }
+    out.incidentRoom.onlineMs = onlineMs;
     out.otherActivations = Object.keys(rows).length - names.length;
     out.wallS = Math.round((performance.now() - started) / 100) / 10;
     log(`  start ${index}: Incident Room vscode ${out.incidentRoom.vscodeMs} ms / self ${out.incidentRoom.selfMs} ms; trivial vscode ${out.trivial.vscodeMs} ms / self ${out.trivial.selfMs} ms (${out.wallS} s)`);

@@ -13,12 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { CHUNKS, lazyChunks } from '../scripts/lazyChunks.mjs';
 
-// The options of esbuild.config.mjs for the two bundles the .vsix carries (keep in step with it).
+// The options of esbuild.config.mjs for the bundles the .vsix carries (keep in step with it): the extension, its
+// lazy chunks (scripts/lazyChunks.mjs) and the sidebar webview.
 const common = { bundle: true, sourcemap: true, minify: true, logLevel: 'silent', legalComments: 'none', mainFields: ['module', 'main'] };
+const extensionSide = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [lazyChunks] };
 const BUNDLES = {
-  extension: { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  extension: { ...extensionSide, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   webview: { ...common, entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  ...Object.fromEntries(CHUNKS.map((name) => [`chunk:${name}`, { ...extensionSide, entryPoints: [`src/chunks/${name}.ts`], outfile: `dist/${name}.js` }])),
 };
 
 /** `node_modules/zod/v4/core/schemas.js` → `zod`; `src/extension/container.ts` → `src/extension`. */
@@ -71,7 +75,7 @@ async function breakdown(repoRoot, options) {
   };
 }
 
-const STAGED = ['package.json', 'README.md', 'LICENSE', 'media', 'dist/extension.js', 'dist/extension.js.map', 'dist/webview.js', 'dist/webview.js.map', 'dist/codicons'];
+const STAGED = ['package.json', 'README.md', 'LICENSE', 'media', 'dist/codicons', ...Object.values(BUNDLES).flatMap((b) => [b.outfile, `${b.outfile}.map`])];
 
 /**
  * Copy the production build in dist/ (with package.json and media/) to `stagingDir`, which every later step of the
