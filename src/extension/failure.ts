@@ -24,22 +24,29 @@ const SET_WEBHOOK_TOKEN: ErrorAction = { title: 'Set Webhook Token', command: 'i
 const REFRESH_DEPLOYS: ErrorAction = { title: 'Refresh Deploys', command: 'incidentRoom.refreshDeploys' };
 const openSetting = (key: string): ErrorAction => ({ title: 'Open Settings', command: 'workbench.action.openSettings', args: [key] });
 
+/** What fixes a git failure (or a rollback refused for that reason), by its code. */
+export function gitCodeActions(code: string): ErrorAction[] {
+  switch (code) {
+    case 'DirtyWorkTree':
+    case 'MergeConflict': return [OPEN_SCM];
+    case 'GitNotFound': return [openSetting('git.path')];
+    case 'RefNotFound': return [REFRESH_DEPLOYS];
+    case 'NotConfigured': return [openSetting('incidentRoom.rollback')];
+    default: return [];
+  }
+}
+
 /** The message and actions for anything a command throws, chosen by the error's type and code. */
 export function failureOf(error: unknown): Failure {
   if (error instanceof Cancelled) return { message: error.message, actions: [], cancelled: true };
   if (error instanceof UserFacingError) return { message: error.message, ...(error.detail ? { detail: error.detail } : {}), actions: error.action ? [error.action] : [] };
   if (error instanceof CommandArgsError) return { message: error.message, actions: [] };
   if (isGitError(error)) {
+    if (error.code === 'Cancelled') return { message: 'cancelled while git ran', actions: [], cancelled: true };
     const detail = [error.command, error.detail.stderr?.trim()].filter(Boolean).join('\n') || undefined;
-    const withDetail = (message: string, actions: readonly ErrorAction[] = []): Failure => ({ message, ...(detail ? { detail } : {}), actions });
-    switch (error.code) {
-      case 'Cancelled': return { message: 'cancelled while git ran', actions: [], cancelled: true };
-      case 'DirtyWorkTree': return withDetail(`${error.message} Commit or stash your changes first; nothing was changed.`, [OPEN_SCM]);
-      case 'MergeConflict': return withDetail(error.message, [OPEN_SCM]);
-      case 'GitNotFound': return withDetail(`${error.message} Install git, or set "git.path" if it is installed somewhere else.`, [openSetting('git.path')]);
-      case 'RefNotFound': return withDetail(error.message, [REFRESH_DEPLOYS]);
-      default: return withDetail(error.message);
-    }
+    const more = error.code === 'DirtyWorkTree' ? ' Commit or stash your changes first; nothing was changed.'
+      : error.code === 'GitNotFound' ? ' Install git, or set "git.path" if it is installed somewhere else.' : '';
+    return { message: `${error.message}${more}`, ...(detail ? { detail } : {}), actions: gitCodeActions(error.code) };
   }
   if (error instanceof ChannelError) {
     switch (error.failure.kind) {

@@ -4,6 +4,7 @@ import { gatherRollbackFacts } from '../git/rollbackFacts';
 import { executeRollback, mitigationFinishedData, mitigationStartedData, type CommandRunner } from '../git/rollbackExecutor';
 import { formatArgv, planRollback, validateRollbackSettings, type DeployPoint, type RollbackPlan } from '../git/rollbackPlan';
 import { showError, UserFacingError, type CommandHandlers } from './commandRunner';
+import { gitCodeActions } from './failure';
 import type { DeployTarget } from './deployCommands';
 import type { DeploysView } from './deploysView';
 import type { IncidentService } from './incidentService';
@@ -75,7 +76,11 @@ export function rollbackCommand(view: DeploysView, service: IncidentService, log
       const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Planning the rollback of ${deploy.label}…` },
         () => gatherRollbackFacts(runner, point(deploy), point(deploy.previous as DeployPoint), { settings, deployBranch }));
       const plan = planRollback({ settings, incidentId: incident.id, facts, deployBranch });
-      if (!plan.ok) throw new UserFacingError(`cannot roll back ${deploy.label}: ${plan.refusals.map((r) => r.message).join(' ')} Nothing was run.`);
+      if (!plan.ok) {
+        // The action that fixes the first refusal that has one (a dirty work tree: Open Source Control).
+        const action = plan.refusals.flatMap((r) => gitCodeActions(r.code))[0];
+        throw new UserFacingError(`cannot roll back ${deploy.label}: ${plan.refusals.map((r) => r.message).join(' ')} Nothing was run.`, undefined, action);
+      }
       const { message, detail } = confirmText(plan);
       await confirm(message, 'Roll Back', detail);
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { failureOf, UserFacingError, Cancelled } from '../../../src/extension/failure';
+import { failureOf, gitCodeActions, UserFacingError, Cancelled } from '../../../src/extension/failure';
 import { GitError } from '../../../src/git/gitError';
 import { CommandArgsError } from '../../../src/protocol/commands';
 import { ChannelError } from '../../../src/sync/transport';
@@ -52,5 +52,11 @@ describe('extension/failure: one message and the right actions for every typed e
     assert.equal(failureOf(new CommandArgsError('incidentRoom.addNote', 'text', 'Too small')).message, 'incidentRoom.addNote: argument text: Too small');
     assert.equal(failureOf(new Error('disk full')).message, 'disk full');
     assert.equal(failureOf('a string').message, 'a string');
+  });
+
+  it('a rollback refused for a dirty work tree offers Source Control; for its settings, the settings', () => {
+    assert.deepEqual(gitCodeActions('DirtyWorkTree').map((a) => a.command), ['workbench.view.scm']);
+    assert.deepEqual(gitCodeActions('NotConfigured')[0]?.args, ['incidentRoom.rollback']);
+    assert.deepEqual(gitCodeActions('TooManyCommits'), []);
   });
 });
