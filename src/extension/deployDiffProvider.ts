@@ -1,13 +1,18 @@
 import * as vscode from 'vscode';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { describeUnshownFile } from '../git/fileAtRevision';
 import type { GitRepository } from '../git/gitRepository';
 import { gitAllowed } from './workspaceTrust';
 
 export const DEPLOY_DIFF_SCHEME = 'incident-room-git';
 
-const RevisionRefSchema = z.object({ repo: z.string().min(1), rev: z.string().min(1).max(256), path: z.string().min(1).max(4096) });
-type RevisionRef = z.infer<typeof RevisionRefSchema>;
+/** The query of a revision URI, validated on arrival (it can come from any link). zod loads with the first document, not at activation. */
+function revisionRefSchema() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const z = require('zod') as typeof import('zod');
+  return z.object({ repo: z.string().min(1), rev: z.string().min(1).max(256), path: z.string().min(1).max(4096) });
+}
+type RevisionRef = z.infer<ReturnType<typeof revisionRefSchema>>;
 
 /** A read-only document of `git show REV:PATH` (the path part keeps the file name, so the editor picks the language). */
 export function revisionUri(repo: string, rev: string, path: string): vscode.Uri {
@@ -17,6 +22,8 @@ export function revisionUri(repo: string, rev: string, path: string): vscode.Uri
 
 /** Serves the two sides of a deploy diff from git; binary and huge files are described, never dumped. */
 export class DeployDiffContentProvider implements vscode.TextDocumentContentProvider {
+  private schema: ReturnType<typeof revisionRefSchema> | undefined;
+
   /**
    * `listedRepository`: the repository of Recent Deploys with this root (its git state, from the container's
    * GitRepositories), or undefined. A revision URI can come from anywhere a link can (a Markdown file, another
@@ -28,7 +35,7 @@ export class DeployDiffContentProvider implements vscode.TextDocumentContentProv
   async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
     let ref: RevisionRef;
     try {
-      ref = RevisionRefSchema.parse(JSON.parse(uri.query));
+      ref = (this.schema ??= revisionRefSchema()).parse(JSON.parse(uri.query));
     } catch {
       throw new Error(`not an Incident Room revision URI: ${uri.toString()}`);
     }
