@@ -4,10 +4,9 @@ import type { EventDataOf, AppendKind, User } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
 import { isDeclared } from '../core/reducer';
-import { ChannelClient, type ConnectionState } from '../sync/channelClient';
-import { Outbox, type OutboxEntry } from '../sync/outbox';
+import type { ChannelClient, ConnectionState } from '../sync/channelClient';
+import type { OutboxEntry } from '../sync/outbox';
 import type { Transport } from '../sync/transport';
-import { WsTransport } from '../sync/wsTransport';
 import { UserFacingError } from './commandRunner';
 import type { LocalChannelHost } from '../local/localChannelHost';
 import { readSettings, type Settings } from './settings';
@@ -126,6 +125,7 @@ export class IncidentService implements vscode.Disposable {
     const s = settings;
     const shared = s.serverUrl !== '';
     this.currentMode = shared ? 'shared' : 'local';
+    const { ChannelClient, Outbox, WsTransport } = channelModules();
     let transport: Transport;
     let endpointKey: string;
     if (shared) {
@@ -306,4 +306,18 @@ export class IncidentService implements vscode.Disposable {
     this._onDidChange.dispose();
     this._onDidReject.dispose();
   }
+}
+
+/**
+ * The channel client, its outbox and its socket transport, loaded by the first start (just after activation, which
+ * does not wait for it): they bring the protocol schemas and zod with them.
+ */
+function channelModules(): typeof import('../sync/channelClient') & typeof import('../sync/outbox') & typeof import('../sync/wsTransport') {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    ...(require('../sync/channelClient') as typeof import('../sync/channelClient')),
+    ...(require('../sync/outbox') as typeof import('../sync/outbox')),
+    ...(require('../sync/wsTransport') as typeof import('../sync/wsTransport')),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
