@@ -16,7 +16,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
   return {
     'incidentRoom.showLog': { run: () => c.log.show() },
     ...incidentCommands(c.service),
-    ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars),
+    ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
     ...resolveCommands(c.service, c.delivery, version),
     ...deployCommands(c.deploys, c.service),
     ...rollbackCommand(c.deploys, c.service, c.log),

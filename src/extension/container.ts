@@ -36,7 +36,7 @@ export class Container implements vscode.Disposable {
     this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity(this.git)));
     this.delivery = this.own(new UpdateDelivery(context, this.log));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const openNote = (noteId: string) => (require('./scribeCapture') as typeof import('./scribeCapture')).openNoteSource(this.service, noteId);
+    const openNote = (noteId: string) => (require('./scribeCapture') as typeof import('./scribeCapture')).openNoteSource(this.service, noteId, this.git);
     this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, openNote, this.delivery));
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));

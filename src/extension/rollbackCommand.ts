@@ -71,10 +71,10 @@ export function rollbackCommand(view: DeploysView, service: IncidentService, log
       });
       if (settings.problems.length) throw new UserFacingError(`rollback settings: ${settings.problems.join(' ')} Nothing was run.`);
       const deployBranch = config.get<string>('deploys.branch') || undefined;
-      const runner = view.runner(repo);
+      const repository = view.repository(repo);
       const point = (d: { ref: string; sha: string; label: string }): DeployPoint => ({ ref: d.ref, sha: d.sha, label: d.label });
       const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Planning the rollback of ${deploy.label}…` },
-        () => gatherRollbackFacts(runner, point(deploy), point(deploy.previous as DeployPoint), { settings, deployBranch }));
+        () => repository.read(`plan rollback of ${deploy.label}`, (runner) => gatherRollbackFacts(runner, point(deploy), point(deploy.previous as DeployPoint), { settings, deployBranch })));
       const plan = planRollback({ settings, incidentId: incident.id, facts, deployBranch });
       if (!plan.ok) {
         // The action that fixes the first refusal that has one (a dirty work tree: Open Source Control).
@@ -92,7 +92,7 @@ export function rollbackCommand(view: DeploysView, service: IncidentService, log
           const controller = new AbortController();
           const sub = token.onCancellationRequested(() => controller.abort());
           try {
-            return await executeRollback(runner, plan, {
+            return await executeRollback(repository.runner, plan, {
               signal: controller.signal,
               runCommand: runAsTask,
               onProgress: (p) => {

@@ -6,14 +6,14 @@ import { WebUrl } from '../protocol/events';
 import { capSnippet, scribeNoteText } from '../core/scribeNote';
 import { resolveInside } from '../git/pathContainment';
 import { buildPermalink } from '../git/permalink';
-import { fileGitContext, findRepository } from '../git/repository';
+import type { GitRepositories } from '../git/gitRepositories';
 import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, pick } from './quickInput';
 import { gitAllowed, showTrustMessage } from './workspaceTrust';
 
 /** `Add Selection to Timeline`: the selected code as a note with its file, lines, commit and permalink. */
-export function scribeCommands(service: IncidentService, maxChars: () => number): CommandHandlers<'incidentRoom.addSelection'> {
+export function scribeCommands(service: IncidentService, maxChars: () => number, git: GitRepositories): CommandHandlers<'incidentRoom.addSelection'> {
   return { 'incidentRoom.addSelection': { run: async ({ args, incident: s }) => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) throw new UserFacingError('open a file and select the lines to capture first');
@@ -33,7 +33,7 @@ export function scribeCommands(service: IncidentService, maxChars: () => number)
     // its file and lines, without commit or permalink, and says so.
     const withGit = gitAllowed();
     if (doc.uri.scheme === 'file') {
-      const ctx = withGit ? await fileGitContext(doc.uri.fsPath).catch(() => undefined) : undefined;
+      const ctx = withGit ? await git.fileContext(doc.uri.fsPath).catch(() => undefined) : undefined;
       if (ctx) {
         source.path = ctx.relativePath;
         if (ctx.head) source.commit = ctx.head;
@@ -65,13 +65,13 @@ export function scribeCommands(service: IncidentService, maxChars: () => number)
 }
 
 /** Open a scribe note's code at its lines; when the file is not here, open its permalink instead. */
-export async function openNoteSource(service: IncidentService, noteId: string): Promise<void> {
+export async function openNoteSource(service: IncidentService, noteId: string, git: GitRepositories): Promise<void> {
   const note = service.focusedIncident?.notes.find((n) => n.id === noteId);
   const src = note?.source;
   if (!src) return;
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     // The repository root only when git may run here; the folder itself always.
-    const repo = gitAllowed() ? await findRepository(folder.uri.fsPath).catch(() => undefined) : undefined;
+    const repo = gitAllowed() ? await git.find(folder.uri.fsPath).catch(() => undefined) : undefined;
     for (const base of [repo?.root, folder.uri.fsPath]) {
       if (!base) continue;
       // The path comes from the channel: it must stay inside the folder, also through symlinks.

@@ -39,11 +39,11 @@ suite('Opening a note\'s source', () => {
     fs.writeFileSync(secret, 'TOKEN=do-not-open\n');
     fs.writeFileSync(path.join(folder, 'inside.txt'), 'one\ntwo\nthree\n');
 
-    await openNoteSource(c.service, await addNote({ path: `../${path.basename(folder)}-secrets/.env`, startLine: 1, endLine: 1 }));
+    await openNoteSource(c.service, await addNote({ path: `../${path.basename(folder)}-secrets/.env`, startLine: 1, endLine: 1 }), c.git);
     assert.equal(shown(secret), false, 'the file outside the workspace folder was opened');
     assert.equal(vscode.workspace.textDocuments.some((d) => d.uri.fsPath === secret), false);
 
-    await openNoteSource(c.service, await addNote({ path: 'inside.txt', startLine: 2, endLine: 2 }));
+    await openNoteSource(c.service, await addNote({ path: 'inside.txt', startLine: 2, endLine: 2 }), c.git);
     const editor = await until('inside.txt shown', () => vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath.endsWith(`${path.sep}inside.txt`)));
     assert.equal(editor.selection.start.line, 1);
   });
@@ -52,7 +52,7 @@ suite('Opening a note\'s source', () => {
     if (process.platform === 'win32') this.skip();
     const secret = path.join(`${folder}-secrets`, '.env');
     fs.symlinkSync(secret, path.join(folder, 'config.env'));
-    await openNoteSource(c.service, await addNote({ path: 'config.env', startLine: 1, endLine: 1 }));
+    await openNoteSource(c.service, await addNote({ path: 'config.env', startLine: 1, endLine: 1 }), c.git);
     assert.equal(vscode.workspace.textDocuments.some((d) => d.uri.fsPath === secret || d.uri.fsPath === path.join(folder, 'config.env')), false);
   });
 
