@@ -48,7 +48,9 @@ function readSelfMeasured(logsDir, ext) {
   const file = walk(logsDir).find((f) => f.includes(`${path.sep}${ext.id}${path.sep}`) && path.basename(f) === `${ext.channel}.log`);
   if (!file) return undefined;
   const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => /activated in [\d.]+ ms/.test(l));
-  return line ? { ms: Number(/activated in ([\d.]+) ms/.exec(line)[1]), at: logTime(line) } : undefined;
+  if (!line) return undefined;
+  const chunks = /lazy chunks loaded: (.*)$/.exec(line)?.[1]?.trim();
+  return { ms: Number(/activated in ([\d.]+) ms/.exec(line)[1]), at: logTime(line), ...(chunks ? { chunksLoaded: chunks } : {}) };
 }
 
 /** Incident Room's `channel online N ms after activation` line: what activation left for later, done. */
@@ -126,12 +128,13 @@ async function oneStart(context, index, extensionDir, log) {
         selfMs: self[k].ms,
         spanMs: s ? self[k].at - s.at : null,
         activationEvent: s?.activationEvent ?? null,
+        ...(self[k].chunksLoaded ? { chunksLoadedByActivation: self[k].chunksLoaded } : {}),
       };
     }
     out.incidentRoom.onlineMs = onlineMs;
     out.otherActivations = Object.keys(rows).length - names.length;
     out.wallS = Math.round((performance.now() - started) / 100) / 10;
-    log(`  start ${index}: Incident Room vscode ${out.incidentRoom.vscodeMs} ms / self ${out.incidentRoom.selfMs} ms; trivial vscode ${out.trivial.vscodeMs} ms / self ${out.trivial.selfMs} ms (${out.wallS} s)`);
+    log(`  start ${index}: Incident Room vscode ${out.incidentRoom.vscodeMs} ms / self ${out.incidentRoom.selfMs} ms (chunks loaded by activation: ${out.incidentRoom.chunksLoadedByActivation ?? '?'}) / online ${out.incidentRoom.onlineMs} ms; trivial vscode ${out.trivial.vscodeMs} ms / self ${out.trivial.selfMs} ms (${out.wallS} s)`);
     return out;
   } finally {
     await server.stop();

@@ -68,8 +68,14 @@ export class Container implements vscode.Disposable {
     this.own(onDidChangeSettings((e) => {
       if (['server.url', 'channel', 'user.id', 'user.name'].some((k) => e.affectsConfiguration(`incidentRoom.${k}`))) void this.service.start();
     }));
-    // What activation leaves for later (the channel client, its schemas, the local channel host) loads now, in the
-    // background; the log says when the channel is first online (npm run bench:extension reads it).
+  }
+
+  /**
+   * Connect the channel and open the webhook queue: what activation leaves for later (the channel client, its
+   * schemas, the local channel host, the webhook queue) loads here, in the background, once activate() returned
+   * (extension.ts). The log says when the channel is first online (npm run bench:extension reads it).
+   */
+  start(): void {
     const began = performance.now();
     const online = this.own(this.service.onDidChange(() => {
       if (this.service.connection.status !== 'online') return;

@@ -57,6 +57,14 @@ suite('Extension', () => {
     assert.match(editor.document.getText(), /activated in [\d.]+ ms/);
   });
 
+  test('activation loads none of the lazy chunks (zod, ws, simple-git, the local host load on first use)', async () => {
+    await activeExtension();
+    await vscode.commands.executeCommand('incidentRoom.showLog');
+    const editor = await until('the Incident Room output channel in an editor', () => vscode.window.visibleTextEditors.find(
+      (e) => e.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.toString()).includes('Incident Room')));
+    assert.match(editor.document.getText(), /activated in [\d.]+ ms; lazy chunks loaded: none\n/);
+  });
+
   test('settings that choose where data goes or what runs apply from a workspace only once it is trusted', async () => {
     const manifest = (await activeExtension()).packageJSON as Manifest;
     const restricted = new Set(manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? []);
