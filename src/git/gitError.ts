@@ -1,3 +1,5 @@
+import { brand, hasBrand } from '../core/brand';
+
 /** What went wrong in a git call, classified so callers can react (and show one clear message). */
 export const GIT_ERROR_CODES = [
   'NotARepository',
@@ -24,6 +26,11 @@ export type GitErrorCode = (typeof GIT_ERROR_CODES)[number];
 
 /** An error from a git call (or refused before one), with a code and git's own words. */
 export class GitError extends Error {
+  /** By brand (core/brand.ts): the lazy chunks carry copies of this class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'GitError');
+  }
+
   override readonly name = 'GitError';
 
   constructor(
@@ -39,6 +46,7 @@ export class GitError extends Error {
     } = {},
   ) {
     super(message);
+    brand(this, 'GitError');
   }
 
   /** The exact command line, for logs (`git a b c`), quoted where needed. */

@@ -1,4 +1,5 @@
 import type { ClientMessage, ServerMessage } from '../protocol/messages';
+import { brand, hasBrand } from '../core/brand';
 
 /** Why a link could not be opened or was closed. */
 export type LinkFailure =
@@ -35,20 +36,23 @@ export interface Transport {
 
 /** A typed error carrying a LinkFailure. */
 export class ChannelError extends Error {
+  /** By brand (core/brand.ts): the lazy chunks carry copies of this class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'ChannelError');
+  }
+
   constructor(readonly failure: LinkFailure) {
     super(failure.message);
+    brand(this, 'ChannelError');
     this.name = 'ChannelError';
   }
 }
 
 /**
- * The LinkFailure a failed `open` carries, by shape: local mode's links are opened in a lazy chunk (its own bundle),
- * whose ChannelError is another class than this one, so `instanceof` would miss it.
+ * The LinkFailure a failed `open` carries. Local mode's links are opened in a lazy chunk (its own bundle, with its
+ * own copy of ChannelError): `instanceof` recognises it by brand (core/brand.ts).
  */
 export function linkFailureOf(error: unknown): LinkFailure {
-  if (error instanceof Error && error.name === 'ChannelError') {
-    const failure = (error as { failure?: LinkFailure }).failure;
-    if (failure && typeof failure.kind === 'string' && typeof failure.message === 'string') return failure;
-  }
+  if (error instanceof ChannelError) return error.failure;
   return { kind: 'unreachable', message: String(error) };
 }

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { Audience } from '../protocol/events';
 import { Backoff, DEFAULT_BACKOFF } from './backoff';
 import { writeDurably } from './outbox';
+import { brand, hasBrand } from '../core/brand';
 
 // ---- errors and URL ----
 
@@ -15,6 +16,11 @@ export type WebhookErrorCode = 'bad_url' | 'http' | 'network' | 'timeout' | 'abo
 
 /** Why a delivery failed; `retryable` says whether trying again later could help. Messages never carry the URL path or token. */
 export class WebhookError extends Error {
+  /** By brand (core/brand.ts): the lazy chunks carry copies of this class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'WebhookError');
+  }
+
   constructor(
     message: string,
     readonly code: WebhookErrorCode,
@@ -26,6 +32,7 @@ export class WebhookError extends Error {
     readonly attempts?: number,
   ) {
     super(message);
+    brand(this, 'WebhookError');
     this.name = 'WebhookError';
   }
 }
