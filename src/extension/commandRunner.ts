@@ -47,26 +47,15 @@ export interface CommandNeeds<D extends ResolvedDeploy> {
 
 /**
  * Register one command of the table. At activation this is all that happens: the table, its argument schemas and
- * the handler (`handler()` builds them on first use) load when the command first runs. Then `runCommand`
- * (commandInvoke.ts) resolves its needs in the table's order (trust, arguments, incident, deploy), runs the handler,
+ * the handler (`handler()` builds them on first use) load when the command first runs (dist/commands.js). Then
+ * `runCommand` (commandInvoke.ts) resolves its needs in the table's order (trust, arguments, incident, deploy), runs the handler,
  * and turns whatever it throws into one clear message with the actions that fix it.
  */
 export function createCommand<Id extends CommandId, D extends ResolvedDeploy>(
   id: Id, title: string, handler: () => CommandHandler<Id, D>, needs: CommandNeeds<D>,
 ): vscode.Disposable {
   return vscode.commands.registerCommand(id, (raw?: unknown) =>
-    commandInvoke().runCommand(id, title, handler, needs, raw));
-}
-
-/** Log a command's failure with its detail and show it (not awaited: the message stays until dismissed). */
-export function reportFailure(log: vscode.LogOutputChannel, id: string, title: string, error: unknown): void {
-  const failure = commandInvoke().failureOf(error);
-  if (failure.cancelled) {
-    log.info(`${title}: ${failure.message}`);
-    return;
-  }
-  log.error(`${id} failed: ${failure.message}${failure.detail ? `\n${failure.detail}` : ''}`, error instanceof Error && error.stack ? error.stack : '');
-  void showError(log, `Incident Room: ${failure.message}`, failure.actions);
+    commandsChunk().runCommand(id, title, handler, needs, raw));
 }
 
 /** An error message with its actions and a Show Log button that shows the Incident Room log. */
@@ -77,8 +66,11 @@ export async function showError(log: vscode.LogOutputChannel, message: string, a
   if (action) await vscode.commands.executeCommand(action.command, ...(action.args ?? []));
 }
 
-/** The part of running a command that loads on the first command (the table's schemas, the error mapping). */
-function commandInvoke(): typeof import('./commandInvoke') {
+/**
+ * What running commands takes, loaded on the first command: the table's schemas, the handlers, their prompts, the
+ * error mapping (the lazy chunk dist/commands.js).
+ */
+export function commandsChunk(): typeof import('../chunks/commands') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./commandInvoke') as typeof import('./commandInvoke');
+  return require('../chunks/commands') as typeof import('../chunks/commands');
 }

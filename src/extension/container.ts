@@ -6,7 +6,7 @@ import { CadenceReminder } from './cadenceReminder';
 import type { DeployTarget } from './deployCommands';
 import { DEPLOY_DIFF_SCHEME, DeployDiffContentProvider } from './deployDiffProvider';
 import { DeploysView } from './deploysView';
-import { createCommand, UserFacingError, type CommandHandler, type CommandHandlers, type CommandNeeds } from './commandRunner';
+import { commandsChunk, createCommand, UserFacingError, type CommandHandler, type CommandHandlers, type CommandNeeds } from './commandRunner';
 import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
 import { LocalChannelHost } from '../local/localChannelHost';
@@ -35,8 +35,7 @@ export class Container implements vscode.Disposable {
     const localHost = this.own(new LocalChannelHost(context.globalStorageUri.fsPath, this.log));
     this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity(this.git)));
     this.delivery = this.own(new UpdateDelivery(context, this.log));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const openNote = (noteId: string) => (require('./scribeCapture') as typeof import('./scribeCapture')).openNoteSource(this.service, noteId, this.git);
+    const openNote = (noteId: string) => commandsChunk().openNoteSource(this.service, noteId, this.git);
     this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, openNote, this.delivery));
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));
@@ -48,16 +47,14 @@ export class Container implements vscode.Disposable {
     // Every command of the table (protocol/commands.ts), registered by id; the handlers load on the first command.
     let handlers: CommandHandlers<CommandId, DeployTarget> | undefined;
     const handler = <Id extends CommandId>(id: Id): CommandHandler<Id, DeployTarget> => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      handlers ??= (require('./commandHandlers') as typeof import('./commandHandlers')).commandHandlers(this, version);
+      handlers ??= commandsChunk().commandHandlers(this, version);
       return handlers[id];
     };
     const needs: CommandNeeds<DeployTarget> = {
       log: this.log,
       requireTrust: requireGit,
       requireIncident: () => this.requireIncident(),
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      resolveDeploy: (raw, args, title) => (require('./deployCommands') as typeof import('./deployCommands')).resolveDeploy(this.deploys, raw, args as Parameters<typeof import('./deployCommands').resolveDeploy>[2], title),
+      resolveDeploy: (raw, args, title) => commandsChunk().resolveDeploy(this.deploys, raw, args as Parameters<typeof import('./deployCommands').resolveDeploy>[2], title),
     };
     for (const [id, title] of commandTitles(context.extension.packageJSON)) this.own(createCommand(id, title, () => handler(id), needs));
 

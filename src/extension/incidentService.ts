@@ -309,15 +309,10 @@ export class IncidentService implements vscode.Disposable {
 }
 
 /**
- * The channel client, its outbox and its socket transport, loaded by the first start (just after activation, which
- * does not wait for it): they bring the protocol schemas and zod with them.
+ * The channel client, its outbox and its socket transport (the lazy chunk dist/channel.js), loaded by the first
+ * start (just after activation, which does not wait for it): they bring the protocol schemas and zod with them.
  */
-function channelModules(): typeof import('../sync/channelClient') & typeof import('../sync/outbox') & typeof import('../sync/wsTransport') {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  return {
-    ...(require('../sync/channelClient') as typeof import('../sync/channelClient')),
-    ...(require('../sync/outbox') as typeof import('../sync/outbox')),
-    ...(require('../sync/wsTransport') as typeof import('../sync/wsTransport')),
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
+function channelModules(): typeof import('../chunks/channel') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../chunks/channel') as typeof import('../chunks/channel');
 }

@@ -4,6 +4,7 @@ import { incidentView, timelineEntries, type QueuedEventView } from '../core/sid
 import { describeEvent } from '../core/timelineText';
 import type { SequencedEvent } from '../protocol/events';
 import type { HostToWebview, SidebarState, TimelineEntryView } from '../protocol/webviewMessages';
+import { commandsChunk } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
 import { sidebarHtml } from './sidebarHtml';
@@ -56,9 +57,8 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
   }
 
   private async onMessage(raw: unknown): Promise<void> {
-    // The schemas of the sidebar's messages load with its first message, not at activation.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { WebviewToHost } = require('../protocol/webviewMessages') as typeof import('../protocol/webviewMessages');
+    // The schemas of the sidebar's messages load with its first message (with the commands it runs), not at activation.
+    const { WebviewToHost } = commandsChunk();
     const parsed = WebviewToHost.safeParse(raw);
     if (!parsed.success) {
       this.log.warn(`ignored an invalid message from the sidebar: ${parsed.error.issues[0]?.message ?? ''}`);

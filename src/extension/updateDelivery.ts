@@ -151,8 +151,8 @@ export function hostOf(url: string): string {
   }
 }
 
-/** The webhook queue and delivery (and zod, for its payloads): loaded when delivery starts, after activation. */
-function webhookModule(): typeof import('../sync/webhookDelivery') {
+/** The webhook queue and delivery (and zod, for its payloads): in the channel chunk, loaded when delivery starts. */
+function webhookModule(): typeof import('../chunks/channel') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('../sync/webhookDelivery') as typeof import('../sync/webhookDelivery');
+  return require('../chunks/channel') as typeof import('../chunks/channel');
 }
