@@ -89,4 +89,29 @@ export const tests = {
     const entry = await web.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation succeeded' }).innerText();
     assert.match(entry, /exit code 0|exited with 0|succeeded/);
   },
+
+  async 'a rollback refused for uncommitted changes says so and offers Open Source Control, which opens it'({ page, workspaceDir, screenshot }) {
+    // The revert strategy commits on the current branch: with local edits it refuses before running anything.
+    const settingsFile = path.join(workspaceDir, '.vscode', 'settings.json');
+    const settings = fs.readFileSync(settingsFile, 'utf8');
+    const checkout = path.join(workspaceDir, 'src', 'checkout.ts');
+    const before = fs.readFileSync(checkout, 'utf8');
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settings), 'incidentRoom.rollback.strategy': 'revert' }, null, 2));
+    fs.writeFileSync(checkout, `${before}// local edit, not committed\n`);
+    try {
+      await runCommand(page, 'Incident: Roll Back Deploy', { prompts: true });
+      await choose(page, 'Roll back which deploy', 'release-42');
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'cannot roll back release-42' });
+      await toast.waitFor({ timeout: 30e3 });
+      assert.match(await toast.innerText(), /uncommitted|local changes|work tree/i);
+      assert.match(await toast.innerText(), /Nothing was run/);
+      await screenshot('rollback-refused-dirty');
+      await toast.hover();
+      await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Open Source Control' }).first().click();
+      await page.locator('.part.sidebar .composite.title', { hasText: /Source Control/i }).first().waitFor({ timeout: 15e3 });
+    } finally {
+      fs.writeFileSync(checkout, before);
+      fs.writeFileSync(settingsFile, settings);
+    }
+  },
 };
