@@ -31,7 +31,7 @@ export class FrameIntake {
       return this.session.close(CloseCode.RateLimited, 'rate limit exceeded repeatedly');
     }
     if (verdict === 'limited') {
-      return this.session.refuse('rate_limited', `rate limit: at most ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.burst}); slow down`, isBinary ? undefined : data.toString('utf8', 0, Math.min(data.length, 4096)));
+      return this.session.refuse('rate_limited', `rate limit: at most ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.burst}); slow down`, isBinary ? undefined : data.toString('utf8'));
     }
     if (isBinary) return this.session.refuse('invalid_message', 'binary frames are not accepted: send JSON text frames');
     if (!isUtf8(data)) return this.session.refuse('invalid_message', 'frame is not valid UTF-8');

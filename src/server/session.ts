@@ -122,15 +122,9 @@ export class ChannelSession implements RoomConnection {
   /** Answer a frame the transport refused before parsing it (rate limit, binary, bad UTF-8). */
   refuse(code: ErrorCode, message: string, raw?: string): void {
     if (this.state === 'closed') return;
-    let requestId: string | undefined;
-    if (raw !== undefined && raw.length <= 4096) {
-      try {
-        requestId = requestIdOf(JSON.parse(raw));
-      } catch {
-        // no request id to echo
-      }
-    }
-    this.error(code, message, requestId);
+    // Read without parsing (a refused frame must cost little): a rate-limited frame of any size gets its requestId
+    // back, so the client keeps that event queued and resends it instead of waiting for a reconnect.
+    this.error(code, message, raw === undefined ? undefined : topLevelRequestId(raw, Limits.requestIdLength));
   }
 
   /** The peer went away (or the transport closed it). */

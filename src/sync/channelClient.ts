@@ -421,7 +421,13 @@ export class ChannelClient implements Disposable {
   private pauseFlush(ms: number): void {
     if (this.flushPausedUntil > Date.now()) return;
     this.flushPausedUntil = Date.now() + ms;
-    setTimeout(() => void this.flush(), ms).unref?.();
+    // The pause ends when its timer fires, not when Date.now() says so: a timer may fire a millisecond before the
+    // wall clock reaches the deadline, and a flush that found itself still paused would leave the queue waiting
+    // for the periodic resend.
+    setTimeout(() => {
+      this.flushPausedUntil = 0;
+      void this.flush();
+    }, ms).unref?.();
   }
 
   /**

@@ -45,6 +45,24 @@ describe('server limits: frame size, rate, slow consumers, liveness', function (
     }
   });
 
+  it('a rate-limited frame over 4 KiB is refused with its requestId, so the client keeps the event queued and resends it', async () => {
+    const t = await startTestServer({ store: 'memory', limits: { messagesPerSecond: 5, burst: 5, patience: 30 } });
+    try {
+      const c = await TestClient.connect(t.url());
+      // A note with a big snippet is a frame well over 4 KiB; the requestId leads, as the client writes it.
+      for (let i = 0; i < 8; i++) c.send(JSON.stringify({ type: 'ping', requestId: `big${i}`, pad: 'x'.repeat(6000) }));
+      const limited = await c.next((m) => m.type === 'error' && m.code === 'rate_limited');
+      assert.match(String(limited.requestId), /^big\d$/, 'the refusal of a big frame echoes its requestId');
+      // and wherever the requestId sits in the frame's outer object
+      await sleep(1100);
+      for (let i = 0; i < 8; i++) c.send(`{"type":"ping","pad":"${'y'.repeat(6000)}","requestId":"late${i}"}`);
+      const late = await c.next((m) => m.type === 'error' && m.code === 'rate_limited' && String(m.requestId).startsWith('late'));
+      assert.match(String(late.requestId), /^late\d$/);
+    } finally {
+      await t.server.close();
+    }
+  });
+
   it('closes a subscriber that stops reading with 4408, and nobody else slows down', async () => {
     const t = await startTestServer({ limits: { messagesPerSecond: 1e6, burst: 1e6, maxBufferedBytes: 512 * 1024, closeGraceMs: 20_000 } });
     try {

@@ -188,6 +188,32 @@ describe('ChannelClient against a real server', function () {
     await until('outbox empty', () => a.connection.queued === 0);
   });
 
+  it('big notes the server refuses as rate_limited stay queued and go out without a reconnect', async () => {
+    await server?.close();
+    const store = new FileStore({ dir: path.join(dir, 'rate-data') });
+    await store.open();
+    server = await startServer({ host: '127.0.0.1', port: 0, store, tokens: null, limits: { messagesPerSecond: 4, burst: 4, patience: 1000 } });
+    const a = new ChannelClient({
+      transport: new WsTransport({ serverUrl: server.url, channel: 'payments', token: async () => undefined }),
+      outbox: new Outbox(path.join(dir, 'rate-client'), 'rate'), user: () => ({ id: 'a@example.com', name: 'A' }), backoff: FAST_BACKOFF,
+      // the periodic resend would hide the bug: an event the client still thinks in flight waits for a reconnect
+      resendAfterMs: 120_000,
+    });
+    clients.push(a);
+    a.start();
+    await online(a);
+    const id = await (await a.declare({ title: 'Big notes', severity: 'SEV3', symptom: '' })).incidentId;
+    a.subscribe(id);
+    let drops = 0;
+    a.onDidChangeConnection((c) => { if (c.status !== 'online') drops++; });
+    // Each one a frame over 4 KiB (a scribe note with its snippet); more than the burst at once.
+    for (let i = 0; i < 12; i++) await a.append(id, 'note.added', { text: `n${i} ${'x'.repeat(6000)}`, tag: 'note' });
+    const s = await until('12 big notes', () => (a.incident(id)?.notes.length === 12 ? a.incident(id) : undefined), 20_000);
+    assert.equal(new Set(s.notes.map((n) => n.text.split(' ')[0])).size, 12);
+    assert.equal(drops, 0, 'no reconnect was needed');
+    await until('outbox empty', () => a.connection.queued === 0);
+  });
+
   it('tells a refused token (401) and a channel the token does not grant (403) apart, and connects with a good token', async () => {
     await server?.close();
     const store = new FileStore({ dir: path.join(dir, 'auth-data') });
