@@ -27,6 +27,7 @@ export class Container implements vscode.Disposable {
   /** Every repository's git state (runner, operation queue, caches, refs watcher), one per root. */
   readonly git: GitRepositories;
   private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = this.own(vscode.window.createOutputChannel('Incident Room', { log: true }));
@@ -73,6 +74,8 @@ export class Container implements vscode.Disposable {
    * (extension.ts). The log says when the channel is first online (npm run bench:extension reads it).
    */
   start(): void {
+    // Deactivated before the next turn came: nothing to start.
+    if (this.disposed) return;
     const began = performance.now();
     const online = this.own(this.service.onDidChange(() => {
       if (this.service.connection.status !== 'online') return;
@@ -98,6 +101,7 @@ export class Container implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const d of this.disposables.splice(0).reverse()) {
       try {
         d.dispose();

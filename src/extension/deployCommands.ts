@@ -58,7 +58,8 @@ export function deployCommands(view: DeploysView, service: IncidentService): Com
       deployPrompt: (s) => `Flag a deploy as suspect in ${s?.id ?? 'the incident'}`,
       run: async ({ args, raw, incident: s, deploy: { deploy, reason: given } }) => {
         if (s.flaggedDeploys.some((f) => f.sha === deploy.sha)) throw new UserFacingError(`${deploy.label} is already flagged on ${s.id}`);
-        const reason = given ?? (isDeployNode(raw) || !args ? (await ask({ prompt: `Why is ${deploy.label} suspect? (optional)`, required: false })) || undefined : undefined);
+        // Asked when the user picked the deploy (a tree node, or no argument); an argument object says all it means to.
+        const reason = given ?? (isDeployNode(raw) || raw === undefined ? (await ask({ prompt: `Why is ${deploy.label} suspect? (optional)`, required: false })) || undefined : undefined);
         await service.append('deploy.flagged', { ref: deploy.ref, sha: deploy.sha, subject: deploy.subject.slice(0, 2000), ...(reason ? { reason } : {}) });
         view.refresh();
       },
