@@ -56,7 +56,7 @@ export function deployCommands(view: DeploysView, service: IncidentService): Com
 
     'incidentRoom.flagDeploy': {
       deployPrompt: (s) => `Flag a deploy as suspect in ${s?.id ?? 'the incident'}`,
-      run: async ({ args, raw, incident: s, deploy: { deploy, reason: given } }) => {
+      run: async ({ raw, incident: s, deploy: { deploy, reason: given } }) => {
         if (s.flaggedDeploys.some((f) => f.sha === deploy.sha)) throw new UserFacingError(`${deploy.label} is already flagged on ${s.id}`);
         // Asked when the user picked the deploy (a tree node, or no argument); an argument object says all it means to.
         const reason = given ?? (isDeployNode(raw) || raw === undefined ? (await ask({ prompt: `Why is ${deploy.label} suspect? (optional)`, required: false })) || undefined : undefined);
