@@ -104,7 +104,7 @@ export class ChannelSession implements RoomConnection {
       try {
         value = JSON.parse(raw);
       } catch {
-        return this.refuseInput('invalid_message', 'frame is not valid JSON', undefined);
+        return this.refuseInput('invalid_message', 'frame is not valid JSON', topLevelRequestId(raw, Limits.requestIdLength));
       }
     }
     // Checked here too: a JSON string literal handed to parseClientMessage would be taken for frame text.

@@ -58,6 +58,11 @@ describe('server limits: frame size, rate, slow consumers, liveness', function (
       for (let i = 0; i < 8; i++) c.send(`{"type":"ping","pad":"${'y'.repeat(6000)}","requestId":"late${i}"}`);
       const late = await c.next((m) => m.type === 'error' && m.code === 'rate_limited' && String(m.requestId).startsWith('late'));
       assert.match(String(late.requestId), /^late\d$/);
+      // a frame cut short (not JSON) is refused naming its request too
+      await sleep(1100);
+      c.send('{"type":"append","requestId":"cut","incidentId":"INC-1","event":{"id":');
+      const cut = await c.next((m) => m.type === 'error' && m.requestId === 'cut');
+      assert.equal(cut.code, 'invalid_message');
     } finally {
       await t.server.close();
     }
