@@ -31,7 +31,10 @@ export interface ChannelClientOptions {
   /** Client-side liveness: a ping every interval; no pong within the timeout drops the link. */
   readonly pingIntervalMs?: number;
   readonly pingTimeoutMs?: number;
-  /** How often entries not acked yet are offered again (they are also resent on every reconnect). */
+  /**
+   * How often entries not acked yet are offered again (they are also resent on every reconnect), together with what
+   * other windows sharing the outbox folder queued meanwhile (default 15 s).
+   */
   readonly resendAfterMs?: number;
 }
 
@@ -313,7 +316,8 @@ export class ChannelClient implements Disposable {
         this.send({ type: 'ping', requestId: id });
       }
     }, Math.min(every, timeout));
-    this.resendTimer = setInterval(() => void this.flush(), this.options.resendAfterMs ?? 15_000);
+    // The resend also takes in what other windows sharing the outbox folder queued since (one listing per tick).
+    this.resendTimer = setInterval(() => void this.flush(true), this.options.resendAfterMs ?? 15_000);
   }
 
   private stopTimers(): void {
@@ -339,7 +343,8 @@ export class ChannelClient implements Disposable {
         for (const id of this.subscribed) this.send({ type: 'subscribe', incidentId: id, afterSeq: this.states.get(id)?.headSeq ?? 0 });
         this.startTimers();
         this.setStatus('online');
-        void this.flush();
+        // Send what waits, with what other windows sharing the outbox folder queued while this one was away.
+        void this.flush(true);
         return;
       case 'events':
         return this.applyEvents(m.incidentId, m.events, m.headSeq, m.lost);
@@ -565,10 +570,18 @@ export class ChannelClient implements Disposable {
     if (this.ready) await this.flush();
   }
 
-  /** Send every queued entry not already on the wire, in queue order. */
-  private flush(): Promise<void> {
+  /**
+   * Send every queued entry not already on the wire, in queue order; with `merge`, first take into the outbox's view
+   * what other windows queued in its folder (and what they acked), and count the queue again.
+   */
+  private flush(merge = false): Promise<void> {
     // One flush at a time keeps entries in order; a flush requested meanwhile runs after it.
     const run = async (): Promise<void> => {
+      if (!this.ready) return;
+      if (merge) {
+        await this.options.outbox.merge().catch((error: unknown) => this.log('warn', `cannot read the outbox folder: ${String(error)}`));
+        await this.refreshQueued();
+      }
       if (!this.ready || Date.now() < this.flushPausedUntil) return;
       const entries = await this.options.outbox.list();
       for (const entry of entries) {

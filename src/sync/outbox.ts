@@ -31,10 +31,13 @@ interface Held {
  * The durable outbox: one file per unacked event, written to a temp name, fsync'd and renamed, so a crash or a
  * second VS Code window never sees half an entry. Files sort by name in the order they were queued.
  *
- * It keeps a view of its entries in memory and lists its folder once, on the first read (the start of a client):
- * what a client queues, sends and drops afterwards is known without asking the disk again. Several windows may share
- * the folder: each picks up what the others left when it starts, and may send an entry another window sent too —
- * the server's idempotency by event id makes the second send harmless (PROTOCOL.md guarantee 3).
+ * It keeps a view of its entries in memory and lists its folder on the first read (the start of a client): what a
+ * client queues, sends and drops afterwards is known without asking the disk again — queueing, sending and dropping
+ * a note lists nothing. Several windows may share the folder (local mode's windows share global storage): `merge`
+ * lists it again and reads only the files the view does not know yet — what other windows queued since (the client
+ * merges on each connect and on its periodic resend) — and drops from the view what another window acked meanwhile.
+ * Two windows may send the same entry: the server's idempotency by event id makes the second send harmless
+ * (PROTOCOL.md guarantee 3). What this instance removed or set aside never comes back into its view.
  */
 export class Outbox {
   private readonly dir: string;
@@ -43,7 +46,15 @@ export class Outbox {
   /** The view, by file name. */
   private readonly entries = new Map<string, Held>();
   private readonly nameById = new Map<string, string>();
-  private loading: Promise<void> | undefined;
+  /**
+   * Names this instance dropped (acked or set aside), so that a listing that raced the removal does not bring them
+   * back: name → whether the file's removal is over. Forgotten once a listing begun after the removal misses them.
+   */
+  private readonly gone = new Map<string, boolean>();
+  private loaded = false;
+  /** The folder read under way, and the one asked for meanwhile (it starts after it, and is shared). */
+  private scanning: Promise<void> | undefined;
+  private nextScan: Promise<void> | undefined;
 
   constructor(root: string, endpointKey: string) {
     // One folder per server URL + channel: entries never leak to another channel.
@@ -89,6 +100,15 @@ export class Outbox {
     await held.writing;
   }
 
+  /**
+   * Take into the view what other windows queued in the folder since it was last read, and drop what they acked:
+   * one listing, and a read of each file the view does not know yet (none of the known ones). Unreadable files are
+   * moved aside, not lost and not fatal.
+   */
+  merge(): Promise<void> {
+    return this.scan();
+  }
+
   /** Every queued entry in the order it was queued. Unreadable files are moved aside, not lost and not fatal. */
   async list(): Promise<OutboxEntry[]> {
     await this.load();
@@ -108,8 +128,13 @@ export class Outbox {
     const held = name === undefined ? undefined : this.entries.get(name);
     if (!name || !held) return;
     this.forget(eventId, name);
-    await held.writing?.catch(() => undefined);
-    if (held.onDisk) await fs.rm(path.join(this.dir, name), { force: true });
+    this.gone.set(name, false);
+    try {
+      await held.writing?.catch(() => undefined);
+      if (held.onDisk) await fs.rm(path.join(this.dir, name), { force: true });
+    } finally {
+      this.gone.set(name, true);
+    }
   }
 
   /** Move an entry the server refused for good into `rejected/`, with the reason, so the user can see it. */
@@ -119,8 +144,13 @@ export class Outbox {
     const held = name === undefined ? undefined : this.entries.get(name);
     if (!name || !held) return undefined;
     this.forget(eventId, name);
-    await held.writing?.catch(() => undefined);
-    return this.setAside(name, { entry: held.entry, error, rejectedAt: new Date().toISOString() }, held.onDisk);
+    this.gone.set(name, false);
+    try {
+      await held.writing?.catch(() => undefined);
+      return await this.setAside(name, { entry: held.entry, error, rejectedAt: new Date().toISOString() }, held.onDisk);
+    } finally {
+      this.gone.set(name, true);
+    }
   }
 
   /** Entries the server refused, newest last. */
@@ -148,26 +178,51 @@ export class Outbox {
     if (this.nameById.get(eventId) === name) this.nameById.delete(eventId);
   }
 
-  /** Read the folder into the view, once (again after a failed attempt). */
+  /** Read the folder into the view unless it was read already (again after a failed attempt). */
   private load(): Promise<void> {
-    this.loading ??= this.readFolder().catch((error: unknown) => {
-      this.loading = undefined;
-      throw error;
+    if (this.loaded) return Promise.resolve();
+    return this.scanning ?? this.scan();
+  }
+
+  /** Read the folder into the view, one read at a time; a read asked for while one runs shares the next one. */
+  private scan(): Promise<void> {
+    if (this.nextScan) return this.nextScan;
+    const next = (this.scanning ?? Promise.resolve()).catch(() => undefined).then(() => {
+      this.nextScan = undefined;
+      const run = this.readFolder().then(() => {
+        this.loaded = true;
+      });
+      this.scanning = run;
+      run.then(
+        () => (this.scanning === run ? (this.scanning = undefined) : undefined),
+        () => (this.scanning === run ? (this.scanning = undefined) : undefined),
+      );
+      return run;
     });
-    return this.loading;
+    this.nextScan = next;
+    return next;
+  }
+
+  /** Known to the view, or dropped by this instance: not to be read (again). */
+  private known(name: string): boolean {
+    return this.entries.has(name) || this.gone.has(name);
   }
 
   private async readFolder(): Promise<void> {
-    // Entries this instance wrote before the listing began are in it, unless another window acked them meanwhile.
+    // Entries on disk before the listing began are in it, unless another window acked them meanwhile.
     const before = [...this.entries].filter(([, held]) => held.onDisk).map(([name]) => name);
+    // Names whose removal is over before the listing began: once it misses them, they cannot come back.
+    const removed = [...this.gone].filter(([, done]) => done).map(([name]) => name);
     const names = await jsonFiles(this.dir);
     const present = new Set(names);
     for (const name of before) {
       const held = this.entries.get(name);
       if (held && !present.has(name)) this.forget(held.entry.event.id, name);
     }
+    for (const name of removed) if (!present.has(name)) this.gone.delete(name);
     for (const name of names) {
-      if (this.entries.has(name)) continue; // queued by this instance while the folder was being read
+      // Queued by this instance (maybe while the folder was being read), read before, or dropped by this instance.
+      if (this.known(name)) continue;
       let text: string;
       try {
         text = await fs.readFile(path.join(this.dir, name), 'utf8');
@@ -175,15 +230,18 @@ export class Outbox {
         if (isNotFound(error)) continue; // acked meanwhile (maybe by another window)
         throw error;
       }
+      if (this.known(name)) continue; // dropped by this instance while it was being read
       const parsed = safeJson(text);
       const entry = parsed === undefined ? undefined : OutboxEntry.safeParse(parsed);
       if (!entry?.success) {
         await this.setAside(name, { entry: (parsed ?? { raw: text }) as OutboxEntry, error: 'unreadable outbox entry', rejectedAt: new Date().toISOString() }, true);
         continue;
       }
-      // One event in two files (a copied file): the first one stands for it, the copy goes (an ack drops one name).
-      if (this.nameById.has(entry.data.event.id)) {
-        await fs.rm(path.join(this.dir, name), { force: true });
+      // One event in two files (a copied file): the one in the view stands for it, the copy goes (an ack drops one
+      // name) — but only once the one in the view is on disk too: a copy is never the only one on disk.
+      const mine = this.nameById.get(entry.data.event.id);
+      if (mine !== undefined) {
+        if (this.entries.get(mine)?.onDisk) await fs.rm(path.join(this.dir, name), { force: true });
         continue;
       }
       this.put(name, { entry: entry.data, onDisk: true });

@@ -146,6 +146,29 @@ describe('ChannelClient against a real server', function () {
     assert.equal(c.incident(id)?.notes.length, 5);
   });
 
+  it('delivers what another window queued in the shared outbox folder on its next resend, without reconnecting', async () => {
+    const storage = path.join(dir, 'shared-storage');
+    const a = client('alice', storage); // resendAfterMs: 500
+    await online(a);
+    const id = await (await a.declare({ title: 'Shared outbox', severity: 'SEV3', symptom: '' })).incidentId;
+    a.subscribe(id);
+    await until('outbox empty', () => a.connection.queued === 0);
+    const statuses: string[] = [];
+    a.onDidChangeConnection((c) => statuses.push(c.status));
+    // Another window on the same storage queued a note while offline, and was closed.
+    const other = new Outbox(storage, `ws://127.0.0.1:${port}#payments`);
+    const text = 'queued by a window that was closed';
+    await other.add({
+      type: 'append', incidentId: id, queuedAt: new Date().toISOString(),
+      event: { id: randomUUID(), kind: 'note.added', at: new Date().toISOString(), data: { text, tag: 'note' } },
+    });
+    assert.equal((await fs.readdir(other.folder)).filter((n) => n.endsWith('.json')).length, 1);
+    await until('the other window\'s note delivered', () => notes(a.incident(id)).includes(text));
+    await until('outbox empty', () => a.connection.queued === 0);
+    assert.deepEqual((await fs.readdir(other.folder)).filter((n) => n.endsWith('.json')), [], 'its file was acked away');
+    assert.deepEqual(statuses.filter((s) => s !== 'online'), [], 'reconnected to deliver it');
+  });
+
   it('two clients converge to the same state after random disconnects during concurrent writes', async () => {
     const a = client('alice');
     const b = client('bob');
