@@ -45,6 +45,11 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   private listed: Promise<GitRepository[]> | undefined;
   /** The repositories listed before the folders changed: those no folder is in any more are closed. */
   private previouslyListed: Promise<GitRepository[]> | undefined;
+  /**
+   * The listed repositories' change subscriptions: a repository's refs watcher runs while it is subscribed here,
+   * so only the repositories this view lists are watched (not those the scribe finds).
+   */
+  private readonly watched = new Map<GitRepository, vscode.Disposable>();
   /** What the last listing warned about the settings (warned again only when it changes). */
   private warnedSettings = '';
   private detectedAt: string | undefined;
@@ -52,12 +57,6 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   constructor(private readonly service: IncidentService, private readonly log: vscode.LogOutputChannel, private readonly git: GitRepositories) {
     this.disposables.push(
-      // A listed repository's refs changed: it has dropped its deploy list already; show the new one.
-      git.onDidChange((repository) => {
-        void this.listed?.then((repos) => {
-          if (repos.includes(repository)) this._onDidChangeTreeData.fire(undefined);
-        });
-      }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(true)),
       // Restricted Mode lists nothing (the view's welcome says why); once trusted, read the repositories.
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh(true)),
@@ -100,9 +99,13 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       this.git.forgetLocations();
     }
     // An explicit refresh reads again even if no ref change was seen (a watcher can miss one).
-    void listed?.then((repos) => {
-      for (const r of repos) r.invalidate();
-    });
+    void listed?.then(
+      (repos) => {
+        for (const r of repos) r.invalidate();
+      },
+      // The lookup failed (no git, a repository git refuses): nothing was kept; the tree's read reports it.
+      () => undefined,
+    );
     this.warnedSettings = '';
     this._onDidChangeTreeData.fire(undefined);
   }
@@ -236,6 +239,7 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       // A lookup that failed is tried again next time.
       current.then(
         (repos) => {
+          if (this.listed === current) this.watch(repos);
           // Repositories no folder is in any more stop watching (reopened if the scribe cites one of their files).
           void previous?.then((old) => this.git.close(old.filter((r) => !repos.includes(r)).map((r) => r.root)), () => undefined);
         },
@@ -245,6 +249,21 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       );
     }
     return this.listed;
+  }
+
+  /**
+   * Listen to the listed repositories (their refs watchers run) and to no others. A listed repository's refs
+   * changed (it has dropped its deploy list already), or a change ended after its list was shown: show the new one.
+   */
+  private watch(repos: readonly GitRepository[]): void {
+    for (const [repo, subscription] of [...this.watched]) {
+      if (repos.includes(repo)) continue;
+      subscription.dispose();
+      this.watched.delete(repo);
+    }
+    for (const repo of repos) {
+      if (!this.watched.has(repo)) this.watched.set(repo, repo.onDidChange(() => this._onDidChangeTreeData.fire(undefined)));
+    }
   }
 
   /** Each repository's deploys (kept by the repository until a ref changes); [] with the tree's message on failure. */
@@ -290,5 +309,7 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
+    for (const subscription of this.watched.values()) subscription.dispose();
+    this.watched.clear();
   }
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitRunner, type GitRunnerOptions } from './gitRunner';
 import { GitRepository, type GitDisposable, type GitRepositoryOptions } from './gitRepository';
+import { OperationQueue } from './operationQueue';
 import { findRepository, type FileGitContext, type RepositoryLocation } from './repository';
 
 const LOCATIONS_MAX = 500;
@@ -16,36 +17,43 @@ export interface GitIdentityConfig {
  * Every repository the extension works with, one {@link GitRepository} per root (VS Code git's `Model`). The
  * extension's container creates it and disposes it: the deploys view, the diff documents, rollback, scribe
  * capture and the identity lookup all reach git through it, and its commands go to the extension's log.
+ *
+ * What each open repository costs: no refs watcher unless someone listens to it (`GitRepository.onDidChange`: the
+ * deploys view, for the repositories it lists), so those the scribe finds (a note's file, opening a note's source)
+ * cost a few small objects and no process or watch, kept until the extension ends. Listening is the switch rather
+ * than closing unlisted repositories after a while: nothing to time, and a repository listed later is the same one.
+ *
+ * One operation queue per root, which outlives the repository objects: a repository closed while a change (a
+ * rollback) still runs through it and opened again queues behind that change, so two changes on one root never
+ * interleave. A queue is dropped with its repository when it is idle, else kept for the next one.
  */
 export class GitRepositories implements GitDisposable {
   private readonly repositories = new Map<string, GitRepository>();
+  /** Root → its operation queue (see the class comment). */
+  private readonly queues = new Map<string, OperationQueue>();
   /** Directory (symlinks resolved) → the repository it is in; only hits are kept, checked on use. */
   private readonly locations = new Map<string, RepositoryLocation>();
-  private readonly listeners = new Set<(repository: GitRepository) => void>();
   private disposed = false;
 
   constructor(private readonly options: GitRepositoryOptions = {}) {}
-
-  /** Called (debounced) when the refs of an open repository changed. */
-  onDidChange(listener: (repository: GitRepository) => void): GitDisposable {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
 
   /** The open repository with this root. */
   get(root: string): GitRepository | undefined {
     return this.repositories.get(root);
   }
 
-  /** The repository at `location`, opened (with its watcher) on first use. */
+  /** The repository at `location`, opened on first use (its refs watcher starts when someone listens to it). */
   open(location: RepositoryLocation): GitRepository {
     if (this.disposed) throw new Error('Incident Room: git repositories are disposed.');
     let repository = this.repositories.get(location.root);
     if (!repository) {
-      const opened = new GitRepository(location, this.options);
-      opened.onDidChange(() => this.fire(opened));
-      this.repositories.set(location.root, opened);
-      repository = opened;
+      let queue = this.queues.get(location.root);
+      if (!queue) {
+        queue = new OperationQueue();
+        this.queues.set(location.root, queue);
+      }
+      repository = new GitRepository(location, this.options, queue);
+      this.repositories.set(location.root, repository);
     }
     return repository;
   }
@@ -107,11 +115,15 @@ export class GitRepositories implements GitDisposable {
     return identity;
   }
 
-  /** Close repositories (their watchers stop, what they kept is dropped); reopened on next use. */
+  /**
+   * Close repositories (their watchers stop, what they kept is dropped); reopened on next use. A change under
+   * way goes on, and a repository opened again queues behind it (its queue is kept until then).
+   */
   close(roots: Iterable<string>): void {
-    for (const root of roots) {
+    for (const root of [...roots]) {
       this.repositories.get(root)?.dispose();
       this.repositories.delete(root);
+      if (this.queues.get(root)?.idle) this.queues.delete(root);
     }
   }
 
@@ -127,8 +139,8 @@ export class GitRepositories implements GitDisposable {
 
   dispose(): void {
     this.disposed = true;
-    this.listeners.clear();
     this.close([...this.repositories.keys()]);
+    this.queues.clear();
     this.locations.clear();
   }
 
@@ -163,15 +175,5 @@ export class GitRepositories implements GitDisposable {
       ...(binary ? { binary } : {}),
       ...(log ? { log: (line: string) => log.debug(line) } : {}),
     };
-  }
-
-  private fire(repository: GitRepository): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(repository);
-      } catch {
-        // One faulty listener must not keep the others from hearing of the change.
-      }
-    }
   }
 }

@@ -9,7 +9,7 @@ import { readFileAtRevision, type FileAtRevision } from './fileAtRevision';
 import { GitRunner, type GitRunnerOptions } from './gitRunner';
 import { OperationQueue, type QueueState } from './operationQueue';
 import { RefsWatcher } from './refsWatcher';
-import { buildFileGitContext, pathInRepository, readFileStatus, readHead, readRemoteReading, type FileGitContext, type RepositoryLocation } from './repository';
+import { buildFileGitContext, pathInRepository, readHead, readRemoteReading, type FileGitContext, type RepositoryLocation } from './repository';
 
 /** Where git's command lines go: the extension passes its LogOutputChannel (which has these methods). */
 export interface GitLog {
@@ -38,6 +38,15 @@ export interface GitRepositoryOptions {
 
 const DEPLOY_FILES_MAX = 100;
 
+/** A deploy list kept by {@link GitRepository.listDeploys}. */
+interface KeptList {
+  promise: Promise<DeployList>;
+  /** The list once read. */
+  list?: DeployList;
+  /** Dropped (a ref changed) or read while a change ran: served only until that change ends. */
+  stale: boolean;
+}
+
 /**
  * One repository's git state, with one owner (CONVENTIONS "One owner per piece of state"; VS Code git's
  * `Repository`): its runner and operation queue, what it has read and may keep, and its refs watcher.
@@ -45,28 +54,41 @@ const DEPLOY_FILES_MAX = 100;
  * - Reads whose answer depends on refs (the deploy list; the facts of a rollback plan, through {@link read}) run as
  *   queue reads: never during a change such as a rollback, which runs alone (`executeRollback(repository.runner, …)`
  *   queues itself on the runner). The rollback modules are not imported here: they load with the commands.
+ *   The one exception is the deploy list asked for while a change runs: the view and the deploy picker must not
+ *   hang for minutes behind a rollback's deploy command, so the last list is served, or one is read outside the
+ *   queue (reads change nothing), and listeners hear of it again when the change ends ({@link listDeploys}).
  *   Reads of immutable objects by commit id (a deploy's files and commits, a file at a revision) and the scribe's
  *   one-file status don't queue: they must not wait minutes behind a rollback's deploy command.
  * - Kept: the deploy lists until a ref changes or a change finishes; commit details and deploy file listings
- *   (immutable); HEAD until a ref changes; the remote and the filter drivers while the config files are unchanged.
+ *   (immutable); the remote and the filter drivers while the config files are unchanged. HEAD is not kept: the
+ *   scribe reads it with the file's status, in the same git process, so a note never cites a commit the refs
+ *   watcher has not told us about (fs.watch is silent on network file systems, WSL's /mnt, at inotify's limits).
+ * - The refs watcher runs only while someone listens ({@link onDidChange}: the deploys view, for the repositories
+ *   it lists); a repository opened for the scribe alone watches nothing.
+ * - The operation queue may be shared: {@link GitRepositories} keeps one per root, so a repository closed and
+ *   opened again while a change runs still queues behind that change.
  */
 export class GitRepository implements GitDisposable {
   readonly root: string;
   /** The runner every git call of this repository goes through; changes queue on {@link queue}. */
   readonly runner: GitRunner;
   private readonly queue: OperationQueue;
+  private readonly queueSubscription: GitDisposable;
   private readonly commitDetails = new CommitDetailsCache();
   private readonly remoteCache: ConfigCache<{ name: string; url: string } | undefined>;
-  private readonly deployLists = new Map<string, Promise<DeployList>>();
+  private readonly deployLists = new Map<string, KeptList>();
   private readonly deployFiles = new Map<string, Promise<DiffListing>>();
-  private head: Promise<string | undefined> | undefined;
-  private readonly watcher: RefsWatcher | undefined;
-  private readonly listeners = new Set<() => void>();
+  /** A deploy list was answered while a change ran: listeners are told again when it ends. */
+  private answeredDuringChange = false;
+  private watcher: RefsWatcher | undefined;
+  private readonly listeners = new Set<{ listener: () => void }>();
   private disposed = false;
 
-  constructor(readonly location: RepositoryLocation, options: GitRepositoryOptions = {}) {
+  /** `queue`: the root's operation queue when it outlives this object (GitRepositories); default a new one. */
+  constructor(readonly location: RepositoryLocation, private readonly options: GitRepositoryOptions = {}, queue = new OperationQueue()) {
     this.root = location.root;
-    this.queue = new OperationQueue(() => this.invalidate());
+    this.queue = queue;
+    this.queueSubscription = queue.onDidMutate(() => this.changeEnded());
     const repoConfig = [path.join(location.commonDir, 'config'), path.join(location.gitDir, 'config.worktree')];
     const home = options.env?.HOME ?? os.homedir();
     const xdg = options.env?.XDG_CONFIG_HOME ?? process.env.XDG_CONFIG_HOME ?? path.join(home, '.config');
@@ -82,19 +104,26 @@ export class GitRepository implements GitDisposable {
       ...(log ? { log: (line: string) => log.debug(`${line}  [${location.root}]`) } : {}),
     };
     this.runner = new GitRunner(runnerOptions);
-    if (options.watch !== false) {
-      this.watcher = new RefsWatcher(location, () => this.fire(), {
-        debounceMs: options.debounceMs ?? 500,
-        onEvent: () => this.invalidate(),
-        onError: (e) => log?.debug(`refs watcher of ${location.root}: ${String(e)}`),
-      });
-    }
   }
 
-  /** Called (debounced) when the repository's refs changed: what depended on them has been dropped already. */
+  /**
+   * Called (debounced) when the repository's refs changed (what depended on them has been dropped already), and
+   * when a change ends during which a deploy list was answered. The refs watcher runs while anyone listens.
+   */
   onDidChange(listener: () => void): GitDisposable {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
+    const entry = { listener };
+    this.listeners.add(entry);
+    this.startWatching();
+    return {
+      dispose: () => {
+        if (this.listeners.delete(entry) && this.listeners.size === 0) this.stopWatching();
+      },
+    };
+  }
+
+  /** Whether the refs watcher runs (someone listens, watching is not turned off, not disposed). */
+  get watching(): boolean {
+    return this.watcher !== undefined;
   }
 
   /** Run `fn` as a read through the repository's queue (alongside other reads, never during a change). */
@@ -112,22 +141,36 @@ export class GitRepository implements GitDisposable {
     return this.queue.state;
   }
 
-  /** The newest deploys (see {@link listDeploys}), kept until a ref changes; a call with a signal reads afresh. */
+  /**
+   * The newest deploys (see {@link listDeploys}), kept until a ref changes; a call with a signal reads afresh.
+   * A queue read, except while a change (a rollback: a push and the deploy command, maybe minutes) runs: then the
+   * last list is served if one was kept, even one dropped by a ref change since, or else the list is read outside
+   * the queue, as before the queue existed (reads change nothing; the list may show the change half done). Either
+   * way listeners are told when the change ends, and the next call reads the list afresh.
+   */
   listDeploys(settings: DeploySettings, options: { limit?: number; signal?: AbortSignal } = {}): Promise<DeployList> {
-    const read = (): Promise<DeployList> =>
-      this.read('list deploys', (runner) => listDeploys(runner, settings, { ...options, commitDetails: this.commitDetails }));
+    const changing = this.queue.state.running !== undefined;
+    const direct = (): Promise<DeployList> => listDeploys(this.runner, settings, { ...options, commitDetails: this.commitDetails });
+    const read = (): Promise<DeployList> => (changing ? direct() : this.read('list deploys', direct));
+    if (changing) this.answeredDuringChange = true;
     if (options.signal) return read();
     const key = JSON.stringify([settings.sources, settings.tagPatterns, settings.deployBranch ?? null, options.limit ?? null]);
-    let list = this.deployLists.get(key);
-    if (!list) {
-      const current = read();
-      list = current;
-      this.deployLists.set(key, current);
-      current.catch(() => {
-        if (this.deployLists.get(key) === current) this.deployLists.delete(key);
-      });
-    }
-    return list;
+    const kept = this.deployLists.get(key);
+    if (changing && kept?.list) return Promise.resolve(kept.list);
+    // Not changing, a kept entry is fresh (stale ones live only while a change runs); changing, it is one already
+    // read outside the queue (its promise does not wait for the change either).
+    if (kept && (!changing || kept.stale)) return kept.promise;
+    const entry: KeptList = { promise: read(), stale: changing };
+    this.deployLists.set(key, entry);
+    entry.promise.then(
+      (list) => {
+        entry.list = list;
+      },
+      () => {
+        if (this.deployLists.get(key) === entry) this.deployLists.delete(key);
+      },
+    );
+    return entry.promise;
   }
 
   /** The files a deploy changed since the previous one (commit ids: kept). */
@@ -157,16 +200,9 @@ export class GitRepository implements GitDisposable {
     return readFileAtRevision(this.runner, rev, filePath, options);
   }
 
-  /** The HEAD commit (undefined on an unborn branch), kept until a ref changes. */
+  /** The HEAD commit (undefined on an unborn branch), read each time: one git process. */
   headCommit(): Promise<string | undefined> {
-    if (!this.head) {
-      const current = readHead(this.runner);
-      this.head = current;
-      current.catch(() => {
-        if (this.head === current) this.head = undefined;
-      });
-    }
-    return this.head;
+    return readHead(this.runner);
   }
 
   /** `origin` if it exists, else the first remote; kept while the repository's and the user's config are unchanged. */
@@ -176,31 +212,91 @@ export class GitRepository implements GitDisposable {
 
   /**
    * What the scribe needs to cite a file of this repository; undefined for a file outside its work tree. Warm, one
-   * git process (the file's status); HEAD, remote and filter drivers are kept.
+   * git process: the file's status, which also reports HEAD (read every time, never kept: see the class comment);
+   * the remote and the filter drivers are kept.
    */
   async fileContext(filePath: string): Promise<FileGitContext | undefined> {
     const relativePath = pathInRepository(this.location, filePath);
     if (relativePath === undefined) return undefined;
-    const [head, remote, status] = await Promise.all([this.headCommit(), this.remote(), readFileStatus(this.runner, relativePath)]);
+    const [remote, { head, status }] = await Promise.all([this.remote(), this.readFileStatusAndHead(relativePath)]);
     return buildFileGitContext(this.root, relativePath, head, remote, status);
   }
 
-  /** Drop what depends on refs (deploy lists, HEAD). Called on every ref change and after every change. */
+  /**
+   * Drop what depends on refs (the deploy lists). Called on every ref change and by an explicit refresh. While a
+   * change runs the lists are only marked: they are served until it ends (see {@link listDeploys}).
+   */
   invalidate(): void {
-    this.deployLists.clear();
-    this.head = undefined;
+    if (this.queue.state.running === undefined) {
+      this.deployLists.clear();
+      return;
+    }
+    for (const kept of this.deployLists.values()) kept.stale = true;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.watcher?.dispose();
+    this.queueSubscription.dispose();
+    this.stopWatching();
     this.listeners.clear();
+    this.deployLists.clear();
+  }
+
+  /** A change ended, however it ended: drop the lists; tell listeners if one was answered while it ran. */
+  private changeEnded(): void {
+    this.deployLists.clear();
+    if (!this.answeredDuringChange) return;
+    this.answeredDuringChange = false;
+    this.fire();
+  }
+
+  /**
+   * The file's status and HEAD from one `git status --porcelain=v2 --branch` (its `# branch.oid` header), so the
+   * commit cited is the one the status was read against.
+   */
+  private async readFileStatusAndHead(relativePath: string): Promise<{ head: string | undefined; status: { tracked: boolean; modified: boolean } }> {
+    const out = await this.runner.exec(['status', '--porcelain=v2', '-z', '--branch', '--ignored=matching', '--untracked-files=all', '--', `:(literal)${relativePath}`]);
+    const fields = out.split('\0');
+    let head: string | undefined;
+    const kinds: string[] = [];
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as string;
+      if (field === '') continue;
+      if (field.startsWith('# ')) {
+        const oid = /^# branch\.oid (\S+)$/.exec(field)?.[1];
+        if (oid !== undefined) head = oid === '(initial)' ? undefined : oid;
+        continue;
+      }
+      kinds.push(field.charAt(0));
+      // A rename or copy (`2 …`) is followed by its original path in a field of its own.
+      if (field.startsWith('2 ')) i++;
+    }
+    // `?` untracked, `!` ignored; `1` changed, `2` renamed or copied, `u` unmerged.
+    const untracked = kinds.some((k) => k === '?' || k === '!');
+    return { head, status: { tracked: !untracked, modified: kinds.length > 0 && !untracked } };
+  }
+
+  private startWatching(): void {
+    if (this.watcher || this.disposed || this.options.watch === false) return;
+    const log = this.options.log;
+    this.watcher = new RefsWatcher(this.location, () => this.fire(), {
+      debounceMs: this.options.debounceMs ?? 500,
+      onEvent: () => this.invalidate(),
+      onError: (e) => log?.debug(`refs watcher of ${this.root}: ${String(e)}`),
+    });
+  }
+
+  /** Nobody hears of ref changes any more: what depends on refs is dropped, not kept unwatched. */
+  private stopWatching(): void {
+    if (!this.watcher) return;
+    this.watcher.dispose();
+    this.watcher = undefined;
     this.invalidate();
   }
 
   private fire(): void {
-    for (const listener of [...this.listeners]) {
+    for (const { listener } of [...this.listeners]) {
       try {
         listener();
       } catch {

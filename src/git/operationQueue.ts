@@ -23,10 +23,23 @@ interface Entry {
 export class OperationQueue {
   private readonly pending: Entry[] = [];
   private readonly reads: string[] = [];
+  private readonly mutateListeners = new Set<{ listener: (operation: string) => void }>();
   private mutation: string | undefined;
 
   /** `onDidMutate`: called after each changing operation ends, however it ended (the owner drops its caches). */
-  constructor(private readonly onDidMutate?: (operation: string) => void) {}
+  constructor(onDidMutate?: (operation: string) => void) {
+    if (onDidMutate) this.onDidMutate(onDidMutate);
+  }
+
+  /**
+   * Also call `listener` after each changing operation ends, however it ended. The queue of a root outlives the
+   * {@link GitRepository} objects that use it (close and reopen): each one listens while it is open.
+   */
+  onDidMutate(listener: (operation: string) => void): { dispose(): void } {
+    const entry = { listener };
+    this.mutateListeners.add(entry);
+    return { dispose: () => this.mutateListeners.delete(entry) };
+  }
 
   /** Run `fn` as a changing operation (exclusive). */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -86,10 +99,12 @@ export class OperationQueue {
   private finish(operation: string, kind: OperationKind): void {
     if (kind === 'mutate') {
       this.mutation = undefined;
-      try {
-        this.onDidMutate?.(operation);
-      } catch {
-        // The owner's cache reset must not wedge the queue.
+      for (const { listener } of [...this.mutateListeners]) {
+        try {
+          listener(operation);
+        } catch {
+          // The owner's cache reset must not wedge the queue.
+        }
       }
     } else {
       this.reads.splice(this.reads.indexOf(operation), 1);

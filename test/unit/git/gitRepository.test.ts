@@ -227,4 +227,199 @@ describe('git/gitRepository and gitRepositories', () => {
     const reopened = await open(repo);
     assert.notEqual(reopened, r);
   });
+  describe('review fixes', () => {
+    /** A repositories object whose repositories never watch refs (fs.watch silent: NFS, WSL /mnt, inotify limits). */
+    function unwatched(): GitRepositories {
+      return new GitRepositories({ env: scratch.env, watch: false, log: { debug: (l) => lines.push(l), warn: () => undefined } });
+    }
+
+    function gate(): { promise: Promise<void>; open: () => void } {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      return { promise, open };
+    }
+
+    it('a note cites the new HEAD after a commit no watcher saw, still with one git process', async () => {
+      const repo = TempRepo.init(scratch, 'head-unwatched');
+      const first = repo.commit('one', { 'src/app.ts': 'x\n' });
+      const blind = unwatched();
+      try {
+        const file = path.join(repo.dir, 'src', 'app.ts');
+        assert.equal((await blind.fileContext(file))?.head, first);
+        const r = await blind.find(repo.dir);
+        assert.ok(r);
+        assert.equal(await r.headCommit(), first);
+
+        const second = repo.commit('two', { 'src/app.ts': 'y\n' });
+        lines.length = 0;
+        const ctx = await blind.fileContext(file);
+        assert.equal(ctx?.head, second, 'HEAD is read with the status, not kept');
+        assert.deepEqual(lines.map((l) => l.split(' ').slice(0, 2).join(' ')), ['git status']);
+        assert.equal(await r.headCommit(), second);
+
+        // Detached at the first commit, then a new branch: each note sees where HEAD is now.
+        repo.git(['checkout', '-q', '--detach', first]);
+        assert.equal((await blind.fileContext(file))?.head, first);
+        repo.git(['checkout', '-q', '-b', 'other', second]);
+        const third = repo.commit('three', { 'src/app.ts': 'z\n' });
+        assert.equal((await blind.fileContext(file))?.head, third);
+        repo.git(['pack-refs', '--all']);
+        assert.equal((await blind.fileContext(file))?.head, third, 'refs packed');
+      } finally {
+        blind.dispose();
+      }
+    });
+
+    it('reads the status of a file from porcelain v2: tracked, modified, untracked, ignored, renamed; no HEAD when unborn', async () => {
+      const repo = TempRepo.init(scratch, 'status-v2');
+      const blind = unwatched();
+      try {
+        repo.write('new.txt', 'n\n');
+        const unborn = await blind.fileContext(path.join(repo.dir, 'new.txt'));
+        assert.equal(unborn?.head, undefined, 'an unborn branch has no HEAD');
+        assert.equal(unborn?.tracked, false);
+        fs.rmSync(path.join(repo.dir, 'new.txt'));
+
+        repo.commit('one', { 'a.txt': 'a\n', 'b.txt': 'b\n', '.gitignore': 'ignored.log\n' });
+        const at = async (rel: string) => {
+          const ctx = await blind.fileContext(path.join(repo.dir, rel));
+          return ctx && { tracked: ctx.tracked, modified: ctx.modified };
+        };
+        assert.deepEqual(await at('a.txt'), { tracked: true, modified: false });
+        repo.write('a.txt', 'changed\n');
+        assert.deepEqual(await at('a.txt'), { tracked: true, modified: true });
+        repo.write('untracked.txt', 'u\n');
+        assert.deepEqual(await at('untracked.txt'), { tracked: false, modified: false });
+        repo.write('ignored.log', 'i\n');
+        assert.deepEqual(await at('ignored.log'), { tracked: false, modified: false });
+        repo.git(['mv', 'b.txt', 'renamed.txt']);
+        assert.deepEqual(await at('renamed.txt'), { tracked: true, modified: true });
+      } finally {
+        blind.dispose();
+      }
+    });
+
+    it('while a change runs, a deploy list is read without waiting for it; listeners hear when it ends', async () => {
+      const repo = TempRepo.init(scratch, 'list-during-change');
+      repo.commit('one');
+      repo.tag('deploy/1');
+      repo.commit('two');
+      const blind = unwatched();
+      try {
+        const r = await blind.find(repo.dir);
+        assert.ok(r);
+        let heard = 0;
+        r.onDidChange(() => heard++);
+        const held = gate();
+        let changeEnded = false;
+        const change = r.mutate('rollback', async (runner) => {
+          await runner.exec(['tag', 'deploy/2']);
+          await held.promise;
+        }).then(() => {
+          changeEnded = true;
+        });
+        await sleep(20);
+        assert.equal(r.queueState.running, 'rollback');
+        const during = await r.listDeploys(tags);
+        assert.equal(changeEnded, false, 'the list came while the change still ran');
+        assert.ok(during.deploys.length >= 1);
+        assert.equal(await r.listDeploys(tags), during, 'kept while the change runs');
+        held.open();
+        await change;
+        assert.equal(heard, 1, 'listeners are told the list they were shown may be out of date');
+        assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/2', 'deploy/1'], 'read afresh after the change');
+      } finally {
+        blind.dispose();
+      }
+    });
+
+    it('while a change runs, the kept list is served even once a ref change dropped it, and read afresh after', async () => {
+      const repo = TempRepo.init(scratch, 'kept-during-change');
+      repo.commit('one');
+      repo.tag('deploy/1');
+      repo.commit('two');
+      const blind = unwatched();
+      try {
+        const r = await blind.find(repo.dir);
+        assert.ok(r);
+        const before = await r.listDeploys(tags);
+        let heard = 0;
+        r.onDidChange(() => heard++);
+        const held = gate();
+        let changeEnded = false;
+        const change = r.mutate('rollback', async (runner) => {
+          await runner.exec(['tag', 'deploy/2']);
+          await held.promise;
+        }).then(() => {
+          changeEnded = true;
+        });
+        await sleep(20);
+        r.invalidate(); // what the refs watcher does when it sees the tag
+        lines.length = 0;
+        assert.equal(await r.listDeploys(tags), before, 'the last list, marked out of date');
+        assert.equal(changeEnded, false);
+        assert.equal(commands('git '), 0, 'served without reading');
+        held.open();
+        await change;
+        assert.equal(heard, 1);
+        assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/2', 'deploy/1']);
+      } finally {
+        blind.dispose();
+      }
+    });
+
+    it('a repository closed while a change runs and opened again queues its changes behind that change', async () => {
+      const repo = TempRepo.init(scratch, 'reopen-during-change');
+      repo.commit('one');
+      const first = await open(repo);
+      const log: string[] = [];
+      const held = gate();
+      const change1 = first.mutate('first', async () => {
+        log.push('first start');
+        await held.promise;
+        log.push('first end');
+      });
+      await sleep(20);
+      git.close([first.root]);
+      const second = await open(repo);
+      assert.notEqual(second, first);
+      assert.equal(second.queueState.running, 'first', 'the reopened repository sees the change under way');
+      const change2 = second.mutate('second', async () => {
+        log.push('second');
+      });
+      await sleep(50);
+      assert.deepEqual(log, ['first start']);
+      held.open();
+      await Promise.all([change1, change2]);
+      assert.deepEqual(log, ['first start', 'first end', 'second']);
+      // Once idle, closing drops the queue: a repository opened after that starts afresh and works.
+      git.close([second.root]);
+      const third = await open(repo);
+      assert.deepEqual(third.queueState, { running: undefined, waiting: [] });
+      assert.equal(await third.mutate('third', async () => 3), 3);
+    });
+
+    it('a repository found for the scribe watches nothing; listening starts the watcher and the last listener stops it', async () => {
+      const repo = TempRepo.init(scratch, 'watch-on-listen');
+      repo.commit('one', { 'f.txt': 'f\n' });
+      await git.fileContext(path.join(repo.dir, 'f.txt'));
+      const r = await open(repo);
+      assert.equal(r.watching, false, 'found by the scribe: no watcher');
+      const a = r.onDidChange(() => undefined);
+      const b = r.onDidChange(() => undefined);
+      assert.equal(r.watching, true);
+      a.dispose();
+      assert.equal(r.watching, true, 'one listener is left');
+      const heard = changed(r);
+      repo.tag('deploy/1');
+      await heard;
+      b.dispose();
+      assert.equal(r.watching, false);
+      const none = await git.find(path.join(scratch.dir('watch-on-listen-none')));
+      assert.equal(none, undefined);
+      r.onDidChange(() => undefined);
+      git.close([r.root]);
+      assert.equal(r.watching, false, 'closing stops it');
+    });
+  });
 });

@@ -68,4 +68,17 @@ describe('git/operationQueue', () => {
     await assert.rejects(q.run('bad', () => { throw new Error('sync'); }), /sync/);
     assert.equal(await q.run('next', async () => 2), 2);
   });
+  it('tells every subscriber when a change ends, until it unsubscribes', async () => {
+    const heard: string[] = [];
+    const q = new OperationQueue((op) => heard.push(`owner ${op}`));
+    const a = q.onDidMutate((op) => heard.push(`a ${op}`));
+    q.onDidMutate(() => {
+      throw new Error('a faulty subscriber');
+    });
+    await q.run('one', async () => undefined);
+    a.dispose();
+    await q.run('two', async () => undefined);
+    assert.deepEqual(heard, ['owner one', 'a one', 'owner two']);
+    assert.ok(q.idle);
+  });
 });
