@@ -3,13 +3,13 @@ import * as vscode from 'vscode';
 import type { FileChange } from '../git/deployDiff';
 import { markIncidentWindow, type Deploy, type DeployList } from '../git/deployDiscovery';
 import { deployTooltipMarkdown } from '../git/deployTooltip';
-import { validateDeploySettings } from '../git/deploySettings';
 import type { GitRepositories } from '../git/gitRepositories';
 import type { GitRepository } from '../git/gitRepository';
 import type { GitRunner } from '../git/gitRunner';
 import type { RepositoryLocation } from '../git/repository';
 import { revisionUri } from './deployDiffProvider';
 import type { IncidentService } from './incidentService';
+import { onDidChangeSettings, readDeploySettings } from './settings';
 import { gitAllowed, requireGit } from './workspaceTrust';
 
 /** A repository section of the tree (shown only in multi-repository workspaces). */
@@ -60,7 +60,7 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(true)),
       // Restricted Mode lists nothing (the view's welcome says why); once trusted, read the repositories.
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh(true)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
+      onDidChangeSettings((e) => {
         if (e.affectsConfiguration('incidentRoom.deploys')) this.refresh();
       }),
       service.onDidChange(() => {
@@ -285,17 +285,13 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       return [];
     }
     const repositories = await this.repositories();
-    const config = vscode.workspace.getConfiguration('incidentRoom.deploys');
-    const settings = validateDeploySettings({
-      sources: config.get('sources'), tagPatterns: config.get('tagPatterns'), deployBranch: config.get('branch'),
-    });
+    const settings = readDeploySettings();
     const warned = settings.problems.join('\n');
     if (warned !== this.warnedSettings) {
       this.warnedSettings = warned;
       for (const p of settings.problems) this.log.warn(`incidentRoom.deploys: ${p}`);
     }
-    const limit = Math.max(1, Math.min(500, config.get<number>('limit', 50)));
-    const lists = await Promise.all(repositories.map(async (repo) => ({ repo: repo.location, list: await repo.listDeploys(settings, { limit }) })));
+    const lists = await Promise.all(repositories.map(async (repo) => ({ repo: repo.location, list: await repo.listDeploys(settings, { limit: settings.limit }) })));
     if (this.treeView) {
       const empty = lists.every((l) => l.list.deploys.length === 0);
       this.treeView.message = repositories.length === 0

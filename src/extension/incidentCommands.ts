@@ -8,6 +8,7 @@ import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, confirm, pick } from './quickInput';
 import { parseWhen } from '../core/parseWhen';
+import { writeIdentity } from './settings';
 
 const STATUS_HELP: Record<Status, string> = {
   investigating: 'Looking for the cause',
@@ -149,9 +150,7 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
     'incidentRoom.setIdentity': { run: async ({ args }) => {
       const id = args?.id ?? (await ask({ title: 'Your identity on incidents (1/2)', prompt: 'Id (usually your email)', value: service.me.id }));
       const name = args?.name ?? (await ask({ title: 'Your identity on incidents (2/2)', prompt: 'Display name', value: service.me.name }));
-      const config = vscode.workspace.getConfiguration('incidentRoom');
-      await config.update('user.id', id, vscode.ConfigurationTarget.Global);
-      await config.update('user.name', name, vscode.ConfigurationTarget.Global);
+      await writeIdentity(id, name);
     } },
   };
 }

@@ -9,7 +9,7 @@ import type { CommandId } from '../protocol/commands';
 import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, Cancelled, confirm, pick } from './quickInput';
-import { cadencePolicy } from './settings';
+import { cadencePolicy, postmortemFolderSetting } from './settings';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
 
 const readerZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -112,7 +112,7 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
       }
       const now = new Date();
       const markdown = renderPostmortem(s, { now, timeZone: readerZone(), cadence: cadencePolicy(service.currentSettings()), generatedBy: `Incident Room ${version}` });
-      const folderSetting = args?.folder ?? vscode.workspace.getConfiguration('incidentRoom').get<string>('postmortem.folder', '');
+      const folderSetting = args?.folder ?? postmortemFolderSetting();
       if (folderSetting) {
         const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
         const folder = path.isAbsolute(folderSetting) ? folderSetting : root ? path.join(root, folderSetting) : undefined;

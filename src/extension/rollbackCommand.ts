@@ -9,6 +9,7 @@ import type { DeployTarget } from './deployCommands';
 import type { DeploysView } from './deploysView';
 import type { IncidentService } from './incidentService';
 import { confirm } from './quickInput';
+import { rollbackSettingsFor } from './settings';
 
 /** Runs a command step as a VS Code task, so its output is visible in the terminal panel; resolves with its exit code. */
 const runAsTask: CommandRunner = async (argv, { cwd, signal }) => {
@@ -64,13 +65,9 @@ export function rollbackCommand(view: DeploysView, service: IncidentService, log
     deployPrompt: (incident) => `Roll back which deploy? (mitigation for ${incident?.id ?? 'the incident'})`,
     run: async ({ incident, deploy: { repo, deploy } }) => {
       if (!deploy.previous) throw new UserFacingError(`${deploy.label} is the oldest deploy listed: there is no previous deploy to go back to. Nothing was run.`);
-      const config = vscode.workspace.getConfiguration('incidentRoom', vscode.Uri.file(repo.root));
-      const settings = validateRollbackSettings({
-        strategy: config.get('rollback.strategy'), push: config.get('rollback.push'), remote: config.get('rollback.remote'),
-        environmentBranch: config.get('rollback.environmentBranch'), command: config.get('rollback.command'),
-      });
+      const { raw, deployBranch } = rollbackSettingsFor(repo.root);
+      const settings = validateRollbackSettings(raw);
       if (settings.problems.length) throw new UserFacingError(`rollback settings: ${settings.problems.join(' ')} Nothing was run.`);
-      const deployBranch = config.get<string>('deploys.branch') || undefined;
       const repository = view.repository(repo);
       const point = (d: { ref: string; sha: string; label: string }): DeployPoint => ({ ref: d.ref, sha: d.sha, label: d.label });
       const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Planning the rollback of ${deploy.label}…` },

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import type { Settings } from './settingsSchema';
 import type { Severity } from '../protocol/events';
 import { DEFAULT_CADENCE, type CadencePolicy } from '../core/severityPolicy';
+import { validateDeploySettings, type ValidatedDeploySettings } from '../git/deploySettings';
+import type { RollbackSettings } from '../git/rollbackPlan';
 
 const SECTION = 'incidentRoom';
 
@@ -56,3 +58,44 @@ export function onDidChangeSettings(listener: (e: vscode.ConfigurationChangeEven
 }
 
 export const SETTING_SECTION = SECTION;
+
+// Every other setting the extension reads or writes, read here so the keys, their scopes and their defaults are
+// in one place. What the channel needs is validated above; the deploy and rollback settings are validated by the
+// pure validators in src/git/ (which name the setting and say what is wrong), the rest are plain strings.
+
+/** incidentRoom.updates.webhookUrl: the value in effect, and the user's own (User settings) value. */
+export function webhookUrlSetting(): { readonly value: string; readonly userValue: string | undefined } {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return { value: c.get<string>('updates.webhookUrl', '').trim(), userValue: c.inspect<string>('updates.webhookUrl')?.globalValue?.trim() || undefined };
+}
+
+/** incidentRoom.postmortem.folder: where Generate Postmortem writes (empty: an untitled editor). */
+export function postmortemFolderSetting(): string {
+  return vscode.workspace.getConfiguration(SECTION).get<string>('postmortem.folder', '').trim();
+}
+
+/** incidentRoom.deploys.*, validated (problems name the setting), and how many deploys to list (1–500). */
+export function readDeploySettings(): ValidatedDeploySettings & { readonly limit: number } {
+  const c = vscode.workspace.getConfiguration(`${SECTION}.deploys`);
+  const settings = validateDeploySettings({ sources: c.get('sources'), tagPatterns: c.get('tagPatterns'), deployBranch: c.get('branch') });
+  return { ...settings, limit: Math.max(1, Math.min(500, c.get<number>('limit', 50))) };
+}
+
+/**
+ * incidentRoom.rollback.* and incidentRoom.deploys.branch as they apply to the repository at `root` (a folder's
+ * own settings win), raw: rollback validates them with git/rollbackPlan's validateRollbackSettings.
+ */
+export function rollbackSettingsFor(root: string): { readonly raw: Partial<Record<keyof RollbackSettings, unknown>>; readonly deployBranch: string | undefined } {
+  const c = vscode.workspace.getConfiguration(SECTION, vscode.Uri.file(root));
+  return {
+    raw: { strategy: c.get('rollback.strategy'), push: c.get('rollback.push'), remote: c.get('rollback.remote'), environmentBranch: c.get('rollback.environmentBranch'), command: c.get('rollback.command') },
+    deployBranch: c.get<string>('deploys.branch') || undefined,
+  };
+}
+
+/** Set your identity on incidents, in User settings (every workspace). */
+export async function writeIdentity(id: string, name: string): Promise<void> {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  await c.update('user.id', id, vscode.ConfigurationTarget.Global);
+  await c.update('user.name', name, vscode.ConfigurationTarget.Global);
+}

@@ -2,8 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FlushReport, QueuedUpdate, WebhookOutbox } from '../sync/webhookDelivery';
 import { UserFacingError } from './commandRunner';
-
-const URL_SETTING = 'updates.webhookUrl';
+import { webhookUrlSetting } from './settings';
 
 /** The configured webhook: its URL and the origin its token is kept for. */
 export interface ConfiguredWebhook {
@@ -36,7 +35,7 @@ export class UpdateDelivery implements vscode.Disposable {
       url: () => this.safeConfigured()?.url,
       tokenFor: async (origin) => this.context.secrets.get(webhookModule().webhookTokenKey(origin)),
       // Updates queued before their URL was recorded go to the user's own setting, never to a workspace's.
-      legacyUrl: () => vscode.workspace.getConfiguration('incidentRoom').inspect<string>(URL_SETTING)?.globalValue?.trim() || undefined,
+      legacyUrl: () => webhookUrlSetting().userValue,
     });
     const sub = this.outbox.onDidChange(() => this._onDidChange.fire());
     this.disposables.push({ dispose: () => sub.dispose() });
@@ -68,7 +67,7 @@ export class UpdateDelivery implements vscode.Disposable {
 
   /** The webhook configured now, or undefined when none is set; a bad URL setting throws a clear error. */
   configured(): ConfiguredWebhook | undefined {
-    const url = vscode.workspace.getConfiguration('incidentRoom').get<string>(URL_SETTING, '').trim();
+    const url = webhookUrlSetting().value;
     if (!url) return undefined;
     try {
       return { url: webhookModule().validateWebhookUrl(url).href, origin: webhookModule().webhookOrigin(url) };
