@@ -10,71 +10,8 @@
 // Per sample we read (a) the webview's own `rendered.ms` and (b) wall time from postMessage to the first
 // timeline entry in the DOM, to the next animation frame, and to the task after that frame (the frame with the
 // entries has been laid out and painted).
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { tsImport } from 'tsx/esm/api';
-
-const { sidebarHtml } = await tsImport('../src/extension/sidebarHtml.ts', import.meta.url);
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-// What VS Code injects into every webview (its theme as CSS variables), Dark Modern values: the stylesheet uses them.
-const THEME_CSS = `html { --vscode-font-family: system-ui, "Ubuntu", "Droid Sans", sans-serif; --vscode-font-size: 13px;
-  --vscode-editor-font-family: "Droid Sans Mono", monospace; --vscode-foreground: #cccccc; --vscode-descriptionForeground: #9d9d9d;
-  --vscode-errorForeground: #f85149; --vscode-editorWarning-foreground: #cca700; --vscode-testing-iconPassed: #73c991;
-  --vscode-widget-border: #313131; --vscode-textLink-foreground: #4daafc; --vscode-list-hoverBackground: #2a2d2e;
-  --vscode-editor-background: #1f1f1f; --vscode-sideBarSectionHeader-background: #181818; --vscode-list-inactiveSelectionBackground: #37373d;
-  --vscode-list-activeSelectionForeground: #ffffff; --vscode-list-activeSelectionBackground: #04395e; --vscode-inputValidation-errorBorder: #be1100;
-  --vscode-focusBorder: #0078d4; --vscode-editorWidget-background: #202020; --vscode-editorInfo-foreground: #3794ff; --vscode-contrastBorder: transparent;
-  --vscode-button-secondaryHoverBackground: #3c3c3c; --vscode-button-secondaryForeground: #cccccc; --vscode-button-secondaryBackground: #313131;
-  --vscode-button-hoverBackground: #026ec1; --vscode-button-foreground: #ffffff; --vscode-button-border: #ffffff12; --vscode-button-background: #0078d4;
-  --vscode-badge-foreground: #f8f8f8; --vscode-badge-background: #616161; }
-body { background: #181818; color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); margin: 0; padding: 0 20px; }`;
-
-// Before any page script: the stand-in for VS Code's webview API.
-const VSCODE_API_STUB = `(() => {
-  window.__posted = [];
-  window.__stateBytes = 0;
-  globalThis.acquireVsCodeApi = () => Object.freeze({
-    postMessage(message) { window.__posted.push({ at: performance.now(), message }); },
-    setState(newState) { window.__stateBytes = JSON.stringify(newState).length; return newState; },
-    getState() { return undefined; },
-  });
-})();`;
-
-const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json', '.html': 'text/html' };
-
-/** An http server for the page, dist/ and media/, and the bench states (`/state/N.json`). */
-async function serve(extensionDir, states) {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const send = (status, type, body) => { res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }); res.end(body); };
-    if (url.pathname === '/') {
-      const nonce = randomBytes(16).toString('base64');
-      const origin = `http://${req.headers.host}`;
-      // The real page, from the function the extension uses, with the bench's theme stand-in and one extra directive.
-      return send(200, TYPES['.html'], sidebarHtml({
-        cspSource: origin, nonce, uri: (...p) => `/${p.join('/')}`, extraStyles: ['/theme.css'],
-        // not in the real CSP: only so the bench can fetch its state into the page before timing starts
-        extraCsp: [`connect-src ${origin}`],
-      }));
-    }
-    if (url.pathname === '/theme.css') return send(200, TYPES['.css'], THEME_CSS);
-    if (url.pathname === '/favicon.ico') return send(204, 'text/plain', '');
-    const m = /^\/state\/(\d+)\.json$/.exec(url.pathname);
-    if (m && states.has(Number(m[1]))) return send(200, TYPES['.json'], states.get(Number(m[1])));
-    if (/^\/(dist|media)\/[\w./-]+$/.test(url.pathname) && !url.pathname.includes('..')) {
-      const file = path.join(extensionDir, url.pathname);
-      if (fs.existsSync(file)) return send(200, TYPES[path.extname(file)] ?? 'application/octet-stream', fs.readFileSync(file));
-    }
-    send(404, 'text/plain', 'not found');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}/` };
-}
+import { CHROMIUM_ARGS, serveSidebar, VSCODE_API_STUB } from '../test/e2e/sidebarPage.mjs';
 
 /** In the page: post the state as the host does and time the render. */
 function measureInPage() {
@@ -123,7 +60,7 @@ function measureInPage() {
  */
 export async function benchWebview({ extensionDir, states, samples, warmup = 1, log = () => {} }) {
   const payloads = new Map([...states].map(([n, s]) => [n, s.json]));
-  const { server, url } = await serve(extensionDir, payloads);
+  const { server, url } = await serveSidebar(extensionDir, payloads);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   const version = browser.version();
   const context = await browser.newContext({ viewport: { width: 380, height: 1000 } });
