@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitRepositories } from '../../../src/git/gitRepositories';
 import type { GitRepository } from '../../../src/git/gitRepository';
+import { until } from '../../support/until';
 import { Scratch, TempRepo } from './gitFixture';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tags = { sources: ['tags' as const], tagPatterns: ['deploy/*'] };
 
 describe('git/gitRepository and gitRepositories', () => {
@@ -137,7 +137,7 @@ describe('git/gitRepository and gitRepositories', () => {
       log.push('listed');
       return l;
     });
-    await sleep(50);
+    await until('the change and the list queued behind the read', () => r.queueState.waiting.length === 2 || undefined);
     assert.deepEqual(log, ['read start']);
     assert.deepEqual(r.queueState, { running: undefined, waiting: ['tag', 'list deploys'] });
     release();
@@ -221,8 +221,8 @@ describe('git/gitRepository and gitRepositories', () => {
     r.onDidChange(() => heard++);
     git.close([r.root]);
     assert.equal(git.get(r.root), undefined);
+    assert.equal(r.watching, false, 'closed: no watcher is left to hear a ref change');
     repo.tag('deploy/1');
-    await sleep(200);
     assert.equal(heard, 0);
     const reopened = await open(repo);
     assert.notEqual(reopened, r);
@@ -237,6 +237,36 @@ describe('git/gitRepository and gitRepositories', () => {
       let open!: () => void;
       const promise = new Promise<void>((resolve) => (open = resolve));
       return { promise, open };
+    }
+
+    /** `fn` on a repository (found, not watched) with deploy/1 and one commit after it. */
+    async function onRepositoryWithADeploy(name: string, fn: (r: GitRepository) => Promise<void>): Promise<void> {
+      const repo = TempRepo.init(scratch, name);
+      repo.commit('one');
+      repo.tag('deploy/1');
+      repo.commit('two');
+      const blind = unwatched();
+      try {
+        const r = await blind.find(repo.dir);
+        assert.ok(r);
+        await fn(r);
+      } finally {
+        blind.dispose();
+      }
+    }
+
+    /** A change (a rollback tagging deploy/2) that holds until released; resolves once it is running. */
+    async function holdChange(r: GitRepository): Promise<{ release(): Promise<void>; ended(): boolean }> {
+      const held = gate();
+      let ended = false;
+      const change = r.mutate('rollback', async (runner) => {
+        await runner.exec(['tag', 'deploy/2']);
+        await held.promise;
+      }).then(() => {
+        ended = true;
+      });
+      await until('the change running', () => r.queueState.running === 'rollback' || undefined);
+      return { release: async () => { held.open(); await change; }, ended: () => ended };
     }
 
     it('a note cites the new HEAD after a commit no watcher saw, still with one git process', async () => {
@@ -300,72 +330,35 @@ describe('git/gitRepository and gitRepositories', () => {
     });
 
     it('while a change runs, a deploy list is read without waiting for it; listeners hear when it ends', async () => {
-      const repo = TempRepo.init(scratch, 'list-during-change');
-      repo.commit('one');
-      repo.tag('deploy/1');
-      repo.commit('two');
-      const blind = unwatched();
-      try {
-        const r = await blind.find(repo.dir);
-        assert.ok(r);
+      await onRepositoryWithADeploy('list-during-change', async (r) => {
         let heard = 0;
         r.onDidChange(() => heard++);
-        const held = gate();
-        let changeEnded = false;
-        const change = r.mutate('rollback', async (runner) => {
-          await runner.exec(['tag', 'deploy/2']);
-          await held.promise;
-        }).then(() => {
-          changeEnded = true;
-        });
-        await sleep(20);
-        assert.equal(r.queueState.running, 'rollback');
+        const change = await holdChange(r);
         const during = await r.listDeploys(tags);
-        assert.equal(changeEnded, false, 'the list came while the change still ran');
+        assert.equal(change.ended(), false, 'the list came while the change still ran');
         assert.ok(during.deploys.length >= 1);
         assert.equal(await r.listDeploys(tags), during, 'kept while the change runs');
-        held.open();
-        await change;
+        await change.release();
         assert.equal(heard, 1, 'listeners are told the list they were shown may be out of date');
         assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/2', 'deploy/1'], 'read afresh after the change');
-      } finally {
-        blind.dispose();
-      }
+      });
     });
 
     it('while a change runs, the kept list is served even once a ref change dropped it, and read afresh after', async () => {
-      const repo = TempRepo.init(scratch, 'kept-during-change');
-      repo.commit('one');
-      repo.tag('deploy/1');
-      repo.commit('two');
-      const blind = unwatched();
-      try {
-        const r = await blind.find(repo.dir);
-        assert.ok(r);
+      await onRepositoryWithADeploy('kept-during-change', async (r) => {
         const before = await r.listDeploys(tags);
         let heard = 0;
         r.onDidChange(() => heard++);
-        const held = gate();
-        let changeEnded = false;
-        const change = r.mutate('rollback', async (runner) => {
-          await runner.exec(['tag', 'deploy/2']);
-          await held.promise;
-        }).then(() => {
-          changeEnded = true;
-        });
-        await sleep(20);
+        const change = await holdChange(r);
         r.invalidate(); // what the refs watcher does when it sees the tag
         lines.length = 0;
         assert.equal(await r.listDeploys(tags), before, 'the last list, marked out of date');
-        assert.equal(changeEnded, false);
+        assert.equal(change.ended(), false);
         assert.equal(commands('git '), 0, 'served without reading');
-        held.open();
-        await change;
+        await change.release();
         assert.equal(heard, 1);
         assert.deepEqual((await r.listDeploys(tags)).deploys.map((d) => d.ref), ['deploy/2', 'deploy/1']);
-      } finally {
-        blind.dispose();
-      }
+      });
     });
 
     it('a repository closed while a change runs and opened again queues its changes behind that change', async () => {
@@ -379,7 +372,7 @@ describe('git/gitRepository and gitRepositories', () => {
         await held.promise;
         log.push('first end');
       });
-      await sleep(20);
+      await until('the first change running', () => first.queueState.running === 'first' || undefined);
       git.close([first.root]);
       const second = await open(repo);
       assert.notEqual(second, first);
@@ -387,7 +380,7 @@ describe('git/gitRepository and gitRepositories', () => {
       const change2 = second.mutate('second', async () => {
         log.push('second');
       });
-      await sleep(50);
+      await until('the second change queued behind the first', () => second.queueState.waiting.includes('second') || undefined);
       assert.deepEqual(log, ['first start']);
       held.open();
       await Promise.all([change1, change2]);
