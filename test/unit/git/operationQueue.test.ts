@@ -12,7 +12,8 @@ function gate(): { promise: Promise<void>; open: () => void; fail: (e: Error) =>
   return { promise, open, fail };
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+/** Let every promise callback queued so far run (the queue starts operations in them). */
+const tick = () => new Promise((r) => setImmediate(r));
 
 describe('git/operationQueue', () => {
   it('runs reads together', async () => {

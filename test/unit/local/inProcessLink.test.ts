@@ -18,6 +18,8 @@ import { until } from '../../support/until';
 class GatedStore extends MemoryStore {
   private gate = Promise.resolve();
   private release: () => void = () => undefined;
+  /** Appends that reached the store and wait at its gate. */
+  waiting = 0;
   hold(): void {
     this.gate = new Promise((r) => (this.release = r));
   }
@@ -25,7 +27,11 @@ class GatedStore extends MemoryStore {
     this.release();
   }
   override append(records: readonly AppendRecord[]): Promise<void> {
-    return this.gate.then(() => super.append(records));
+    this.waiting++;
+    return this.gate.then(() => {
+      this.waiting--;
+      return super.append(records);
+    });
   }
 }
 
@@ -101,7 +107,7 @@ describe('local/inProcessLink: a window talks to the channel core in its own pro
     const id = (await a.next('declared')).incidentId;
     store.hold();
     a.link.send(note('n1', id));
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the note waiting at the store', () => store.waiting > 0 || undefined);
     assert.equal(a.seen.find((m) => m.type === 'ack'), undefined, 'acked before the store made it durable');
     store.letGo();
     await a.next('ack', (m) => m.requestId === 'n1');
@@ -198,7 +204,7 @@ describe('local/inProcessLink: the hosting window\'s client pays durability once
       resolved = true;
       return eventId;
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await until('the note waiting at the store', () => store.waiting > 0 || undefined);
     assert.equal(resolved, false, 'append resolved before the note was durable anywhere');
     store.letGo();
     const eventId = await appended;
@@ -231,7 +237,7 @@ describe('local/inProcessLink: the hosting window\'s client pays durability once
     client.subscribe(id);
     store.hold();
     const appended = client.append(id, 'note.added', { text: 'in flight', tag: 'note' });
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the note waiting at the store', () => store.waiting > 0 || undefined);
     const dropped = Date.now();
     client.reconnect();
     const eventId = await appended;
