@@ -55,6 +55,28 @@ describe('server/auth', function () {
     }
   });
 
+  it('matches a token exactly: one differing only in case, or a prefix or extension of a real token, gets 401 (issue #18)', async () => {
+    const t = await startTestServer({ store: 'memory', tokens: TOKENS });
+    try {
+      const bearer = (tok: string) => ({ Authorization: `Bearer ${tok}` });
+      const near = [
+        'TOK-PAYMENTS-7F3A9C', 'Tok-payments-7f3a9c', 'tok-payments-7f3a9C', // case only
+        'tok-payments-7f3a9', 'tok-payments', 'tok-', 't', // prefixes
+        'tok-payments-7f3a9cc', 'tok-payments-7f3a9c-extra', 'xtok-payments-7f3a9c', // extensions
+      ];
+      for (const tok of near) assert.equal(await upgradeStatus(t.url('payments-oncall'), bearer(tok)), 401, `"${tok}" is not a configured token`);
+      // The same holds for the token granted every channel: a near miss of it opens nothing either.
+      for (const tok of ['TOK-OPS-B81D2E', 'tok-ops-b81d2', 'tok-ops-b81d2e0']) assert.equal(await upgradeStatus(t.url('anything'), bearer(tok)), 401, tok);
+      assert.equal(await upgradeStatus(t.url('payments-oncall'), bearer('tok-payments-7f3a9c')), 101, 'the exact token still works');
+      const auth = new Authorizer(TOKENS);
+      assert.equal(auth.check('Bearer tok-search-44aa1', 'search-oncall').ok, false);
+      assert.equal(auth.check('Bearer TOK-SEARCH-44AA10', 'search-oncall').ok, false);
+      assert.equal(auth.check('Bearer tok-search-44aa10', 'search-oncall').ok, true);
+    } finally {
+      await t.server.close();
+    }
+  });
+
   it('without tokens accepts anyone, and refuses to bind anything but loopback', async () => {
     const t = await startTestServer({ store: 'memory' });
     try {

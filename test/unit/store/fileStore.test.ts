@@ -6,7 +6,7 @@ import { StoreLockedError } from '../../../src/store/eventStore';
 import { FileStore, type StoreLogLevel } from '../../../src/store/fileStore';
 import { removeTempDirs, tempDir } from '../server/helpers';
 import { records, statusRecord } from './fixtures';
-import { UnknownKindError } from '../../../src/store/recordCodec';
+import { encodeBatch, UnknownKindError } from '../../../src/store/recordCodec';
 import type { AppendRecord } from '../../../src/store/eventStore';
 
 type LogLine = { level: StoreLogLevel; event: string; fields: Record<string, unknown> };
@@ -301,6 +301,90 @@ describe('store/fileStore', () => {
       assert.equal((await store.readIds('c', 'INC-1')).size, 9);
       await store.close();
       assert.equal(statSync(quarantinePath(dir)).size > encodedLength(evs[4]!), true, 'copied aside before close');
+    });
+  });
+
+  describe('promises of issue #18', () => {
+    /** An incident of `channel` whose declaration title and notes name the channel, so a mix-up shows. */
+    function incidentOf(channel: string, incidentId: string, notes: number): AppendRecord[] {
+      return records(channel, incidentId, 1, notes + 1, `${channel} note`).map((r) => {
+        if (r.seq !== 1) return r;
+        const event = { ...r.event, data: { ...(r.event.data as object), title: `${channel} ${incidentId}` } } as typeof r.event;
+        return { ...r, event, json: JSON.stringify(event) };
+      });
+    }
+
+    it('never mixes channels whose names have the same length after a reopen: each lists and reads only its own', async () => {
+      const dir = tempDir();
+      const { store } = await open(dir);
+      // Same-length names, and a different-length one between them; INC-1 exists in every channel.
+      const channels = ['alpha', 'gamma', 'payments-a', 'payments-b', 'beta'];
+      const byChannel = new Map(channels.map((c, i) => [c, [...incidentOf(c, 'INC-1', 3), ...(i % 2 === 0 ? incidentOf(c, 'INC-2', 1) : [])]]));
+      // One record per append, round robin: in the log, each record follows one of another channel.
+      for (let i = 0; ; i++) {
+        const round = channels.flatMap((c) => byChannel.get(c)!.slice(i, i + 1));
+        if (round.length === 0) break;
+        for (const r of round) await store.append([r]);
+      }
+      const check = async (s: FileStore, when: string) => {
+        for (const c of channels) {
+          const mine = byChannel.get(c)!;
+          const list = await s.listIncidents(c);
+          assert.deepEqual(list.map((l) => [l.summary.id, l.summary.title, l.summary.headSeq]),
+            [...new Set(mine.map((r) => r.incidentId))].map((id) => [id, `${c} ${id}`, mine.filter((r) => r.incidentId === id).length]),
+            `${when}: ${c} lists its own incidents only`);
+          for (const id of ['INC-1', 'INC-2']) {
+            const events = await s.read(c, id, 0, 100);
+            assert.deepEqual(events.map((e) => e.json), mine.filter((r) => r.incidentId === id).map((r) => r.json), `${when}: ${c} ${id} reads its own events`);
+            assert.ok(events.every((e) => e.channel === c));
+            assert.deepEqual([...(await s.readIds(c, id)).keys()], mine.filter((r) => r.incidentId === id).map((r) => r.id), `${when}: ${c} ${id} ids`);
+          }
+          assert.equal(await s.highestIncidentNumber(c), mine.some((r) => r.incidentId === 'INC-2') ? 2 : 1);
+        }
+        assert.deepEqual(s.stats(), { channels: 5, incidents: 8, events: [...byChannel.values()].flat().length, failed: false });
+      };
+      await check(store, 'before the reopen');
+      await store.close();
+      const { store: s2, report, logs } = await open(dir);
+      assert.equal(report.channels, 5);
+      assert.deepEqual(logs.filter((l) => l.level !== 'info').map((l) => l.event), [], 'nothing looked wrong to recovery');
+      await check(s2, 'after the reopen');
+      await s2.close();
+    });
+
+    it('after cutting off an injected torn record, appends land right after the last good one: no hole, and the next open finds no damage', async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'events.log');
+      const { store } = await open(dir);
+      const good = records('c', 'INC-1', 1, 6);
+      await store.append(good);
+      await store.close();
+      const goodSize = statSync(file).size;
+      // Fault injection: the first bytes of a record that never finished (SIGKILL cannot tear a write; a power cut can).
+      const big = records('c', 'INC-1', 7, 7, 'x'.repeat(3000));
+      const { buf } = encodeBatch(big.map((r) => ({ ...r, incidentNumber: 1 })));
+      const torn = buf.subarray(0, 1500);
+      appendFileSync(file, torn);
+      const { store: s2, report } = await open(dir);
+      assert.equal(report.events, 6);
+      assert.equal(report.truncatedBytes, torn.length);
+      assert.equal(statSync(file).size, goodSize, 'the torn bytes are cut off on open');
+      const next = records('c', 'INC-1', 7, 8);
+      await s2.append(next.slice(0, 1));
+      await s2.append(next.slice(1));
+      const nextBytes = encodeBatch(next.map((r) => ({ ...r, incidentNumber: 1 }))).buf;
+      assert.ok(nextBytes.length < torn.length, 'what is appended is shorter than what was torn');
+      assert.equal(statSync(file).size, goodSize + nextBytes.length, 'appended right after the last good record');
+      assert.deepEqual(readFileSync(file).subarray(goodSize), nextBytes, 'no hole, no torn bytes left between or after');
+      assert.deepEqual((await s2.read('c', 'INC-1', 0, 100)).map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+      await s2.close();
+      const { store: s3, report: r3, logs } = await open(dir);
+      assert.deepEqual({ truncatedBytes: r3.truncatedBytes, skipped: r3.skipped, events: r3.events }, { truncatedBytes: 0, skipped: [], events: 8 }, 'the next open finds nothing to repair');
+      assert.equal(s3.health().state, 'ok');
+      assert.deepEqual(logs.filter((l) => l.level !== 'info').map((l) => l.event), []);
+      assert.deepEqual((await s3.read('c', 'INC-1', 0, 100)).map((e) => e.json), [...good, ...next].map((r) => r.json), 'every good record and the new ones');
+      assert.equal(existsSync(quarantinePath(dir)), false, 'nothing was taken for damage');
+      await s3.close();
     });
   });
 });

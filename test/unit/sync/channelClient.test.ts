@@ -123,6 +123,80 @@ describe('ChannelClient against a real server', function () {
     await until('outbox empty', () => a.connection.queued === 0);
   });
 
+  /**
+   * Issue #18: an event on the wire when the link drops is sent again after the reconnect and arrives exactly once.
+   * The transport loses either the append itself (it never reaches the server) or the server's ack of it (the
+   * server has it), and drops the link right there, as a dying connection does.
+   */
+  for (const lost of ['append', 'ack'] as const) {
+    it(`resends a note whose ${lost} was lost when the link dropped: after the reconnect it arrives exactly once and the outbox empties`, async () => {
+      const text = `in flight when the ${lost} was lost`;
+      let armed = false;
+      let eventId: string | undefined;
+      let sends = 0;
+      const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${port}`, channel: 'payments', token: async () => undefined, connectTimeoutMs: 2000 });
+      const transport = {
+        description: ws.description,
+        open: async (h: Parameters<WsTransport['open']>[0]) => {
+          const link = await ws.open({
+            ...h,
+            onMessage: (m) => {
+              if (armed && lost === 'ack' && m.type === 'ack' && m.eventId === eventId) {
+                armed = false;
+                link.close(4000, 'connection dropped before the ack');
+                return;
+              }
+              h.onMessage(m);
+            },
+          });
+          return {
+            send: (m: Parameters<typeof link.send>[0]) => {
+              if (m.type === 'append' && m.event.kind === 'note.added' && m.event.data.text === text) {
+                eventId = m.event.id;
+                sends++;
+                if (armed && lost === 'append') {
+                  armed = false;
+                  link.close(4000, 'connection dropped with the append unsent');
+                  return;
+                }
+              }
+              link.send(m);
+            },
+            close: (code?: number, reason?: string) => link.close(code, reason),
+          };
+        },
+      };
+      const a = new ChannelClient({
+        transport, outbox: new Outbox(path.join(dir, 'client-lossy'), `ws://127.0.0.1:${port}#payments`), user: () => ({ id: 'alice@example.com', name: 'alice' }),
+        backoff: FAST_BACKOFF,
+        // Only the reconnect may resend it: the periodic resend would hide an event the client still thinks in flight.
+        resendAfterMs: 120_000,
+      });
+      clients.push(a);
+      const statuses: string[] = [];
+      a.onDidChangeConnection((c) => statuses.push(c.status));
+      a.start();
+      await online(a);
+      const id = await (await a.declare({ title: 'Dropped link', severity: 'SEV2', symptom: '' })).incidentId;
+      a.subscribe(id);
+      await until('declaration acked', () => a.connection.queued === 0);
+      armed = true;
+      await a.append(id, 'note.added', { text, tag: 'note' });
+      await until('the link dropped', () => statuses.includes('offline'));
+      await until('back online', () => a.connection.status === 'online' && !armed);
+      await until('outbox empty: the note was acked after the reconnect', () => a.connection.queued === 0);
+      assert.ok(sends >= 2, `sent again after the reconnect (sent ${sends} times)`);
+      // What every other user sees: the server holds the note once.
+      const b = client('bob');
+      b.subscribe(id);
+      const s = await until('bob sees the note', () => (notes(b.incident(id)).includes(text) ? b.incident(id) : undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(notes(b.incident(id)), [text], 'exactly once on the server');
+      assert.deepEqual(s.timeline.map((e) => e.seq), [1, 2]);
+      assert.deepEqual(notes(a.incident(id)), [text], 'exactly once for the writer too');
+    });
+  }
+
   it('keeps queued events across a client restart and sends them exactly once', async () => {
     const storage = path.join(dir, 'shared-storage');
     const a = client('alice', storage);

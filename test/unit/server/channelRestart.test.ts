@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { noteEvent, removeTempDirs, startTestServer, tempDir, TestClient, type TestServer } from './helpers';
+
+/**
+ * Issue #18: channels never mix after a restart. The file store rebuilds which channel each record belongs to from
+ * the channel name in the record; names of the same length (`payments-a`, `payments-b`) must stay apart.
+ */
+describe('server restart on a file store: channels stay apart (issue #18)', function () {
+  this.timeout(30_000);
+  let t: TestServer | undefined;
+  const clients: TestClient[] = [];
+
+  async function stop(): Promise<void> {
+    for (const c of clients.splice(0)) c.close();
+    await t?.server.close();
+    t = undefined;
+  }
+  async function connect(channel: string): Promise<TestClient> {
+    const c = await TestClient.connect(t!.url(channel));
+    clients.push(c);
+    return c;
+  }
+
+  afterEach(stop);
+  after(removeTempDirs);
+
+  it('after a restart, payments-a and payments-b (names of equal length) each list and replay only their own incidents and notes', async () => {
+    const dir = tempDir();
+    const channels = ['payments-a', 'payments-b', 'alpha', 'gamma'];
+    t = await startTestServer({ dir });
+    const writers = await Promise.all(channels.map(connect));
+    // Interleaved writes: every channel declares INC-1, then each note lands between notes of the other channels.
+    for (const [i, c] of writers.entries()) assert.equal(await c.declare(`${channels[i]} is down`), 'INC-1');
+    for (let n = 0; n < 3; n++) {
+      for (const [i, c] of writers.entries()) assert.equal((await c.append('INC-1', noteEvent(`${channels[i]} note ${n}`))).type, 'ack');
+    }
+    assert.equal(await writers[0]!.declare('payments-a second incident'), 'INC-2');
+    await stop();
+
+    t = await startTestServer({ dir });
+    for (const channel of channels) {
+      const c = await connect(channel);
+      const listed = (c.messages[0]!.incidents as { id: string; title: string; headSeq: number }[]).map((i) => [i.id, i.title, i.headSeq]);
+      const expected: unknown[] = [['INC-1', `${channel} is down`, 4]];
+      if (channel === 'payments-a') expected.push(['INC-2', 'payments-a second incident', 1]);
+      assert.deepEqual(listed.sort(), expected, `${channel} lists its own incidents only`);
+      c.send({ type: 'subscribe', incidentId: 'INC-1', afterSeq: 0 });
+      await c.waitForSeq('INC-1', 4, 5000);
+      const texts = c.eventsOf('INC-1').map((e) => e.data.text ?? e.data.title);
+      assert.deepEqual(texts, [`${channel} is down`, `${channel} note 0`, `${channel} note 1`, `${channel} note 2`], `${channel} replays its own events only`);
+      // A new incident there gets the next number of that channel, not of another.
+      assert.equal(await c.declare(`${channel} after restart`), channel === 'payments-a' ? 'INC-3' : 'INC-2');
+    }
+  });
+});
