@@ -297,7 +297,8 @@ export class DeploysView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       this.treeView.message = repositories.length === 0
         ? 'Open a folder inside a git repository to see its recent deploys.'
         : empty
-          ? `${lists[0]?.list.emptyReason ?? 'No deploys found.'} Deploys are tags matching ${settings.tagPatterns.join(', ')}${settings.deployBranch ? ` or first-parent commits of ${settings.deployBranch}` : ''} (setting incidentRoom.deploys).`
+          // The reason names what was looked for and the settings that change it, once each.
+          ? lists[0]?.list.emptyReason ?? 'No deploys found.'
           : settings.problems.length ? `Settings: ${settings.problems.join(' ')}` : undefined;
     }
     return lists;

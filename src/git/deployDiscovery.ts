@@ -203,9 +203,10 @@ function emptyReason(settings: DeploySettings, deployBranchMissing: boolean): st
   if (settings.sources.includes('branch')) {
     parts.push(deployBranchMissing ? `deploy branch "${settings.deployBranch}" does not exist` : `deploy branch "${settings.deployBranch}" has no commits`);
   }
+  // The settings' real names (package.json contributes.configuration), each once.
   const hint = settings.sources.includes('branch')
-    ? 'Check incidentRoom.deploys.tagPatterns and incidentRoom.deploys.deployBranch.'
-    : 'Set incidentRoom.deploys.tagPatterns to your tag scheme, or incidentRoom.deploys.deployBranch to read deploys from a branch.';
+    ? 'Check the settings incidentRoom.deploys.tagPatterns and incidentRoom.deploys.branch.'
+    : 'Set incidentRoom.deploys.tagPatterns to your tag scheme, or incidentRoom.deploys.branch to read deploys from a branch.';
   return `No deploys found: ${parts.join('; ')}. ${hint}`;
 }
 

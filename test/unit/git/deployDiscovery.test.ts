@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CommitDetailsCache, listDeploys, markIncidentWindow, parseParentLines, walkCounts, type Deploy } from '../../../src/git/deployDiscovery';
 import { DEFAULT_DEPLOY_SETTINGS, validateDeploySettings } from '../../../src/git/deploySettings';
 import { findRepositories } from '../../../src/git/repository';
@@ -279,6 +280,11 @@ describe('git/deployDiscovery', () => {
     list = await listDeploys(r.runner(), DEFAULT_DEPLOY_SETTINGS);
     assert.deepEqual(list.deploys, []);
     assert.match(list.emptyReason ?? '', /incidentRoom\.deploys\.tagPatterns/);
+    // Only settings that exist are named (package.json contributes.configuration).
+    const settingsNamed = [...(list.emptyReason ?? '').matchAll(/incidentRoom\.[\w.]+\w/g)].map((m) => m[0]);
+    const contributed = Object.keys((JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, unknown> } } }).contributes.configuration.properties);
+    assert.ok(settingsNamed.length >= 2);
+    assert.deepEqual(settingsNamed.filter((k) => !contributed.includes(k)), []);
   });
 
   it('a folder that is not a repository fails with NotARepository', async () => {
