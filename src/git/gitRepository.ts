@@ -9,7 +9,7 @@ import { readFileAtRevision, type FileAtRevision } from './fileAtRevision';
 import { GitRunner, type GitRunnerOptions } from './gitRunner';
 import { OperationQueue, type QueueState } from './operationQueue';
 import { RefsWatcher } from './refsWatcher';
-import { buildFileGitContext, pathInRepository, readHead, readRemoteReading, type FileGitContext, type RepositoryLocation } from './repository';
+import { buildFileGitContext, pathInRepository, readFileStatusAndHead, readHead, readRemoteReading, type FileGitContext, type RepositoryLocation } from './repository';
 
 /** Where git's command lines go: the extension passes its LogOutputChannel (which has these methods). */
 export interface GitLog {
@@ -218,7 +218,7 @@ export class GitRepository implements GitDisposable {
   async fileContext(filePath: string): Promise<FileGitContext | undefined> {
     const relativePath = pathInRepository(this.location, filePath);
     if (relativePath === undefined) return undefined;
-    const [remote, { head, status }] = await Promise.all([this.remote(), this.readFileStatusAndHead(relativePath)]);
+    const [remote, { head, status }] = await Promise.all([this.remote(), readFileStatusAndHead(this.runner, relativePath)]);
     return buildFileGitContext(this.root, relativePath, head, remote, status);
   }
 
@@ -249,32 +249,6 @@ export class GitRepository implements GitDisposable {
     if (!this.answeredDuringChange) return;
     this.answeredDuringChange = false;
     this.fire();
-  }
-
-  /**
-   * The file's status and HEAD from one `git status --porcelain=v2 --branch` (its `# branch.oid` header), so the
-   * commit cited is the one the status was read against.
-   */
-  private async readFileStatusAndHead(relativePath: string): Promise<{ head: string | undefined; status: { tracked: boolean; modified: boolean } }> {
-    const out = await this.runner.exec(['status', '--porcelain=v2', '-z', '--branch', '--ignored=matching', '--untracked-files=all', '--', `:(literal)${relativePath}`]);
-    const fields = out.split('\0');
-    let head: string | undefined;
-    const kinds: string[] = [];
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i] as string;
-      if (field === '') continue;
-      if (field.startsWith('# ')) {
-        const oid = /^# branch\.oid (\S+)$/.exec(field)?.[1];
-        if (oid !== undefined) head = oid === '(initial)' ? undefined : oid;
-        continue;
-      }
-      kinds.push(field.charAt(0));
-      // A rename or copy (`2 …`) is followed by its original path in a field of its own.
-      if (field.startsWith('2 ')) i++;
-    }
-    // `?` untracked, `!` ignored; `1` changed, `2` renamed or copied, `u` unmerged.
-    const untracked = kinds.some((k) => k === '?' || k === '!');
-    return { head, status: { tracked: !untracked, modified: kinds.length > 0 && !untracked } };
   }
 
   private startWatching(): void {

@@ -103,7 +103,7 @@ export async function fileGitContext(filePath: string, runnerOptions: Omit<GitRu
   const relativePath = loc ? pathInRepository(loc, filePath) : undefined;
   if (!loc || relativePath === undefined) return undefined;
   const runner = new GitRunner({ ...runnerOptions, cwd: loc.root });
-  const [head, remote, status] = await Promise.all([readHead(runner), readRemote(runner), readFileStatus(runner, relativePath)]);
+  const [remote, { head, status }] = await Promise.all([readRemote(runner), readFileStatusAndHead(runner, relativePath)]);
   return buildFileGitContext(loc.root, relativePath, head, remote, status);
 }
 
@@ -130,12 +130,31 @@ export async function readHead(runner: GitRunner): Promise<string | undefined> {
   }
 }
 
-/** Whether one file is tracked and whether it differs from HEAD, from one `git status`. */
-export async function readFileStatus(runner: GitRunner, relativePath: string): Promise<{ tracked: boolean; modified: boolean }> {
-  const status = await runner.exec(['status', '--porcelain=v1', '-z', '--branch', '--ignored=matching', '--untracked-files=all', '--', `:(literal)${relativePath}`]);
-  const entries = status.split('\0').filter((e) => e !== '' && !e.startsWith('## '));
-  const untracked = entries.some((e) => e.startsWith('?? ') || e.startsWith('!! '));
-  return { tracked: !untracked, modified: entries.length > 0 && !untracked };
+/**
+ * Whether one file is tracked and whether it differs from HEAD, and the HEAD commit, from one
+ * `git status --porcelain=v2 --branch` (its `# branch.oid` header), so the commit cited is the one the status was
+ * read against; `head` is undefined on an unborn branch.
+ */
+export async function readFileStatusAndHead(runner: GitRunner, relativePath: string): Promise<{ head: string | undefined; status: { tracked: boolean; modified: boolean } }> {
+  const out = await runner.exec(['status', '--porcelain=v2', '-z', '--branch', '--ignored=matching', '--untracked-files=all', '--', `:(literal)${relativePath}`]);
+  const fields = out.split('\0');
+  let head: string | undefined;
+  const kinds: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
+    if (field === '') continue;
+    if (field.startsWith('# ')) {
+      const oid = /^# branch\.oid (\S+)$/.exec(field)?.[1];
+      if (oid !== undefined) head = oid === '(initial)' ? undefined : oid;
+      continue;
+    }
+    kinds.push(field.charAt(0));
+    // A rename or copy (`2 …`) is followed by its original path in a field of its own.
+    if (field.startsWith('2 ')) i++;
+  }
+  // `?` untracked, `!` ignored; `1` changed, `2` renamed or copied, `u` unmerged.
+  const untracked = kinds.some((k) => k === '?' || k === '!');
+  return { head, status: { tracked: !untracked, modified: kinds.length > 0 && !untracked } };
 }
 
 /** Assemble a {@link FileGitContext} (optional fields left out when unknown); pure. */
