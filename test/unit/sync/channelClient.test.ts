@@ -12,6 +12,8 @@ import { startServer, type RunningServer } from '../../../src/server/channelServ
 import { FileStore } from '../../../src/store/fileStore';
 import { ChannelClient } from '../../../src/sync/channelClient';
 import { Outbox } from '../../../src/sync/outbox';
+import type { ClientMessage, ServerMessage } from '../../../src/protocol/messages';
+import type { Link, Transport } from '../../../src/sync/transport';
 import { WsTransport } from '../../../src/sync/wsTransport';
 import { until } from '../../support/until';
 
@@ -38,28 +40,39 @@ describe('ChannelClient against a real server', function () {
   /** Subscribes the client sent, counted, to prove it never loops. */
   const subscribes = new Map<ChannelClient, number>();
 
-  function client(name: string, storage = path.join(dir, `client-${name}`)): ChannelClient {
+  /**
+   * A socket transport to the test server that shows each message to the test first: `received` and `sent` see it
+   * with the link and return false to swallow it (a test may close the link there, as a dying connection does).
+   */
+  function watchedTransport(hooks: {
+    received?: (m: ServerMessage, link: Link) => boolean;
+    sent?: (m: ClientMessage, link: Link) => boolean;
+  }): Transport {
     const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${port}`, channel: 'payments', token: async () => undefined, connectTimeoutMs: 2000 });
-    const counting = {
+    return {
       description: ws.description,
-      open: async (h: Parameters<WsTransport['open']>[0]) => {
-        const link = await ws.open({
-          ...h,
-          onMessage: (m) => {
-            if (m.type === 'events') received.set(c, (received.get(c) ?? 0) + m.events.length);
-            if (m.type === 'event') received.set(c, (received.get(c) ?? 0) + 1);
-            h.onMessage(m);
-          },
-        });
+      open: async (h) => {
+        const link: Link = await ws.open({ ...h, onMessage: (m) => { if (hooks.received?.(m, link) ?? true) h.onMessage(m); } });
         return {
-          send: (m: Parameters<typeof link.send>[0]) => {
-            if (m.type === 'subscribe') subscribes.set(c, (subscribes.get(c) ?? 0) + 1);
-            link.send(m);
-          },
-          close: (code?: number, reason?: string) => link.close(code, reason),
+          send: (m) => { if (hooks.sent?.(m, link) ?? true) link.send(m); },
+          close: (code, reason) => link.close(code, reason),
         };
       },
     };
+  }
+
+  function client(name: string, storage = path.join(dir, `client-${name}`)): ChannelClient {
+    const counting = watchedTransport({
+      received: (m) => {
+        if (m.type === 'events') received.set(c, (received.get(c) ?? 0) + m.events.length);
+        if (m.type === 'event') received.set(c, (received.get(c) ?? 0) + 1);
+        return true;
+      },
+      sent: (m) => {
+        if (m.type === 'subscribe') subscribes.set(c, (subscribes.get(c) ?? 0) + 1);
+        return true;
+      },
+    });
     const c: ChannelClient = new ChannelClient({
       transport: counting,
       outbox: new Outbox(storage, `ws://127.0.0.1:${port}#payments`),
@@ -134,38 +147,28 @@ describe('ChannelClient against a real server', function () {
       let armed = false;
       let eventId: string | undefined;
       let sends = 0;
-      const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${port}`, channel: 'payments', token: async () => undefined, connectTimeoutMs: 2000 });
-      const transport = {
-        description: ws.description,
-        open: async (h: Parameters<WsTransport['open']>[0]) => {
-          const link = await ws.open({
-            ...h,
-            onMessage: (m) => {
-              if (armed && lost === 'ack' && m.type === 'ack' && m.eventId === eventId) {
-                armed = false;
-                link.close(4000, 'connection dropped before the ack');
-                return;
-              }
-              h.onMessage(m);
-            },
-          });
-          return {
-            send: (m: Parameters<typeof link.send>[0]) => {
-              if (m.type === 'append' && m.event.kind === 'note.added' && m.event.data.text === text) {
-                eventId = m.event.id;
-                sends++;
-                if (armed && lost === 'append') {
-                  armed = false;
-                  link.close(4000, 'connection dropped with the append unsent');
-                  return;
-                }
-              }
-              link.send(m);
-            },
-            close: (code?: number, reason?: string) => link.close(code, reason),
-          };
+      const transport = watchedTransport({
+        received: (m, link) => {
+          if (armed && lost === 'ack' && m.type === 'ack' && m.eventId === eventId) {
+            armed = false;
+            link.close(4000, 'connection dropped before the ack');
+            return false;
+          }
+          return true;
         },
-      };
+        sent: (m, link) => {
+          if (m.type === 'append' && m.event.kind === 'note.added' && m.event.data.text === text) {
+            eventId = m.event.id;
+            sends++;
+            if (armed && lost === 'append') {
+              armed = false;
+              link.close(4000, 'connection dropped with the append unsent');
+              return false;
+            }
+          }
+          return true;
+        },
+      });
       const a = new ChannelClient({
         transport, outbox: new Outbox(path.join(dir, 'client-lossy'), `ws://127.0.0.1:${port}#payments`), user: () => ({ id: 'alice@example.com', name: 'alice' }),
         backoff: FAST_BACKOFF,
