@@ -4,6 +4,7 @@ import { ROLE_LABELS, rolesOf } from '../core/selectors';
 import type { IncidentState } from '../core/incidentState';
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
+import { durationText, elapsedText } from '../core/durationText';
 
 /** `$(flame) SEV2 INC-7 · 00:23 · you: Scribe · update in 4m`, warning-coloured when an update is overdue. */
 export class IncidentStatusBar implements vscode.Disposable {
@@ -67,15 +68,13 @@ export class IncidentStatusBar implements vscode.Disposable {
 export function statusBarText(
   s: IncidentState, myId: string, now: number, policy: Parameters<typeof updateDue>[2], connection: string, queued: number,
 ): { text: string; overdue: boolean; tooltip: string } {
-  const from = Date.parse(s.detectedAt ?? s.declaredAt);
-  const mins = Math.max(0, Math.floor((now - from) / 60_000));
-  const clock = `${String(Math.floor(mins / 60)).padStart(2, '0')}:${String(mins % 60).padStart(2, '0')}`;
+  const clock = elapsedText(Date.parse(s.detectedAt ?? s.declaredAt), now);
   const roles = rolesOf(s, myId).map((r) => ROLE_LABELS[r]);
   const due = updateDue(s, now, policy);
   const parts = [`$(flame) ${s.severity} ${s.id}`, clock];
   if (roles.length) parts.push(`you: ${roles.join(', ')}`);
   if (s.status === 'resolved') parts.push('resolved');
-  else if (due) parts.push(due.overdue ? `update overdue ${-due.minutesLeft}m` : `update in ${due.minutesLeft}m`);
+  else if (due) parts.push(due.overdue ? `update overdue ${durationText(-due.minutesLeft)}` : `update in ${durationText(due.minutesLeft)}`);
   if (connection !== 'online') parts.push(`${connection}${queued ? ` · ${queued} queued` : ''}`);
   else if (queued) parts.push(`${queued} queued`);
   return { text: parts.join(' · '), overdue: !!due?.overdue, tooltip: `${s.id}: ${s.title} (${s.status}) — click to open the Incident sidebar` };

@@ -1,15 +1,12 @@
-/** `HH:MM` elapsed since `from` (hours keep counting past 24). */
-export function elapsed(fromIso: string, now: number): string {
-  const ms = Math.max(0, now - Date.parse(fromIso));
-  const totalMin = Math.floor(ms / 60_000);
-  return `${String(Math.floor(totalMin / 60)).padStart(2, '0')}:${String(totalMin % 60).padStart(2, '0')}`;
-}
+import { durationText, elapsedText } from '../core/durationText';
+
+/** Time since detection: `26m`, `1h 12m`, `2d 3h`. */
+export const elapsed = (fromIso: string, now: number): string => elapsedText(Date.parse(fromIso), now);
 
 /** `in 4m`, `overdue 3m`, `in 1h 05m`. */
 export function dueIn(dueIso: string, now: number): string {
   const ms = Date.parse(dueIso) - now;
-  const min = Math.ceil(Math.abs(ms) / 60_000);
-  const text = min >= 60 ? `${Math.floor(min / 60)}h ${String(min % 60).padStart(2, '0')}m` : `${min}m`;
+  const text = durationText(Math.ceil(Math.abs(ms) / 60_000));
   return ms < 0 ? `overdue ${text}` : `in ${text}`;
 }
 
