@@ -1,6 +1,6 @@
 /** The sidebar's connection line: `online · payments @ host:7077`, `offline · 3 queued · <why>`, … */
 export function connectionText(mode: 'local' | 'shared', status: string, queued: number, target: string, lastError?: string): string {
-  const where = mode === 'local' ? 'local (this machine only)' : channelLabel(target);
+  const where = mode === 'local' ? 'local — this machine only' : channelLabel(target);
   const q = queued > 0 ? ` · ${queued} queued` : '';
   switch (status) {
     case 'online': return `online · ${where}${q}`;

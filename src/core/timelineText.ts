@@ -58,7 +58,8 @@ export function describeEvent(e: SequencedEvent): string {
     case 'deploy.flagged':
       return `Flagged deploy ${e.data.ref} (${e.data.sha.slice(0, 7)}) as suspect${e.data.reason ? `: ${e.data.reason}` : ''}`;
     case 'mitigation.started':
-      return `Mitigation started (${e.data.action.replace('_', ' ')}): ${e.data.description}${e.data.command ? ` — ${e.data.command}` : ''}`;
+      // The commands on lines of their own, under the headline: the sidebar folds them to it.
+      return `Mitigation started (${e.data.action.replace('_', ' ')}): ${e.data.description}${e.data.command ? `\n${e.data.command}` : ''}`;
     case 'mitigation.finished':
       return `Mitigation ${e.data.result}${e.data.detail ? `: ${e.data.detail}` : ''}`;
     case 'update.posted':

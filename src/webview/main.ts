@@ -64,19 +64,23 @@ function connectionBar(s: SidebarState): HTMLElement {
   const c = s.connection;
   const cls = c.status === 'online' ? 'ok' : c.status === 'connecting' ? 'pending' : 'bad';
   const codicon = c.status === 'online' ? (c.mode === 'local' ? 'device-desktop' : 'broadcast') : c.status === 'connecting' ? 'sync' : 'debug-disconnect';
-  return h('div', { class: `connection ${cls}`, 'data-testid': 'connection-state', role: 'status', title: 'Click to reconnect' },
-    icon(codicon), h('span', {}, c.text),
-    c.status !== 'online' ? h('button', { class: 'link', onclick: () => run('incidentRoom.connect') }, 'Reconnect') : null,
+  // The reason can be long (a URL and an errno): two lines at most, the whole of it in the tooltip; Reconnect stays.
+  return h('div', { class: `connection ${cls}`, 'data-testid': 'connection-state', role: 'status' },
+    icon(codicon), h('span', { class: 'connection-text', title: c.text }, c.text),
+    c.status !== 'online' ? h('button', { class: 'link', 'data-testid': 'reconnect', onclick: () => run('incidentRoom.connect') }, 'Reconnect') : null,
     s.rejected > 0 ? h('button', { class: 'link warn', onclick: () => run('incidentRoom.showLog'), title: 'Events the server refused are kept; see the log' }, `${s.rejected} refused`) : null,
   );
 }
 
 function welcome(s: SidebarState): HTMLElement {
   return h('section', { class: 'welcome' },
-    h('h2', {}, 'No incident focused'),
-    h('p', { class: 'muted' }, `You are ${s.me.name}. Declare an incident when something is broken; everyone on the channel sees it live.`),
+    h('h2', {}, 'No incident'),
+    h('p', {}, 'When something is broken, declare an incident: everyone on the channel sees it live, takes a role, '
+      + 'adds notes from the code and follows the recent deploys, here beside the code.'),
     s.pendingDeclarations > 0 ? h('p', { class: 'warn' }, `${s.pendingDeclarations} declaration(s) queued until the channel is back.`) : null,
     button('Declare Incident', 'flame', 'incidentRoom.declare', { primary: true, testid: 'declare' }),
+    h('p', { class: 'muted' }, 'You appear to others as ', h('strong', {}, s.me.name), '. ',
+      h('button', { class: 'link inline', onclick: () => run('incidentRoom.setIdentity'), title: 'Set the name and id others see' }, 'Change')),
     s.otherIncidents.length ? h('h3', {}, 'On this channel') : null,
     ...s.otherIncidents.map((i) => h('button', { class: 'incident-link', onclick: () => run('incidentRoom.switchIncident', { incidentId: i.id }) },
       h('span', { class: `sev ${i.severity.toLowerCase()}` }, i.severity), h('span', {}, ` ${i.id} ${i.title}`), h('span', { class: 'muted' }, ` · ${i.status}`))),
@@ -84,20 +88,11 @@ function welcome(s: SidebarState): HTMLElement {
 }
 
 function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
-  const elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'incident-elapsed', title: `since detection at ${new Date(i.detectedAt).toLocaleString()}` });
+  const elapsedEl = h('span', { class: 'elapsed', 'data-testid': 'incident-elapsed', title: `Time since detection at ${new Date(i.detectedAt).toLocaleString()}` });
   const endAt = i.resolvedAt ? Date.parse(i.resolvedAt) : null;
   tickers.push(() => { elapsedEl.textContent = elapsed(i.detectedAt, endAt ?? Date.now()); });
-  const due = i.nextUpdate ? h('span', { class: i.nextUpdate.overdue ? 'due overdue' : 'due', 'data-testid': 'update-due' }) : null;
-  if (due && i.nextUpdate) {
-    const at = i.nextUpdate.dueAt;
-    tickers.push(() => {
-      const text = dueIn(at, Date.now());
-      due.textContent = `update ${text}`;
-      due.classList.toggle('overdue', text.startsWith('overdue'));
-    });
-  }
   return h('div', { class: 'incident' },
-    h('header', { class: `head sev-${i.severity.toLowerCase()}` },
+    h('header', { class: `head sev-${i.severity.toLowerCase()}`, 'data-testid': 'incident-card' },
       h('div', { class: 'row1' },
         h('span', { class: `sev ${i.severity.toLowerCase()}`, 'data-testid': 'incident-severity', title: i.severityLabel }, i.severity),
         h('span', { class: 'id' }, i.id),
@@ -106,32 +101,11 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
       h('h1', { 'data-testid': 'incident-title' }, i.title),
       i.symptom ? h('p', { class: 'symptom' }, i.symptom) : null,
       i.scope ? h('p', { class: 'muted' }, `Scope: ${i.scope}`) : null,
-      h('div', { class: 'me' },
-        h('span', { 'data-testid': 'my-role', class: i.myRoles.length ? 'my-role has-role' : 'my-role' },
-          icon('account'), i.myRoles.length ? `You: ${i.myRoles.join(', ')}` : `You (${s.me.name}) hold no role`),
-        due),
+      needsMe(i, s),
     ),
-    h('div', { class: 'actions' },
-      button('Note', 'note', 'incidentRoom.addNote', { title: 'Add a note, fact, guess, decision or action' }),
-      button('Status', 'pulse', 'incidentRoom.setStatus'),
-      button('Severity', 'warning', 'incidentRoom.changeSeverity'),
-      button('Update', 'megaphone', 'incidentRoom.postUpdate', { primary: !!i.nextUpdate?.overdue, title: 'Post a status update' }),
-      s.trusted !== false
-        ? button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' })
-        : button('Roll back', 'discard', 'incidentRoom.rollback', { title: ROLLBACK_UNTRUSTED, disabled: true, testid: 'rollback-unavailable' }),
-      i.status === 'resolved' ? button('Postmortem', 'book', 'incidentRoom.generatePostmortem', { primary: true, title: 'Generate the blameless postmortem draft' }) : null,
-      i.status === 'resolved' ? button('Action item', 'checklist', 'incidentRoom.addActionItem') : null,
-      button('Switch', 'list-selection', 'incidentRoom.switchIncident', { title: 'Follow another incident' }),
-      button('Declare', 'flame', 'incidentRoom.declare', { title: 'Declare a new incident' }),
-    ),
-    s.trusted !== false ? null : h('p', { class: 'muted untrusted', 'data-testid': 'rollback-untrusted-reason' },
-      icon('shield'), ` ${ROLLBACK_UNTRUSTED} `,
-      h('button', { class: 'link', 'data-testid': 'manage-trust', onclick: () => run('workbench.trust.manage') }, 'Manage Workspace Trust')),
-    section('Roles', 'organization', rolesList(i), button('Hand off', 'arrow-swap', 'incidentRoom.handOffRole', { title: 'Hand one of your roles to someone, with a brief' })),
+    section('Roles', 'organization', rolesList(i)),
     notesSection(i),
-    i.mitigations.length ? section('Mitigations', 'tools', h('ul', { class: 'list' }, ...[...i.mitigations].reverse().map((m) =>
-      h('li', { class: `mit ${m.state}` }, icon(m.state === 'open' ? 'loading' : m.state === 'succeeded' ? 'pass' : m.state === 'failed' ? 'error' : 'circle-slash'),
-        h('span', {}, ` ${m.description}`), h('span', { class: 'muted' }, ` · ${m.state === 'open' ? 'running' : m.state}`))))) : null,
+    mitigations(i, s),
     i.flaggedDeploys.length ? section('Suspect deploys', 'rocket', h('ul', { class: 'list' }, ...i.flaggedDeploys.map((d) =>
       h('li', {}, h('code', {}, d.ref), ` ${d.sha.slice(0, 7)}`, d.reason ? h('span', { class: 'muted' }, ` — ${d.reason}`) : null)))) : null,
     actionItems(i),
@@ -139,19 +113,66 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
   );
 }
 
+/**
+ * What needs me, in the card: my roles, the next update (due or overdue) and the one primary action of the moment,
+ * post the update, or once resolved, write the postmortem. Every other action is in the view's title bar and its
+ * "…" menu, on the rows it acts on, and in the palette.
+ */
+function needsMe(i: IncidentView, s: SidebarState): HTMLElement {
+  let due: HTMLElement | null = null;
+  if (i.nextUpdate) {
+    const at = i.nextUpdate.dueAt;
+    const el = h('span', { class: i.nextUpdate.overdue ? 'due overdue' : 'due', 'data-testid': 'update-due' });
+    tickers.push(() => {
+      const text = dueIn(at, Date.now());
+      el.textContent = `update ${text}`;
+      el.classList.toggle('overdue', text.startsWith('overdue'));
+    });
+    due = el;
+  }
+  const resolved = i.status === 'resolved';
+  const action = resolved
+    ? button('Write postmortem', 'book', 'incidentRoom.generatePostmortem', { primary: true, title: 'Generate the blameless postmortem draft' })
+    : button('Post update', 'megaphone', 'incidentRoom.postUpdate', { primary: !!i.nextUpdate?.overdue, title: 'Post a status update (internal or external)' });
+  return h('div', { class: 'me', 'data-testid': 'needs-me' },
+    h('span', { 'data-testid': 'my-role', class: i.myRoles.length ? 'my-role has-role' : 'my-role' },
+      icon('account'), i.myRoles.length ? `You: ${i.myRoles.join(', ')}` : `You (${s.me.name}) hold no role`),
+    due, h('span', { class: 'spacer' }), action);
+}
+
+function mitigations(i: IncidentView, s: SidebarState): HTMLElement {
+  const trusted = s.trusted !== false;
+  const rollback = trusted
+    ? button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' })
+    : button('Roll back', 'discard', 'incidentRoom.rollback', { title: ROLLBACK_UNTRUSTED, disabled: true, testid: 'rollback-unavailable' });
+  const rows = [...i.mitigations].reverse().map((m) =>
+    h('li', { class: `mit ${m.state}` }, icon(m.state === 'open' ? 'loading' : m.state === 'succeeded' ? 'pass' : m.state === 'failed' ? 'error' : 'circle-slash'),
+      h('span', { class: 'mit-text' }, m.description, h('span', { class: 'muted' }, ` · ${m.state === 'open' ? 'running' : m.state}`))));
+  return section('Mitigations', 'tools', h('div', {},
+    rows.length ? h('ul', { class: 'list' }, ...rows) : h('p', { class: 'muted' }, 'None yet.'),
+    trusted ? null : h('p', { class: 'muted untrusted', 'data-testid': 'rollback-untrusted-reason' },
+      icon('shield'), ` ${ROLLBACK_UNTRUSTED} `,
+      h('button', { class: 'link', 'data-testid': 'manage-trust', onclick: () => run('workbench.trust.manage') }, 'Manage Workspace Trust'))),
+  rollback);
+}
+
 function section(title: string, codicon: string, body: Node, extra?: Node | null): HTMLElement {
   return h('section', { class: 'block' }, h('h2', {}, icon(codicon), h('span', {}, ` ${title}`), extra ? h('span', { class: 'spacer' }) : null, extra ?? null), body);
 }
 
+/** One action per row, the one that row needs: hand off mine, take a vacant one (or assign it), take someone's (it confirms). */
 function rolesList(i: IncidentView): HTMLElement {
   return h('ul', { class: 'roles' }, ...i.roles.map((r) =>
     h('li', { class: r.isMe ? 'role-row mine' : 'role-row', 'data-testid': 'role-row', 'data-role': r.role },
       h('span', { class: 'role-name' }, r.label),
-      h('span', { class: r.holder ? 'holder' : 'holder vacant' }, r.holder ? (r.isMe ? `${r.holder.name} (you)` : r.holder.name) : 'unassigned'),
-      ...(r.isMe
-        ? [h('button', { class: 'link', onclick: () => run('incidentRoom.handOffRole', { role: r.role }), title: `Hand ${r.label} off with a brief` }, 'Hand off')]
-        : [h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label}` }, 'Take'),
-          h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole', { role: r.role }), title: `Assign ${r.label}` }, 'Assign')]),
+      h('span', { class: r.holder ? 'holder' : 'holder vacant', title: r.holder ? `${r.label}: ${r.holder.name}` : `${r.label}: nobody yet` },
+        r.holder ? (r.isMe ? `${r.holder.name} (you)` : r.holder.name) : 'unassigned'),
+      h('span', { class: 'row-actions' }, ...(r.isMe
+        ? [h('button', { class: 'link', onclick: () => run('incidentRoom.handOffRole', { role: r.role }), title: `Hand ${r.label} off with a brief`, 'aria-label': `Hand off ${r.label}` }, 'Hand off')]
+        : r.holder
+          ? [h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label} from ${r.holder.name} (asks first)`, 'aria-label': `Take ${r.label}` }, 'Take')]
+          : [h('button', { class: 'link', onclick: () => run('incidentRoom.takeRole', { role: r.role }), title: `Take ${r.label}`, 'aria-label': `Take ${r.label}` }, 'Take'),
+            h('button', { class: 'link', onclick: () => run('incidentRoom.assignRole', { role: r.role }), title: `Assign ${r.label} to someone`, 'aria-label': `Assign ${r.label}` }, 'Assign')])),
     )));
 }
 
@@ -159,9 +180,10 @@ function notesSection(i: IncidentView): HTMLElement | null {
   if (!i.facts.length && !i.guesses.length && !i.refuted.length) return null;
   // The host sends the newest of each (newest first) and the totals: the rest are on the timeline.
   const list = (cls: string, codicon: string, items: { id: string; text: string }[], total: number, retag: boolean) => {
-    const rows: HTMLElement[] = items.map((n) => h('li', { class: cls }, icon(codicon), h('span', {}, ` ${n.text}`),
-      retag ? h('button', { class: 'link', title: 'Confirm or refute this guess', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'fact' }) }, 'Confirm') : null,
-      retag ? h('button', { class: 'link', title: 'Mark this guess refuted', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'refuted' }) }, 'Refute') : null));
+    const rows: HTMLElement[] = items.map((n) => h('li', { class: cls }, icon(codicon), h('span', { class: 'note-text' }, n.text),
+      retag ? h('span', { class: 'row-actions' },
+        h('button', { class: 'link', title: 'Confirm this guess: it becomes a fact', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'fact' }) }, 'Confirm'),
+        h('button', { class: 'link', title: 'Mark this guess refuted', onclick: () => run('incidentRoom.retagNote', { noteId: n.id, tag: 'refuted' }) }, 'Refute')) : null));
     if (total > items.length) rows.push(h('li', { class: 'muted' }, `${total - items.length} older ${cls === 'fact' ? 'facts' : cls === 'guess' ? 'guesses' : 'refuted guesses'} on the timeline`));
     return rows;
   };
@@ -172,14 +194,39 @@ function notesSection(i: IncidentView): HTMLElement | null {
 function actionItems(i: IncidentView): HTMLElement | null {
   if (!i.actions.length) return null;
   const overdue = i.actions.filter((a) => a.overdue).length;
+  // The title gets the whole width; owner, due and Edit go on the line below it.
   return section(`Action items${overdue ? ` (${overdue} overdue)` : ''}`, 'checklist', h('ul', { class: 'list' }, ...i.actions.map((a) =>
     h('li', { class: a.done ? 'action done' : a.overdue ? 'action overdue' : 'action', 'data-testid': 'action-item' },
       h('button', { class: 'link check', title: a.done ? 'Reopen' : 'Mark done', 'aria-label': a.done ? `Reopen ${a.title}` : `Mark ${a.title} done`,
         onclick: () => run('incidentRoom.completeActionItem', { actionId: a.id, done: !a.done }) }, icon(a.done ? 'pass-filled' : a.overdue ? 'warning' : 'circle-large-outline')),
       h('span', { class: 'action-title' }, a.title),
-      h('span', { class: 'muted' }, `${a.owner ? ` · ${a.owner}` : ''}${a.due ? ` · due ${a.due}` : ''}${a.overdue ? ' · overdue' : ''}`),
-      h('button', { class: 'link', title: 'Edit title, owner or due date', onclick: () => run('incidentRoom.editActionItem', { actionId: a.id }) }, 'Edit')))),
+      h('span', { class: 'action-meta muted' }, [a.owner, a.due ? `due ${a.due}` : '', a.overdue ? 'overdue' : ''].filter(Boolean).join(' · '),
+        h('button', { class: 'link', title: 'Edit title, owner or due date', 'aria-label': `Edit ${a.title}`, onclick: () => run('incidentRoom.editActionItem', { actionId: a.id }) }, 'Edit'))))),
     button('Add', 'add', 'incidentRoom.addActionItem'));
+}
+
+/** Longer than this, or more than one line (a rollback's commands, a command's output): folded to its first line. */
+const FOLD_CHARS = 160;
+
+/** An entry's text: whole when short; otherwise its first line with a "more" toggle, the whole text one click away. */
+function entryText(text: string): Node[] {
+  const newline = text.indexOf('\n');
+  if (newline < 0 && text.length <= FOLD_CHARS) return [h('span', { class: 'text' }, text)];
+  const firstLine = newline < 0 ? text : text.slice(0, newline);
+  const short = h('span', { class: 'text folded', title: firstLine }, firstLine.length > FOLD_CHARS ? `${firstLine.slice(0, FOLD_CHARS - 1)}…` : firstLine);
+  const full = h('span', { class: 'text full' }, text);
+  full.hidden = true;
+  const toggle = h('button', { class: 'link fold', 'aria-expanded': 'false', title: 'Show the whole entry' }, 'more');
+  toggle.addEventListener('click', (ev) => {
+    ev.stopPropagation(); // not the row's "open the source"
+    const open = full.hidden;
+    full.hidden = !open;
+    short.hidden = open;
+    toggle.textContent = open ? 'less' : 'more';
+    toggle.setAttribute('aria-expanded', String(open));
+    toggle.title = open ? 'Fold the entry to its first line' : 'Show the whole entry';
+  });
+  return [short, full, toggle];
 }
 
 function timeline(i: IncidentView): HTMLElement {
@@ -220,11 +267,10 @@ function entryRows(rows: readonly TimelineEntryView[]): DocumentFragment {
       frag.append(lostRow(e));
       continue;
     }
-    const text = h('span', { class: 'text' }, e.text);
     const li = h('li', { class: `entry kind-${e.kind.replace('.', '-')}${e.queued ? ' queued' : ''}${e.tag ? ` tag-${e.tag}` : ''}`, 'data-testid': 'timeline-entry', 'data-seq': e.seq ?? undefined },
       h('span', { class: 'when', title: new Date(e.at).toString() }, clock(e.at, now)),
       icon(e.icon),
-      h('span', { class: 'body' }, h('span', { class: 'actor' }, e.actor), e.tag && e.tag !== 'note' ? h('span', { class: `tag ${e.tag}` }, e.tag) : null, text,
+      h('span', { class: 'body' }, h('span', { class: 'actor' }, e.actor), e.tag && e.tag !== 'note' ? h('span', { class: `tag ${e.tag}` }, e.tag) : null, ...entryText(e.text),
         e.source ? h('span', { class: 'source' }, ` ${e.source.path}:${e.source.startLine}${e.source.endLine !== e.source.startLine ? `-${e.source.endLine}` : ''}`) : null,
         e.queued ? h('span', { class: 'muted' }, ' (queued)') : null,
         e.delivery ? h('span', { class: e.delivery.startsWith('webhook failed') ? 'delivery failed' : 'delivery muted' }, ` · ${e.delivery}`) : null),

@@ -1,27 +1,63 @@
-// The sidebar's layout at the widths and in the themes people use, offline, over a realistic incident: the real page
-// (test/e2e/sidebarPage.mjs: the extension's HTML, CSP, dist/webview.js and media/sidebar.css) in Chromium, no
-// workbench needed. Nothing may overflow the sidebar, Reconnect must stay in view, and no word may break inside
-// itself. Screenshots go to test-output/screenshots/layout-<theme>-<width>.png.
+// The sidebar's layout at the widths and in the themes people use, over a realistic incident (long title, four roles,
+// six facts and guesses, a rollback with five commands, three action items, 30 timeline entries; see
+// realisticIncident.mjs), offline: the real page (test/e2e/sidebarPage.mjs: the extension's HTML, CSP,
+// dist/webview.js and media/sidebar.css) in Chromium, no workbench needed. Nothing may overflow the sidebar, nothing
+// scrolls sideways, no word breaks inside itself, nothing is cut off without a tooltip, Reconnect stays in view, and
+// the incident card with "what needs me" is seen without scrolling in a 900 px tall window. Screenshots go to
+// test-output/screenshots/layout-<theme>-<width>.png.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { sidebarState } from '../../bench/extensionState.mjs';
-import { CHROMIUM_ARGS, LIGHT_THEME_CSS, serveSidebar, THEME_CSS, VSCODE_API_STUB } from './sidebarPage.mjs';
+import { realisticEvents, realisticState } from './realisticIncident.mjs';
+import { CHROMIUM_ARGS, HIGH_CONTRAST_THEME_CSS, LIGHT_THEME_CSS, serveSidebar, THEME_CSS, VSCODE_API_STUB } from './sidebarPage.mjs';
 
 export const workbench = false;
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const SHOTS = path.join(REPO, 'test-output', 'screenshots');
+const HEIGHT = 900;
 
-/** A realistic incident (30 timeline entries from the real core), offline with a long reason, one role vacant. */
-function offlineState() {
-  const state = sidebarState(30).state;
-  state.connection = {
-    status: 'offline', queued: 2, mode: 'shared',
-    text: 'offline · cannot reach ws://127.0.0.1:7077/v1/channels/payments-oncall: connect ECONNREFUSED 127.0.0.1:7077 · 2 queued',
+/** Everything measured on the page, in the page. */
+function measure() {
+  const vw = document.documentElement.clientWidth;
+  const visible = (e) => e.getClientRects().length > 0;
+  const all = [...document.querySelectorAll('#root *')].filter(visible);
+  const describe = (e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent ?? '').slice(0, 40)}"`;
+  const overflowing = all.filter((e) => e.getBoundingClientRect().right > vw + 0.5).map(describe);
+  // A word broken inside itself is laid out over more than one line box. A line may end after a hyphen (eu- / west-1,
+  // as browsers and editors break), so each hyphen-joined part is a word of its own. Tokens too long for any line (a
+  // URL, a full commit id) may wrap: they are allowed to, they would overflow otherwise.
+  const broken = [];
+  const walker = document.createTreeWalker(document.getElementById('root'), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement || !visible(node.parentElement)) continue;
+    for (const m of node.data.matchAll(/[^\s-]+-?/g)) {
+      if (m[0].length > 24) continue;
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (tops.size > 1) broken.push(`"${m[0]}" in ${describe(node.parentElement)}`);
+    }
+  }
+  // Cut off (clamped, ellipsis, hidden overflow) only with a tooltip that has the whole of it.
+  const cutOff = all.filter((e) => {
+    const style = getComputedStyle(e);
+    if (style.overflow === 'visible' && style.overflowX === 'visible' && style.overflowY === 'visible') return false;
+    return (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1) && !e.title;
+  }).map(describe);
+  const box = (sel) => { const el = document.querySelector(sel); if (!el) return null; const r = el.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width }; };
+  const reconnect = box('[data-testid="reconnect"]');
+  const primary = [...document.querySelectorAll('[data-testid="incident-card"] .btn.primary')].length;
+  const cardButtons = [...document.querySelectorAll('[data-testid="incident-card"] button')].map((b) => b.textContent);
+  const unnamed = [...document.querySelectorAll('#root button')].filter((b) => !(b.getAttribute('aria-label') || b.textContent.trim())).map(describe);
+  const mitigation = [...document.querySelectorAll('[data-testid="timeline-entry"]')].find((e) => e.textContent.includes('Mitigation started'));
+  return {
+    vw, scrollWidth: document.documentElement.scrollWidth, overflowing: overflowing.slice(0, 5), broken: broken.slice(0, 5), cutOff: cutOff.slice(0, 5),
+    reconnect, card: box('[data-testid="incident-card"]'), needs: box('[data-testid="needs-me"]'), primary, cardButtons, unnamed,
+    mitigationEntry: mitigation && { height: mitigation.getBoundingClientRect().height, fold: !!mitigation.querySelector('.fold'), text: mitigation.innerText },
+    lineHeight: parseFloat(getComputedStyle(document.body).lineHeight) || 17,
   };
-  state.incident.roles = state.incident.roles.map((r) => (r.role === 'communications' ? { ...r, holder: null, isMe: false } : r));
-  return state;
 }
 
 async function audit(theme, css) {
@@ -29,36 +65,37 @@ async function audit(theme, css) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   try {
     for (const width of [250, 300, 400]) {
-      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      const page = await browser.newPage({ viewport: { width, height: HEIGHT } });
+      await page.clock.setFixedTime(new Date(realisticEvents().now)); // the incident as seen 31 minutes in
       await page.addInitScript(VSCODE_API_STUB);
       await page.goto(url);
       await page.waitForFunction(() => window.__posted.some((p) => p.message.type === 'ready'));
-      await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), offlineState());
+      await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), realisticState());
       await page.locator('[data-testid="timeline-entry"]').first().waitFor();
-      const m = await page.evaluate(() => {
-        const vw = document.documentElement.clientWidth;
-        const overflowing = [...document.querySelectorAll('#root *')]
-          .filter((e) => e.getBoundingClientRect().right > vw + 0.5)
-          .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent ?? '').slice(0, 40)}"`);
-        const reconnect = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Reconnect');
-        const r = reconnect?.getBoundingClientRect();
-        // A word broken inside itself wraps over more than one line box.
-        const lines = (el) => { const range = document.createRange(); range.selectNodeContents(el); return new Set([...range.getClientRects()].map((c) => Math.round(c.top))).size; };
-        const vacant = document.querySelector('.roles .holder.vacant');
-        const roleNames = [...document.querySelectorAll('.roles .role-name')].map((e) => ({ text: e.textContent, lines: lines(e) }));
-        return {
-          scrollWidth: document.documentElement.scrollWidth, vw, overflowing: overflowing.slice(0, 5),
-          reconnect: r && { left: r.left, right: r.right, width: r.width },
-          vacant: vacant && { text: vacant.textContent, lines: lines(vacant) }, roleNames,
-        };
-      });
+      const m = await page.evaluate(measure);
       const where = `${theme} at ${width} px`;
+      await page.screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}.png`), fullPage: true });
       assert.equal(m.scrollWidth, m.vw, `${where}: the sidebar scrolls sideways; overflowing: ${m.overflowing.join(', ')}`);
       assert.deepEqual(m.overflowing, [], where);
-      assert.ok(m.reconnect && m.reconnect.width > 0 && m.reconnect.right <= m.vw, `${where}: Reconnect is out of view: ${JSON.stringify(m.reconnect)}`);
-      assert.deepEqual(m.vacant, { text: 'unassigned', lines: 1 }, `${where}: "unassigned" breaks inside itself`);
-      for (const r of m.roleNames) assert.equal(r.lines, 1, `${where}: the role name "${r.text}" breaks`);
-      await page.screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}.png`) });
+      assert.deepEqual(m.broken, [], `${where}: words broken inside themselves`);
+      assert.deepEqual(m.cutOff, [], `${where}: cut off without a tooltip`);
+      assert.deepEqual(m.unnamed, [], `${where}: buttons without an accessible name`);
+      assert.ok(m.reconnect && m.reconnect.width > 0 && m.reconnect.right <= m.vw && m.reconnect.bottom <= HEIGHT, `${where}: Reconnect is out of view: ${JSON.stringify(m.reconnect)}`);
+      assert.ok(m.card && m.needs && m.needs.bottom <= HEIGHT, `${where}: the card and "what needs me" are not seen without scrolling: ${JSON.stringify({ card: m.card, needs: m.needs })}`);
+      assert.ok(m.primary <= 1, `${where}: ${m.primary} primary buttons on the card`);
+      assert.ok(m.cardButtons.length <= 1, `${where}: the card carries more than one action: ${m.cardButtons.join(', ')}`);
+      assert.ok(m.mitigationEntry?.fold, `${where}: the rollback's commands are not folded`);
+      assert.ok(m.mitigationEntry.height < m.lineHeight * 4.5, `${where}: the folded rollback entry is ${m.mitigationEntry.height} px tall: ${m.mitigationEntry.text}`);
+      assert.doesNotMatch(m.mitigationEntry.text, /git revert/, `${where}: a folded entry shows its commands`);
+      // One click unfolds it, with every command.
+      const entry = page.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation started' });
+      await entry.locator('.fold').click();
+      await entry.locator('.text.full').waitFor();
+      assert.match(await entry.innerText(), /git revert --no-edit[\s\S]*deploy\.sh/);
+      assert.equal(await entry.locator('.fold').getAttribute('aria-expanded'), 'true');
+      const unfolded = await page.evaluate(measure);
+      assert.deepEqual(unfolded.overflowing, [], `${where}, unfolded`);
+      assert.equal(unfolded.scrollWidth, unfolded.vw, `${where}, unfolded: the sidebar scrolls sideways`);
       await page.close();
     }
   } finally {
@@ -68,10 +105,13 @@ async function audit(theme, css) {
 }
 
 export const tests = {
-  async 'offline, dark theme, 250 / 300 / 400 px: nothing overflows, Reconnect stays in view, no word breaks inside itself'() {
+  async 'offline, dark theme, 250 / 300 / 400 px: nothing overflows or breaks, Reconnect and the card in view, commands folded'() {
     await audit('dark', THEME_CSS);
   },
   async 'offline, light theme, 250 / 300 / 400 px: the same'() {
     await audit('light', LIGHT_THEME_CSS);
+  },
+  async 'offline, high-contrast theme, 250 / 300 / 400 px: the same'() {
+    await audit('hc', HIGH_CONTRAST_THEME_CSS);
   },
 };

@@ -38,6 +38,19 @@ export const LIGHT_THEME_CSS = `html { --vscode-font-family: system-ui, "Ubuntu"
   --vscode-badge-foreground: #3b3b3b; --vscode-badge-background: #cccccc; }
 body { background: #f8f8f8; color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); margin: 0; padding: 0 20px; }`;
 
+/** VS Code's Dark High Contrast values of the same variables: borders everywhere, no fills to tell things apart. */
+export const HIGH_CONTRAST_THEME_CSS = `html { --vscode-font-family: system-ui, "Ubuntu", "Droid Sans", sans-serif; --vscode-font-size: 13px;
+  --vscode-editor-font-family: "Droid Sans Mono", monospace; --vscode-foreground: #ffffff; --vscode-descriptionForeground: #ffffff;
+  --vscode-errorForeground: #f48771; --vscode-editorWarning-foreground: #ffd370; --vscode-testing-iconPassed: #73c991;
+  --vscode-widget-border: #6fc3df; --vscode-textLink-foreground: #21a6ff; --vscode-list-hoverBackground: transparent;
+  --vscode-editor-background: #000000; --vscode-sideBarSectionHeader-background: #000000; --vscode-list-inactiveSelectionBackground: transparent;
+  --vscode-list-activeSelectionForeground: #ffffff; --vscode-list-activeSelectionBackground: transparent; --vscode-inputValidation-errorBorder: #f48771;
+  --vscode-focusBorder: #f38518; --vscode-editorWidget-background: #0c141f; --vscode-editorInfo-foreground: #3794ff; --vscode-contrastBorder: #6fc3df;
+  --vscode-button-secondaryHoverBackground: #000000; --vscode-button-secondaryForeground: #ffffff; --vscode-button-secondaryBackground: #000000;
+  --vscode-button-hoverBackground: #000000; --vscode-button-foreground: #ffffff; --vscode-button-border: #6fc3df; --vscode-button-background: #000000;
+  --vscode-badge-foreground: #ffffff; --vscode-badge-background: #000000; }
+body { background: #000000; color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); margin: 0; padding: 0 20px; }`;
+
 export const VSCODE_API_STUB = `(() => {
   window.__posted = [];
   window.__stateBytes = 0;

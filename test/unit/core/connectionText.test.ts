@@ -5,7 +5,7 @@ describe('core/connectionText', () => {
   const target = 'ws://incidents.example.com:7077/v1/channels/payments-oncall';
   it('names the channel and host when shared, and the machine when local', () => {
     assert.equal(connectionText('shared', 'online', 0, target), 'online · payments-oncall @ incidents.example.com:7077');
-    assert.equal(connectionText('local', 'online', 0, ''), 'online · local (this machine only)');
+    assert.equal(connectionText('local', 'online', 0, ''), 'online · local — this machine only');
     assert.equal(connectionText('shared', 'connecting', 2, target), 'connecting · payments-oncall @ incidents.example.com:7077 · 2 queued');
   });
   it('says why it is not online: the queue, the refusal and its reason', () => {

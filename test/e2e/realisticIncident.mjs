@@ -1,0 +1,88 @@
+// The incident of the layout audit (issue "A sidebar a responder can read at 3 a.m."): a long title, all four roles,
+// six facts and guesses, a rollback with five commands and its outcome, three action items and 30 timeline entries,
+// as valid sequenced events folded by the real core (src/core/reducer.ts → src/core/sidebarModel.ts) and checked
+// against the SidebarState schema the webview parses.
+import { tsImport } from 'tsx/esm/api';
+
+const { fold } = await tsImport('../../src/core/reducer.ts', import.meta.url);
+const { incidentView } = await tsImport('../../src/core/sidebarModel.ts', import.meta.url);
+const { SequencedEvent } = await tsImport('../../src/protocol/events.ts', import.meta.url);
+const { SidebarState } = await tsImport('../../src/protocol/webviewMessages.ts', import.meta.url);
+
+const ALICE = { id: 'alice@example.com', name: 'Alice Archer' };
+const BOB = { id: 'bob@example.com', name: 'Bob Baker' };
+const CAROL = { id: 'carol@example.com', name: 'Carol Chen' };
+const DAVE = { id: 'dave@example.com', name: 'Dave Diaz-Villanueva' };
+export const ME = CAROL;
+const SHA = 'd3adb33fc0ffee1234567890abcdef1234567890';
+const PREV = '0badc0de1234567890abcdef1234567890abcdef';
+
+/** The events, one a minute from 08:00, and the moment the sidebar is looked at. */
+export function realisticEvents() {
+  const start = Date.parse('2026-11-20T08:00:00.000Z');
+  const events = [];
+  const add = (kind, data, actor = ALICE) => {
+    const seq = events.length + 1;
+    const at = new Date(start + seq * 60_000).toISOString();
+    events.push({ seq, id: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`, kind, at, receivedAt: at, actor, data });
+    return events[events.length - 1];
+  };
+  add('incident.declared', {
+    title: 'Checkout returns HTTP 502 for a third of EU customers after the payments-gateway connection pool change',
+    severity: 'SEV1', symptom: 'checkout-api 5xx at 31% in eu-west-1, p99 latency 9.8 s; card payments fail, PayPal unaffected',
+    scope: 'EU checkout · payments API · all tenants', detectedAt: new Date(start - 72 * 60_000).toISOString(),
+  });
+  add('role.assigned', { role: 'tech_lead', user: BOB });
+  add('role.assigned', { role: 'scribe', user: CAROL });
+  add('role.assigned', { role: 'communications', user: DAVE });
+  const fact = (text) => add('note.added', { text, tag: 'fact' }, CAROL);
+  const guess = (text) => add('note.added', { text, tag: 'guess' }, BOB);
+  fact('5xx started at 08:02 UTC, two minutes after release-2026.11.20-1 reached 100% in eu-west-1');
+  fact('Only card payments fail; PayPal and gift cards succeed');
+  fact('payments-gateway connection pool is exhausted: 200/200 in use, 1,400 waiters');
+  guess('The new maxIdleTime=5s closes connections the TLS session cache still hands out');
+  guess('A retry storm from checkout-api (3 retries × 4 pods) is keeping the pool saturated');
+  guess('Stripe webhook latency in eu-west-1 is slowing the callbacks');
+  const mitigationId = '00000000-0000-4000-8000-00000000aaaa';
+  add('mitigation.started', {
+    mitigationId, action: 'rollback', description: `Roll back release-2026.11.20-1 (${SHA.slice(0, 7)}) to release-2026.11.19-3 (${PREV.slice(0, 7)})`,
+    target: { ref: 'release-2026.11.20-1', sha: SHA },
+    command: [
+      `git fetch --tags origin`, `git checkout -B rollback/release-2026.11.20-1 ${SHA}`, `git revert --no-edit ${PREV}..${SHA}`,
+      `git push origin rollback/release-2026.11.20-1:refs/heads/release`, `./deploy/deploy.sh --env prod-eu-west-1 --ref ${PREV}`,
+    ].join('\n'),
+  }, BOB);
+  add('mitigation.finished', {
+    mitigationId, result: 'succeeded',
+    detail: `Reverted 3 commits (${SHA}..${PREV}); pushed rollback/release-2026.11.20-1; deploy.sh exited 0 after 94 s.\nThe result's tree matches release-2026.11.19-3's.`,
+  }, BOB);
+  for (const [title, owner, due] of [
+    ['Alert on payments-gateway pool saturation above 80% for 2 minutes', BOB, '2026-11-27'],
+    ['Load-test connection pool settings before each payments release', ALICE, '2026-12-04'],
+    ['Document the rollback-by-revert path in the payments runbook', DAVE, '2026-11-25'],
+  ]) add('action.added', { title, owner, due });
+  add('status.changed', { status: 'mitigating', note: 'rolling back the pool change' });
+  add('update.posted', { audience: 'external', text: 'Some EU customers cannot pay by card. We have found the cause and are rolling back a change.', nextUpdateBy: new Date(start + 40 * 60_000).toISOString() }, DAVE);
+  while (events.length < 30) add('note.added', { text: `eu-west-1 5xx rate ${31 - events.length}% and falling; pool waiters ${1400 - events.length * 40}`, tag: 'note' }, CAROL);
+  for (const e of events) {
+    const ok = SequencedEvent.safeParse(e);
+    if (!ok.success) throw new Error(`invalid ${e.kind} event: ${ok.error.issues[0]?.message}`);
+  }
+  return { incidentId: 'INC-7', events, now: start + 31 * 60_000 };
+}
+
+/** The SidebarState the host posts for it, offline with a long reason (or online when `online`). */
+export function realisticState({ online = false } = {}) {
+  const { incidentId, events, now } = realisticEvents();
+  const incident = incidentView(fold(incidentId, events), ME, now);
+  const state = {
+    connection: online
+      ? { status: 'online', text: 'online · payments-oncall @ incidents.example.com:7077', queued: 0, mode: 'shared' }
+      : { status: 'offline', queued: 2, mode: 'shared', text: 'offline · 2 queued · cannot reach ws://incidents.example.com:7077/v1/channels/payments-oncall: connect ECONNREFUSED 10.20.30.40:7077' },
+    me: ME, incident, otherIncidents: [], pendingDeclarations: 0, rejected: 0,
+  };
+  const parsed = SidebarState.safeParse(state);
+  if (!parsed.success) throw new Error(`not a SidebarState: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  if (incident.timelineTotal !== 30) throw new Error(`expected 30 timeline entries, got ${incident.timelineTotal}`);
+  return state;
+}
