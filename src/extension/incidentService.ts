@@ -71,8 +71,12 @@ export class IncidentService implements vscode.Disposable {
     return this.focused;
   }
 
+  /**
+   * What to show as pending: the running client's view as of now (queued, or acked and not folded yet), so the
+   * sidebar never sees a note in neither place nor in both; the last read one while no client runs.
+   */
   get queued(): readonly OutboxEntry[] {
-    return this.queuedEntries;
+    return this.client?.pendingNow() ?? this.queuedEntries;
   }
 
   get rejected(): number {

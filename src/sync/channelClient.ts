@@ -100,6 +100,13 @@ export class ChannelClient implements Disposable {
   private readonly summaries = new Map<string, IncidentSummary>();
   private readonly states = new Map<string, IncidentState>();
   private readonly subscribed = new Set<string>();
+  /**
+   * Acked events of subscribed incidents, from the ack until both their event is folded (the server acks before it
+   * fans out) and their removal from the outbox is over: `pendingNow` shows such an entry while its event is not
+   * folded and hides it once it is, so a note is on the timeline exactly once at every moment, never in neither
+   * place nor in both.
+   */
+  private readonly acked = new Map<string, { readonly entry: OutboxEntry & { type: 'append' }; readonly seq: number; removed: boolean }>();
   private readonly resyncs = new Map<string, Resync>();
   /** Event ids sent on the current link and not acked yet. */
   private readonly inFlight = new Set<string>();
@@ -133,9 +140,26 @@ export class ChannelClient implements Disposable {
     return this.states.get(id);
   }
 
-  /** Queued (not yet acked) entries, in order, for showing them as pending. */
-  pending(): Promise<OutboxEntry[]> {
-    return this.options.outbox.list();
+  /**
+   * Entries to show as pending, in queue order: queued and not acked yet, and acked but not folded yet. Reads the
+   * outbox's folder the first time (the start of a client); `pendingNow` is the same, without waiting.
+   */
+  async pending(): Promise<OutboxEntry[]> {
+    await this.options.outbox.list();
+    return this.pendingNow();
+  }
+
+  /** `pending()` as of now, from the outbox's view in memory (empty until the outbox was first read). */
+  pendingNow(): OutboxEntry[] {
+    const queued = this.options.outbox.view();
+    if (this.acked.size === 0) return queued;
+    // Acked ones were queued before any still queued (the outbox sends in order).
+    const unfolded = [...this.acked.values()].filter((a) => !this.isFolded(a.entry.incidentId, a.seq)).map((a) => a.entry);
+    return [...unfolded, ...queued.filter((e) => !this.acked.has(e.event.id))];
+  }
+
+  private isFolded(incidentId: string, seq: number): boolean {
+    return (this.states.get(incidentId)?.headSeq ?? Infinity) >= seq;
   }
 
   /** Start connecting (and keep reconnecting until disposed). */
@@ -166,6 +190,7 @@ export class ChannelClient implements Disposable {
   unsubscribe(incidentId: string): void {
     if (!this.subscribed.delete(incidentId)) return;
     this.states.delete(incidentId);
+    for (const [id, a] of this.acked) if (a.entry.incidentId === incidentId) this.acked.delete(id);
     this.stopResync(incidentId);
     if (this.ready) this.send({ type: 'unsubscribe', incidentId });
   }
@@ -361,6 +386,7 @@ export class ChannelClient implements Disposable {
         this.requestWaiters.delete(m.requestId);
         return;
       case 'ack':
+        this.holdUntilFolded(m.incidentId, m.eventId, m.seq);
         return void this.settle(m.eventId, undefined);
       case 'declared': {
         const eventId = m.requestId.startsWith(OUTBOX_PREFIX) ? m.requestId.slice(OUTBOX_PREFIX.length) : undefined;
@@ -401,11 +427,31 @@ export class ChannelClient implements Disposable {
     void this.settle(eventId, `${m.code}: ${m.message}`);
   }
 
+  /** An ack that came before its event (the server's order): the entry is shown until the event is folded. */
+  private holdUntilFolded(incidentId: string, eventId: string, seq: number): void {
+    if (!this.subscribed.has(incidentId) || this.isFolded(incidentId, seq)) return;
+    const entry = this.options.outbox.peek(eventId);
+    if (entry?.type === 'append') this.acked.set(eventId, { entry, seq, removed: false });
+  }
+
+  /** Forget acked entries that are folded and out of the outbox. */
+  private forgetAcked(): void {
+    for (const [id, a] of this.acked) if (a.removed && this.isFolded(a.entry.incidentId, a.seq)) this.acked.delete(id);
+  }
+
   private async settle(eventId: string, rejection: string | undefined): Promise<void> {
     this.inFlight.delete(eventId);
     if (rejection === undefined) {
       this.sendBackoff.reset();
-      await this.options.outbox.remove(eventId);
+      try {
+        await this.options.outbox.remove(eventId);
+      } finally {
+        const a = this.acked.get(eventId);
+        if (a) {
+          a.removed = true;
+          this.forgetAcked();
+        }
+      }
     } else {
       const record = await this.options.outbox.reject(eventId, rejection);
       this.log('error', `the server refused event ${eventId}: ${rejection}`);
@@ -476,6 +522,7 @@ export class ChannelClient implements Disposable {
     applyRun();
     if (state !== before) {
       this.states.set(incidentId, state);
+      if (this.acked.size > 0) this.forgetAcked();
       this._onDidChangeIncident.fire(state);
     }
     const known = Math.max(headSeq, sorted[sorted.length - 1]?.seq ?? 0, ranges[ranges.length - 1]?.toSeq ?? 0);

@@ -112,7 +112,18 @@ export class Outbox {
   /** Every queued entry in the order it was queued. Unreadable files are moved aside, not lost and not fatal. */
   async list(): Promise<OutboxEntry[]> {
     await this.load();
+    return this.view();
+  }
+
+  /** The view as it is now, in queue order, without reading the folder (empty until the first read). */
+  view(): OutboxEntry[] {
     return [...this.entries.keys()].sort().map((name) => this.entries.get(name)!.entry);
+  }
+
+  /** The entry of an event id in the view, if it is there. */
+  peek(eventId: string): OutboxEntry | undefined {
+    const name = this.nameById.get(eventId);
+    return name === undefined ? undefined : this.entries.get(name)?.entry;
   }
 
   /** How many entries wait. */

@@ -114,6 +114,75 @@ describe('ChannelClient against a real server', function () {
     await until('outbox empty', () => a.connection.queued === 0);
   });
 
+  it('many quick notes: each is shown exactly once at every moment, queued until its event is folded (the server acks first)', async () => {
+    // Checked after every frame the client handles and at every change it announces: the moments a sidebar renders.
+    const shown: string[] = []; // event ids whose append resolved: from then on they must be visible
+    let id = '';
+    const problems: string[] = [];
+    const check = (when: string) => {
+      if (!id) return;
+      const timeline = (a.incident(id)?.timeline ?? []).map((e) => e.id);
+      const pending = a.pendingNow().flatMap((e) => (e.type === 'append' ? [e.event.id] : []));
+      for (const eventId of shown) {
+        const n = timeline.filter((x) => x === eventId).length + pending.filter((x) => x === eventId).length;
+        if (n !== 1 && problems.length < 5) problems.push(`${eventId} shown ${n} times ${when}`);
+      }
+    };
+    const ws = new WsTransport({ serverUrl: `ws://127.0.0.1:${port}`, channel: 'payments', token: async () => undefined, connectTimeoutMs: 2000 });
+    let acksBeforeEvent = 0;
+    // Every frame is handed over in a task of its own, in order, and the sidebar looks in a task between two frames:
+    // as when each frame arrives in a TCP segment of its own (ws hands over all frames of one segment in one task)
+    // and a render runs between an ack and its event.
+    const frames: (() => void)[] = [];
+    let pumping = false;
+    const pump = (): void => {
+      const next = frames.shift();
+      if (!next) { pumping = false; return; }
+      next();
+      setImmediate(() => { check('in a task between two frames'); setImmediate(pump); });
+    };
+    const transport: Transport = {
+      description: ws.description,
+      open: (h) => ws.open({ ...h, onMessage: (m) => {
+        frames.push(() => {
+          if (m.type === 'ack' && id && (a.incident(id)?.headSeq ?? 0) < m.seq) acksBeforeEvent++;
+          h.onMessage(m);
+          check(`right after a ${m.type} frame`);
+        });
+        if (!pumping) { pumping = true; setImmediate(pump); }
+      } }),
+    };
+    // …and the moment the outbox has dropped an acked entry.
+    class WatchedOutbox extends Outbox {
+      override async remove(eventId: string): Promise<void> {
+        await super.remove(eventId);
+        check('when the outbox dropped an acked entry');
+      }
+    }
+    const a: ChannelClient = new ChannelClient({
+      transport, outbox: new WatchedOutbox(path.join(dir, 'client-alice'), `ws://127.0.0.1:${port}#payments`),
+      user: () => ({ id: 'alice@example.com', name: 'Alice' }), backoff: FAST_BACKOFF, resendAfterMs: 500,
+    });
+    clients.push(a);
+    a.onDidChangeIncident(() => check('at an incident change'));
+    a.onDidChangeConnection(() => check('at a connection change'));
+    a.start();
+    await online(a);
+    id = await (await a.declare({ title: 'Quick captures', severity: 'SEV2', symptom: '' })).incidentId;
+    a.subscribe(id);
+    await until('subscribed', () => a.incident(id)?.headSeq === 1);
+    for (let i = 0; i < 40; i++) {
+      shown.push(await a.append(id, 'note.added', { text: `capture ${i}`, tag: 'note' }));
+      check(`right after append ${i} resolved`);
+    }
+    await until('every note folded', () => a.incident(id)?.notes.length === 40);
+    await until('nothing pending', () => a.pendingNow().length === 0);
+    check('at the end');
+    assert.ok(acksBeforeEvent > 0, 'the server never acked before fanning out: the race was not exercised');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(notes(a.incident(id)), Array.from({ length: 40 }, (_, i) => `capture ${i}`));
+  });
+
   it('resumes after a server restart with no duplicate and no gap', async () => {
     const a = client('alice');
     await online(a);
