@@ -80,6 +80,11 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
       const role = args?.role ?? (await pickRole(s, 'Assign Role'));
       // A partial argument object (the sidebar's per-role Assign) prompts only for what it lacks.
       const user = args && args.user !== undefined ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true);
+      // Assigning yourself a role someone holds is taking it: it asks, as Take does (a full argument object asked already).
+      const holder = s.roles[role].holder;
+      if (!args?.user && user?.id === service.me.id && holder && holder.id !== service.me.id) {
+        await confirm(`${holder.name} is ${ROLE_LABELS[role]} of ${s.id}. Take over?`, 'Take Over');
+      }
       const note = args && args.user !== undefined ? args.note : (await ask({ prompt: 'Brief for the new holder (optional)', required: false })) || undefined;
       await service.append('role.assigned', { role, user, ...(note ? { note } : {}) });
     } },
@@ -192,6 +197,11 @@ async function pickPerson(s: IncidentState, me: User, title: string, allowNobody
   if (choice === 'nobody') return null;
   if (choice !== 'other') return choice;
   const id = await ask({ prompt: 'Their id (usually an email)' });
+  const seen = [...people.values()].find((u) => u.id.toLowerCase() === id.trim().toLowerCase());
+  if (seen) return seen;
+  // A typo would give the role to nobody real: say so before it does.
+  await confirm(`Nobody with the id "${id}" has been seen on ${s.id}. Use it anyway?`, 'Use This Id',
+    `People seen on ${s.id}: ${[...people.values()].map((u) => `${u.name} <${u.id}>`).join(', ')}`);
   const name = await ask({ prompt: 'Their display name', value: id.split('@')[0] ?? id });
   return { id, name };
 }

@@ -71,6 +71,11 @@ export async function assignThroughPalette(page, role, person) {
   await choose(page, 'Assign Role', role);
   await choose(page, `Who becomes ${role}`, 'Someone else');
   await answer(page, 'Their id', person.id);
+  // Nobody with that id has been seen on the incident yet: the extension asks before it uses a new id.
+  const dialog = page.locator('.monaco-dialog-box', { hasText: `Nobody with the id "${person.id}"` });
+  await dialog.waitFor({ timeout: 15e3 });
+  await dialog.locator('a.monaco-button, button', { hasText: 'Use This Id' }).first().click();
+  await dialog.waitFor({ state: 'detached', timeout: 15e3 });
   await answer(page, 'Their display name', person.name);
   await answer(page, 'Brief for the new holder', '');
 }

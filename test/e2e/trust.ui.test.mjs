@@ -245,7 +245,7 @@ export const tests = {
     const web = webviewFrame(page);
     const scribe = web.locator('[data-testid="role-row"][data-role="scribe"]');
     await poll(async () => /Sam/.test(await scribe.innerText()), { message: 'Sam is Scribe' });
-    await scribe.getByRole('button', { name: 'Take', exact: true }).click();
+    await scribe.getByRole('button', { name: 'Take Scribe', exact: true }).click();
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 15e3 });
     assert.match(await dialog.innerText(), /Sam is Scribe of INC-\d+\. Take over\?/);
