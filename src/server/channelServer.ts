@@ -4,7 +4,13 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, Limits } from '../protocol/codes';
 import type { EventStore } from '../store/eventStore';
-import { assertBindable, Authorizer, channelFromPath, isLoopback, originAllowed, type TokenEntry } from './auth';
+import { StatusFeeds } from '../status/statusFeed';
+import { STATUS_HEADERS, StatusAssets, statusShell } from '../status/statusHttp';
+import { statusRoute } from '../status/statusPaths';
+import {
+  type Access, assertBindable, Authorizer, bearerToken, channelFromPath, isLoopback, offersSubprotocol, originAllowed, SUBPROTOCOL, subprotocolToken,
+  type TokenEntry,
+} from './auth';
 import { ChannelCore } from './channel';
 import { type Logger, silentLogger } from './logger';
 import type { ServerMetrics } from './metrics';
@@ -95,6 +101,8 @@ export interface ServerOptions {
    */
   readonly metricsListener?: { readonly host: string; readonly port: number } | null;
   readonly roomIdleMs?: number;
+  /** Where the status page's script and style are (dist/status-page.js, .css). Default: next to the server bundle. */
+  readonly statusAssetsDir?: string;
 }
 
 export interface RunningServer {
@@ -143,6 +151,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   metrics.track({ stats: () => store.stats(), health: () => store.health(), rooms: () => core.stats().rooms });
   const connections = new Set<Connection>();
   let closing: Promise<void> | null = null;
+  const statusFeeds = new StatusFeeds(core);
+  const statusAssets = new StatusAssets(options.statusAssetsDir ?? __dirname);
 
   // One encoding per frame string: a fan-out hands the same string to every subscriber's sink.
   let lastFrame = '';
@@ -176,14 +186,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     skipUTF8Validation: true,
     perMessageDeflate: false,
     clientTracking: false,
+    // A browser offers `incident-room.v1` beside its token's subprotocol: select that one, never echo the token.
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
 
-  const onConnection = (ws: WebSocket, channel: string, req: IncomingMessage, auth: { name: string | null; users: readonly string[] | null }) => {
+  const onConnection = (ws: WebSocket, channel: string, req: IncomingMessage, auth: { name: string | null; users: readonly string[] | null; access?: Access }) => {
     const conn: Connection = { ws, channel, session: null, missedPings: 0, closing: false };
     connections.add(conn);
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
-    logger.info('connect', { channel, ...(auth.name !== null ? { via: auth.name } : {}), remote: req.socket.remoteAddress });
+    logger.info('connect', { channel, ...(auth.name !== null ? { via: auth.name } : {}), ...(auth.access ? { access: auth.access } : {}), remote: req.socket.remoteAddress });
     const sink: SessionSink = {
       send: (frame) => {
         if (conn.closing || ws.readyState !== ws.OPEN) return;
@@ -196,7 +208,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       close: (code, reason) => closeConnection(conn, code, reason),
       bufferedAmount: () => ws.bufferedAmount,
     };
-    const session = core.connect(channel, sink, { ...(auth.name !== null ? { via: auth.name } : {}), users: auth.users });
+    const session = core.connect(channel, sink, { ...(auth.name !== null ? { via: auth.name } : {}), users: auth.users, access: auth.access ?? 'write', status: statusFeeds });
     conn.session = session;
     // An upgraded socket that never says anything would hold its slot for as long as it answers pings.
     // Only a hello stops it: a binary, non-UTF-8 or rate-limited frame is refused without greeting the session.
@@ -253,7 +265,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (closing) return refuseUpgrade(socket, 503, 'server shutting down');
-    const origin = originAllowed(req.headers, allowedOrigins);
+    // With tokens, the server's own status page may connect too (a token or a public channel is still needed).
+    const origin = originAllowed(req.headers, allowedOrigins, !authorizer.open);
     if (!origin.ok) {
       metrics.authRefusals.inc({ status: '403' });
       logger.warn('origin refused', { origin: origin.origin.slice(0, 200), remote: req.socket.remoteAddress });
@@ -261,7 +274,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const channel = channelFromPath(req.url);
     if (channel === null) return refuseUpgrade(socket, 404, 'no such channel path: expected /v1/channels/NAME with NAME matching ^[a-z0-9][a-z0-9-]{0,62}$');
-    const auth = authorizer.check(req.headers.authorization, channel);
+    const offered = req.headers['sec-websocket-protocol'];
+    const fromProtocol = subprotocolToken(offered);
+    if (fromProtocol === 'invalid') return refuseUpgrade(socket, 400, 'Sec-WebSocket-Protocol: offer one incident-room.bearer.TOKEN with the token in base64url (no padding)');
+    // `Authorization` first (Node clients); then the subprotocol token a browser sends; no credentials at all reach
+    // a public channel only from a client that offers incident-room.v1, so one that expects to write still hears 401.
+    const auth = req.headers.authorization !== undefined || (fromProtocol === null && !offersSubprotocol(offered))
+      ? authorizer.check(req.headers.authorization, channel)
+      : authorizer.checkOrPublic(fromProtocol, channel);
     if (!auth.ok) {
       metrics.authRefusals.inc({ status: String(auth.status) });
       logger.warn('auth refused', { status: auth.status, channel, remote: req.socket.remoteAddress, reason: auth.reason });
@@ -299,8 +319,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const path = (req.url ?? '/').split('?')[0];
     const json = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
     try {
+      const status = open ? null : statusRoute(path ?? '/');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { Allow: 'GET, HEAD', ...json }).end('{"error":"method not allowed"}');
+        res.writeHead(405, { Allow: 'GET, HEAD', ...json, ...(status ? STATUS_HEADERS : {}) }).end('{"error":"method not allowed"}');
+      } else if (status) {
+        await serveStatus(req, res, status.channel, status.file);
       } else if (path === '/healthz') {
         const h = health();
         res.writeHead(h.status, json).end(JSON.stringify(h.body));
@@ -326,6 +349,50 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } catch (e) {
       logger.error('http request failed', { path, error: (e as Error).message });
       if (!res.headersSent) res.writeHead(500).end();
+    }
+  }
+
+  /** A channel's status page (PROTOCOL.md "Status page"): the shell, its script and style, and status.json. */
+  async function serveStatus(req: IncomingMessage, res: ServerResponse, channel: string, file: 'status' | 'status.json' | 'status.js' | 'status.css'): Promise<void> {
+    const json = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...STATUS_HEADERS };
+    if (file === 'status') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...STATUS_HEADERS }).end(statusShell(channel));
+      return;
+    }
+    if (file === 'status.js' || file === 'status.css') {
+      const asset = await statusAssets.get(file);
+      if (!asset) {
+        res.writeHead(503, json).end('{"error":"the status page is not built: run npm run build (it writes dist/status-page.js and dist/status-page.css)"}');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': asset.contentType, 'Cache-Control': 'no-cache', ...STATUS_HEADERS }).end(asset.body);
+      return;
+    }
+    const header = req.headers.authorization;
+    const token = bearerToken(header);
+    let auth = header !== undefined && token === null
+      ? { ok: false as const, status: 401 as const, reason: 'malformed Authorization header' }
+      : authorizer.checkOrPublic(token, channel);
+    // Without tokens anyone on this machine reads everything; a page of another site that resolves its own name to
+    // this loopback server (DNS rebinding) does not: its requests name its host, not a loopback one.
+    if (auth.ok && authorizer.open && !isLoopbackHostHeader(req.headers.host)) {
+      auth = { ok: false, status: 403, reason: 'a server without tokens serves status.json only to loopback host names' };
+    }
+    if (!auth.ok) {
+      metrics.authRefusals.inc({ status: String(auth.status) });
+      logger.warn('status refused', { status: auth.status, channel, remote: req.socket.remoteAddress, reason: auth.reason });
+      const why = auth.status === 401
+        ? (token === null ? `no token: send "Authorization: Bearer TOKEN" with a token granted ${channel}` : 'unknown token')
+        : auth.reason.startsWith('token ') ? `this token does not grant channel ${channel}` : auth.reason;
+      res.writeHead(auth.status, { ...json, ...(auth.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="incident-room"' } : {}) }).end(JSON.stringify({ error: why }));
+      return;
+    }
+    try {
+      const page = await statusFeeds.snapshot(channel);
+      res.writeHead(200, json).end(JSON.stringify(page));
+    } catch (e) {
+      logger.warn('status not ready', { channel, error: (e as Error).message });
+      res.writeHead(503, { ...json, 'Retry-After': '2' }).end(JSON.stringify({ error: 'the channel\'s status is still loading; try again in a moment' }));
     }
   }
 
@@ -379,6 +446,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     await core.close();
+    statusFeeds.close();
     // Sessions now have their 1001; wait for the handshakes (bounded by closeGraceMs, after which they are cut).
     const deadline = Date.now() + limits.closeGraceMs + 500;
     while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -438,8 +506,16 @@ class RefusalLog {
   }
 }
 
+/** Whether a `Host` header names this machine (`localhost`, `127.x.y.z`, `[::1]`, with any port). */
+function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.trim().replace(/:\d+$/, '');
+  return isLoopback(name);
+}
+
 function statusText(status: number): string {
   switch (status) {
+    case 400: return 'Bad Request';
     case 401: return 'Unauthorized';
     case 403: return 'Forbidden';
     case 404: return 'Not Found';

@@ -2,6 +2,9 @@ import { CloseCode, type ErrorCode, PROTOCOL_VERSION, Limits } from '../protocol
 import type { User } from '../protocol/events';
 import type { DeclareEvent } from '../protocol/events';
 import { type ClientMessage, type IncidentSummary, parseClientMessage } from '../protocol/messages';
+import { describeZodError } from '../protocol/zodMessage';
+import { WatchStatusMessage } from '../status/statusSchema';
+import type { Access } from './auth';
 import type { ChannelObserver } from './channelObserver';
 import { errorText } from './errorText';
 import { errorFrame } from './frames';
@@ -28,7 +31,27 @@ export interface SessionAuth {
   readonly via?: string;
   /** The user ids (exact) the token may speak for in `hello`; absent or null: anyone. */
   readonly users?: readonly string[] | null;
+  /**
+   * What the session may do (PROTOCOL.md "Access"): `write` (the default) everything; `read` everything but
+   * `declare` and `append`; `public` (no token, a public channel) only `hello`, `list`, `ping` and `watchStatus`,
+   * and it never learns who holds a role.
+   */
+  readonly access?: Access;
+  /** Where `watchStatus` is served from; absent: the transport serves no status page (local mode). */
+  readonly status?: StatusSource;
 }
+
+/** The channels' status pages (src/status/statusFeed.ts), as a session needs them for `watchStatus`. */
+export interface StatusSource {
+  /**
+   * Send `channel`'s status page to `send` now (a `status` frame answering `requestId`) and again on every change,
+   * until the returned function is called.
+   */
+  watch(channel: string, requestId: string, send: (frame: string) => void): () => void;
+}
+
+/** A client message of PROTOCOL.md v1, or the status page's `watchStatus`. */
+type SessionMessage = ClientMessage | WatchStatusMessage;
 
 /** All a session knows of the server that made it (`ChannelCore`). */
 export interface SessionHost {
@@ -68,16 +91,22 @@ export class ChannelSession implements RoomConnection {
   private state: State = 'new';
   private user: User | null = null;
   private channelState: SessionChannel | null = null;
-  private readonly early: { msg: ClientMessage; receivedAt: number }[] = [];
+  private readonly early: { msg: SessionMessage; receivedAt: number }[] = [];
   private readonly subscribed = new Set<string>();
 
   /** The token's name, stamped as `via` on every event this session appends. */
   readonly via: string | undefined;
   private readonly users: ReadonlySet<string> | null;
+  /** What this session may do (see `SessionAuth.access`). */
+  readonly access: Access;
+  private readonly status: StatusSource | undefined;
+  private unwatchStatus: (() => void) | null = null;
 
   constructor(private readonly core: SessionHost, readonly channel: string, private readonly sink: SessionSink, auth: SessionAuth = {}) {
     this.via = auth.via;
     this.users = auth.users ? new Set(auth.users) : null;
+    this.access = auth.access ?? 'write';
+    this.status = auth.status;
   }
 
   get closed(): boolean {
@@ -109,7 +138,7 @@ export class ChannelSession implements RoomConnection {
     }
     // Checked here too: a JSON string literal handed to parseClientMessage would be taken for frame text.
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.refuseInput('invalid_message', 'message must be a JSON object', undefined);
-    const parsed = parseClientMessage(value);
+    const parsed = (value as { type?: unknown }).type === 'watchStatus' ? parseWatchStatus(value) : parseClientMessage(value);
     if (!parsed.ok) return this.refuseInput('invalid_message', parsed.error, requestIdOf(value));
     try {
       this.handle(parsed.value, receivedAt);
@@ -150,7 +179,7 @@ export class ChannelSession implements RoomConnection {
   send(frame: string): void {
     if (this.state === 'closed') return;
     try {
-      this.sink.send(frame);
+      this.sink.send(this.access === 'public' && frame.startsWith(INCIDENT_FRAME) ? publicIncidentFrame(frame) : frame);
     } catch (e) {
       this.core.logger.warn('sending to a session failed', { channel: this.channel, error: errorText(e) });
       this.close(CloseCode.GoingAway, 'send failed');
@@ -179,7 +208,7 @@ export class ChannelSession implements RoomConnection {
     if (this.state === 'new') this.close(CloseCode.ProtocolError, 'the first message must be hello');
   }
 
-  private handle(msg: ClientMessage, receivedAt: number): void {
+  private handle(msg: SessionMessage, receivedAt: number): void {
     switch (this.state) {
       case 'new':
         return this.hello(msg);
@@ -194,7 +223,7 @@ export class ChannelSession implements RoomConnection {
     }
   }
 
-  private hello(msg: ClientMessage): void {
+  private hello(msg: SessionMessage): void {
     if (msg.type !== 'hello') {
       this.error('invalid_message', `type: the first message must be hello, got ${msg.type}`, requestIdOf(msg));
       return this.close(CloseCode.ProtocolError, 'the first message must be hello');
@@ -217,7 +246,7 @@ export class ChannelSession implements RoomConnection {
         state.join(this);
         this.send(JSON.stringify({
           type: 'welcome', protocol: PROTOCOL_VERSION, channel: this.channel, serverTime: new Date(this.core.now()).toISOString(),
-          incidents: state.incidents(),
+          incidents: this.visible(state.incidents()),
         }));
         this.state = 'ready';
         for (const { msg: m, receivedAt } of this.early.splice(0)) {
@@ -233,11 +262,15 @@ export class ChannelSession implements RoomConnection {
     );
   }
 
-  private dispatch(msg: ClientMessage, receivedAt: number): void {
+  private dispatch(msg: SessionMessage, receivedAt: number): void {
     const channel = this.channelState!;
+    const refusal = this.refusal(msg);
+    if (refusal !== null) return this.error('forbidden', refusal, 'requestId' in msg ? msg.requestId : undefined);
     switch (msg.type) {
       case 'hello':
         return this.error('invalid_message', 'type: hello was already received on this connection', undefined);
+      case 'watchStatus':
+        return this.watchStatus(msg.requestId);
       case 'subscribe':
         if (!channel.has(msg.incidentId)) return this.error('unknown_incident', `incidentId: no incident ${msg.incidentId} in channel ${this.channel}`, undefined);
         this.subscribed.add(msg.incidentId);
@@ -254,13 +287,39 @@ export class ChannelSession implements RoomConnection {
         if (this.core.isClosing) return this.error('internal', 'server shutting down; send it again after reconnecting', msg.requestId);
         return channel.room(msg.incidentId).append({ session: this, requestId: msg.requestId, event: msg.event, receivedAt });
       case 'list':
-        return this.send(JSON.stringify({ type: 'incidents', requestId: msg.requestId, items: channel.incidents() }));
+        return this.send(JSON.stringify({ type: 'incidents', requestId: msg.requestId, items: this.visible(channel.incidents()) }));
       case 'ping':
         return this.send(JSON.stringify({ type: 'pong', requestId: msg.requestId, serverTime: new Date(this.core.now()).toISOString() }));
     }
   }
 
+  /** Why this session may not send `msg` (its access), or null when it may. */
+  private refusal(msg: SessionMessage): string | null {
+    if (this.access === 'write') return null;
+    const verb = msg.type === 'declare' ? 'declare incidents' : msg.type === 'append' ? 'append events' : null;
+    if (this.access === 'read') {
+      return verb === null ? null : `${msg.type}: the token "${this.via ?? ''}" is read-only ("access": "read"): it may list, subscribe and receive, not ${verb}`;
+    }
+    if (msg.type === 'declare' || msg.type === 'append' || msg.type === 'subscribe' || msg.type === 'unsubscribe') {
+      return `${msg.type}: no token: this public channel serves its status page only (list, ping, watchStatus); ${msg.type} needs a token`;
+    }
+    return null;
+  }
+
+  /** Summaries as this session may see them: a public session never learns who holds a role. */
+  private visible(summaries: IncidentSummary[]): IncidentSummary[] {
+    return this.access === 'public' ? summaries.map((s) => ({ ...s, commander: null })) : summaries;
+  }
+
+  private watchStatus(requestId: string): void {
+    if (!this.status) return this.error('invalid_message', 'type: watchStatus: this server serves no status page', requestId);
+    this.unwatchStatus?.();
+    this.unwatchStatus = this.status.watch(this.channel, requestId, (frame) => this.send(frame));
+  }
+
   private cleanup(): void {
+    this.unwatchStatus?.();
+    this.unwatchStatus = null;
     this.early.length = 0;
     const channel = this.channelState;
     if (channel) {
@@ -270,6 +329,19 @@ export class ChannelSession implements RoomConnection {
     this.subscribed.clear();
     this.core.sessionEnded(this);
   }
+}
+
+const INCIDENT_FRAME = '{"type":"incident",';
+
+/** An `incident` frame for a public session: the same summary with no commander. */
+function publicIncidentFrame(frame: string): string {
+  const m = JSON.parse(frame) as { type: 'incident'; summary: IncidentSummary };
+  return JSON.stringify({ type: 'incident', summary: { ...m.summary, commander: null } });
+}
+
+function parseWatchStatus(value: unknown): { ok: true; value: WatchStatusMessage } | { ok: false; error: string } {
+  const parsed = WatchStatusMessage.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeZodError(parsed.error as unknown as Parameters<typeof describeZodError>[0]) };
 }
 
 /** The `requestId` of a frame that failed validation, when it has a usable one (so the error can echo it). */

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
-import { Authorizer, ConfigError, grants, isLoopback } from '../../../src/server/auth';
+import WebSocket from 'ws';
+import type { AppendKind } from '../../../src/protocol/events';
+import { Authorizer, ConfigError, grants, isLoopback, loadTokens, TokensFile } from '../../../src/server/auth';
 import { startServer } from '../../../src/server/channelServer';
 import type { Logger } from '../../../src/server/logger';
 import { MemoryStore } from '../../../src/store/memoryStore';
-import { httpGet, noteEvent, removeTempDirs, runServerCli, spawnServer, startTestServer, TestClient, tempDir, upgradeResponse, upgradeStatus } from './helpers';
+import { declareEvent, httpGet, noteEvent, removeTempDirs, runServerCli, spawnServer, startTestServer, TestClient, tempDir, upgradeResponse, upgradeStatus } from './helpers';
 
 const TOKENS = [
   { name: 'payments-team', token: 'tok-payments-7f3a9c', channels: ['payments-*'] },
@@ -269,6 +272,187 @@ describe('server/auth: origins, /metrics and pinned identities', function () {
       const [declared] = await t.store.read('payments-oncall', id, 0, 1);
       assert.equal((JSON.parse(declared!.json) as { via?: string }).via, undefined);
       c.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+});
+
+/** Issue #17: read-only tokens, public channels and the token a browser sends in Sec-WebSocket-Protocol. */
+describe('server/auth: read-only tokens and public status pages', function () {
+  this.timeout(20_000);
+  after(removeTempDirs);
+  // As an operator writes them, parsed from JSON: the read token differs from the write token only in its last letter.
+  const ACCESS_TOKENS = TokensFile.parse(JSON.parse(`[
+    { "name": "payments-team", "token": "tok-payments-7f3a9c", "channels": ["payments-*"] },
+    { "name": "stakeholders", "token": "tok-payments-7f3a9C", "channels": ["payments-*"], "access": "read" },
+    { "name": "status-public", "public": true, "channels": ["payments-oncall"] }
+  ]`));
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+  /** A session opened the way the status page opens it: subprotocols, an Origin, no Authorization header. */
+  const browserLike = async (url: string, options: { token?: string; origin?: string; hello?: boolean } = {}): Promise<TestClient> => {
+    const protocols = ['incident-room.v1', ...(options.token !== undefined ? [`incident-room.bearer.${b64(options.token)}`] : [])];
+    const ws = new WebSocket(url, protocols, options.origin ? { origin: options.origin } : {});
+    const client = new TestClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    assert.equal(ws.protocol, 'incident-room.v1', 'the server selects incident-room.v1, never the token');
+    if (options.hello !== false) {
+      client.send({ type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: 'status-page', name: 'Status page' } });
+      await client.next((m) => m.type === 'welcome');
+    }
+    return client;
+  };
+  /** An upgrade with this Sec-WebSocket-Protocol header, sent as is (a ws client would refuse to send a malformed one): its status. */
+  const rawUpgrade = (port: number, protocols: string, channel = 'payments-oncall'): Promise<number> => new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1', port, path: `/v1/channels/${channel}`,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': protocols },
+    });
+    req.on('upgrade', (res, socket) => {
+      assert.equal(res.headers['sec-websocket-protocol'], 'incident-room.v1', 'the server selects incident-room.v1, never the token');
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const at = () => new Date().toISOString();
+  const mitigationId = randomUUID();
+  /** One valid event of every kind a client may append: a new kind must be listed here to compile. */
+  const WRITES = {
+    'incident.updated': { title: 'Checkout 5xx (EU only)' },
+    'severity.changed': { severity: 'SEV1', reason: 'all regions' },
+    'status.changed': { status: 'mitigating' },
+    'role.assigned': { role: 'scribe', user: { id: 'bob@example.com', name: 'Bob' } },
+    'note.added': { text: 'from a read token', tag: 'note' },
+    'note.retagged': { noteId: randomUUID(), tag: 'fact' },
+    'deploy.flagged': { ref: 'release-42', sha: 'abcdef1' },
+    'mitigation.started': { mitigationId, action: 'rollback', description: 'roll back release-42' },
+    'mitigation.finished': { mitigationId, result: 'succeeded' },
+    'update.posted': { audience: 'external', text: 'We are looking into it.' },
+    'action.added': { title: 'add an alert' },
+    'action.updated': { actionId: randomUUID(), done: true },
+  } satisfies Record<AppendKind, Record<string, unknown>>;
+
+  it('the tokens file takes "access": "read" and "public": true entries, and refuses the shapes that make no sense', () => {
+    assert.equal(ACCESS_TOKENS.length, 3);
+    const bad: [string, RegExp][] = [
+      ['[{ "name": "x", "public": true, "token": "t", "channels": ["a"] }]', /\[0\]\.token: a "public": true entry has no token/],
+      ['[{ "name": "x", "public": true, "channels": [] }]', /\[0\]\.channels: a "public": true entry needs at least one channel/],
+      ['[{ "name": "x", "public": true, "channels": ["a"], "access": "read" }]', /\[0\]\.access/],
+      ['[{ "name": "x", "channels": ["a"] }]', /\[0\]\.token: expected a token/],
+      ['[{ "name": "x", "token": "t", "channels": ["a"], "access": "read", "users": ["a@example.com"] }]', /\[0\]\.users: a read-only token appends nothing/],
+      ['[{ "name": "x", "token": "t", "channels": ["a"], "access": "admin" }]', /\[0\]\.access/],
+    ];
+    const dir = tempDir();
+    for (const [json, message] of bad) {
+      const file = path.join(dir, `${randomUUID()}.json`);
+      writeFileSync(file, json);
+      assert.throws(() => loadTokens(file), (e: Error) => e instanceof ConfigError && message.test(e.message), json);
+    }
+    const auth = new Authorizer(ACCESS_TOKENS);
+    assert.deepEqual(auth.check('Bearer tok-payments-7f3a9C', 'payments-oncall'), { ok: true, name: 'stakeholders', users: null, access: 'read' });
+    assert.deepEqual(auth.check('Bearer tok-payments-7f3a9c', 'payments-oncall'), { ok: true, name: 'payments-team', users: null });
+    assert.deepEqual(auth.checkOrPublic(null, 'payments-oncall'), { ok: true, name: 'status-public', users: null, access: 'public' });
+    assert.equal(auth.checkOrPublic(null, 'payments-eu').ok, false, 'public names payments-oncall only');
+    assert.equal(auth.open, false);
+    assert.equal(new Authorizer(TokensFile.parse([{ name: 'p', public: true, channels: ['x'] }])).open, false, 'a file with only a public entry is not an open server');
+  });
+
+  it('a read token lists, subscribes and receives; every kind of write is refused with error forbidden and the connection stays open', async () => {
+    const lines: { event: string; fields: Record<string, unknown> }[] = [];
+    const log = (event: string, fields: Record<string, unknown> = {}) => lines.push({ event, fields });
+    const t = await startTestServer({ store: 'file', tokens: ACCESS_TOKENS, logger: { info: log, warn: log, error: log } });
+    try {
+      const writer = await TestClient.connect(t.url(), { token: 'tok-payments-7f3a9c' });
+      const id = await writer.declare('Checkout 5xx');
+      const reader = await TestClient.connect(t.url(), { token: 'tok-payments-7f3a9C' });
+      const viaSubprotocol = await browserLike(t.url(), { token: 'tok-payments-7f3a9C' });
+      for (const r of [reader, viaSubprotocol]) {
+        const list = await r.request({ type: 'list' });
+        assert.deepEqual((list.items as { id: string; commander: unknown }[]).map((i) => [i.id, i.commander]), [[id, { id: 'alice@example.com', name: 'Alice' }]]);
+        r.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+        await r.waitForSeq(id, 1);
+        const declare = await r.request({ type: 'declare', event: declareEvent('from a read token') });
+        assert.equal(declare.type, 'error');
+        assert.equal(declare.code, 'forbidden');
+        assert.match(String(declare.message), /^declare: the token "stakeholders" is read-only \("access": "read"\): it may list, subscribe and receive, not declare incidents$/);
+        for (const [kind, data] of Object.entries(WRITES)) {
+          const reply = await r.append(id, { id: randomUUID(), kind, at: at(), data });
+          assert.deepEqual([reply.type, reply.code], ['error', 'forbidden'], `${kind}: ${JSON.stringify(reply)}`);
+          assert.match(String(reply.message), /read-only.*not append events/, kind);
+        }
+        assert.equal((await r.request({ type: 'ping' })).type, 'pong', 'the connection stays open');
+      }
+      // Nothing was written: the writer's append is seq 2, and the readers receive it live.
+      const ack = await writer.append(id, noteEvent('written by the team'));
+      assert.equal(ack.seq, 2);
+      await reader.waitForSeq(id, 2);
+      await viaSubprotocol.waitForSeq(id, 2);
+      assert.equal((await writer.request({ type: 'list' })).items instanceof Array, true);
+      assert.deepEqual(((await writer.request({ type: 'list' })).items as { headSeq: number }[]).map((i) => i.headSeq), [2]);
+      assert.ok(lines.some((l) => l.event === 'connect' && l.fields.via === 'stakeholders' && l.fields.access === 'read'));
+      assert.ok(!JSON.stringify(lines).includes('tok-'), 'no token in the logs');
+      assert.ok(!JSON.stringify(lines).includes(b64('tok-payments-7f3a9C')), 'nor its subprotocol form');
+      for (const c of [writer, reader, viaSubprotocol]) c.close();
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('the browser\'s token travels in Sec-WebSocket-Protocol: an unknown one gets 401, a malformed one 400, another channel 403; Authorization still works alone', async () => {
+    const t = await startTestServer({ store: 'memory', tokens: ACCESS_TOKENS });
+    try {
+      const proto = (token: string) => `incident-room.v1, incident-room.bearer.${b64(token)}`;
+      assert.equal(await rawUpgrade(t.server.port, proto('tok-payments-7f3a9c')), 101);
+      assert.equal(await rawUpgrade(t.server.port, proto('tok-payments-7f3a9d')), 401);
+      assert.equal(await rawUpgrade(t.server.port, proto('tok-payments-7f3a9C'), 'search-oncall'), 403);
+      assert.equal(await rawUpgrade(t.server.port, 'incident-room.v1, incident-room.bearer.not base64!'), 400);
+      assert.equal(await rawUpgrade(t.server.port, `incident-room.bearer.${b64('a')}, incident-room.bearer.${b64('b')}`), 400);
+      // A client that offers no subprotocol and no token still hears 401 on a public channel: it expects to write.
+      assert.equal(await upgradeStatus(t.url()), 401);
+      assert.equal(await upgradeStatus(t.url(), { Authorization: 'Bearer tok-payments-7f3a9c' }), 101);
+    } finally {
+      await t.server.close();
+    }
+  });
+
+  it('a public channel opens a status-only session without a token: no names, no events, no writes; other channels still need one', async () => {
+    const t = await startTestServer({ store: 'memory', tokens: ACCESS_TOKENS });
+    try {
+      const writer = await TestClient.connect(t.url(), { token: 'tok-payments-7f3a9c' });
+      const id = await writer.declare('Checkout 5xx');
+      const origin = `http://127.0.0.1:${t.server.port}`;
+      const anyone = await browserLike(t.url(), { origin });
+      assert.deepEqual((anyone.messages[0]!.incidents as { id: string; commander: unknown }[]).map((i) => [i.id, i.commander]), [[id, null]]);
+      assert.deepEqual(((await anyone.request({ type: 'list' })).items as { commander: unknown }[]).map((i) => i.commander), [null]);
+      anyone.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+      const refused = await anyone.next((m) => m.type === 'error');
+      assert.equal(refused.code, 'forbidden');
+      assert.match(String(refused.message), /^subscribe: no token: this public channel serves its status page only/);
+      const declare = await anyone.request({ type: 'declare', event: declareEvent() });
+      assert.deepEqual([declare.type, declare.code], ['error', 'forbidden']);
+      const append = await anyone.append(id, noteEvent());
+      assert.deepEqual([append.type, append.code], ['error', 'forbidden']);
+      // A summary change reaches it without the commander.
+      await writer.append(id, { id: randomUUID(), kind: 'role.assigned', at: at(), data: { role: 'commander', user: { id: 'carol@example.com', name: 'Carol' } } });
+      await writer.append(id, { id: randomUUID(), kind: 'status.changed', at: at(), data: { status: 'identified' } });
+      const summary = await anyone.next((m) => m.type === 'incident' && (m.summary as { status: string }).status === 'identified');
+      assert.equal((summary.summary as { commander: unknown }).commander, null);
+      assert.ok(!JSON.stringify(anyone.messages).includes('Carol') && !JSON.stringify(anyone.messages).includes('Alice'), 'no names on a public session');
+      assert.ok(anyone.eventsOf(id).length === 0, 'no events on a public session');
+      // The page's own origin is accepted (a token server); another origin is not; a channel that is not public needs a token.
+      await assert.rejects(browserLike(t.url(), { origin: 'https://evil.example' }), /HTTP 403/);
+      await assert.rejects(browserLike(t.url('payments-eu'), { origin }), /HTTP 401/);
+      for (const c of [writer, anyone]) c.close();
     } finally {
       await t.server.close();
     }
