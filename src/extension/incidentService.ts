@@ -10,8 +10,10 @@ import type { Transport } from '../sync/transport';
 import { UserFacingError } from './commandRunner';
 import type { LocalChannelHost } from '../local/localChannelHost';
 import { readSettings, type Settings } from './settings';
+import { serverKey } from '../sync/serverUrls';
 
-const TOKEN_KEY = (url: string, channel: string): string => `incidentRoom.token:${url}#${channel}`;
+/** Where a channel token is kept: keyed to the servers it may be sent to (all replicas of the setting) and its channel. */
+const TOKEN_KEY = (url: string, channel: string): string => `incidentRoom.token:${serverKey(url)}#${channel}`;
 const FOCUS_KEY = 'incidentRoom.focusedIncident';
 
 export type Mode = 'local' | 'shared';
@@ -142,7 +144,7 @@ export class IncidentService implements vscode.Disposable {
         this._onDidChange.fire();
         return;
       }
-      endpointKey = `${s.serverUrl}#${s.channel}`;
+      endpointKey = `${serverKey(s.serverUrl)}#${s.channel}`;
     } else {
       transport = this.localHost.transport(s.channel);
       endpointKey = `local#${s.channel}`;

@@ -1,9 +1,13 @@
 import { CHANNEL_PATTERN, Limits } from '../protocol/codes';
 import { parseServerMessage } from '../protocol/messages';
+import { serverUrls } from './serverUrls';
 import { ChannelError, type Link, type LinkHandlers, type Transport } from './transport';
 
 export interface WsTransportOptions {
-  /** `ws://host:port` or `wss://host:port` (a trailing path or slash is allowed). */
+  /**
+   * `ws://host:port` or `wss://host:port` (a trailing path or slash is allowed), or several of them separated by
+   * commas or spaces: replicas of one channel server, tried in order, the one that answered first from then on.
+   */
   readonly serverUrl: string;
   readonly channel: string;
   /** Read each time a link opens, so a token set later is used on the next reconnect. */
@@ -34,20 +38,57 @@ export function channelUrl(serverUrl: string, channel: string): string {
   return url.toString();
 }
 
-/** Links over a real WebSocket, with the token in the upgrade's Authorization header. */
+/**
+ * Links over a real WebSocket, with the token in the upgrade's Authorization header. With several server URLs
+ * (replicas behind no load balancer), each `open` tries them in order from the one last connected to and keeps
+ * the first that answers; when all fail, the client backs off and the next `open` goes round again. A link to a
+ * replica that is lost (not closed by either side on purpose) makes the next `open` start at the next replica, so
+ * a dead machine costs no wasted attempt.
+ */
 export class WsTransport implements Transport {
-  readonly description: string;
-  private readonly url: string;
+  private readonly urls: readonly string[];
+  private current = 0;
 
   constructor(private readonly options: WsTransportOptions) {
-    this.url = channelUrl(options.serverUrl, options.channel);
-    this.description = this.url;
+    const urls = serverUrls(options.serverUrl);
+    if (urls.length === 0) throw new Error('incidentRoom.server.url is empty; expected something like ws://127.0.0.1:7077');
+    this.urls = urls.map((u) => channelUrl(u, options.channel));
+  }
+
+  /** The server this transport is on (or will try first): the sidebar says which replica it is on. */
+  get description(): string {
+    return this.urls[this.current]!;
   }
 
   async open(handlers: LinkHandlers): Promise<Link> {
     const token = await this.options.token();
+    const failures: ChannelError[] = [];
+    for (let i = 0; i < this.urls.length; i++) {
+      const index = (this.current + i) % this.urls.length;
+      try {
+        const link = await this.openOne(this.urls[index]!, token, {
+          ...handlers,
+          onClose: (failure) => {
+            // Lost, not closed on purpose: that replica is likely gone; start the next round at the one after it.
+            if (this.urls.length > 1 && failure.kind === 'closed' && failure.code !== 1000 && this.current === index) this.current = (index + 1) % this.urls.length;
+            handlers.onClose(failure);
+          },
+        });
+        this.current = index;
+        return link;
+      } catch (error) {
+        // A refused token or channel is an answer from the service, the same on every replica: no use going on.
+        if (!(error instanceof ChannelError) || error.failure.kind !== 'unreachable') throw error;
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    throw new ChannelError({ kind: 'unreachable', message: `no replica answered: ${failures.map((f) => f.message).join('; ')}` });
+  }
+
+  private openOne(url: string, token: string | undefined, handlers: LinkHandlers): Promise<Link> {
     const { WebSocket } = webSocketChunk();
-    const socket = new WebSocket(this.url, {
+    const socket = new WebSocket(url, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       maxPayload: 64 * 1024 * 1024, // server batches can be large; the server bounds what it sends
       handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
@@ -64,7 +105,7 @@ export class WsTransport implements Transport {
         else reject(new ChannelError({ kind: 'unreachable', message: `the channel server answered HTTP ${status} to the WebSocket upgrade` }));
       });
       socket.once('error', (error: Error) => {
-        if (!opened) reject(new ChannelError({ kind: 'unreachable', message: `cannot reach ${this.url}: ${error.message}` }));
+        if (!opened) reject(new ChannelError({ kind: 'unreachable', message: `cannot reach ${url}: ${error.message}` }));
       });
       socket.once('open', () => {
         opened = true;

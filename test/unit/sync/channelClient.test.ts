@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -181,6 +182,49 @@ describe('ChannelClient against a real server', function () {
     assert.ok(acksBeforeEvent > 0, 'the server never acked before fanning out: the race was not exercised');
     assert.deepEqual(problems, []);
     assert.deepEqual(notes(a.incident(id)), Array.from({ length: 40 }, (_, i) => `capture ${i}`));
+  });
+
+  it('fails over between the replicas listed in server.url: a dead one is skipped, a lost one hands over, nothing is lost', async () => {
+    const freePort = async (): Promise<number> => {
+      const probe = net.createServer().listen(0, '127.0.0.1');
+      await once(probe, 'listening');
+      const p = (probe.address() as AddressInfo).port;
+      probe.close();
+      await once(probe, 'close');
+      return p;
+    };
+    const dead = await freePort();
+    const replicaB = await freePort();
+    const urls = `ws://127.0.0.1:${dead}, ws://127.0.0.1:${port} ws://127.0.0.1:${replicaB}`;
+    const transport = new WsTransport({ serverUrl: urls, channel: 'payments', token: async () => undefined, connectTimeoutMs: 2000 });
+    const a = new ChannelClient({
+      transport, outbox: new Outbox(path.join(dir, 'client-alice'), urls), user: () => ({ id: 'alice@example.com', name: 'Alice' }),
+      backoff: FAST_BACKOFF, resendAfterMs: 500,
+    });
+    clients.push(a);
+    a.start();
+    await online(a);
+    // Tried in order: the first is dead, the second answered, and the client says which one it is on.
+    assert.equal(a.connection.target, `ws://127.0.0.1:${port}/v1/channels/payments`);
+    const id = await (await a.declare({ title: 'Replica lost', severity: 'SEV2', symptom: '' })).incidentId;
+    a.subscribe(id);
+    for (let i = 0; i < 5; i++) await a.append(id, 'note.added', { text: `before ${i}`, tag: 'note' });
+    await until('five notes folded', () => a.incident(id)?.notes.length === 5);
+
+    // The replica goes away; notes written meanwhile wait in the outbox.
+    await server!.close();
+    server = undefined;
+    await until('offline', () => a.connection.status !== 'online');
+    for (let i = 0; i < 3; i++) await a.append(id, 'note.added', { text: `during ${i}`, tag: 'note' });
+    // Another replica serves the same data (the file store, reopened by the next server; replicas share PostgreSQL).
+    const store = new FileStore({ dir: path.join(dir, 'server-data') });
+    await store.open();
+    server = await startServer({ host: '127.0.0.1', port: replicaB, store, tokens: null });
+    await until('online on the other replica', () => a.connection.status === 'online' && a.connection.target.includes(`:${replicaB}/`));
+    const s = await until('every note once, in order', () => (a.incident(id)?.notes.length === 8 ? a.incident(id) : undefined));
+    assert.deepEqual(notes(s), ['before 0', 'before 1', 'before 2', 'before 3', 'before 4', 'during 0', 'during 1', 'during 2']);
+    assert.deepEqual(s.timeline.map((e) => e.seq), s.timeline.map((_, i) => i + 1), 'seqs contiguous from 1');
+    await until('outbox empty', () => a.connection.queued === 0);
   });
 
   it('resumes after a server restart with no duplicate and no gap', async () => {
