@@ -16,11 +16,15 @@
 //   npm run demo                  DEMO_PORT=9000 npm run demo
 //   npm run demo -- --check       (or DEMO_CHECK=1) start everything, verify it in Chromium, screenshot
 //                                 test-output/screenshots/demo.png, stop; exit code 0 when all is there
+//
+// Steps 1–6 are startDemoWorld(), exported so other scripts (scripts/screenshots.mjs) build the same world; the
+// command line above runs only when this file is the program.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   CACHE_DIR, REPO_ROOT, SETUP_SCRIPT, codeServerInstallation, launchBrowser, openWorkbench, poll, screenshot, startCodeServer,
@@ -29,28 +33,14 @@ import {
 import { createDemoRepo } from './demo-repo.mjs';
 import { SEEDED_TITLE, seedIncident } from './demo-seed.mjs';
 
-const { values: flags } = parseArgs({ options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-if (flags.help) {
-  console.log('usage: npm run demo [-- --check]   env: DEMO_PORT (default 8080), DEMO_DIR, DEMO_CHECK=1');
-  process.exit(0);
-}
-const CHECK = flags.check || process.env.DEMO_CHECK === '1';
-const CHANNEL = 'demo';
-const YOU = { name: 'Sam Rivera', email: 'sam@example.com' };
-// A fixed port to type and bookmark; the check picks a free one unless told, so it runs next to a live demo.
-const PORT = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : CHECK ? 0 : 8080;
-// The check gets a folder of its own (removed afterwards) so it never clobbers a demo someone is looking at.
-const DEMO_DIR = CHECK ? fs.mkdtempSync(path.join(os.tmpdir(), 'incident-room-demo-check-'))
-  : path.resolve(process.env.DEMO_DIR || path.join(os.tmpdir(), 'incident-room-demo'));
-const STATE_FILE = path.join(DEMO_DIR, 'demo-state.json');
-let claimed = false; // this process wrote STATE_FILE (and so removes it when it stops)
-
-const started = Date.now();
-const cleanups = []; // LIFO: what to undo, in reverse order of starting it
-let stopping;
+export { SEEDED_TITLE };
+export const CHANNEL = 'demo';
+export const YOU = { name: 'Sam Rivera', email: 'sam@example.com' };
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
-async function step(label, fn) {
+
+/** Run one setup step, printing `  label … done (1.2 s)` (or `failed`). */
+export async function step(label, fn) {
   const t = Date.now();
   process.stdout.write(`  ${label} … `);
   try {
@@ -63,47 +53,28 @@ async function step(label, fn) {
   }
 }
 
-async function stopAll() {
-  stopping ??= (async () => {
-    while (cleanups.length) {
-      const [label, fn] = cleanups.pop();
-      try { await fn(); } catch (e) { console.error(`  stopping ${label}: ${e.message}`); }
-    }
-    if (CHECK) fs.rmSync(DEMO_DIR, { recursive: true, force: true });
-    else if (claimed) fs.rmSync(STATE_FILE, { force: true });
-  })();
-  return stopping;
+/** Undo what `cleanups` holds, newest first (each [label, fn]); a failing undo is reported and the rest go on. */
+export async function runCleanups(cleanups) {
+  while (cleanups.length) {
+    const [label, fn] = cleanups.pop();
+    try { await fn(); } catch (e) { console.error(`  stopping ${label}: ${e.message}`); }
+  }
 }
 
-let firstSignal = 0;
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    // Ctrl+C under `npm run` arrives twice at once (from the terminal and forwarded by npm): only a second Ctrl+C
-    // pressed while stopping skips the graceful shutdowns (the exit hooks still kill the process groups).
-    if (firstSignal) {
-      if (Date.now() - firstSignal > 1000) process.exit(130);
-      return;
-    }
-    firstSignal = Date.now();
-    console.log('\nstopping the demo …');
-    void stopAll().then(() => { console.log('stopped: code-server and the channel server are gone.'); process.exit(0); });
-  });
-}
-
-try {
-  await main();
-  process.exit(0); // --check is done (an interactive demo exits from its signal handler)
-} catch (e) {
-  console.error(`\ndemo failed: ${e.message}`);
-  await stopAll();
-  process.exit(1);
-}
-
-async function main() {
-  console.log(`Incident Room demo${CHECK ? ' (check)' : ''}`);
-  if (!CHECK) await claimDemoDir();
-  if (PORT) await assertPortFree(PORT);
-
+/**
+ * Steps 1–6: the demo world in `dir` (its checkout-service, origin.git and channel-data are replaced). What it
+ * starts is pushed onto the caller's `cleanups` as soon as it runs (so a signal during setup stops it too): undo it
+ * with runCleanups(cleanups).
+ * @param {object} o
+ * @param {string} o.dir the demo folder
+ * @param {Array<[string, () => Promise<void> | void]>} o.cleanups LIFO list the caller owns
+ * @param {number} [o.port] code-server's port (0: a free one)
+ * @param {string} [o.label] code-server's log name (test-output/logs/code-server-LABEL.log)
+ * @param {(state: { channelServerPid: number, codeServerRunDir?: string }) => void} [o.onState] what is running,
+ *   each time it grows (the demo writes it to its state file)
+ * @param {object} [o.settings] more user settings for the workbench
+ */
+export async function startDemoWorld({ dir, cleanups, port = 0, label = 'demo', onState = () => {}, settings = {} }) {
   if (!codeServerInstallation().ok || !codeServerInstallation().chromium) {
     console.log('  the real VS Code (code-server) is not installed yet: installing it once (~3 min) …');
     const r = spawnSync('bash', [SETUP_SCRIPT], { stdio: 'inherit' });
@@ -112,20 +83,20 @@ async function main() {
 
   await step('building the extension and the channel server', () => run('npm', ['run', 'build']));
 
-  const repoDir = path.join(DEMO_DIR, 'checkout-service');
+  const repoDir = path.join(dir, 'checkout-service');
   const repo = await step('creating the sample repo checkout-service', () => {
-    for (const d of ['checkout-service', 'origin.git', 'channel-data']) fs.rmSync(path.join(DEMO_DIR, d), { recursive: true, force: true });
-    return createDemoRepo({ dir: repoDir, originDir: path.join(DEMO_DIR, 'origin.git'), you: YOU });
+    for (const d of ['checkout-service', 'origin.git', 'channel-data']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+    return createDemoRepo({ dir: repoDir, originDir: path.join(dir, 'origin.git'), you: YOU });
   });
 
-  const channel = await step('starting the channel server', () => startChannelServer(path.join(DEMO_DIR, 'channel-data')));
-  saveState({ channelServerPid: channel.pid });
+  const channel = await step('starting the channel server', () => startChannelServer(dir, cleanups));
+  onState({ channelServerPid: channel.pid });
   const seeded = await step(`seeding an incident on channel "${CHANNEL}"`, () => seedIncident(channel.url, CHANNEL));
 
-  const server = await step(`starting VS Code (code-server) on port ${PORT || '(free)'}`, async () => {
+  const server = await step(`starting VS Code (code-server) on port ${port || '(free)'}`, async () => {
     const s = await startCodeServer({
-      label: CHECK ? 'demo-check' : 'demo',
-      port: PORT,
+      label,
+      port,
       workspaceDir: repoDir,
       settings: {
         'incidentRoom.server.url': channel.url,
@@ -133,14 +104,87 @@ async function main() {
         'incidentRoom.user.id': YOU.email,
         'incidentRoom.user.name': YOU.name,
         'security.workspace.trust.enabled': false,
+        ...settings,
       },
     });
     cleanups.push(['code-server', () => s.stop()]);
-    saveState({ channelServerPid: channel.pid, codeServerRunDir: s.runDir });
+    onState({ channelServerPid: channel.pid, codeServerRunDir: s.runDir });
     return s;
   });
 
   const folderUrl = `${server.url}?folder=${encodeURIComponent(repoDir).replace(/%2F/g, '/')}`;
+  return { repo, channel, seeded, server, folderUrl };
+}
+
+// ------------------------------------------------------------------------------------------------ the command line
+
+// Set by cli(); the helpers for "one demo per folder" below read them.
+let CHECK = false;
+let DEMO_DIR = '';
+let STATE_FILE = '';
+let claimed = false; // this process wrote STATE_FILE (and so removes it when it stops)
+const cleanups = []; // LIFO: what to undo, in reverse order of starting it
+let stopping;
+
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await cli();
+
+async function cli() {
+  const { values: flags } = parseArgs({ options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (flags.help) {
+    console.log('usage: npm run demo [-- --check]   env: DEMO_PORT (default 8080), DEMO_DIR, DEMO_CHECK=1');
+    process.exit(0);
+  }
+  CHECK = flags.check || process.env.DEMO_CHECK === '1';
+  // A fixed port to type and bookmark; the check picks a free one unless told, so it runs next to a live demo.
+  const port = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : CHECK ? 0 : 8080;
+  // The check gets a folder of its own (removed afterwards) so it never clobbers a demo someone is looking at.
+  DEMO_DIR = CHECK ? fs.mkdtempSync(path.join(os.tmpdir(), 'incident-room-demo-check-'))
+    : path.resolve(process.env.DEMO_DIR || path.join(os.tmpdir(), 'incident-room-demo'));
+  STATE_FILE = path.join(DEMO_DIR, 'demo-state.json');
+
+  let firstSignal = 0;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      // Ctrl+C under `npm run` arrives twice at once (from the terminal and forwarded by npm): only a second Ctrl+C
+      // pressed while stopping skips the graceful shutdowns (the exit hooks still kill the process groups).
+      if (firstSignal) {
+        if (Date.now() - firstSignal > 1000) process.exit(130);
+        return;
+      }
+      firstSignal = Date.now();
+      console.log('\nstopping the demo …');
+      void stopAll().then(() => { console.log('stopped: code-server and the channel server are gone.'); process.exit(0); });
+    });
+  }
+
+  try {
+    await main(port);
+    process.exit(0); // --check is done (an interactive demo exits from its signal handler)
+  } catch (e) {
+    console.error(`\ndemo failed: ${e.message}`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+async function stopAll() {
+  stopping ??= (async () => {
+    await runCleanups(cleanups);
+    if (CHECK) fs.rmSync(DEMO_DIR, { recursive: true, force: true });
+    else if (claimed) fs.rmSync(STATE_FILE, { force: true });
+  })();
+  return stopping;
+}
+
+async function main(port) {
+  const started = Date.now();
+  console.log(`Incident Room demo${CHECK ? ' (check)' : ''}`);
+  if (!CHECK) await claimDemoDir();
+  if (port) await assertPortFree(port);
+
+  const { repo, channel, seeded, server, folderUrl } = await startDemoWorld({
+    dir: DEMO_DIR, cleanups, port, label: CHECK ? 'demo-check' : 'demo', onState: saveState,
+  });
   if (CHECK) return check(server, seeded, Date.now() - started);
 
   console.log(`
@@ -220,9 +264,10 @@ async function check(server, seeded, readyMs) {
 
 // ------------------------------------------------------------------------------------------------ the parts
 
-/** The channel server from dist/, on a free loopback port, in its own process group (stopped by stopAll). */
-async function startChannelServer(dataDir) {
-  const logFile = path.join(DEMO_DIR, 'channel-server.log');
+/** The channel server from dist/, on a free loopback port, in its own process group; its stop goes on `cleanups`. */
+async function startChannelServer(dir, cleanups) {
+  const dataDir = path.join(dir, 'channel-data');
+  const logFile = path.join(dir, 'channel-server.log');
   const log = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'server.js'), '--host', '127.0.0.1', '--port', '0', '--data', dataDir], {
     detached: true, stdio: ['ignore', 'pipe', log],
