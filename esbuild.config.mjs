@@ -1,5 +1,5 @@
 // The bundles (DESIGN.md): the extension (node, cjs, vscode external) with its lazy chunks, the sidebar webview
-// (browser) and the channel server (node). `--production` minifies, `--watch` rebuilds on change.
+// (browser), the channel server (node) and the status page it serves (browser). `--production` minifies, `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,10 @@ const bundles = [
   ...CHUNKS.map((name) => ({ ...extensionSide, entryPoints: [`src/chunks/${name}.ts`], outfile: `dist/${name}.js` })),
   { ...common, entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+  // The stakeholder status page the server serves (src/status/page/): its own script and style, minified always
+  // (it is fetched by every stakeholder's browser), no source map next to it to serve.
+  { ...common, entryPoints: ['src/status/page/main.ts'], outfile: 'dist/status-page.js', platform: 'browser', format: 'iife', target: 'es2020', minify: true, sourcemap: false },
+  { ...common, entryPoints: ['src/status/page/statusPage.css'], outfile: 'dist/status-page.css', minify: true, sourcemap: false },
 ].filter((b) => fs.existsSync(b.entryPoints[0]));
 
 // The sidebar's icon font ships inside the extension (the .vsix carries no node_modules).

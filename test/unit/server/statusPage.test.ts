@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { TokensFile } from '../../../src/server/auth';
 import { StatusMessage, StatusPage } from '../../../src/status/statusSchema';
-import { httpGet, removeTempDirs, startTestServer, TestClient, type TestServer } from './helpers';
+import { httpGet, removeTempDirs, startTestServer, TestClient, tempDir, type TestServer } from './helpers';
 
 // As an operator writes them, parsed from JSON (PROTOCOL.md "Tokens file").
 const TOKENS = TokensFile.parse(JSON.parse(`[
@@ -184,6 +186,24 @@ describe('server/status page: status.json, watchStatus, access and headers', fun
     const bad = await anyone.next((m) => m.type === 'error');
     assert.equal(bad.code, 'invalid_message');
     assert.match(String(bad.message), /^requestId: /);
+  });
+
+  it('serves the built script and style with their types, and says how to build them when they are missing', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'status-page.js'), 'console.log(1)');
+    writeFileSync(path.join(dir, 'status-page.css'), 'body{}');
+    const built = await startTestServer({ store: 'memory', tokens: TOKENS, statusAssetsDir: dir });
+    try {
+      const js = await httpGet(built.server.port, '/v1/channels/payments-oncall/status.js');
+      assert.deepEqual([js.status, js.headers.get('content-type'), js.body], [200, 'text/javascript; charset=utf-8', 'console.log(1)']);
+      const css = await httpGet(built.server.port, '/v1/channels/payments-oncall/status.css');
+      assert.deepEqual([css.status, css.headers.get('content-type')], [200, 'text/css; charset=utf-8']);
+    } finally {
+      await built.server.close();
+    }
+    const missing = await httpGet(t.server.port, '/v1/channels/payments-oncall/status.js');
+    assert.equal(missing.status, 503);
+    assert.match(JSON.parse(missing.body).error, /npm run build/);
   });
 
   it('a server without tokens serves status.json to loopback host names only (a rebound name is not one)', async () => {
