@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ConfigCache } from './configCache';
 import { listDeployCommits, type CommitListing } from './deployCommits';
 import { listDeployFiles, type DiffListing } from './deployDiff';
+import { readDeployChanges, splitLines, type DeployChanges } from './deployLens';
 import { CommitDetailsCache, listDeploys, type Deploy, type DeployList } from './deployDiscovery';
 import type { DeploySettings } from './deploySettings';
 import { readFileAtRevision, type FileAtRevision } from './fileAtRevision';
@@ -37,6 +38,28 @@ export interface GitRepositoryOptions {
 }
 
 const DEPLOY_FILES_MAX = 100;
+const DEPLOY_CHANGES_MAX = 20;
+const REVISION_LINES_MAX = 200;
+/** Files larger than this get no deploy lens (a generated bundle, a lock file). */
+const LENS_FILE_MAX_BYTES = 2 * 1024 * 1024;
+
+const rangeKey = (deploy: Pick<Deploy, 'sha' | 'previous'>): string => `${deploy.previous?.sha ?? ''}..${deploy.sha}`;
+
+/**
+ * A promise kept by key in a map of at most `max` (the oldest dropped first), made once and shared by concurrent
+ * callers; a rejected one is forgotten so the next call tries again.
+ */
+function kept<T>(map: Map<string, Promise<T>>, max: number, key: string, make: () => Promise<T>): Promise<T> {
+  const known = map.get(key);
+  if (known) return known;
+  const current = make();
+  if (map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, current);
+  current.catch(() => {
+    if (map.get(key) === current) map.delete(key);
+  });
+  return current;
+}
 
 /** A deploy list kept by {@link GitRepository.listDeploys}. */
 interface KeptList {
@@ -78,6 +101,8 @@ export class GitRepository implements GitDisposable {
   private readonly remoteCache: ConfigCache<{ name: string; url: string } | undefined>;
   private readonly deployLists = new Map<string, KeptList>();
   private readonly deployFiles = new Map<string, Promise<DiffListing>>();
+  private readonly deployChangeSets = new Map<string, Promise<DeployChanges>>();
+  private readonly revisionLines = new Map<string, Promise<readonly string[] | undefined>>();
   /** A deploy list was answered while a change ran: listeners are told again when it ends. */
   private answeredDuringChange = false;
   private watcher: RefsWatcher | undefined;
@@ -176,18 +201,20 @@ export class GitRepository implements GitDisposable {
   /** The files a deploy changed since the previous one (commit ids: kept). */
   listDeployFiles(deploy: Pick<Deploy, 'sha' | 'previous'>, options: { signal?: AbortSignal } = {}): Promise<DiffListing> {
     if (options.signal) return listDeployFiles(this.runner, deploy, options);
-    const key = `${deploy.previous?.sha ?? ''}..${deploy.sha}`;
-    let listing = this.deployFiles.get(key);
-    if (!listing) {
-      const current = listDeployFiles(this.runner, deploy);
-      listing = current;
-      if (this.deployFiles.size >= DEPLOY_FILES_MAX) this.deployFiles.delete(this.deployFiles.keys().next().value as string);
-      this.deployFiles.set(key, current);
-      current.catch(() => {
-        if (this.deployFiles.get(key) === current) this.deployFiles.delete(key);
-      });
-    }
-    return listing;
+    return kept(this.deployFiles, DEPLOY_FILES_MAX, rangeKey(deploy), () => listDeployFiles(this.runner, deploy));
+  }
+
+  /** Every hunk a deploy shipped, file by file, and the commits that touched each file (commit ids: kept). */
+  deployChanges(deploy: Pick<Deploy, 'sha' | 'previous'>): Promise<DeployChanges> {
+    return kept(this.deployChangeSets, DEPLOY_CHANGES_MAX, rangeKey(deploy), () => readDeployChanges(this.runner, deploy));
+  }
+
+  /** A text file's lines at a commit (kept: a commit's content never changes); undefined when binary or too large. */
+  linesAtRevision(sha: string, filePath: string): Promise<readonly string[] | undefined> {
+    return kept(this.revisionLines, REVISION_LINES_MAX, `${sha}:${filePath}`, async () => {
+      const file = await readFileAtRevision(this.runner, sha, filePath, { maxBytes: LENS_FILE_MAX_BYTES });
+      return file.kind === 'text' ? splitLines(file.bytes.toString('utf8')) : undefined;
+    });
   }
 
   /** The commits a deploy shipped since the previous one. */
