@@ -31,7 +31,10 @@ export interface StoreStats {
   readonly channels: number;
   readonly incidents: number;
   readonly events: number;
-  /** Set once an append has failed: the store then refuses every later append until it is reopened. */
+  /**
+   * Set once an append has failed: the store then refuses every later append until it is reopened. A database store
+   * (`shared`) sets it while the database is unreachable instead, and clears it itself once the database is back.
+   */
   readonly failed: boolean;
 }
 
@@ -83,10 +86,60 @@ export interface StoreHealth {
   readonly truncatedBytes: number;
 }
 
+/** A `SequencedEvent` before it has its seq: what the core hands a store that numbers events itself. */
+export type UnsequencedEvent = SequencedEvent extends infer E ? (E extends SequencedEvent ? Omit<E, 'seq'> : never) : never;
+
+/** What a shared store did with one event handed to `appendNew`. */
+export interface SequencedOutcome {
+  /** The seq it got, or (`duplicate`) the seq the incident already held it at. */
+  readonly seq: number;
+  /** The incident already held an event with this id (a re-send, possibly through another server): nothing was written. */
+  readonly duplicate: boolean;
+  /** The stored JSON and event; null for a duplicate. */
+  readonly json: string | null;
+  readonly event: SequencedEvent | null;
+}
+
+/** What a shared store did with a declaration. */
+export interface DeclareOutcome {
+  readonly incidentId: string;
+  /** The declaration's event id was already known: `incidentId` is the incident it made then, nothing was written. */
+  readonly duplicate: boolean;
+  readonly json: string | null;
+  readonly event: SequencedEvent | null;
+}
+
+/** Something another server process (or this one) committed, as a shared store hears of it. */
+export type StoreChange =
+  /** Events `fromSeq..toSeq` of an incident were committed; `summaryChanged`: one of them changes its summary. */
+  | { readonly type: 'events'; readonly channel: string; readonly incidentId: string; readonly fromSeq: number; readonly toSeq: number; readonly summaryChanged: boolean }
+  /** Changes may have been missed (the store lost its connection for a while): everything held in memory is re-read. */
+  | { readonly type: 'resync' };
+
+/**
+ * Sequencing in the store, for stores that several server processes share (PostgreSQL). The core then never
+ * numbers anything itself: the store gives seqs and incident numbers inside its transaction, under a lock, so two
+ * processes appending to one incident at once never give a seq twice or leave a gap; and it tells every process
+ * what any of them committed, so each can fan out what the others appended.
+ */
+export interface SharedSequencing {
+  /**
+   * Number and commit events of one incident, in order; resolves once committed. An event whose id the incident
+   * already holds is not written again: its outcome is the seq it has (`duplicate`). Rejects with nothing written.
+   */
+  appendNew(channel: string, incidentId: string, events: readonly UnsequencedEvent[]): Promise<SequencedOutcome[]>;
+  /** Open a new incident (the next INC-n of the channel, in the database) with its declaration as seq 1, or find the one a re-sent declaration made. */
+  declare(channel: string, event: UnsequencedEvent): Promise<DeclareOutcome>;
+  /** One incident as committed now, or null when there is none with a declaration. */
+  incident(channel: string, incidentId: string): Promise<IncidentRecord | null>;
+  /** Hear of every commit (this process's included); returns how to stop. */
+  onChange(listener: (change: StoreChange) => void): () => void;
+}
+
 /**
  * Where the channel core keeps events. The core does sequencing, idempotency and fan-out and never knows which
- * store it has: `MemoryStore` (tests), `FileStore` (the embedded default and the extension's local mode), a future
- * PostgreSQL store.
+ * store it has: `MemoryStore` (tests), `FileStore` (the embedded default and the extension's local mode),
+ * `PostgresStore` (several server processes on one database; it sequences itself, see `shared`).
  *
  * Contract:
  * - `append` resolves only once every record is durable (fsync'd / committed). Calls are committed in call order,
@@ -125,11 +178,21 @@ export interface EventStore {
   onCommit?(listener: (info: CommitInfo) => void): void;
   /** Wait for pending appends, release files and locks. */
   close(): Promise<void>;
+  /**
+   * Present on a store that several server processes share: the core then sequences through it, not in memory.
+   * Such a store also takes `append` (already sequenced records) but checks each incident's head under its lock
+   * and refuses records that do not follow it; a rejected call leaves nothing behind, so it need not fail later
+   * calls, and it recovers by itself from a database outage.
+   */
+  readonly shared?: SharedSequencing;
 }
 
 /** Base of the typed errors a store throws; `code` is stable for callers to switch on. */
 export class StoreError extends Error {
-  constructor(readonly code: 'store_locked' | 'store_failed' | 'store_corrupt' | 'store_format' | 'store_closed', message: string) {
+  constructor(
+    readonly code: 'store_locked' | 'store_failed' | 'store_corrupt' | 'store_format' | 'store_closed' | 'store_unavailable' | 'store_conflict',
+    message: string,
+  ) {
     super(message);
     this.name = 'StoreError';
   }

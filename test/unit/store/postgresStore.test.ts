@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { SequencedEvent } from '../../../src/protocol/events';
+import type { EventStore, StoreChange, UnsequencedEvent } from '../../../src/store/eventStore';
+import { PostgresStore, type PostgresStoreOptions, SCHEMA_VERSION } from '../../../src/store/postgresStore';
+import { freshDatabase, usePostgres } from '../../support/postgres';
+import { until } from '../../support/until';
+import { records } from './fixtures';
+import { type LogLine, storeContract } from './storeContract';
+
+const actor = { id: 'alice@example.com', name: 'Alice' };
+
+function note(text: string, id = randomUUID()): UnsequencedEvent {
+  const at = new Date().toISOString();
+  return { id, kind: 'note.added', at, receivedAt: at, actor, data: { text, tag: 'note' } } as UnsequencedEvent;
+}
+function declaration(title: string, id = randomUUID()): UnsequencedEvent {
+  const at = new Date().toISOString();
+  return { id, kind: 'incident.declared', at, receivedAt: at, actor, data: { title, severity: 'SEV2', symptom: 's' } } as UnsequencedEvent;
+}
+
+async function openStore(url: string, extra: Partial<PostgresStoreOptions> = {}, logs: LogLine[] = [], commits: number[] = []): Promise<PostgresStore> {
+  const store = new PostgresStore({ url, log: (level, event, fields) => logs.push({ level, event, fields }), onCommit: (i) => commits.push(i.events), ...extra });
+  await store.open();
+  return store;
+}
+
+async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('store/postgresStore (a real PostgreSQL)', function () {
+  this.timeout(60_000);
+  const pg = usePostgres('store');
+  const stores: EventStore[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+  });
+  const open = async (url = pg.url(), extra: Partial<PostgresStoreOptions> = {}, logs: LogLine[] = [], commits: number[] = []) => {
+    const s = await openStore(url, extra, logs, commits);
+    stores.push(s);
+    return s;
+  };
+
+  describe('the EventStore contract', () => {
+    storeContract(() => ({
+      fresh: () => freshDatabase('contract'),
+      open: async (url, logs = [], commits = []) => {
+        const store = new PostgresStore({ url, log: (level, event, fields) => logs.push({ level, event, fields }), onCommit: (i) => commits.push(i.events) });
+        return { store, report: await store.open() };
+      },
+      stats: (store) => (store as PostgresStore).refreshStats(),
+    }));
+  });
+
+  it('creates its schema on first open, versioned, and migrates once however many servers start together', async () => {
+    const url = await freshDatabase('migrate');
+    const logs: LogLine[][] = [[], [], [], []];
+    const started = await Promise.all(logs.map((l) => openStore(url, {}, l)));
+    const versions = await sql<{ version: number }>(url, 'SELECT version FROM ir_schema_version ORDER BY version');
+    assert.deepEqual(versions.map((v) => v.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    assert.equal(logs.flat().filter((l) => l.event === 'schema migrated').length, SCHEMA_VERSION, 'one server migrated, the others found it done');
+    for (const s of started) await s.close();
+    // A database a newer server has migrated is refused, not written to.
+    await sql(url, 'INSERT INTO ir_schema_version (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
+    await assert.rejects(openStore(url), (e: unknown) => (e as { code?: string }).code === 'store_format' && /newer than this server knows/.test(String(e)));
+  });
+
+  it('refuses pre-sequenced records that do not follow the head, alone: the rest of the same transaction commits', async () => {
+    const store = await open(await freshDatabase('conflict'));
+    await store.append(records('c', 'INC-1', 1, 3));
+    const [gap, ok] = await Promise.allSettled([store.append(records('c', 'INC-1', 5, 5)), store.append(records('c', 'INC-2', 1, 2))]);
+    assert.equal(gap.status, 'rejected');
+    assert.match(String((gap as PromiseRejectedResult).reason), /seq 5 does not follow 3/);
+    assert.equal(ok.status, 'fulfilled');
+    assert.deepEqual((await store.read('c', 'INC-1', 0, 10)).map((e) => e.seq), [1, 2, 3], 'nothing of the refused call was written');
+    // Not sticky: the database checked the head, so nothing after it can leave a gap.
+    await store.append(records('c', 'INC-1', 4, 4));
+    assert.deepEqual((await store.listIncidents('c')).map((i) => [i.summary.id, i.summary.headSeq]), [['INC-1', 4], ['INC-2', 2]]);
+  });
+
+  it('numbers events in the database: re-sends (any case, same call or later) get the seq they have; group commit', async () => {
+    const commits: number[] = [];
+    const store = await open(await freshDatabase('seq'), {}, [], commits);
+    const d = await store.declare('c', declaration('one'));
+    assert.deepEqual([d.incidentId, d.duplicate], ['INC-1', false]);
+    assert.equal((JSON.parse(d.json!) as SequencedEvent).seq, 1);
+    const twice = note('twice');
+    const first = await store.appendNew('c', 'INC-1', [note('a'), twice, { ...twice, id: twice.id.toUpperCase() }]);
+    assert.deepEqual(first.map((o) => [o.seq, o.duplicate]), [[2, false], [3, false], [3, true]]);
+    assert.equal(first[0]!.json, JSON.stringify({ seq: 2, ...(first[0]!.event as object), ...{} }));
+    const again = await store.appendNew('c', 'INC-1', [{ ...twice, id: twice.id.toUpperCase() }, note('b')]);
+    assert.deepEqual(again.map((o) => [o.seq, o.duplicate]), [[3, true], [4, false]]);
+    commits.length = 0;
+    const many = await Promise.all(Array.from({ length: 500 }, (_, i) => store.appendNew('c', 'INC-1', [note(`n${i}`)])));
+    assert.deepEqual(many.map((o) => o[0]!.seq), Array.from({ length: 500 }, (_, i) => i + 5), 'in call order');
+    assert.ok(commits.length <= 5, `500 appends took ${commits.length} transactions`);
+    await assert.rejects(store.appendNew('c', 'INC-9', [note('x')]), { code: 'store_conflict' });
+  });
+
+  it('two servers on one database: concurrent appends to one incident and concurrent declares never give a seq or a number twice', async () => {
+    const url = await freshDatabase('replicas');
+    const [a, b] = [await open(url), await open(url)];
+    await a.declare('c', declaration('shared'));
+    const writes = (s: PostgresStore, name: string) => Promise.all(Array.from({ length: 40 }, (_, round) =>
+      s.appendNew('c', 'INC-1', Array.from({ length: 1 + (round % 5) }, (_, i) => note(`${name}${round}.${i}`)))));
+    const [fromA, fromB] = await Promise.all([writes(a, 'a'), writes(b, 'b')]);
+    const seqs = [...fromA, ...fromB].flat().map((o) => o.seq).sort((x, y) => x - y);
+    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 2), 'contiguous from 2, none twice');
+    const stored = await a.read('c', 'INC-1', 0, 10_000);
+    assert.deepEqual(stored.map((e) => e.seq), Array.from({ length: seqs.length + 1 }, (_, i) => i + 1));
+    for (const e of stored) assert.equal((JSON.parse(e.json) as SequencedEvent).seq, e.seq, 'the JSON carries the seq it is stored at');
+
+    const declares = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).declare('c', declaration(`d${i}`))));
+    assert.deepEqual(declares.map((d) => Number(d.incidentId.slice(4))).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 2));
+    // A declaration re-sent through the other server finds the incident it made.
+    const ev = declaration('resent');
+    const made = await a.declare('c', ev);
+    const resent = await b.declare('c', { ...ev, id: ev.id.toUpperCase() });
+    assert.deepEqual([resent.incidentId, resent.duplicate], [made.incidentId, true]);
+    assert.equal(await b.highestIncidentNumber('c'), 22);
+  });
+
+  it('tells every server what any of them committed (LISTEN/NOTIFY: channel, incident, seqs; never the events)', async () => {
+    const url = await freshDatabase('notify');
+    const [a, b] = [await open(url), await open(url)];
+    const heard: StoreChange[] = [];
+    b.onChange((c) => heard.push(c));
+    await a.declare('ops', declaration('x'));
+    await a.appendNew('ops', 'INC-1', [note('1'), note('2')]);
+    await until('b heard both commits', () => heard.length >= 2);
+    assert.deepEqual(heard, [
+      { type: 'events', channel: 'ops', incidentId: 'INC-1', fromSeq: 1, toSeq: 1, summaryChanged: true },
+      { type: 'events', channel: 'ops', incidentId: 'INC-1', fromSeq: 2, toSeq: 3, summaryChanged: false },
+    ]);
+    const payloads: string[] = [];
+    const spy = new Client({ connectionString: url });
+    await spy.connect();
+    spy.on('notification', (n) => payloads.push(n.payload ?? ''));
+    await spy.query('LISTEN incident_room_events');
+    await a.appendNew('ops', 'INC-1', [note('x'.repeat(100_000))]);
+    await until('a payload', () => payloads.length > 0);
+    await spy.end();
+    assert.ok(payloads[0]!.length < 200, `payload of ${payloads[0]!.length} bytes for a 100 kB event`);
+  });
+
+  it('refuses appends while the database is down, says so in stats().failed, and recovers by itself when it is back', async function () {
+    this.timeout(120_000);
+    const url = await freshDatabase('outage');
+    const logs: LogLine[] = [];
+    const store = await open(url, { retryMs: { first: 50, max: 300 }, connectTimeoutMs: 2000 }, logs);
+    const changes: StoreChange[] = [];
+    store.onChange((c) => changes.push(c));
+    await store.declare('c', declaration('before'));
+    const cluster = pg.cluster();
+    cluster.stopImmediate();
+    try {
+      await until('the store noticed', () => store.stats().failed);
+      await assert.rejects(store.appendNew('c', 'INC-1', [note('lost?')]), { code: 'store_unavailable' });
+      assert.equal(store.ready, false);
+      assert.ok(logs.some((l) => l.level === 'error' && /database connection lost|unreachable/.test(l.event)));
+    } finally {
+      cluster.start();
+    }
+    await until('recovered', () => !store.stats().failed, 30_000);
+    assert.ok(changes.some((c) => c.type === 'resync'), 'the core is told to re-read what it may have missed');
+    const [after] = await store.appendNew('c', 'INC-1', [note('after')]);
+    assert.deepEqual([after!.seq, after!.duplicate], [2, false], 'the refused append left nothing behind');
+  });
+});
