@@ -6,6 +6,7 @@ import { incidentCommands } from './incidentCommands';
 import { resolveCommands } from './resolveCommands';
 import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands } from './scribeCapture';
+import { stakeholderCommands } from './stakeholderCommands';
 
 /**
  * Every command of the table (protocol/commands.ts) with its handler: typed Record<CommandId, …>, so a command
@@ -20,5 +21,6 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...resolveCommands(c.service, c.delivery, version),
     ...deployCommands(c.deploys, c.service),
     ...rollbackCommand(c.deploys, c.service, c.log),
+    ...stakeholderCommands(c.service),
   };
 }

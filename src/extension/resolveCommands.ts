@@ -10,6 +10,7 @@ import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, Cancelled, confirm, pick } from './quickInput';
 import { cadencePolicy, postmortemFolderSetting } from './settings';
+import { stakeholderPageUrl } from './stakeholderCommands';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
 
 const readerZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -41,7 +42,7 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
           { label: 'External', description: 'Customers: plain-language impact and next update time', value: 'external' as Audience },
         ], { title: `Post Status Update for ${s.id}` });
         const draft = composeStatusUpdate(s, audience, { now: new Date(), timeZone: readerZone(), cadence });
-        text = await editDraft(draft.text, `${audience} update for ${s.id}`);
+        text = await editDraft(draft.text, `${audience} update for ${s.id}`, audience === 'external' ? whereExternalGoes(service) : '');
         nextUpdateBy = draft.nextUpdateBy ?? undefined;
       }
       if (text.length > 4000) throw new UserFacingError(`the update is ${text.length} characters; at most 4000 fit in one update`);
@@ -149,10 +150,23 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
 }
 
 /** Let the user edit a draft in a real editor (updates are multi-line), then confirm. */
-async function editDraft(draft: string, what: string): Promise<string> {
+/** Where an external update is published once posted: the channel's stakeholder page (#17), said in its draft. */
+function whereExternalGoes(service: IncidentService): string {
+  let url: string | null;
+  try {
+    url = stakeholderPageUrl(service.currentSettings());
+  } catch {
+    return '';
+  }
+  return url
+    ? ` Once posted it is published on the stakeholder page ${url} within a second, for everyone with access to it.`
+    : ' In local mode it is published nowhere: there is no stakeholder page without a channel server.';
+}
+
+async function editDraft(draft: string, what: string, where = ''): Promise<string> {
   const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: draft });
   await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
-  const choice = await vscode.window.showInformationMessage(`Edit the ${what} in the editor, then post it.`, { modal: false }, 'Post', 'Cancel');
+  const choice = await vscode.window.showInformationMessage(`Edit the ${what} in the editor, then post it.${where}`, { modal: false }, 'Post', 'Cancel');
   const text = doc.getText().trim();
   // Close the draft without a save prompt: it was only a scratch pad.
   if (vscode.window.activeTextEditor?.document === doc) await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');

@@ -117,6 +117,7 @@ export const COMMANDS = {
   'incidentRoom.exportIncident': { args: z.object({ path: z.string().min(1).optional() }), needs: { incident: true }, sidebar: 'no-args' },
   'incidentRoom.retryUpdateDelivery': { sidebar: 'no-args' },
   'incidentRoom.setWebhookToken': { args: Token },
+  'incidentRoom.openStakeholderPage': {},
 } as const satisfies Record<`incidentRoom.${string}`, CommandDecl>;
 
 export type CommandId = keyof typeof COMMANDS;

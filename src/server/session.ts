@@ -3,7 +3,7 @@ import type { User } from '../protocol/events';
 import type { DeclareEvent } from '../protocol/events';
 import { type ClientMessage, type IncidentSummary, parseClientMessage } from '../protocol/messages';
 import { describeZodError } from '../protocol/zodMessage';
-import { WatchStatusMessage } from '../status/statusSchema';
+import { WatchStatusMessage } from '../status/statusWatch';
 import type { Access } from './auth';
 import type { ChannelObserver } from './channelObserver';
 import { errorText } from './errorText';
@@ -341,7 +341,7 @@ function publicIncidentFrame(frame: string): string {
 
 function parseWatchStatus(value: unknown): { ok: true; value: WatchStatusMessage } | { ok: false; error: string } {
   const parsed = WatchStatusMessage.safeParse(value);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeZodError(parsed.error as unknown as Parameters<typeof describeZodError>[0]) };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeZodError(parsed.error) };
 }
 
 /** The `requestId` of a frame that failed validation, when it has a usable one (so the error can echo it). */
