@@ -121,7 +121,7 @@ async function withBrowser(fn) {
 
 /** A page that records CSP violations and page errors (none may happen). */
 async function openPage(browser, options = {}) {
-  const page = await browser.newPage({ viewport: { width: options.width ?? 1000, height: options.height ?? 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await browser.newPage({ viewport: { width: options.width ?? 1000, height: options.height ?? 900 }, locale: 'en-GB', timezoneId: 'UTC', colorScheme: options.colorScheme ?? 'light' });
   const problems = [];
   page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
@@ -230,6 +230,8 @@ export const tests = {
         await banner.waitFor();
         assert.match(await banner.textContent(), /^Reconnecting( in \d+ s|…) — the live connection was lost\. Showing the status as of /);
         assert.ok(await page.locator(`[data-incident="${id}"]`).isVisible(), 'the last known status stays on the page');
+        fs.mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: path.join(SHOTS, 'status-page-reconnecting.png') });
         server = await startServer({ dir: first.dir, port: first.port });
         const again = await responder(server.ws('search-oncall'));
         await again.append(id, 'update.posted', { audience: 'external', text: 'Back to normal speed for most searches.' });
@@ -325,8 +327,8 @@ export const tests = {
       await team.append(login, 'update.posted', { audience: 'external', text: 'Sign-in emails are on time again. Thank you for your patience.' }, 119);
       fs.mkdirSync(SHOTS, { recursive: true });
       await withBrowser(async (browser) => {
-        for (const width of [400, 1200]) {
-          const { page, problems } = await openPage(browser, { width, height: 1300 });
+        for (const [width, colorScheme] of [[400, 'light'], [1200, 'light'], [400, 'dark']]) {
+          const { page, problems } = await openPage(browser, { width, height: 1300, colorScheme });
           // A stakeholder who typed the read token once in this tab.
           await page.addInitScript((token) => sessionStorage.setItem('incident-room.status-token.payments-oncall', token), READ);
           await page.goto(server.page());
@@ -339,7 +341,7 @@ export const tests = {
           }));
           assert.equal(m.scrollWidth, m.vw, `${width} px: the page scrolls sideways`);
           assert.deepEqual(m.order, [pay, search, login], 'most severe first, then the resolved');
-          await page.screenshot({ path: path.join(SHOTS, `status-page-${width}.png`), fullPage: true });
+          await page.screenshot({ path: path.join(SHOTS, `status-page-${width}${colorScheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
           assert.deepEqual(problems, []);
           await page.close();
         }
