@@ -2,10 +2,10 @@ import { changesSummary, reduceSummary } from '../core/summary';
 import { CloseCode } from '../protocol/codes';
 import type { DeclareEvent, SequencedEvent } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
-import { type EventStore, eventIdKey, incidentNumber } from '../store/eventStore';
+import { type EventStore, eventIdKey, incidentNumber, type SharedSequencing, type StoreChange, type UnsequencedEvent } from '../store/eventStore';
 import type { ChannelObserver } from './channelObserver';
 import { errorText } from './errorText';
-import { incidentFrame } from './frames';
+import { declaredFrame, incidentFrame } from './frames';
 import { type Logger, silentLogger } from './logger';
 import { Room, type RoomConnection, type RoomOwner } from './room';
 import { ChannelSession, type SessionAuth, type SessionHost, type SessionSink } from './session';
@@ -46,6 +46,9 @@ export class ChannelCore implements SessionHost {
   private readonly loading = new Map<string, Promise<ChannelState>>();
   private readonly sessions = new Set<ChannelSession>();
   private closing = false;
+  /** Changes heard from a shared store while a channel was loading: applied once it has loaded. */
+  private readonly heardWhileLoading = new Map<string, StoreChange[]>();
+  private readonly stopListening: () => void;
 
   constructor(options: ChannelCoreOptions) {
     this.store = options.store;
@@ -54,6 +57,19 @@ export class ChannelCore implements SessionHost {
     this.now = options.now ?? Date.now;
     this.roomIdleMs = options.roomIdleMs ?? 30_000;
     this.channelIdleMs = options.channelIdleMs ?? 60_000;
+    // Other servers on the same database append and declare too: hear of it to fan out and keep summaries current.
+    this.stopListening = this.store.shared?.onChange((change) => this.storeChanged(change)) ?? (() => undefined);
+  }
+
+  private storeChanged(change: StoreChange): void {
+    if (change.type === 'resync') {
+      for (const c of this.channels.values()) c.resync();
+      for (const heard of this.heardWhileLoading.values()) heard.push(change);
+      return;
+    }
+    const loaded = this.channels.get(change.channel);
+    if (loaded) loaded.storeChanged(change);
+    else this.heardWhileLoading.get(change.channel)?.push(change);
   }
 
   /**
@@ -78,13 +94,22 @@ export class ChannelCore implements SessionHost {
     if (loaded) return Promise.resolve(loaded);
     let pending = this.loading.get(name);
     if (!pending) {
+      // A shared store's notifications that arrive while the list is read may be newer than it: kept and replayed.
+      if (this.store.shared) this.heardWhileLoading.set(name, []);
       pending = Promise.all([this.store.listIncidents(name), this.store.highestIncidentNumber(name)]).then(([records, highest]) => {
         const state = new ChannelState(this, name, records.map((r) => r.summary), records.map((r) => [r.declareEventId, r.summary.id] as const), highest);
         this.channels.set(name, state);
+        for (const change of this.heardWhileLoading.get(name) ?? []) {
+          if (change.type === 'resync') state.resync();
+          else state.storeChanged(change);
+        }
         return state;
       });
       this.loading.set(name, pending);
-      const forget = () => this.loading.delete(name);
+      const forget = () => {
+        this.loading.delete(name);
+        this.heardWhileLoading.delete(name);
+      };
       pending.then(forget, forget);
     }
     return pending;
@@ -112,6 +137,7 @@ export class ChannelCore implements SessionHost {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.stopListening();
     for (let waited = 0; [...this.channels.values()].some((c) => !c.isQuiet()) && waited < 10_000; waited += 5) {
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -131,6 +157,10 @@ export class ChannelState implements RoomOwner {
   private readonly rooms = new Map<string, Room>();
   private readonly idleTimers = new Map<Room | ChannelState, NodeJS.Timeout>();
   private nextNumber: number;
+  /** Shared store: declarations sent to it and not answered yet. */
+  private pendingDeclares = 0;
+  /** Shared store: incidents whose summary is being re-read (one read at a time each). */
+  private readonly refreshing = new Map<string, Promise<void>>();
 
   /** `highestNumber`: the highest INC-n the store has seen, with a summary or not (a damaged declaration): never reused. */
   constructor(
@@ -167,7 +197,9 @@ export class ChannelState implements RoomOwner {
   }
 
   incidents(): IncidentSummary[] {
-    return [...this.summaries.values()];
+    const all = [...this.summaries.values()];
+    // Through a shared store incidents are learnt of in the order other servers' notifications come: list by number.
+    return this.core.store.shared ? all.sort((a, b) => incidentNumber(a.id) - incidentNumber(b.id)) : all;
   }
 
   has(incidentId: string): boolean {
@@ -201,6 +233,8 @@ export class ChannelState implements RoomOwner {
 
   /** Open a new incident (INC-n, n = next in this channel), or answer a re-sent declare with the incident it made. */
   declare(session: RoomConnection, requestId: string, event: DeclareEvent, receivedAt: number): void {
+    const shared = this.core.store.shared;
+    if (shared) return this.declareShared(shared, session, requestId, event, receivedAt);
     const existing = this.declareIds.get(eventIdKey(event.id));
     const request = { session, requestId, event: { ...event, kind: 'incident.declared' as const }, receivedAt };
     if (existing !== undefined) {
@@ -215,6 +249,92 @@ export class ChannelState implements RoomOwner {
     this.rooms.set(incidentId, room);
     this.declareIds.set(eventIdKey(event.id), incidentId);
     room.append(request);
+  }
+
+  /**
+   * Through a shared store the number is given by the database (servers declaring at once never get the same one),
+   * and a re-sent declare is recognised there, whichever server it went through first.
+   */
+  private declareShared(shared: SharedSequencing, session: RoomConnection, requestId: string, event: DeclareEvent, receivedAt: number): void {
+    const sequenced = {
+      id: event.id, kind: 'incident.declared', at: event.at, receivedAt: new Date(this.core.now()).toISOString(), actor: session.actor,
+      ...(session.via ? { via: session.via } : {}), data: event.data,
+    } as UnsequencedEvent;
+    this.pendingDeclares++;
+    shared.declare(this.name, sequenced)
+      .then(async (r) => {
+        this.core.observer.appended?.(r.duplicate ? 'duplicate' : 'new');
+        if (r.event && !this.summaries.has(r.incidentId)) this.applyDurable(r.incidentId, [r.event]);
+        // The session will subscribe or append next: the incident must be known here before it hears of it.
+        if (!this.summaries.has(r.incidentId)) await this.refreshIncident(r.incidentId);
+        session.send(declaredFrame(requestId, r.incidentId));
+        this.core.observer.acked?.(performance.now() - receivedAt);
+      })
+      .catch((e: unknown) => {
+        this.core.logger.error('declare failed', { channel: this.name, error: errorText(e) });
+        this.core.observer.storeFailed?.(e);
+        session.internalError(requestId);
+      })
+      .finally(() => {
+        this.pendingDeclares--;
+      });
+  }
+
+  /** A shared store committed events of an incident (on this server or another). */
+  storeChanged(change: Extract<StoreChange, { type: 'events' }>): void {
+    const { incidentId, toSeq } = change;
+    const room = this.rooms.get(incidentId);
+    // A loaded room fans out and advances the summary itself (reading what it has not seen).
+    if (room) return room.notified(toSeq);
+    const summary = this.summaries.get(incidentId);
+    if (!summary || change.summaryChanged) {
+      void this.refreshIncident(incidentId);
+      return;
+    }
+    if (toSeq > summary.headSeq) this.summaries.set(incidentId, { ...summary, headSeq: toSeq });
+  }
+
+  /** The shared store's notifications may have been missed: re-read every incident, catch up every loaded room. */
+  resync(): void {
+    this.core.store.listIncidents(this.name).then(
+      (records) => {
+        for (const { summary, declareEventId } of records) {
+          this.declareIds.set(eventIdKey(declareEventId), summary.id);
+          const room = this.rooms.get(summary.id);
+          if (room) room.notified(summary.headSeq);
+          else this.takeSummary(summary);
+        }
+      },
+      (e: unknown) => this.core.logger.warn('re-reading a channel after a store outage failed', { channel: this.name, error: errorText(e) }),
+    );
+  }
+
+  /** Re-read one incident's summary from the shared store (one read at a time per incident). */
+  private refreshIncident(incidentId: string): Promise<void> {
+    const pending = this.refreshing.get(incidentId);
+    if (pending) return pending;
+    const run = this.core.store.shared!.incident(this.name, incidentId).then(
+      (record) => {
+        if (!record) return;
+        this.declareIds.set(eventIdKey(record.declareEventId), incidentId);
+        const room = this.rooms.get(incidentId);
+        if (room) room.notified(record.summary.headSeq);
+        else this.takeSummary(record.summary);
+      },
+      (e: unknown) => this.core.logger.warn('reading an incident failed', { channel: this.name, incident: incidentId, error: errorText(e) }),
+    ).finally(() => this.refreshing.delete(incidentId));
+    this.refreshing.set(incidentId, run);
+    return run;
+  }
+
+  /** A summary read from the shared store: kept if newer than ours, announced if what it shows changed. */
+  private takeSummary(summary: IncidentSummary): void {
+    const mine = this.summaries.get(summary.id);
+    if (mine && mine.headSeq >= summary.headSeq) return;
+    this.summaries.set(summary.id, summary);
+    if (mine && sameShown(mine, summary)) return;
+    const frame = incidentFrame(summary);
+    for (const s of this.sessions) s.send(frame);
   }
 
   /** Durable events of an incident, in seq order: advance its summary and announce changes to the channel. */
@@ -240,6 +360,7 @@ export class ChannelState implements RoomOwner {
   }
 
   isQuiet(): boolean {
+    if (this.pendingDeclares > 0) return false;
     for (const r of this.rooms.values()) if (!r.isQuiet()) return false;
     return true;
   }
@@ -250,6 +371,9 @@ export class ChannelState implements RoomOwner {
     this.setIdle(room, this.core.roomIdleMs, () => {
       if (room.isIdle() && this.rooms.get(room.incidentId) === room) {
         this.rooms.delete(room.incidentId);
+        // Commits of other servers the room heard of but had not read yet: the next room starts from there.
+        const summary = this.summaries.get(room.incidentId);
+        if (summary && room.knownHeadSeq > summary.headSeq) this.summaries.set(room.incidentId, { ...summary, headSeq: room.knownHeadSeq });
         this.maybeIdle();
       }
     });
@@ -283,6 +407,12 @@ export class ChannelState implements RoomOwner {
       this.idleTimers.delete(key);
     }
   }
+}
+
+/** Whether two summaries show the same (title, severity, status, commander), whatever their headSeq. */
+function sameShown(a: IncidentSummary, b: IncidentSummary): boolean {
+  return a.title === b.title && a.severity === b.severity && a.status === b.status && a.declaredAt === b.declaredAt
+    && a.commander?.id === b.commander?.id && a.commander?.name === b.commander?.name;
 }
 
 export { errorText };

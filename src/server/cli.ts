@@ -3,20 +3,69 @@ import { parseArgs } from 'node:util';
 import { type EventStore, StoreError } from '../store/eventStore';
 import { FileStore } from '../store/fileStore';
 import { MemoryStore } from '../store/memoryStore';
+import { PgUrl, PostgresStore } from '../store/postgresStore';
 import { assertBindable, ConfigError, loadTokens, parseOrigin, type TokenEntry } from './auth';
-import { type ConnectionLimits, type RunningServer, startServer } from './channelServer';
+import { type ConnectionLimits, DEFAULT_LIMITS, type RunningServer, startServer } from './channelServer';
 import { createLogger, type Logger } from './logger';
 import { ServerMetrics } from './metrics';
 
-export const USAGE = 'incident-room-server [--host 127.0.0.1] [--port 7077] [--data ./incident-room-data] [--tokens FILE] [--store file|memory]'
-  + ' [--allow-origin ORIGIN]... [--metrics-port PORT [--metrics-host 127.0.0.1]]';
+export const USAGE = 'incident-room-server [--host 127.0.0.1] [--port 7077] [--data ./incident-room-data] [--tokens FILE]'
+  + ' [--store file|memory|postgres [--pg-url URL]] [--allow-origin ORIGIN]... [--metrics-port PORT [--metrics-host 127.0.0.1]]';
+
+/** The per-connection limits the environment may set: one table for `limitsFromEnv` and for `--help`. */
+const LIMIT_VARS: readonly { readonly name: string; readonly key: keyof ConnectionLimits; readonly what: string }[] = [
+  { name: 'INCIDENT_ROOM_MESSAGES_PER_SECOND', key: 'messagesPerSecond', what: 'messages a connection may send per second, sustained' },
+  { name: 'INCIDENT_ROOM_BURST', key: 'burst', what: 'messages a connection may send at once above that rate' },
+  { name: 'INCIDENT_ROOM_PATIENCE', key: 'patience', what: 'messages refused for the rate a connection may send before it is closed (4429)' },
+  { name: 'INCIDENT_ROOM_MAX_BUFFERED_BYTES', key: 'maxBufferedBytes', what: 'unsent bytes a connection may have queued before it is closed as too slow (4408)' },
+  { name: 'INCIDENT_ROOM_PING_INTERVAL_MS', key: 'pingIntervalMs', what: 'WebSocket ping period; a peer that misses two pings is dropped' },
+  { name: 'INCIDENT_ROOM_HANDSHAKE_TIMEOUT_MS', key: 'handshakeTimeoutMs', what: 'time a socket gets for its upgrade and a session for its hello' },
+  { name: 'INCIDENT_ROOM_MAX_CONNECTIONS', key: 'maxConnections', what: 'sockets open at once (fewer by default when the descriptor limit is lower)' },
+  { name: 'INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS', key: 'maxPendingPerAddress', what: 'sockets one address may have open before they upgrade' },
+];
+
+/** `incident-room-server --help`: every flag and every environment variable, with its default. */
+export function helpText(): string {
+  const limits = LIMIT_VARS.map((v) => `  ${v.name.padEnd(40)}${v.what} (default ${DEFAULT_LIMITS[v.key]})`);
+  return [
+    `usage: ${USAGE}`,
+    '',
+    'The Incident Room channel server (docs/PROTOCOL.md). Prints "listening on ws://HOST:PORT" once it accepts',
+    'connections; logs JSON lines on stderr. Exit codes: 0 stopped (SIGTERM/SIGINT), 1 failed, 2 bad configuration.',
+    '',
+    'Options:',
+    '  --host HOST              address to bind (default 127.0.0.1; anything but loopback needs --tokens)',
+    '  --port PORT              port for WebSocket upgrades (/v1/channels/NAME) and /healthz (default 7077; 0: any free port)',
+    '  --data DIR               the file store\'s folder (default ./incident-room-data; --store file only)',
+    '  --tokens FILE            JSON list of tokens: [{ "name", "token", "channels": [...] }]; without it any client is',
+    '                           accepted and only loopback may be bound',
+    '  --store file|memory|postgres',
+    '                           where events are kept (default file): file = an fsync\'d log in --data, one server per',
+    '                           folder; memory = nothing survives a restart; postgres = a PostgreSQL database that any',
+    '                           number of servers may share (each serves any channel; the schema is created and',
+    '                           migrated on start)',
+    '  --pg-url URL             the database for --store postgres, e.g. postgres://user:password@db:5432/incidents',
+    '                           (default: $DATABASE_URL)',
+    '  --allow-origin ORIGIN    a web origin (https://host[:port]) whose pages may open sessions; repeatable',
+    '  --metrics-port PORT      a second listener serving /healthz and /metrics without a token',
+    '  --metrics-host HOST      its address (default 127.0.0.1)',
+    '  -h, --help               this text',
+    '',
+    'Environment (limits are per connection; each must be a positive integer):',
+    `  ${'DATABASE_URL'.padEnd(40)}the database for --store postgres when --pg-url is not given`,
+    ...limits,
+    '',
+  ].join('\n');
+}
 
 export interface CliConfig {
   readonly host: string;
   readonly port: number;
   readonly data: string;
   readonly tokensFile: string | null;
-  readonly store: 'file' | 'memory';
+  readonly store: 'file' | 'memory' | 'postgres';
+  /** The database of `--store postgres` (`--pg-url`, else `DATABASE_URL`); present only then. */
+  readonly pgUrl?: string;
   /** Origins whose web pages may open sessions (normalised); an upgrade with any other `Origin` gets 403. */
   readonly allowedOrigins: readonly string[];
   /** Port of the listener serving /healthz and /metrics without a token; null: none. */
@@ -25,8 +74,8 @@ export interface CliConfig {
   readonly help: boolean;
 }
 
-/** The command line of PROTOCOL.md; anything else is a `ConfigError` (exit 2). */
-export function parseCli(argv: readonly string[]): CliConfig {
+/** The command line of PROTOCOL.md (and `DATABASE_URL` from `env`); anything else is a `ConfigError` (exit 2). */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliConfig {
   let values: ReturnType<typeof parse>['values'];
   try {
     values = parse(argv).values;
@@ -35,7 +84,17 @@ export function parseCli(argv: readonly string[]): CliConfig {
   }
   const port = portFlag('--port', values.port ?? '7077');
   const store = values.store ?? 'file';
-  if (store !== 'file' && store !== 'memory') throw new ConfigError(`--store must be file or memory, got '${store}'`);
+  if (store !== 'file' && store !== 'memory' && store !== 'postgres') throw new ConfigError(`--store must be file, memory or postgres, got '${store}'`);
+  if (values['pg-url'] !== undefined && store !== 'postgres') throw new ConfigError('--pg-url needs --store postgres');
+  let pgUrl: string | undefined;
+  if (store === 'postgres') {
+    const raw = values['pg-url'] ?? env.DATABASE_URL;
+    if (raw === undefined || raw.trim() === '') throw new ConfigError('--store postgres needs --pg-url URL (or DATABASE_URL)');
+    const parsed = PgUrl.safeParse(raw);
+    // Never echo the URL: it may carry a password.
+    if (!parsed.success) throw new ConfigError(`${values['pg-url'] !== undefined ? '--pg-url' : 'DATABASE_URL'} must be a URL like postgres://user:password@host:5432/database`);
+    pgUrl = parsed.data;
+  }
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new ConfigError('--host must not be empty');
   const data = values.data ?? './incident-room-data';
@@ -45,7 +104,7 @@ export function parseCli(argv: readonly string[]): CliConfig {
   if (values['metrics-host'] !== undefined && metricsPort === null) throw new ConfigError('--metrics-host needs --metrics-port');
   const metricsHost = values['metrics-host'] ?? '127.0.0.1';
   if (metricsHost.trim() === '') throw new ConfigError('--metrics-host must not be empty');
-  return { host, port, data, tokensFile: values.tokens ?? null, store, allowedOrigins, metricsPort, metricsHost, help: values.help ?? false };
+  return { host, port, data, tokensFile: values.tokens ?? null, store, ...(pgUrl !== undefined ? { pgUrl } : {}), allowedOrigins, metricsPort, metricsHost, help: values.help ?? false };
 }
 
 function portFlag(flag: string, value: string): number {
@@ -64,6 +123,7 @@ function parse(argv: readonly string[]) {
       data: { type: 'string' },
       tokens: { type: 'string' },
       store: { type: 'string' },
+      'pg-url': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
@@ -78,17 +138,7 @@ function parse(argv: readonly string[]) {
  */
 export function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<ConnectionLimits> {
   const out: { -readonly [K in keyof ConnectionLimits]?: number } = {};
-  const vars: [string, keyof ConnectionLimits][] = [
-    ['INCIDENT_ROOM_MESSAGES_PER_SECOND', 'messagesPerSecond'],
-    ['INCIDENT_ROOM_BURST', 'burst'],
-    ['INCIDENT_ROOM_PATIENCE', 'patience'],
-    ['INCIDENT_ROOM_MAX_BUFFERED_BYTES', 'maxBufferedBytes'],
-    ['INCIDENT_ROOM_PING_INTERVAL_MS', 'pingIntervalMs'],
-    ['INCIDENT_ROOM_HANDSHAKE_TIMEOUT_MS', 'handshakeTimeoutMs'],
-    ['INCIDENT_ROOM_MAX_CONNECTIONS', 'maxConnections'],
-    ['INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS', 'maxPendingPerAddress'],
-  ];
-  for (const [name, key] of vars) {
+  for (const { name, key } of LIMIT_VARS) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new ConfigError(`${name} must be a positive integer, got '${raw}'`);
@@ -103,9 +153,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   let tokens: TokenEntry[] | null = null;
   let limits: Partial<ConnectionLimits>;
   try {
-    config = parseCli(argv);
+    config = parseCli(argv, env);
     if (config.help) {
-      process.stdout.write(`usage: ${USAGE}\n`);
+      process.stdout.write(helpText());
       return;
     }
     if (config.tokensFile !== null) tokens = loadTokens(config.tokensFile);
@@ -118,13 +168,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const logger = createLogger();
   const metrics = new ServerMetrics();
   const dataDir = path.resolve(config.data);
+  const storeLog = (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, unknown>) => logger[level](event, fields);
   const store: EventStore = config.store === 'memory'
     ? new MemoryStore()
-    : new FileStore({
-      dir: dataDir,
-      // A server just killed may take a moment to exit; a running one keeps it and this start fails clearly.
-      lock: { mode: 'wait', waitMs: 3_000 },
-      log: (level, event, fields) => logger[level](event, fields) });
+    : config.store === 'postgres'
+      ? new PostgresStore({ url: config.pgUrl!, log: storeLog })
+      : new FileStore({
+        dir: dataDir,
+        // A server just killed may take a moment to exit; a running one keeps it and this start fails clearly.
+        lock: { mode: 'wait', waitMs: 3_000 },
+        log: storeLog });
 
   try {
     const report = await store.open();
@@ -159,7 +212,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   process.stdout.write(`listening on ${server.url}\n`);
   logger.info('start', {
-    url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
+    url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), ...(config.pgUrl ? { database: databaseName(config.pgUrl) } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
     ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}), ...(config.allowedOrigins.length > 0 ? { origins: config.allowedOrigins } : {}),
     pid: process.pid,
   });
@@ -193,6 +246,12 @@ function installSignals(server: RunningServer, logger: Logger): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** `host:port/database` of a database URL: what the log may say (never the user or password). */
+function databaseName(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
 }
 
 /** What the store's errno means for the operator, when it is about the data directory. */

@@ -7,5 +7,6 @@ export { startServer, DEFAULT_LIMITS } from './channelServer';
 export { ChannelCore } from './channel';
 export { FileStore } from '../store/fileStore';
 export { MemoryStore } from '../store/memoryStore';
+export { PostgresStore } from '../store/postgresStore';
 
 if (require.main === module) void runCli(process.argv.slice(2));

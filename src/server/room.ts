@@ -1,7 +1,7 @@
 import { LOST_REASONS } from '../protocol/codes';
 import type { ClientEvent, DeclareEvent, SequencedEvent } from '../protocol/events';
 import type { LostSeqs } from '../protocol/messages';
-import { type AppendRecord, type EventStore, eventIdKey } from '../store/eventStore';
+import { type AppendRecord, type EventStore, eventIdKey, type SharedSequencing, type UnsequencedEvent } from '../store/eventStore';
 import type { ChannelObserver } from './channelObserver';
 import { errorText } from './errorText';
 import { ackFrame, declaredFrame, eventFrame, eventsFrame } from './frames';
@@ -11,6 +11,8 @@ import type { Logger } from './logger';
 const RECENT_EVENTS = 1024;
 /** At most this many events per replay read from the store. */
 const REPLAY_READ = 512;
+/** A shared store that failed a read of events another server committed is asked again after this long. */
+const FILL_RETRY_MS = 500;
 /** A replay frame stops growing past this size (it always carries at least one event). */
 const REPLAY_FRAME_BYTES = 1024 * 1024;
 
@@ -36,7 +38,7 @@ export interface RoomConnection {
 export interface RoomOwner {
   /** The channel's name. */
   readonly name: string;
-  readonly store: Pick<EventStore, 'append' | 'read' | 'readIds'>;
+  readonly store: Pick<EventStore, 'append' | 'read' | 'readIds' | 'shared'>;
   readonly logger: Logger;
   readonly observer: ChannelObserver;
   /** Wall clock for `receivedAt` (ms since the epoch). */
@@ -95,6 +97,13 @@ interface Subscription {
  * Sequencing is synchronous: an append gets `head + 1` the moment it is processed, so the order of seqs is the order
  * of arrival. It is acked and fanned out only once the store says it is durable, in seq order, and everything that
  * became durable together goes to each subscriber as one frame serialized once.
+ *
+ * With a store that several server processes share (`store.shared`, PostgreSQL) the room numbers nothing: appends of
+ * one turn of the event loop go to the store as one call, which numbers them in its transaction (and recognises a
+ * re-send by its id, whichever server it went through); they are acked once committed. Fan-out stays in seq order:
+ * the room knows the head from its own commits and from the store's notifications of other servers' commits, and
+ * reads from the store whatever it has not seen before sending on (so every server sends every subscriber the same
+ * order, without a gap).
  */
 export class Room {
   /** Last seq assigned (durable or not). */
@@ -112,16 +121,36 @@ export class Room {
   private readonly subs = new Map<RoomConnection, Subscription>();
   private recent: string[] = [];
   private recentFirst: number;
+  /** The shared store that sequences for this room, if it has one (then `head`, `ids` and the batches above stay unused). */
+  private readonly shared: SharedSequencing | undefined;
+  /** Shared: appends of this turn of the event loop, sent to the store together. */
+  private sharedBatch: AppendRequest[] = [];
+  /** Shared: calls to the store not answered yet. */
+  private sharedInflight = 0;
+  /** Shared: events this server committed that cannot be fanned out yet (an earlier seq of another server is not read yet). */
+  private readonly committed = new Map<number, { readonly json: string; readonly event: SequencedEvent }>();
+  /** Shared: the highest seq known to be committed, by any server. */
+  private knownHead: number;
+  /** Shared: a read of events other servers committed is under way. */
+  private filling = false;
+  private fillTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly owner: RoomOwner, readonly incidentId: string, headSeq: number, ids: Map<string, number> | null) {
     this.head = headSeq;
     this.delivered = headSeq;
     this.ids = ids;
     this.recentFirst = headSeq + 1;
+    this.shared = owner.store.shared;
+    this.knownHead = headSeq;
   }
 
   get headSeq(): number {
     return this.delivered;
+  }
+
+  /** The highest seq known to be committed: `headSeq`, or more while events of other servers are still being read. */
+  get knownHeadSeq(): number {
+    return Math.max(this.delivered, this.knownHead);
   }
 
   /** Nothing in flight, nobody subscribed: the channel may drop it. */
@@ -131,12 +160,14 @@ export class Room {
 
   /** No append waiting, sequenced or being written. */
   isQuiet(): boolean {
-    return this.current === null && this.inflight.length === 0 && this.waiting.length === 0 && !this.idsLoading;
+    return this.current === null && this.inflight.length === 0 && this.waiting.length === 0 && !this.idsLoading
+      && this.sharedBatch.length === 0 && this.sharedInflight === 0 && !this.filling;
   }
 
   // ---- appends ----
 
   append(req: AppendRequest): void {
+    if (this.shared) return this.appendShared(req);
     if (this.ids === null || this.waiting.length > 0) {
       this.waiting.push(req);
       this.loadIds();
@@ -250,14 +281,139 @@ export class Room {
         observer.acked?.(now - r.receivedAt);
       }
     }
-    // One frame for everything that became durable together, serialized once for every subscriber.
+    this.fanOut(jsons);
+    this.owner.roomMaybeIdle(this);
+  }
+
+  /** One frame for everything that became durable together (up to `delivered`), serialized once for every subscriber. */
+  private fanOut(jsons: readonly string[]): void {
     const frame = jsons.length === 1 ? eventFrame(this.incidentId, jsons[0]!) : eventsFrame(this.incidentId, jsons, this.delivered);
     for (const sub of this.subs.values()) {
       if (!sub.live) continue;
       sub.delivered = this.delivered;
       sub.session.send(frame);
     }
-    this.owner.roomMaybeIdle(this);
+  }
+
+  // ---- appends through a shared store ----
+
+  private appendShared(req: AppendRequest): void {
+    // Everything that arrives in this turn of the event loop goes to the store as one call.
+    if (this.sharedBatch.length === 0) queueMicrotask(() => this.submitShared());
+    this.sharedBatch.push(req);
+  }
+
+  private submitShared(): void {
+    const shared = this.shared!;
+    const reqs = this.sharedBatch.splice(0);
+    if (reqs.length === 0) return;
+    const core = this.owner;
+    const receivedAt = new Date(core.now()).toISOString();
+    const events = reqs.map(({ event, session }) => ({
+      id: event.id, kind: event.kind, at: event.at, receivedAt, actor: session.actor, ...(session.via ? { via: session.via } : {}), data: event.data,
+    }) as UnsequencedEvent);
+    this.sharedInflight++;
+    shared.appendNew(core.name, this.incidentId, events).then(
+      (outcomes) => {
+        this.sharedInflight--;
+        const now = performance.now();
+        reqs.forEach((req, i) => {
+          const o = outcomes[i]!;
+          core.observer.appended?.(o.duplicate ? 'duplicate' : 'new');
+          if (!o.duplicate && o.json !== null && o.event !== null && o.seq > this.delivered) this.committed.set(o.seq, { json: o.json, event: o.event });
+          this.knownHead = Math.max(this.knownHead, o.seq);
+          // Committed: acked now, even if an earlier seq of another server is still being read for the fan-out.
+          this.reply({ session: req.session, requestId: req.requestId, eventId: req.event.id, seq: o.seq, duplicate: o.duplicate, declare: false, receivedAt: req.receivedAt });
+          core.observer.acked?.(now - req.receivedAt);
+        });
+        this.advance();
+      },
+      (e: unknown) => {
+        this.sharedInflight--;
+        // Nothing is acked without a commit. A commit whose answer was lost is found by the client's re-send (its id).
+        core.logger.error('append failed', { channel: core.name, incident: this.incidentId, events: reqs.length, error: errorText(e) });
+        core.observer.storeFailed?.(e);
+        for (const r of reqs) r.session.internalError(r.requestId);
+        this.advance();
+      },
+    );
+  }
+
+  /** A server (this one or another) committed events of this incident up to `toSeq`. */
+  notified(toSeq: number): void {
+    if (!this.shared || toSeq <= this.knownHead) return;
+    this.knownHead = toSeq;
+    // Our own call in flight will advance when it returns (and often covers this very commit).
+    if (this.sharedInflight === 0) this.advance();
+  }
+
+  /**
+   * Fan out, in seq order, everything known to be committed: our own commits as they are, what other servers
+   * committed read from the store first.
+   */
+  private advance(): void {
+    const jsons: string[] = [];
+    const events: SequencedEvent[] = [];
+    for (let next = this.committed.get(this.delivered + 1); next; next = this.committed.get(this.delivered + 1)) {
+      this.committed.delete(this.delivered + 1);
+      jsons.push(next.json);
+      events.push(next.event);
+      this.delivered++;
+    }
+    if (jsons.length > 0) this.deliver(jsons, events);
+    for (const seq of this.committed.keys()) if (seq <= this.delivered) this.committed.delete(seq);
+    if (this.delivered < this.knownHead) this.fill();
+    else this.owner.roomMaybeIdle(this);
+  }
+
+  private deliver(jsons: readonly string[], events: readonly SequencedEvent[]): void {
+    this.remember(jsons);
+    this.owner.applyDurable(this.incidentId, events);
+    this.fanOut(jsons);
+  }
+
+  /** Read what other servers committed after `delivered`, then fan it out. */
+  private fill(): void {
+    if (this.filling || this.fillTimer) return;
+    this.filling = true;
+    const from = this.delivered;
+    const limit = Math.min(REPLAY_READ, this.knownHead - from);
+    this.owner.store.read(this.owner.name, this.incidentId, from, limit).then(
+      (stored) => {
+        this.filling = false;
+        if (this.delivered !== from) return this.advance();
+        const jsons: string[] = [];
+        const events: SequencedEvent[] = [];
+        for (const e of stored) {
+          if (e.seq !== this.delivered + 1) break;
+          const own = this.committed.get(e.seq);
+          jsons.push(own?.json ?? e.json);
+          events.push(own?.event ?? (JSON.parse(e.json) as SequencedEvent));
+          this.committed.delete(e.seq);
+          this.delivered = e.seq;
+        }
+        if (jsons.length > 0) {
+          this.deliver(jsons, events);
+          this.advance();
+        } else {
+          // Nothing to read yet (never expected: a notified seq is committed): ask again in a moment, not in a loop.
+          this.retryFill();
+        }
+      },
+      (e: unknown) => {
+        this.filling = false;
+        this.owner.logger.warn('reading events another server committed failed; retrying', { channel: this.owner.name, incident: this.incidentId, error: errorText(e) });
+        this.retryFill();
+      },
+    );
+  }
+
+  private retryFill(): void {
+    this.fillTimer = setTimeout(() => {
+      this.fillTimer = undefined;
+      this.advance();
+    }, FILL_RETRY_MS);
+    this.fillTimer.unref?.();
   }
 
   /** The store refused a batch: it and everything after it fail (the store fails all later appends too). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../../src/server/auth';
 import { limitsFromEnv, parseCli } from '../../../src/server/cli';
@@ -25,19 +25,56 @@ describe('server/cli: incident-room-server as PROTOCOL.md describes it', functio
     [['--port', 'abc'], /--port must be an integer from 0 to 65535, got 'abc'/],
     [['--port', '70000'], /--port must be an integer from 0 to 65535/],
     [['--port'], /--port/],
-    [['--store', 'sql'], /--store must be file or memory, got 'sql'/],
+    [['--store', 'sql'], /--store must be file, memory or postgres, got 'sql'/],
+    [['--store', 'postgres'], /--store postgres needs --pg-url URL \(or DATABASE_URL\)/],
+    [['--pg-url', 'postgres://db/x'], /--pg-url needs --store postgres/],
+    [['--store', 'postgres', '--pg-url', 'mysql://u:secret@db/x'], /--pg-url must be a URL like postgres:\/\/user:password@host:5432\/database\)?/],
     [['serve'], /Unexpected argument 'serve'/],
     [['--tokens', '/nonexistent/tokens.json'], /cannot read the tokens file \/nonexistent\/tokens\.json: ENOENT/],
   ];
   it('exits 2 with one clear line on stderr for each bad flag', async () => {
-    const results = await Promise.all(bad.map(([args]) => runServerCli(args)));
+    const results = await Promise.all(bad.map(([args]) => runServerCli(args, { DATABASE_URL: '' })));
     bad.forEach(([args, message], i) => {
       const r = results[i]!;
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, message);
       assert.match(r.stderr, /^incident-room-server: [^\n]+ \(usage: incident-room-server \[--host[^\n]*\)\n$/, `one line: ${JSON.stringify(r.stderr)}`);
+      assert.doesNotMatch(r.stderr, /secret/, 'a database URL is never echoed (it may carry a password)');
     });
+  });
+
+  it('takes the database of --store postgres from --pg-url, else DATABASE_URL', () => {
+    const url = 'postgres://ir:pw@db.internal:5432/incidents';
+    assert.deepEqual([parseCli(['--store', 'postgres', '--pg-url', url]).store, parseCli(['--store', 'postgres', '--pg-url', url]).pgUrl], ['postgres', url]);
+    assert.equal(parseCli(['--store', 'postgres'], { DATABASE_URL: url }).pgUrl, url);
+    assert.equal(parseCli(['--store', 'postgres', '--pg-url', 'postgresql://other/db'], { DATABASE_URL: url }).pgUrl, 'postgresql://other/db', '--pg-url wins');
+    assert.equal(parseCli([], { DATABASE_URL: url }).store, 'file', 'the file store stays the default');
+    assert.equal('pgUrl' in parseCli([], { DATABASE_URL: url }), false);
+    assert.throws(() => parseCli(['--store', 'postgres'], { DATABASE_URL: 'not a url' }), (e: unknown) => e instanceof ConfigError && /^DATABASE_URL must be a URL like/.test(e.message));
+  });
+
+  it('--help documents every flag and every environment variable the server reads, with the defaults in the code', async () => {
+    const r = await runServerCli(['--help']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    for (const flag of ['--host', '--port', '--data', '--tokens', '--store', 'postgres', '--pg-url', '--allow-origin', '--metrics-port', '--metrics-host', '--help']) {
+      assert.ok(r.stdout.includes(flag), `--help names ${flag}`);
+    }
+    const documented = new Set(r.stdout.match(/\b(?:INCIDENT_ROOM_[A-Z_]+|DATABASE_URL)\b/g));
+    // Every variable the server's code names is documented, and nothing else is.
+    const src = path.join(__dirname, '../../../src');
+    const named = new Set(['server', 'store'].flatMap((dir) => readdirSync(path.join(src, dir)).filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => readFileSync(path.join(src, dir, f), 'utf8').match(/\b(?:INCIDENT_ROOM_[A-Z_]+|DATABASE_URL)\b/g) ?? [])));
+    assert.deepEqual([...documented].sort(), [...named].sort());
+    for (const name of documented) {
+      if (name !== 'DATABASE_URL') assert.throws(() => limitsFromEnv({ [name]: 'x' }), ConfigError, `${name} is read (a bad value is refused)`);
+    }
+    for (const [name, value] of [['INCIDENT_ROOM_MESSAGES_PER_SECOND', '200'], ['INCIDENT_ROOM_BURST', '1000'], ['INCIDENT_ROOM_MAX_BUFFERED_BYTES', '8388608'],
+      ['INCIDENT_ROOM_PING_INTERVAL_MS', '15000'], ['INCIDENT_ROOM_PATIENCE', '200']] as const) {
+      assert.match(r.stdout, new RegExp(`${name} .*\\(default ${value}\\)`), `${name} with its default`);
+    }
+    assert.ok(documented.has('DATABASE_URL'));
   });
 
   it('exits 2 for a tokens file that is not valid, naming the problem', async () => {
