@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { tsImport } from 'tsx/esm/api';
 import { benchGitEnv, ensureBenchRepo, SHAPE } from './deploysRepo.mjs';
+import { round, time as timeBench, timeInterleaved as timeBenchInterleaved } from './timing.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
@@ -56,31 +57,8 @@ async function naiveList() {
   return total;
 }
 
-async function time(fn, runs = RUNS) {
-  return (await timeInterleaved([fn], runs))[0];
-}
-
-// Runs the functions in turn, alternating their order each round, so load from other processes on a shared
-// machine falls on all of them alike.
-async function timeInterleaved(fns, runs = RUNS) {
-  for (let i = 0; i < WARMUP; i++) for (const fn of fns) await fn();
-  const samples = fns.map(() => []);
-  for (let i = 0; i < runs; i++) {
-    const order = fns.map((_, k) => k);
-    if (i % 2 === 1) order.reverse();
-    for (const k of order) {
-      const t = performance.now();
-      await fns[k]();
-      samples[k].push(performance.now() - t);
-    }
-  }
-  return samples.map((s) => {
-    s.sort((a, b) => a - b);
-    const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-    return { medianMs: round(q(0.5)), p90Ms: round(q(0.9)), minMs: round(s[0]), runs };
-  });
-}
-const round = (n) => Math.round(n * 10) / 10;
+const time = (fn, runs = RUNS) => timeBench(fn, runs, WARMUP);
+const timeInterleaved = (fns, runs = RUNS) => timeBenchInterleaved(fns, runs, WARMUP);
 
 // Correctness first: our counts must equal git's own `rev-list --count prev..this`.
 const list = await listDeploys(runner, settings, { limit: LIMIT, commitDetails });

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { DeployLens } from './deployLens';
 import type { IncidentState } from '../core/incidentState';
 import { GitRepositories } from '../git/gitRepositories';
 import { CadenceReminder } from './cadenceReminder';
@@ -24,6 +25,7 @@ export class Container implements vscode.Disposable {
   readonly statusBar: IncidentStatusBar;
   readonly delivery: UpdateDelivery;
   readonly deploys: DeploysView;
+  readonly lens: DeployLens;
   /** Every repository's git state (runner, operation queue, caches, refs watcher), one per root. */
   readonly git: GitRepositories;
   private readonly disposables: vscode.Disposable[] = [];
@@ -42,6 +44,7 @@ export class Container implements vscode.Disposable {
     this.statusBar = this.own(new IncidentStatusBar(this.service));
     this.own(new CadenceReminder(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
+    this.lens = this.own(new DeployLens(this.service, this.git, this.log));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.listedRepository(root))));
 

@@ -69,6 +69,18 @@ export function webhookUrlSetting(): { readonly value: string; readonly userValu
   return { value: c.get<string>('updates.webhookUrl', '').trim(), userValue: c.inspect<string>('updates.webhookUrl')?.globalValue?.trim() || undefined };
 }
 
+/** incidentRoom.lens.*: whether the deploy-window lens is on, and how many deploys its window holds (1–20). */
+export function lensSettings(): { readonly enabled: boolean; readonly deploys: number } {
+  const c = vscode.workspace.getConfiguration(`${SECTION}.lens`);
+  const n = c.get<number>('deploys', 3);
+  return { enabled: c.get<boolean>('enabled', true), deploys: Number.isInteger(n) ? Math.min(20, Math.max(1, n)) : 3 };
+}
+
+/** Turn the deploy-window lens on or off, for this user (the palette's and the sidebar's toggle). */
+export function setLensEnabled(enabled: boolean): Thenable<void> {
+  return vscode.workspace.getConfiguration(`${SECTION}.lens`).update('enabled', enabled, vscode.ConfigurationTarget.Global);
+}
+
 /** incidentRoom.postmortem.folder: where Generate Postmortem writes (empty: an untitled editor). */
 export function postmortemFolderSetting(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>('postmortem.folder', '').trim();

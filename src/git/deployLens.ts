@@ -25,26 +25,32 @@ export interface DeployHunk {
 export interface DeployChanges {
   /** Repository-relative path (`/`-separated) → its hunks, in line order. Deleted files are absent. */
   readonly hunks: ReadonlyMap<string, readonly DeployHunk[]>;
-  /** Path → the range's commits that touched it, newest first (subjects as git has them: escape before showing). */
-  readonly commits: ReadonlyMap<string, readonly CommitSummary[]>;
 }
+
+/** Path → the range's commits that touched it, newest first (subjects as git has them: escape before showing). */
+export type CommitsByFile = ReadonlyMap<string, readonly CommitSummary[]>;
 
 /** Hunks larger than this many lines (a generated or vendored file) are kept without their text: nothing to place. */
 const MAX_HUNK_LINES = 5000;
 const FORMAT = ['%H', '%P', '%an', '%ae', '%at', '%s'].join('%x00');
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
-/** Every hunk and touching commit of a deploy's range (two git processes). */
+/** Every hunk of a deploy's range, all files (one git process). */
 export async function readDeployChanges(runner: GitRunner, deploy: Pick<Deploy, 'sha' | 'previous'>, options: { signal?: AbortSignal } = {}): Promise<DeployChanges> {
   assertSafeRevision(deploy.sha, 'commit');
   const from = deploy.previous?.sha;
   if (from !== undefined) assertSafeRevision(from, 'commit');
-  const exec = options.signal ? { signal: options.signal } : {};
-  const [diff, log] = await Promise.all([
-    runner.exec(['diff', '--unified=0', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--end-of-options', from ?? EMPTY_TREE, deploy.sha, '--'], exec),
-    runner.exec(['log', '--no-renames', '--name-only', `--format=%x01${FORMAT}`, '--end-of-options', deploy.sha, ...(from ? [`^${from}`] : []), '--'], exec),
-  ]);
-  return { hunks: parseZeroContextDiff(diff), commits: parseNameOnlyLog(log) };
+  const diff = await runner.exec(['diff', '--unified=0', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--end-of-options', from ?? EMPTY_TREE, deploy.sha, '--'], options.signal ? { signal: options.signal } : {});
+  return { hunks: parseZeroContextDiff(diff) };
+}
+
+/** The commits of a deploy's range that touched each file (one git process; read for the hover, not for the marks). */
+export async function readDeployCommitsByFile(runner: GitRunner, deploy: Pick<Deploy, 'sha' | 'previous'>, options: { signal?: AbortSignal } = {}): Promise<CommitsByFile> {
+  assertSafeRevision(deploy.sha, 'commit');
+  const from = deploy.previous?.sha;
+  if (from !== undefined) assertSafeRevision(from, 'commit');
+  const log = await runner.exec(['log', '--no-renames', '--name-only', `--format=%x01${FORMAT}`, '--end-of-options', deploy.sha, ...(from ? [`^${from}`] : []), '--'], options.signal ? { signal: options.signal } : {});
+  return parseNameOnlyLog(log);
 }
 
 /** `git diff --unified=0` → path → hunks of the new side (pure; exported for tests). */
@@ -249,11 +255,9 @@ export function lensWindow<D extends Pick<Deploy, 'epochSeconds'>>(deploys: read
   return running < 0 ? [] : byTime.slice(running, running + Math.max(0, count));
 }
 
-/** Lines of the current text one deploy of the window changed, with that deploy and the commits behind them. */
+/** Lines of the current text one deploy of the window changed, with that deploy. */
 export interface LensMark<D = Deploy> extends PlacedRange {
   readonly deploy: D;
-  /** The range's commits that touched the file, newest first. */
-  readonly commits: readonly CommitSummary[];
 }
 
 /** What {@link lensMarks} reads through (a GitRepository: kept per deploy and per commit and path). */
@@ -271,15 +275,15 @@ export interface LensSource {
 export async function lensMarks<D extends Pick<Deploy, 'sha' | 'previous'>>(source: LensSource, window: readonly D[], filePath: string, now: readonly string[]): Promise<LensMark<D>[]> {
   // A deploy with no previous one known (the oldest listed) has no range: it would claim every line of every file.
   const sets = await Promise.all(window.map((d) => (d.previous ? source.deployChanges(d) : undefined)));
+  // The file at each deploy that touched it, read together.
+  const texts = await Promise.all(window.map((d, i) => (sets[i]?.hunks.has(filePath) ? source.linesAtRevision(d.sha, filePath) : undefined)));
   const marks: LensMark<D>[] = [];
   const claimed = new Set<number>();
   for (let i = 0; i < window.length; i++) {
     const hunks = sets[i]?.hunks.get(filePath);
-    if (!hunks) continue;
+    const atDeploy = texts[i];
+    if (!hunks || !atDeploy) continue;
     const deploy = window[i]!;
-    const atDeploy = await source.linesAtRevision(deploy.sha, filePath);
-    if (!atDeploy) continue;
-    const commits = sets[i]?.commits.get(filePath) ?? [];
     for (const r of placeHunks(hunks, atDeploy, now)) {
       // Lines a newer deploy already claimed split this range.
       let start = -1;
@@ -287,7 +291,7 @@ export async function lensMarks<D extends Pick<Deploy, 'sha' | 'previous'>>(sour
         const free = line < r.end && !claimed.has(line);
         if (free && start < 0) start = line;
         if (!free && start >= 0) {
-          marks.push({ start, end: line, deploy, commits });
+          marks.push({ start, end: line, deploy });
           start = -1;
         }
       }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ConfigCache } from './configCache';
 import { listDeployCommits, type CommitListing } from './deployCommits';
 import { listDeployFiles, type DiffListing } from './deployDiff';
-import { readDeployChanges, splitLines, type DeployChanges } from './deployLens';
+import { readDeployChanges, readDeployCommitsByFile, splitLines, type CommitsByFile, type DeployChanges } from './deployLens';
 import { CommitDetailsCache, listDeploys, type Deploy, type DeployList } from './deployDiscovery';
 import type { DeploySettings } from './deploySettings';
 import { readFileAtRevision, type FileAtRevision } from './fileAtRevision';
@@ -102,6 +102,7 @@ export class GitRepository implements GitDisposable {
   private readonly deployLists = new Map<string, KeptList>();
   private readonly deployFiles = new Map<string, Promise<DiffListing>>();
   private readonly deployChangeSets = new Map<string, Promise<DeployChanges>>();
+  private readonly deployCommitSets = new Map<string, Promise<CommitsByFile>>();
   private readonly revisionLines = new Map<string, Promise<readonly string[] | undefined>>();
   /** A deploy list was answered while a change ran: listeners are told again when it ends. */
   private answeredDuringChange = false;
@@ -204,9 +205,14 @@ export class GitRepository implements GitDisposable {
     return kept(this.deployFiles, DEPLOY_FILES_MAX, rangeKey(deploy), () => listDeployFiles(this.runner, deploy));
   }
 
-  /** Every hunk a deploy shipped, file by file, and the commits that touched each file (commit ids: kept). */
+  /** Every hunk a deploy shipped, file by file (commit ids: kept). */
   deployChanges(deploy: Pick<Deploy, 'sha' | 'previous'>): Promise<DeployChanges> {
     return kept(this.deployChangeSets, DEPLOY_CHANGES_MAX, rangeKey(deploy), () => readDeployChanges(this.runner, deploy));
+  }
+
+  /** The commits of a deploy's range that touched each file (kept), for the lens's hover. */
+  deployCommitsByFile(deploy: Pick<Deploy, 'sha' | 'previous'>): Promise<CommitsByFile> {
+    return kept(this.deployCommitSets, DEPLOY_CHANGES_MAX, rangeKey(deploy), () => readDeployCommitsByFile(this.runner, deploy));
   }
 
   /** A text file's lines at a commit (kept: a commit's content never changes); undefined when binary or too large. */

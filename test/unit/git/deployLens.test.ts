@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { listDeploys, type Deploy } from '../../../src/git/deployDiscovery';
 import { GitRepository } from '../../../src/git/gitRepository';
-import { lensMarks, lensWindow, mapLines, parseZeroContextDiff, placeHunks, readDeployChanges, splitLines } from '../../../src/git/deployLens';
+import { lensMarks, lensWindow, mapLines, parseZeroContextDiff, placeHunks, readDeployChanges, readDeployCommitsByFile, splitLines } from '../../../src/git/deployLens';
 import { Scratch, TempRepo } from './gitFixture';
 
 const lines = (n: number, prefix = 'line') => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
@@ -115,8 +115,10 @@ describe('git/deployLens', () => {
       assert.deepEqual([...changes.hunks.keys()].sort(), ['src/api.ts', 'src/pool.ts']);
       assert.deepEqual(changes.hunks.get('src/pool.ts'), [{ start: 12, lines: ['idle = 5000', 'evict = true'] }]);
       assert.deepEqual(changes.hunks.get('src/api.ts'), [{ start: 2, lines: ['retry = 3'] }]);
-      assert.deepEqual(changes.commits.get('src/pool.ts')?.map((c) => c.subject), ['pool: idle timeout']);
-      assert.equal(changes.commits.get('README.md'), undefined);
+      const commits = await readDeployCommitsByFile(repo.runner(), r42);
+      assert.deepEqual(commits.get('src/pool.ts')?.map((c) => c.subject), ['pool: idle timeout']);
+      assert.deepEqual(commits.get('src/api.ts')?.map((c) => `${c.subject} by ${c.author.name}`), ['api: retry by Test User']);
+      assert.equal(commits.get('README.md'), undefined);
       const r41 = await readDeployChanges(repo.runner(), deploys.find((d) => d.ref === 'release-41')!);
       assert.deepEqual(r41.hunks.get('src/pool.ts'), [{ start: 4, lines: ['max = 5'] }]);
       assert.equal(r41.hunks.get('src/api.ts'), undefined);
@@ -140,9 +142,9 @@ describe('git/deployLens', () => {
         const pool = splitLines(repo.git(['show', 'HEAD:src/pool.ts']));
         const edited = ['// added above', ...pool];
         const marks = await lensMarks(repository, window, 'src/pool.ts', edited);
-        assert.deepEqual(marks.map((m) => ({ start: m.start, end: m.end, ref: m.deploy.ref, subjects: m.commits.map((c) => c.subject) })), [
-          { start: 5, end: 6, ref: 'release-41', subjects: ['pool: smaller'] },
-          { start: 13, end: 15, ref: 'release-42', subjects: ['pool: idle timeout'] },
+        assert.deepEqual(marks.map((m) => ({ start: m.start, end: m.end, ref: m.deploy.ref })), [
+          { start: 5, end: 6, ref: 'release-41' },
+          { start: 13, end: 15, ref: 'release-42' },
         ]);
         assert.deepEqual(await lensMarks(repository, window, 'README.md', ['hi']), []);
         assert.deepEqual(await lensMarks(repository, window, 'src/pool.ts', edited.map((l) => (l === 'max = 5' ? 'max = 8' : l))).then((m) => m.map((x) => x.deploy.ref)), ['release-42'], 'a line edited since is no longer the deploy\'s');
