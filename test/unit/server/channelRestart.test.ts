@@ -1,12 +1,34 @@
 import assert from 'node:assert/strict';
+import { freshDatabase, usePostgres } from '../../support/postgres';
 import { noteEvent, removeTempDirs, startTestServer, tempDir, TestClient, type TestServer } from './helpers';
+import { startPgServer } from './pgServer';
+
+/** Where a restarted server finds what the one before it stored: the same test body for each store. */
+interface RestartStore {
+  readonly name: string;
+  fresh(): Promise<string>;
+  start(where: string): Promise<TestServer>;
+}
 
 /**
  * Issue #18: channels never mix after a restart. The file store rebuilds which channel each record belongs to from
  * the channel name in the record; names of the same length (`payments-a`, `payments-b`) must stay apart.
  */
-describe('server restart on a file store: channels stay apart (issue #18)', function () {
+describe('server restart: channels stay apart (issue #18)', function () {
   this.timeout(30_000);
+  after(removeTempDirs);
+
+  describe('on a file store', () => {
+    restartTests(() => ({ name: 'file', fresh: async () => tempDir(), start: (dir) => startTestServer({ dir }) }));
+  });
+
+  describe('on PostgreSQL', () => {
+    usePostgres('restart');
+    restartTests(() => ({ name: 'postgres', fresh: () => freshDatabase('restart'), start: (url) => startPgServer(url) }));
+  });
+});
+
+function restartTests(kind: () => RestartStore): void {
   let t: TestServer | undefined;
   const clients: TestClient[] = [];
 
@@ -22,12 +44,11 @@ describe('server restart on a file store: channels stay apart (issue #18)', func
   }
 
   afterEach(stop);
-  after(removeTempDirs);
 
   it('after a restart, payments-a and payments-b (names of equal length) each list and replay only their own incidents and notes', async () => {
-    const dir = tempDir();
+    const dir = await kind().fresh();
     const channels = ['payments-a', 'payments-b', 'alpha', 'gamma'];
-    t = await startTestServer({ dir });
+    t = await kind().start(dir);
     const writers = await Promise.all(channels.map(connect));
     // Interleaved writes: every channel declares INC-1, then each note lands between notes of the other channels.
     for (const [i, c] of writers.entries()) assert.equal(await c.declare(`${channels[i]} is down`), 'INC-1');
@@ -37,7 +58,7 @@ describe('server restart on a file store: channels stay apart (issue #18)', func
     assert.equal(await writers[0]!.declare('payments-a second incident'), 'INC-2');
     await stop();
 
-    t = await startTestServer({ dir });
+    t = await kind().start(dir);
     for (const channel of channels) {
       const c = await connect(channel);
       const listed = (c.messages[0]!.incidents as { id: string; title: string; headSeq: number }[]).map((i) => [i.id, i.title, i.headSeq]);
@@ -52,4 +73,4 @@ describe('server restart on a file store: channels stay apart (issue #18)', func
       assert.equal(await c.declare(`${channel} after restart`), channel === 'payments-a' ? 'INC-3' : 'INC-2');
     }
   });
-});
+}

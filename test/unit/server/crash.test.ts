@@ -4,6 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { parseServerMessage } from '../../../src/protocol/messages';
 import { FileStore } from '../../../src/store/fileStore';
+import { freshDatabase, usePostgres } from '../../support/postgres';
 import { noteEvent, removeTempDirs, sleep, spawnServer, tempDir, TestClient, type ChildServer } from './helpers';
 
 const FAST = { INCIDENT_ROOM_MESSAGES_PER_SECOND: '1000000', INCIDENT_ROOM_BURST: '1000000' };
@@ -55,13 +56,32 @@ async function readBack(url: string, incidentId: string) {
   return { head, events };
 }
 
-describe('server crash safety (a child process killed with SIGKILL)', function () {
-  this.timeout(120_000);
-  after(removeTempDirs);
+/** Where a crashed server keeps its events: the same kill -9 test runs against each. */
+interface CrashStore {
+  readonly name: string;
+  /** Server arguments for a fresh, empty store. */
+  fresh(): Promise<string[]>;
+  /** After the test: what the store looks like from outside (the file store re-reads its log: no damage). */
+  verify?(args: readonly string[], head: number): Promise<void>;
+}
 
+const fileStore: CrashStore = {
+  name: 'file store',
+  fresh: async () => ['--data', tempDir()],
+  async verify(args, head) {
+    // Nothing in the middle of the log was damaged (only torn tails were ever cut).
+    const store = new FileStore({ dir: args[1]! });
+    const report = await store.open();
+    assert.deepEqual(report.skipped, []);
+    assert.equal(report.events, head);
+    await store.close();
+  },
+};
+
+function killNineTest(kind: () => CrashStore): void {
   it('loses no acked event across repeated kills at random moments: seqs contiguous, no duplicate ids, no corrupt record', async () => {
-    const dir = tempDir();
-    let server: ChildServer = await spawnServer(['--port', '0', '--data', dir], FAST);
+    const storeArgs = await kind().fresh();
+    let server: ChildServer = await spawnServer(['--port', '0', ...storeArgs], FAST);
     const owner = await TestClient.connect(server.url());
     const incidentId = await owner.declare('crash me');
     owner.close();
@@ -85,7 +105,7 @@ describe('server crash safety (a child process killed with SIGKILL)', function (
         if (w.sent.length > w.acked.size) killedWithPending++;
       }
 
-      server = await spawnServer(['--port', '0', '--data', dir], FAST);
+      server = await spawnServer(['--port', '0', ...storeArgs], FAST);
       if (/truncated a torn last record/.test(server.stderr())) tornTails++;
       const { head, events } = await readBack(server.url(), incidentId);
       assert.deepEqual(events.map((e) => e.seq), Array.from({ length: head }, (_, i) => i + 1), `round ${round}: seqs 1..${head} without a gap`);
@@ -95,7 +115,7 @@ describe('server crash safety (a child process killed with SIGKILL)', function (
       for (const [id, seq] of everAcked) assert.equal(bySeq.get(seq), id, `round ${round}: acked ${id} at seq ${seq} is there`);
       assert.ok(head >= everAcked.size + 1);
     }
-    console.log(`      ${ROUNDS} kills: ${everAcked.size} acked of ${everSent.length} sent, all there; ${tornTails} restarts cut a torn tail`);
+    console.log(`      ${kind().name}, ${ROUNDS} kills: ${everAcked.size} acked of ${everSent.length} sent, all there; ${tornTails} restarts cut a torn tail`);
     assert.ok(everAcked.size > 1000, `only ${everAcked.size} appends were acked before the kills`);
     assert.ok(killedWithPending > 0, 'the kills landed while appends were in flight');
 
@@ -109,13 +129,19 @@ describe('server crash safety (a child process killed with SIGKILL)', function (
     c.close();
     server.proc.kill('SIGTERM');
     assert.deepEqual(await server.exited, { code: 0, signal: null });
+    await kind().verify?.(storeArgs, head);
+  });
+}
 
-    // Nothing in the middle of the log was damaged (only torn tails were ever cut).
-    const store = new FileStore({ dir });
-    const report = await store.open();
-    assert.deepEqual(report.skipped, []);
-    assert.equal(report.events, head);
-    await store.close();
+describe('server crash safety (a child process killed with SIGKILL)', function () {
+  this.timeout(120_000);
+  after(removeTempDirs);
+
+  killNineTest(() => fileStore);
+
+  describe('on PostgreSQL (--store postgres)', () => {
+    usePostgres('crash');
+    killNineTest(() => ({ name: 'postgres', fresh: async () => ['--store', 'postgres', '--pg-url', await freshDatabase('crash')] }));
   });
 
   it('starts on a log truncated mid-record, recovers and says so', async () => {
