@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import WebSocket from 'ws';
 import { freshDatabase, pgCluster, usePostgres } from '../../support/postgres';
 import { until } from '../../support/until';
@@ -165,6 +166,35 @@ describe('server replicas: several servers on one PostgreSQL database (issue #13
     cb.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
     await cb.waitForSeq(id, 2);
     assert.equal(cb.eventsOf(id).length, 2);
+  });
+
+  it('a replica that lost its LISTEN connection catches up from the table what it missed meanwhile', async () => {
+    const url = await freshDatabase('relisten');
+    // B waits 500 ms before reconnecting: what A commits in that time B cannot have heard of.
+    const [a, b] = [await startPgServer(url, { limits: FAST }), await startPgServer(url, { limits: FAST, pg: { retryMs: { first: 500, max: 500 } } })];
+    servers.push(a, b);
+    const writer = await connect(a);
+    const id = await writer.declare('missed notifications');
+    const onB = await connect(b);
+    onB.send({ type: 'subscribe', incidentId: id, afterSeq: 0 });
+    await onB.next((m) => m.type === 'events');
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'incident-room-server (listen)' AND datname = current_database()");
+      assert.equal(rows.length, 2, 'one LISTEN connection per replica');
+      // Which one is B's: the one that goes away when B's store loses it. Drop both; A's comes back at once.
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', ['incident-room-server (listen)']);
+    } finally {
+      await admin.end();
+    }
+    await until('B noticed', () => b.store.stats().failed || undefined);
+    await until('A is back', () => !a.store.stats().failed || undefined);
+    const missed = await writer.append(id, noteEvent('while B was not listening'));
+    assert.equal(missed.type, 'ack');
+    assert.ok(b.store.stats().failed, 'B was still not listening when A committed');
+    await onB.waitForSeq(id, 2, 10_000);
+    assert.equal(onB.eventsOf(id)[1]!.data.text, 'while B was not listening');
   });
 
   it('a subscriber on replica B sees what is appended on A within the latency budget of one server', async () => {
