@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,10 +23,13 @@ export interface PgCluster {
   readonly bin: string;
   /** `postgres://postgres@127.0.0.1:PORT/<db>` */
   url(database: string): string;
-  /** Stop the server with `pg_ctl stop -m immediate` (as a crash would: no checkpoint); resolves once it is down. */
-  stopImmediate(): void;
+  /**
+   * Stop the server with `pg_ctl stop -m immediate` (as a crash would: no checkpoint); resolves once it is down.
+   * Asynchronous, so servers running in this process go on (and notice) while it happens.
+   */
+  stopImmediate(): Promise<void>;
   /** Start it again on the same port and data folder; resolves once it accepts connections. */
-  start(): void;
+  start(): Promise<void>;
   isRunning(): boolean;
 }
 
@@ -61,10 +64,26 @@ function run(cmd: string, args: readonly string[], options: SpawnSyncOptions = {
   return String(r.stdout);
 }
 
-/** Run a cluster command as the `postgres` user when we are root (initdb and postgres refuse root). */
-function asPostgres(bin: string, tool: string, args: readonly string[], timeout = 60_000): string {
+/** The argv that runs a cluster tool as the `postgres` user when we are root (initdb and postgres refuse root). */
+function postgresArgv(bin: string, tool: string, args: readonly string[]): [string, string[]] {
   const exe = path.join(bin, tool);
-  return process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', exe, ...args], { timeout }) : run(exe, args, { timeout });
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, [...args]];
+}
+
+function asPostgres(bin: string, tool: string, args: readonly string[], timeout = 60_000): string {
+  const [cmd, argv] = postgresArgv(bin, tool, args);
+  return run(cmd, argv, { timeout });
+}
+
+/** `asPostgres` without blocking the event loop (in-process servers keep running meanwhile). */
+function asPostgresAsync(bin: string, tool: string, args: readonly string[], timeout = 90_000): Promise<void> {
+  const [cmd, argv] = postgresArgv(bin, tool, args);
+  return new Promise((resolve, reject) => {
+    execFile(cmd, argv, { timeout }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${cmd} ${argv.join(' ')}: ${error.message} ${String(stderr).slice(-2000)} ${String(stdout).slice(-500)}`));
+      else resolve();
+    });
+  });
 }
 
 function freePort(): Promise<number> {
@@ -91,7 +110,7 @@ export async function pgCluster(): Promise<PgCluster> {
     chownSync(dir, uid, gid);
   }
   // Registered before initdb, so a failure below still removes the folder.
-  cluster = { port: 0, dir, bin, url: () => '', stopImmediate: () => undefined, start: () => undefined, isRunning: () => false };
+  cluster = { port: 0, dir, bin, url: () => '', stopImmediate: async () => undefined, start: async () => undefined, isRunning: () => false };
   asPostgres(bin, 'initdb', ['-D', data, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync'], 120_000);
   let port = 0;
   for (let attempt = 0; ; attempt++) {
@@ -112,8 +131,8 @@ export async function pgCluster(): Promise<PgCluster> {
   cluster = {
     port, dir, bin,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
-    stopImmediate: () => void asPostgres(bin, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '60']),
-    start: () => void asPostgres(bin, 'pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', logFile], 90_000),
+    stopImmediate: () => asPostgresAsync(bin, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '60']),
+    start: () => asPostgresAsync(bin, 'pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', logFile]),
     isRunning: running,
   };
   return cluster;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { freshDatabase, pgCluster, usePostgres } from '../../support/postgres';
 import { until } from '../../support/until';
-import { httpGet, noteEvent, TestClient } from './helpers';
+import { noteEvent, TestClient } from './helpers';
 import { type PgTestServer, startPgServer } from './pgServer';
 
 const FAST = { messagesPerSecond: 1_000_000, burst: 1_000_000 };
@@ -65,6 +66,22 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * GET /healthz on a connection of its own, as a load balancer's probe does: a kept-alive one could be reused just as
+ * the server closes it for idling between requests (SocketGuard), and the probe would fail for the wrong reason.
+ */
+function healthz(t: PgTestServer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: t.server.port, path: '/healthz', agent: false, headers: { Connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += String(d)));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Every seq a client received for an incident, in the order the frames came (replay then live). */
@@ -249,12 +266,12 @@ describe('server replicas: several servers on one PostgreSQL database (issue #13
     const ackedNow = () => writers.reduce((n, w) => n + w.acked.size, 0);
     await until('writers under way', () => ackedNow() >= 300 || undefined, 30_000);
     const pg = await pgCluster();
-    pg.stopImmediate();
+    await pg.stopImmediate();
     let ackedWhileDown = 0;
     try {
       await until('both stores noticed', () => (a.store.stats().failed && b.store.stats().failed) || undefined, 20_000);
       for (const t of [a, b]) {
-        const h = await httpGet(t.server.port, '/healthz');
+        const h = await healthz(t);
         assert.equal(h.status, 503, h.body);
       }
       // Anything acked from here on would be an ack without a commit.
@@ -262,11 +279,11 @@ describe('server replicas: several servers on one PostgreSQL database (issue #13
       await new Promise((r) => setTimeout(r, 300));
       ackedWhileDown = ackedNow() - before;
     } finally {
-      pg.start();
+      await pg.start();
     }
     assert.equal(ackedWhileDown, 0, 'no ack while the database was down');
     await eventually('both replicas ready again', async () => {
-      for (const t of [a, b]) if ((await httpGet(t.server.port, '/healthz')).status !== 200) return false;
+      for (const t of [a, b]) if ((await healthz(t)).status !== 200) return false;
       return true;
     }, 30_000);
     await Promise.all(writers.map((w) => w.done));

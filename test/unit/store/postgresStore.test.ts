@@ -160,14 +160,14 @@ describe('store/postgresStore (a real PostgreSQL)', function () {
     store.onChange((c) => changes.push(c));
     await store.declare('c', declaration('before'));
     const cluster = pg.cluster();
-    cluster.stopImmediate();
+    await cluster.stopImmediate();
     try {
       await until('the store noticed', () => store.stats().failed);
       await assert.rejects(store.appendNew('c', 'INC-1', [note('lost?')]), { code: 'store_unavailable' });
       assert.equal(store.ready, false);
       assert.ok(logs.some((l) => l.level === 'error' && /database connection lost|unreachable/.test(l.event)));
     } finally {
-      cluster.start();
+      await cluster.start();
     }
     await until('recovered', () => !store.stats().failed, 30_000);
     assert.ok(changes.some((c) => c.type === 'resync'), 'the core is told to re-read what it may have missed');
