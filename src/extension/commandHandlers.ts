@@ -3,6 +3,7 @@ import type { CommandHandlers } from './commandRunner';
 import type { Container } from './container';
 import { deployCommands, type DeployTarget } from './deployCommands';
 import { incidentCommands } from './incidentCommands';
+import { lensCommands } from './deployLens';
 import { resolveCommands } from './resolveCommands';
 import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands } from './scribeCapture';
@@ -22,5 +23,6 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...deployCommands(c.deploys, c.service),
     ...rollbackCommand(c.deploys, c.service, c.log),
     ...stakeholderCommands(c.service),
+    ...lensCommands(c.lens),
   };
 }

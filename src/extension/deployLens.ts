@@ -5,7 +5,9 @@ import type { Deploy } from '../git/deployDiscovery';
 import { lensMarks, lensWindow, splitLines, type LensMark } from '../git/deployLens';
 import type { GitRepositories } from '../git/gitRepositories';
 import type { IncidentService } from './incidentService';
-import { lensSettings, onDidChangeSettings, readDeploySettings } from './settings';
+import type { CommandId } from '../protocol/commands';
+import type { CommandHandlers } from './commandRunner';
+import { lensSettings, onDidChangeSettings, readDeploySettings, setLensEnabled } from './settings';
 import { gitAllowed } from './workspaceTrust';
 
 /** The marks of one document version, and when they were computed. */
@@ -176,4 +178,18 @@ export function deployedWhen(deploy: Pick<Deploy, 'epochSeconds'>, detectedAt: s
   if (!detectedAt) return `deployed ${new Date(deploy.epochSeconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   const minutes = (Date.parse(detectedAt) / 1000 - deploy.epochSeconds) / 60;
   return `deployed ${durationText(Math.abs(minutes))} ${minutes >= 0 ? 'before' : 'after'} detection`;
+}
+
+/** Incident: Toggle Deploy Lens — on or off for this user (an argument `{ enabled }` sets it), and says what it shows. */
+export function lensCommands(lens: DeployLens): CommandHandlers<Extract<CommandId, 'incidentRoom.toggleDeployLens'>> {
+  return {
+    'incidentRoom.toggleDeployLens': { run: async ({ args }) => {
+      const enabled = args?.enabled ?? !lensSettings().enabled;
+      await setLensEnabled(enabled);
+      const why = !enabled ? '' : !gitAllowed() ? ' It shows nothing in Restricted Mode: it runs git, which only a trusted workspace may.'
+        : lens.active ? '' : ' It shows while an incident is focused.';
+      void vscode.window.showInformationMessage(`Incident Room: deploy lens ${enabled ? 'on' : 'off'}.${why}`);
+      return enabled;
+    } },
+  };
 }

@@ -118,6 +118,8 @@ export const COMMANDS = {
   'incidentRoom.retryUpdateDelivery': { sidebar: 'no-args' },
   'incidentRoom.setWebhookToken': { args: Token },
   'incidentRoom.openStakeholderPage': {},
+  // The deploy lens on or off (incidentRoom.lens.enabled), from the palette and the sidebar's title bar.
+  'incidentRoom.toggleDeployLens': { args: z.object({ enabled: z.boolean().optional() }) },
 } as const satisfies Record<`incidentRoom.${string}`, CommandDecl>;
 
 export type CommandId = keyof typeof COMMANDS;
