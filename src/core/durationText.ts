@@ -12,3 +12,8 @@ export function durationText(minutes: number): string {
 
 /** Time since `fromMs`, whole minutes: `1h 12m`. */
 export const elapsedText = (fromMs: number, now: number): string => durationText((now - fromMs) / 60_000);
+
+/** `1 commit`, `10 commits`, `10+ commits` (a count that may be more than shown): never `commit(s)`. */
+export function countText(n: number, noun: string, options: { more?: boolean; plural?: string } = {}): string {
+  return `${n}${options.more ? '+' : ''} ${n === 1 && !options.more ? noun : options.plural ?? `${noun}s`}`;
+}

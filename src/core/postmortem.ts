@@ -118,12 +118,12 @@ function impact({ s, clock }: Ctx): string[] {
 
 function keyTimes({ s, clock }: Ctx): string[] {
   const m = incidentMetrics(s);
-  const row = (label: string, at: string | null) => `| ${label} | ${at ? clock.utc(at) : '—'} | ${at ? clock.local(at) : '—'} |`;
+  const row = (label: string, at: string | null) => `| ${label} | ${clock.cells(at)} |`;
   return [
     '## Key times',
     '',
-    `| Milestone | UTC | ${md(clock.timeZone)} |`,
-    '|---|---|---|',
+    `| Milestone | ${clock.headers()} |`,
+    `|---|${clock.rules()}|`,
     row('Impact started', m.impactStartedAt),
     row(s.detectedAt ? 'Detected' : 'Detected (not recorded; taken as declared)', m.detectedAt),
     row('Declared', m.declaredAt),
@@ -167,10 +167,12 @@ function timeline({ s, clock }: Ctx): string[] {
   const lines = [
     '## Timeline',
     '',
-    `Times are shown in UTC and in ${md(clock.timeZone)}, the reader's time zone${offset}. # is the order in which the incident channel recorded each entry.`,
+    clock.isUtc
+      ? 'Times are shown in UTC, the reader\'s time zone. # is the order in which the incident channel recorded each entry.'
+      : `Times are shown in UTC and in ${md(clock.timeZone)}, the reader's time zone${offset}. # is the order in which the incident channel recorded each entry.`,
     '',
-    `| # | UTC | ${md(clock.timeZone)} | Who | What |`,
-    '|---|---|---|---|---|',
+    `| # | ${clock.headers()} | Who | What |`,
+    `|---|${clock.rules()}|---|---|`,
   ];
   const notes = new Map(s.notes.map((n) => [n.id, n]));
   const mitigations = new Map<string, string>();
@@ -186,7 +188,7 @@ function timeline({ s, clock }: Ctx): string[] {
   for (const e of s.timeline) {
     lostBefore(e.seq);
     if (e.kind === 'mitigation.started') mitigations.set(e.data.mitigationId, e.data.description);
-    lines.push(`| ${e.seq} | ${clock.utc(e.at)} | ${clock.local(e.at)} | ${name(e.actor)} | ${describe(e, notes, mitigations)} |`);
+    lines.push(`| ${e.seq} | ${clock.cells(e.at)} | ${name(e.actor)} | ${describe(e, notes, mitigations)} |`);
   }
   lostBefore(Number.POSITIVE_INFINITY);
   return lines;
@@ -399,6 +401,8 @@ const actionLabel = (m: Mitigation): string => MITIGATION_LABELS[m.action];
 /** Formats instants in UTC and in the reader's zone. */
 class ReaderClock {
   private readonly fmt: Intl.DateTimeFormat;
+  /** The reader's zone is UTC itself: one time column, not the same one twice. */
+  readonly isUtc: boolean;
 
   constructor(readonly timeZone: string) {
     try {
@@ -409,6 +413,23 @@ class ReaderClock {
     } catch {
       throw new RangeError(`unknown time zone "${timeZone}": expected an IANA name like Europe/Berlin`);
     }
+    this.isUtc = /^(Etc\/)?(UTC|UCT|GMT|Universal|Zulu|Greenwich)([+-]?0)?$/i.test(this.fmt.resolvedOptions().timeZone);
+  }
+
+  /** The time columns' headers: `UTC | Europe/Berlin`, or `UTC` for a reader in UTC. */
+  headers(): string {
+    return this.isUtc ? 'UTC' : `UTC | ${md(this.timeZone)}`;
+  }
+
+  /** Their header rules. */
+  rules(): string {
+    return this.isUtc ? '---' : '---|---';
+  }
+
+  /** An instant's cells under {@link headers} (`—` for none). */
+  cells(iso: string | null): string {
+    if (!iso) return this.isUtc ? '—' : '— | —';
+    return this.isUtc ? this.utc(iso) : `${this.utc(iso)} | ${this.local(iso)}`;
   }
 
   /** `2026-11-22 14:04:00` in UTC. */
@@ -433,7 +454,7 @@ class ReaderClock {
   }
 
   both(iso: string): string {
-    return `${this.utc(iso)} UTC (${this.local(iso)} ${md(this.timeZone)})`;
+    return this.isUtc ? `${this.utc(iso)} UTC` : `${this.utc(iso)} UTC (${this.local(iso)} ${md(this.timeZone)})`;
   }
 
   private parts(iso: string): Partial<Record<Intl.DateTimeFormatPartTypes, string>> {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { durationText } from '../core/durationText';
+import { countText, durationText } from '../core/durationText';
 import type { Deploy } from '../git/deployDiscovery';
 import { lensMarks, lensWindow, splitLines, type LensMark } from '../git/deployLens';
 import type { GitRepositories } from '../git/gitRepositories';
@@ -141,7 +141,7 @@ export class DeployLens implements vscode.CodeLensProvider, vscode.HoverProvider
       const computed: Computed = { version: document.version, root: repo.root, path: relative, marks };
       this.computed.set(key, computed);
       this.lastMs = performance.now() - started;
-      if (marks.length > 0) this.log.debug(`deploy lens: ${relative}: ${marks.length} changed range(s) from ${new Set(marks.map((m) => m.deploy.label)).size} deploy(s) in ${this.lastMs.toFixed(1)} ms`);
+      if (marks.length > 0) this.log.debug(`deploy lens: ${relative}: ${countText(marks.length, 'changed range')} from ${countText(new Set(marks.map((m) => m.deploy.label)).size, 'deploy')} in ${this.lastMs.toFixed(1)} ms`);
       return computed;
     } catch (error) {
       this.log.warn(`deploy lens: ${document.uri.fsPath}: ${(error as Error).message}`);

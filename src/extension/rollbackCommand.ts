@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import { countText } from '../core/durationText';
 import { gatherRollbackFacts } from '../git/rollbackFacts';
 import { executeRollback, mitigationFinishedData, mitigationStartedData, type CommandRunner } from '../git/rollbackExecutor';
 import { formatArgv, planRollback, validateRollbackSettings, type DeployPoint, type RollbackPlan } from '../git/rollbackPlan';
@@ -48,7 +49,7 @@ function confirmText(plan: RollbackPlan): { message: string; detail: string } {
   const lines: string[] = ['Will run, in order:'];
   plan.steps.forEach((s, i) => lines.push(`${i + 1}. ${formatArgv(s.argv)}`));
   const { commits, commitsTruncated, files } = plan.undoes;
-  lines.push('', `Undoes ${commits.length}${commitsTruncated ? '+' : ''} commit(s) and ${files.length} file(s) since ${plan.previous.label}:`);
+  lines.push('', `Undoes ${countText(commits.length, 'commit', { more: commitsTruncated })} and ${countText(files.length, 'file')} since ${plan.previous.label}:`);
   for (const c of commits.slice(0, 8)) lines.push(`  ${c.sha.slice(0, 7)} ${c.subject}`);
   if (commits.length > 8) lines.push(`  … and ${commits.length - 8} more`);
   for (const w of plan.warnings) lines.push('', `⚠ ${w}`);

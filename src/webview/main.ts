@@ -1,6 +1,7 @@
 import { LOST_ENTRY_KIND } from '../core/timelineText';
 import { HostToWebview, type IncidentView, type SidebarCommand, type SidebarState, type TimelineEntryView, type WebviewToHost } from '../protocol/webviewMessages';
 import { h, icon } from './dom';
+import { countText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
 
 interface VsCodeApi {
@@ -77,7 +78,7 @@ function welcome(s: SidebarState): HTMLElement {
     h('h2', {}, 'No incident'),
     h('p', {}, 'When something is broken, declare an incident: everyone on the channel sees it live, takes a role, '
       + 'adds notes from the code and follows the recent deploys, here beside the code.'),
-    s.pendingDeclarations > 0 ? h('p', { class: 'warn' }, `${s.pendingDeclarations} declaration(s) queued until the channel is back.`) : null,
+    s.pendingDeclarations > 0 ? h('p', { class: 'warn' }, `${countText(s.pendingDeclarations, 'declaration')} queued until the channel is back.`) : null,
     button('Declare Incident', 'flame', 'incidentRoom.declare', { primary: true, testid: 'declare' }),
     h('p', { class: 'muted' }, 'You appear to others as ', h('strong', {}, s.me.name), '. ',
       h('button', { class: 'link inline', onclick: () => run('incidentRoom.setIdentity'), title: 'Set the name and id others see' }, 'Change')),
@@ -142,7 +143,8 @@ function needsMe(i: IncidentView, s: SidebarState): HTMLElement {
 
 function mitigations(i: IncidentView, s: SidebarState): HTMLElement {
   const trusted = s.trusted !== false;
-  const rollback = trusted
+  // Once resolved, there is nothing left to mitigate from here (the palette still has Roll Back Deploy).
+  const rollback = i.status === 'resolved' ? null : trusted
     ? button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' })
     : button('Roll back', 'discard', 'incidentRoom.rollback', { title: ROLLBACK_UNTRUSTED, disabled: true, testid: 'rollback-unavailable' });
   const rows = [...i.mitigations].reverse().map((m) =>

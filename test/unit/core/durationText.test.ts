@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { durationText, elapsedText } from '../../../src/core/durationText';
+import { countText, durationText, elapsedText } from '../../../src/core/durationText';
 
 describe('core/durationText', () => {
   it('says minutes, then hours and minutes, then days and hours, never a bare 00:26', () => {
@@ -17,5 +17,11 @@ describe('core/durationText', () => {
     const from = Date.parse('2026-12-02T10:00:00Z');
     assert.equal(elapsedText(from, from + 59_999), '0m');
     assert.equal(elapsedText(from, from + 72 * 60_000 + 30_000), '1h 12m');
+  });
+  it('counts without (s): 1 commit, 10 commits, 10+ commits', () => {
+    assert.equal(countText(1, 'commit'), '1 commit');
+    assert.equal(countText(0, 'file'), '0 files');
+    assert.equal(countText(10, 'commit', { more: true }), '10+ commits');
+    assert.equal(countText(2, 'entry', { plural: 'entries' }), '2 entries');
   });
 });

@@ -218,7 +218,8 @@ describe('core/postmortem', () => {
     const actionRow = rows(section(out, 'Action items')).find((r) => r.includes('Fix'));
     assert.ok(actionRow);
     assert.deepEqual(cells(actionRow), ['1', 'Fix \\| the<br>thing', '_unassigned_', '—', 'Open']);
-    for (const row of rows(section(out, 'Timeline')).slice(1)) assert.equal(cells(row).length, 5, row);
+    // A reader in UTC gets one time column (#, UTC, Who, What), not UTC twice.
+    for (const row of rows(section(out, 'Timeline')).slice(1)) assert.equal(cells(row).length, 4, row);
   });
 
   it('an open incident says so, and an update overdue at `now` is reported', () => {
@@ -229,7 +230,10 @@ describe('core/postmortem', () => {
     const out = renderPostmortem(fold('INC-4', s.events), { now: new Date(s.time(40)), timeZone: 'UTC' });
     assert.match(out, /- \*\*Status:\*\* still mitigating as of 2026-11-22 14:40:00 UTC \(not resolved\)\./);
     assert.match(out, /\*\*Failover:\*\* Fail over to eu-west-2 — \*\*still open\*\*/);
-    assert.match(out, /\| Resolved \| — \| — \|/);
+    assert.match(out, /\| Resolved \| — \|$/m);
+    assert.match(out, /^\| Milestone \| UTC \|$/m, 'one time column for a reader in UTC');
+    assert.match(out, /Times are shown in UTC, the reader's time zone\./);
+    assert.doesNotMatch(out, /UTC \| UTC/);
     assert.match(out, /An update was due by 2026-11-22 14:15:00 UTC; none followed\./);
     assert.match(out, /_No action item was recorded yet\._/);
   });
