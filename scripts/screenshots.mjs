@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  REPO_ROOT, launchBrowser, openWorkbench, pickRow, poll, runCommand, screenshot as failureScreenshot, waitForActivityItem, webviewFrame,
+  REPO_ROOT, launchBrowser, openWorkbench, pickRow, poll, runCommand, screenshot as failureScreenshot, setPaneExpanded, waitForActivityItem,
+  webviewFrame,
 } from '../test/e2e/codeServer.mjs';
 import { answer, choose } from '../test/e2e/incidentPrompts.mjs';
 import { SEEDED_TITLE, runCleanups, startDemoWorld, step } from './demo.mjs';
@@ -215,13 +216,6 @@ async function widenSidebar(page, width) {
   await poll(async () => Math.abs((await sidebar.boundingBox()).width - width) <= 4, { timeout: 5e3, message: `the side bar ${width} px wide` });
 }
 
-/** Expand or collapse a view of the side bar by its header. */
-async function setPaneExpanded(page, title, expanded) {
-  const header = page.locator('.part.sidebar .pane-header', { hasText: title }).first();
-  await header.waitFor({ timeout: 30e3 });
-  if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
-  await poll(async () => (await header.getAttribute('aria-expanded')) === String(expanded), { timeout: 5e3, message: `${title} ${expanded ? 'expanded' : 'collapsed'}` });
-}
 
 /** Drag the sash above the side bar's last view (`title`) so that its body holds `rows` tree rows. */
 async function fitLastPane(page, title, rows) {

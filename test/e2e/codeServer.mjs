@@ -323,6 +323,18 @@ export async function waitForActivityItem(page, title, { timeout = 90e3 } = {}) 
   return item;
 }
 
+/**
+ * Expand (or fold) a section of the side bar by its title, e.g. "Recent Deploys", which starts folded; returns the
+ * section. A click on its header toggles it, so the header's aria-expanded decides whether to click.
+ */
+export async function setPaneExpanded(page, title, expanded = true, { timeout = 30e3 } = {}) {
+  const header = page.locator('.pane-header', { hasText: title }).first();
+  await header.waitFor({ timeout });
+  if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  await page.locator(`.pane-header[aria-expanded="${expanded}"]`, { hasText: title }).first().waitFor({ timeout });
+  return page.locator('.pane', { has: header });
+}
+
 /** Wait until the status bar no longer says "Activating Extensions..." (the views have their content then). */
 export async function waitForExtensionsActivated(page, { timeout = 60e3 } = {}) {
   await page.locator('.part.statusbar', { hasText: 'Activating Extensions' }).waitFor({ state: 'detached', timeout });

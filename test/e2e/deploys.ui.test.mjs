@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { poll, runCommand, setPaneExpanded, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 import { answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 const HOUR = 3600;
@@ -41,7 +41,8 @@ export const tests = {
   async 'the Recent Deploys tree lists the repo\'s deploys, newest first'({ page }) {
     const item = await waitForActivityItem(page, 'Incident Room');
     await item.click();
-    const tree = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Recent Deploys' }) });
+    // It starts folded, so that it never takes the incident's room; one click opens it.
+    const tree = await setPaneExpanded(page, 'Recent Deploys');
     const rows = tree.locator('.monaco-list-row');
     await rows.first().waitFor({ timeout: 30e3 });
     const labels = await poll(async () => {

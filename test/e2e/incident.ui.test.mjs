@@ -1,7 +1,7 @@
 // A responder in the real workbench: declares through the palette, sees the incident in the sidebar and the status
 // bar, works it (notes, roles, status) and the sidebar keeps up. Local mode: no server configured.
 import assert from 'node:assert/strict';
-import { outputPanel, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { outputPanel, poll, runCommand, setPaneExpanded, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 import { addNoteThroughPalette, answer, assignThroughPalette, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = {
@@ -42,8 +42,8 @@ export const tests = {
     assert.match(await web.locator('[data-testid="role-row"].mine').innerText(), /Commander.*Riley \(you\)/s);
     assert.ok((await web.locator('[data-testid="timeline-entry"]').count()) >= 5);
     assert.match(await web.locator('[data-testid="connection-state"]').innerText(), /online · local/);
-    // Give the incident the whole side bar for the picture: fold the Recent Deploys section.
-    await page.locator('.pane-header', { hasText: 'Recent Deploys' }).click();
+    // The incident has the side bar: Recent Deploys starts folded (and stays so for the picture).
+    await setPaneExpanded(page, 'Recent Deploys', false);
     await web.locator('[data-testid="timeline-entry"]').nth(4).waitFor();
     await screenshot('sidebar-incident');
   },

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { pickRow, poll, runCommand, waitForActivityItem, waitForExtensionsActivated, webviewFrame } from './codeServer.mjs';
+import { pickRow, poll, runCommand, setPaneExpanded, waitForActivityItem, waitForExtensionsActivated, webviewFrame } from './codeServer.mjs';
 import { answer, assignThroughPalette, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 const HOUR = 3600;
@@ -167,6 +167,7 @@ export const tests = {
   async 'Restricted Mode: the deploys view says why it is empty and offers Manage Workspace Trust; the sidebar works locally'({ page }) {
     await (await waitForActivityItem(page, 'Incident Room')).click();
     await waitForExtensionsActivated(page);
+    await setPaneExpanded(page, 'Recent Deploys');
     const welcome = deploysPane(page).locator('.welcome-view-content');
     await welcome.waitFor({ timeout: 30e3 });
     assert.match((await welcome.innerText()).replace(/\s+/g, ' '), /Recent deploys and rollback are unavailable in Restricted Mode: Incident Room runs no git in an untrusted workspace/);
