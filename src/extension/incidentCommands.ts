@@ -4,6 +4,7 @@ import { SEVERITY_POLICY } from '../core/severityPolicy';
 import { ROLE_LABELS, rolesOf } from '../core/selectors';
 import type { IncidentState } from '../core/incidentState';
 import type { CommandId } from '../protocol/commands';
+import type { PresentUser } from '../protocol/messages';
 import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, confirm, pick } from './quickInput';
@@ -79,7 +80,7 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
     'incidentRoom.assignRole': { run: async ({ args, incident: s }) => {
       const role = args?.role ?? (await pickRole(s, 'Assign Role'));
       // A partial argument object (the sidebar's per-role Assign) prompts only for what it lacks.
-      const user = args && args.user !== undefined ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true);
+      const user = args && args.user !== undefined ? args.user : await pickPerson(s, service.me, `Who becomes ${ROLE_LABELS[role]}?`, true, service.present);
       // Assigning yourself a role someone holds is taking it: it asks, as Take does (a full argument object asked already).
       const holder = s.roles[role].holder;
       if (!args?.user && user?.id === service.me.id && holder && holder.id !== service.me.id) {
@@ -104,7 +105,7 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
     'incidentRoom.handOffRole': { run: async ({ args, incident: s }) => {
       const mine = rolesOf(s, service.me.id);
       const role = args?.role ?? (mine.length === 1 ? (mine[0] as Role) : await pickRole(s, 'Hand Off Role', mine.length ? mine : undefined));
-      const to = args?.to ?? (await pickPerson(s, service.me, `Hand ${ROLE_LABELS[role]} to…`, false));
+      const to = args?.to ?? (await pickPerson(s, service.me, `Hand ${ROLE_LABELS[role]} to…`, false, service.present));
       if (!to) return;
       const brief = args?.brief ?? (await ask({ title: `Handoff brief for ${to.name}`, prompt: 'What they need to know: state, open threads, next steps' }));
       await service.append('role.assigned', { role, user: to, note: brief });
@@ -183,13 +184,22 @@ async function pickTag(): Promise<NoteTag> {
 }
 
 /** People seen on the incident (role holders and actors), me first, plus "someone else…". */
-async function pickPerson(s: IncidentState, me: User, title: string, allowNobody: boolean): Promise<User | null> {
-  const people = new Map<string, User>([[me.id, me]]);
-  for (const r of ROLES) for (const t of s.roles[r].history) people.set(t.user.id, t.user);
-  for (const e of s.timeline) people.set(e.actor.id, e.actor);
+/**
+ * Pick a person: who is on the channel now first (the server's presence), then who has been on the incident (role
+ * holders, authors), then someone else by id — which asks before it uses an id nobody has been seen with.
+ */
+async function pickPerson(s: IncidentState, me: User, title: string, allowNobody: boolean, present: readonly PresentUser[] = []): Promise<User | null> {
+  const here = new Set(present.map((u) => u.id));
+  const people = new Map<string, User>();
+  for (const u of present) people.set(u.id, { id: u.id, name: u.name });
+  if (!people.has(me.id)) people.set(me.id, me);
+  for (const r of ROLES) for (const t of s.roles[r].history) if (!people.has(t.user.id)) people.set(t.user.id, t.user);
+  for (const e of s.timeline) if (!people.has(e.actor.id)) people.set(e.actor.id, e.actor);
   type Choice = User | 'other' | 'nobody';
   const items: (vscode.QuickPickItem & { value: Choice })[] = [...people.values()].map((u) => ({
-    label: u.id === me.id ? `${u.name} (you)` : u.name, description: u.id, value: u,
+    label: u.id === me.id ? `${u.name} (you)` : u.name,
+    description: here.has(u.id) ? `${u.id} · here now` : u.id,
+    value: u,
   }));
   items.push({ label: 'Someone else…', description: 'enter their id and name', value: 'other' });
   if (allowNobody) items.push({ label: 'Nobody (unassign)', value: 'nobody' });

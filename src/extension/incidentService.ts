@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { EventDataOf, AppendKind, User } from '../protocol/events';
-import type { IncidentSummary } from '../protocol/messages';
+import type { IncidentSummary, PresentUser } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
 import { isDeclared } from '../core/reducer';
 import type { ChannelClient, ConnectionState } from '../sync/channelClient';
@@ -81,6 +81,11 @@ export class IncidentService implements vscode.Disposable {
     return this.client?.pendingNow() ?? this.queuedEntries;
   }
 
+  /** Who is on the channel now, as its server says (empty offline, in local mode with one window, or from an older server). */
+  get present(): readonly PresentUser[] {
+    return this.client?.presence ?? [];
+  }
+
   get rejected(): number {
     return this.rejectedCount;
   }
@@ -158,6 +163,7 @@ export class IncidentService implements vscode.Disposable {
     this.clientDisposables = [
       client.onDidChangeConnection(() => void this.refreshQueue()),
       client.onDidChangeIncidents(() => this.onIncidentsChanged()),
+      client.onDidChangePresence(() => this._onDidChange.fire()),
       client.onDidChangeIncident((state) => {
         if (state.id === this.focused) this._onDidChange.fire();
       }),

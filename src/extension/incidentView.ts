@@ -123,6 +123,10 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       pendingDeclarations,
       rejected: s.rejected,
       trusted: gitAllowed(),
+      present: s.present.map((u) => ({
+        id: u.id, name: u.name, me: u.id === s.me.id, windows: u.sessions,
+        idleMinutes: Math.max(0, Math.floor((Date.now() - Date.parse(u.activeAt)) / 60_000)),
+      })),
     };
   }
 

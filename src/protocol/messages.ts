@@ -26,6 +26,8 @@ export const HelloMessage = z.object({
   protocol: z.number().int(),
   clientId: z.string().min(1).max(64),
   user: User,
+  /** Ask for `presence` messages: who else is on the channel (absent: none are sent, as to clients before them). */
+  presence: z.boolean().optional(),
 });
 export const SubscribeMessage = z.object({ type: z.literal('subscribe'), incidentId: IncidentId, afterSeq: Seq });
 export const UnsubscribeMessage = z.object({ type: z.literal('unsubscribe'), incidentId: IncidentId });
@@ -78,8 +80,17 @@ export const ErrorMessage = z.object({
   message: z.string(),
 });
 
+/** One responder on the channel: a user id with one or more sessions (windows), since when, last written when. */
+export const PresentUser = z.object({
+  id: z.string().min(1).max(200), name: z.string().min(1).max(200), since: IsoTime, activeAt: IsoTime, sessions: z.number().int().min(1),
+});
+export type PresentUser = z.infer<typeof PresentUser>;
+/** Who is on the channel now (responders with a writing session; read-only and public sessions are never listed). */
+export const PresenceMessage = z.object({ type: z.literal('presence'), users: z.array(PresentUser).max(1000) });
+
 export const ServerMessage = z.discriminatedUnion('type', [
   WelcomeMessage, EventsMessage, DeclaredMessage, AckMessage, EventMessage, IncidentMessage, IncidentsMessage, PongMessage, ErrorMessage,
+  PresenceMessage,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;

@@ -90,6 +90,8 @@ export const SidebarState = z.object({
    * says so instead of offering it. The host always sends it; the rollback command refuses on its own as well.
    */
   trusted: z.boolean().optional(),
+  /** Who is on the channel now (the server's presence), longest here first; `idleMinutes` since they last wrote. */
+  present: z.array(z.object({ id: z.string(), name: z.string(), me: z.boolean(), idleMinutes: z.number().int().min(0), windows: z.number().int().min(1) })).optional(),
 });
 export type SidebarState = z.infer<typeof SidebarState>;
 

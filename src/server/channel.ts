@@ -7,6 +7,7 @@ import type { ChannelObserver } from './channelObserver';
 import { errorText } from './errorText';
 import { declaredFrame, incidentFrame } from './frames';
 import { type Logger, silentLogger } from './logger';
+import { ChannelPresence } from './presence';
 import { Room, type RoomConnection, type RoomOwner } from './room';
 import { ChannelSession, type SessionAuth, type SessionHost, type SessionSink } from './session';
 
@@ -150,6 +151,8 @@ export class ChannelCore implements SessionHost {
 /** One channel: its sessions, incident summaries, INC-n counter and loaded rooms. It is each room's `RoomOwner`. */
 export class ChannelState implements RoomOwner {
   private readonly sessions = new Set<ChannelSession>();
+  /** Who is on the channel, told to the sessions that asked (PROTOCOL.md "Presence"). */
+  private readonly presence: ChannelPresence;
   /** Durable incidents in INC order. */
   private readonly summaries = new Map<string, IncidentSummary>();
   /** `incident.declared` event id → incident id, durable or being written: a re-sent declare finds its incident. */
@@ -174,6 +177,7 @@ export class ChannelState implements RoomOwner {
     }
     for (const [eventId, incidentId] of declareIds) this.declareIds.set(eventIdKey(eventId), incidentId);
     this.nextNumber = max + 1;
+    this.presence = new ChannelPresence(() => this.core.now());
   }
 
   get store(): RoomOwner['store'] {
@@ -208,12 +212,19 @@ export class ChannelState implements RoomOwner {
 
   join(session: ChannelSession): void {
     this.sessions.add(session);
+    this.presence.add(session);
     this.cancelIdle(this);
   }
 
   leave(session: ChannelSession): void {
     this.sessions.delete(session);
+    this.presence.remove(session);
     this.maybeIdle();
+  }
+
+  /** The session wrote (declared or appended): its user is active (presence). */
+  active(session: ChannelSession): void {
+    this.presence.active(session);
   }
 
   /** The room of a durable incident, loaded on first use. */
@@ -382,6 +393,7 @@ export class ChannelState implements RoomOwner {
   dispose(): void {
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
+    this.presence.dispose();
   }
 
   private maybeIdle(): void {

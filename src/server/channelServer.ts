@@ -308,7 +308,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const damaged = h.state === 'degraded'
       ? { damaged: { records: h.damagedRecords, quarantinedBytes: h.quarantinedBytes, lostEvents: h.lostEvents, incidentsWithLostEvents: h.incidentsWithLostEvents, incidentsWithoutDeclaration: h.incidentsWithoutDeclaration } }
       : {};
-    if (store.stats().failed) return { status: 503, body: { ok: false, status: 'failing', reason: 'the store refuses appends; see the server log', ...damaged } };
+    if (store.stats().failed) {
+      // A database store (several replicas share it) recovers by itself when the database is back; the file store
+      // needs its operator.
+      return store.shared
+        ? { status: 503, body: { ok: false, status: 'unavailable', reason: 'the database is unreachable; appends are refused until it is back (no restart needed)', ...damaged } }
+        : { status: 503, body: { ok: false, status: 'failing', reason: 'the store refuses appends; see the server log', ...damaged } };
+    }
     // Degraded still serves everything that is not damaged: 200, so a load balancer keeps it, with the damage said.
     if (h.state === 'degraded') return { status: 200, body: { ok: true, status: 'degraded', ...damaged } };
     return { status: 200, body: { ok: true, status: 'ok' } };

@@ -71,6 +71,8 @@ export interface SessionHost {
 export interface SessionChannel {
   join(session: ChannelSession): void;
   leave(session: ChannelSession): void;
+  /** The session wrote: presence says when its user was last active. */
+  active(session: ChannelSession): void;
   has(incidentId: string): boolean;
   incidents(): IncidentSummary[];
   /** The room of a durable incident, loaded on first use. */
@@ -101,6 +103,8 @@ export class ChannelSession implements RoomConnection {
   readonly access: Access;
   private readonly status: StatusSource | undefined;
   private unwatchStatus: (() => void) | null = null;
+  /** Asked for `presence` frames in `hello`. */
+  wantsPresence = false;
 
   constructor(private readonly core: SessionHost, readonly channel: string, private readonly sink: SessionSink, auth: SessionAuth = {}) {
     this.via = auth.via;
@@ -238,6 +242,7 @@ export class ChannelSession implements RoomConnection {
       return this.close(CloseCode.Forbidden, 'forbidden: the token may not speak for this user');
     }
     this.user = { id: msg.user.id, name: msg.user.name };
+    this.wantsPresence = msg.presence === true;
     this.state = 'joining';
     this.core.channel(this.channel).then(
       (state) => {
@@ -281,10 +286,12 @@ export class ChannelSession implements RoomConnection {
         return;
       case 'declare':
         if (this.core.isClosing) return this.error('internal', 'server shutting down; send it again after reconnecting', msg.requestId);
+        channel.active(this);
         return channel.declare(this, msg.requestId, msg.event, receivedAt);
       case 'append':
         if (!channel.has(msg.incidentId)) return this.error('unknown_incident', `incidentId: no incident ${msg.incidentId} in channel ${this.channel}`, msg.requestId);
         if (this.core.isClosing) return this.error('internal', 'server shutting down; send it again after reconnecting', msg.requestId);
+        channel.active(this);
         return channel.room(msg.incidentId).append({ session: this, requestId: msg.requestId, event: msg.event, receivedAt });
       case 'list':
         return this.send(JSON.stringify({ type: 'incidents', requestId: msg.requestId, items: this.visible(channel.incidents()) }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/codes';
 import type { AppendKind, ClientEventOf, DeclareEvent, EventDataOf, SequencedEvent, User } from '../protocol/events';
-import type { ClientMessage, IncidentSummary, LostSeqs, ServerMessage } from '../protocol/messages';
+import type { ClientMessage, IncidentSummary, LostSeqs, PresentUser, ServerMessage } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
 import { emptyIncident, fold, reduce, reduceLost } from '../core/reducer';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
@@ -77,6 +77,10 @@ export class ChannelClient implements Disposable {
   private readonly _onDidReject = new Emitter<RejectedEntry>();
   /** The server refused a queued event for good; it was moved aside, with the reason. */
   readonly onDidReject = this._onDidReject.event;
+  private readonly _onDidChangePresence = new Emitter<readonly PresentUser[]>();
+  /** Who is on the channel changed (told by the server; empty while offline). */
+  readonly onDidChangePresence = this._onDidChangePresence.event;
+  private present: readonly PresentUser[] = [];
   private readonly _onDidDeclare = new Emitter<{ eventId: string; incidentId: string }>();
   /** A queued declaration got its incident id. */
   readonly onDidDeclare = this._onDidDeclare.event;
@@ -133,6 +137,17 @@ export class ChannelClient implements Disposable {
   /** The channel's incidents, newest first. */
   get incidents(): IncidentSummary[] {
     return [...this.summaries.values()].sort((a, b) => Date.parse(b.declaredAt) - Date.parse(a.declaredAt));
+  }
+
+  /** Who is on the channel now, as the server last said (empty while offline, or from a server that does not say). */
+  get presence(): readonly PresentUser[] {
+    return this.present;
+  }
+
+  private setPresence(users: readonly PresentUser[]): void {
+    if (users.length === 0 && this.present.length === 0) return;
+    this.present = users;
+    this._onDidChangePresence.fire(users);
   }
 
   /** The folded state of a subscribed incident. */
@@ -252,7 +267,7 @@ export class ChannelClient implements Disposable {
         (link) => {
           if (generation !== this.linkGeneration || this.stopped) return link.close(1000, 'superseded');
           this.link = link;
-          link.send({ type: 'hello', protocol: PROTOCOL_VERSION, clientId: this.clientId, user: this.options.user() });
+          link.send({ type: 'hello', protocol: PROTOCOL_VERSION, clientId: this.clientId, user: this.options.user(), presence: true });
         },
         (error: unknown) => {
           if (generation !== this.linkGeneration) return;
@@ -264,6 +279,7 @@ export class ChannelClient implements Disposable {
   private onLinkLost(failure: LinkFailure): void {
     this.link = undefined;
     this.ready = false;
+    this.setPresence([]);
     this.inFlight.clear();
     this.releaseHeld();
     this.stopTimers();
@@ -315,6 +331,7 @@ export class ChannelClient implements Disposable {
     const link = this.link;
     this.link = undefined;
     this.ready = false;
+    this.setPresence([]);
     this.inFlight.clear();
     this.releaseHeld();
     this.stopTimers();
@@ -379,6 +396,8 @@ export class ChannelClient implements Disposable {
         this.summaries.set(m.summary.id, m.summary);
         this._onDidChangeIncidents.fire(this.incidents);
         return;
+      case 'presence':
+        return this.setPresence(m.users);
       case 'incidents':
       case 'pong':
         if (m.type === 'pong' && this.pingOutstanding?.id === m.requestId) this.pingOutstanding = undefined;

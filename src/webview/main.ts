@@ -1,7 +1,7 @@
 import { LOST_ENTRY_KIND } from '../core/timelineText';
 import { HostToWebview, type IncidentView, type SidebarCommand, type SidebarState, type TimelineEntryView, type WebviewToHost } from '../protocol/webviewMessages';
 import { h, icon } from './dom';
-import { countText } from '../core/durationText';
+import { countText, durationText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
 
 interface VsCodeApi {
@@ -104,7 +104,7 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
       i.scope ? h('p', { class: 'muted' }, `Scope: ${i.scope}`) : null,
       needsMe(i, s),
     ),
-    section('Roles', 'organization', rolesList(i)),
+    section('Roles', 'organization', h('div', {}, rolesList(i), presenceLine(s))),
     notesSection(i),
     mitigations(i, s),
     i.flaggedDeploys.length ? section('Suspect deploys', 'rocket', h('ul', { class: 'list' }, ...i.flaggedDeploys.map((d) =>
@@ -160,6 +160,20 @@ function mitigations(i: IncidentView, s: SidebarState): HTMLElement {
 
 function section(title: string, codicon: string, body: Node, extra?: Node | null): HTMLElement {
   return h('section', { class: 'block' }, h('h2', {}, icon(codicon), h('span', {}, ` ${title}`), extra ? h('span', { class: 'spacer' }) : null, extra ?? null), body);
+}
+
+/** Who is on the channel now: names, the ones idle for a while marked so (nothing when the server does not say). */
+function presenceLine(s: SidebarState): HTMLElement | null {
+  const present = s.present ?? [];
+  if (present.length === 0) return null;
+  const people = present.map((p) => {
+    const idle = p.idleMinutes >= 10 ? ` (idle ${durationText(p.idleMinutes)})` : '';
+    return h('span', { class: p.idleMinutes >= 10 ? 'person idle' : 'person', title: `${p.name} <${p.id}>${p.windows > 1 ? ` in ${p.windows} windows` : ''}` },
+      p.me ? `${p.name} (you)${idle}` : `${p.name}${idle}`);
+  });
+  const joined: Node[] = [];
+  people.forEach((p, k) => joined.push(...(k ? [document.createTextNode(' · '), p] : [p])));
+  return h('p', { class: 'presence muted', 'data-testid': 'presence' }, icon('broadcast'), h('span', {}, ` Here now: `), ...joined);
 }
 
 /** One action per row, the one that row needs: hand off mine, take a vacant one (or assign it), take someone's (it confirms). */

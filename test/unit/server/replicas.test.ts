@@ -279,6 +279,7 @@ describe('server replicas: several servers on one PostgreSQL database (issue #13
       for (const t of [a, b]) {
         const h = await healthz(t);
         assert.equal(h.status, 503, h.body);
+        assert.equal(JSON.parse(h.body).status, 'unavailable', 'a database store says the database is unreachable, not that it failed');
       }
       // Anything acked from here on would be an ack without a commit.
       const before = ackedNow();

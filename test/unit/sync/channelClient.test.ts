@@ -227,6 +227,25 @@ describe('ChannelClient against a real server', function () {
     await until('outbox empty', () => a.connection.queued === 0);
   });
 
+  it('presence: each responder sees who is on the channel, one entry per person, and it goes when they go', async () => {
+    const a = client('alice');
+    const b = client('bob');
+    const b2 = client('bob', path.join(dir, 'client-bob-second-window'));
+    await Promise.all([online(a), online(b), online(b2)]);
+    const names = (c: ChannelClient) => c.presence.map((u) => `${u.name}×${u.sessions}`).sort().join(', ');
+    await until('alice sees alice and bob (two windows)', () => names(a) === 'alice×1, bob×2');
+    await until('bob sees the same', () => names(b) === 'alice×1, bob×2');
+    const bob = a.presence.find((u) => u.id === 'bob@example.com')!;
+    assert.ok(Date.parse(bob.since) <= Date.now() && Date.parse(bob.activeAt) >= Date.parse(bob.since));
+    b.dispose();
+    b2.dispose();
+    await until('bob is gone from alice\'s list', () => names(a) === 'alice×1');
+    // Offline, nobody is known to be here.
+    await server!.close();
+    server = undefined;
+    await until('alice offline with an empty list', () => a.connection.status !== 'online' && a.presence.length === 0);
+  });
+
   it('resumes after a server restart with no duplicate and no gap', async () => {
     const a = client('alice');
     await online(a);
