@@ -1,12 +1,13 @@
 // Two responders, two real workbenches (two code-servers, two extension hosts), one channel server: what one
-// records appears in the other's sidebar within 2 s.
+// records appears in the other's sidebar within 2 s, each sees the other is here, and one picks the other from who
+// is here to make them Scribe.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, launchBrowser, openWorkbench, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { addNoteThroughPalette, declareThroughPalette } from './incidentPrompts.mjs';
+import { REPO_ROOT, launchBrowser, openWorkbench, runCommand, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = false;
 // The test starts a channel server, a browser and two code-servers before it measures anything: each workbench
@@ -67,7 +68,7 @@ async function responder(name, id) {
 }
 
 export const tests = {
-  async 'two workbenches on one channel server see each other\'s notes within 2 s'() {
+  async 'two workbenches on one channel server see each other\'s notes within 2 s, and each other in who is here'() {
     channel = await startChannelServer();
     try {
       context = await launchBrowser();
@@ -93,6 +94,18 @@ export const tests = {
       const sentBack = Date.now();
       await webviewFrame(alice).locator('[data-testid="timeline-entry"]', { hasText: back }).waitFor({ timeout: 10e3 });
       assert.ok(Date.now() - sentBack <= 2000, `took ${Date.now() - sentBack} ms`);
+
+      // Presence: each sees the other is here, and Alice picks Bob from who is here to make him Scribe.
+      await webviewFrame(alice).locator('[data-testid="presence"]', { hasText: 'Bob' }).waitFor({ timeout: 10e3 });
+      assert.match(await bobWeb.locator('[data-testid="presence"]').innerText(), /Here now: .*Alice/);
+      await runCommand(alice, 'Incident: Assign Role', { prompts: true });
+      await choose(alice, 'Assign Role', 'Scribe');
+      const here = alice.locator('.quick-input-widget .monaco-list-row', { hasText: 'here now' });
+      await here.first().waitFor({ timeout: 15e3 });
+      assert.match((await here.allInnerTexts()).join(' | '), /Bob/, 'Bob is offered as here now');
+      await choose(alice, 'Who becomes Scribe', 'Bob');
+      await answer(alice, 'Brief for the new holder', '');
+      await bobWeb.locator('[data-testid="my-role"]', { hasText: 'You: Scribe' }).waitFor({ timeout: 10e3 });
       await screenshot(bob, 'sync-second-responder');
     } catch (e) {
       if (alice) await screenshot(alice, 'failed-sync-alice').catch(() => {});
