@@ -102,6 +102,9 @@ export function renderSiteConf(template: string, o: { listenPort: number; replic
   return conf;
 }
 
+/** The template without its opening comment (what it is, how the test uses it): the part README.md quotes. */
+export const siteConfBody = (template: string): string => template.slice(template.indexOf('\n\n') + 2);
+
 export interface RunningNginx {
   readonly port: number;
   readonly dir: string;

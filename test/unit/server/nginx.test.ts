@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import {
-  httpsGet, makeCertificate, newToken, NGINX_TEMPLATE, renderSiteConf, type Replica, type RunningNginx, sessionsOn, startNginx, startReplica,
+  httpsGet, makeCertificate, newToken, NGINX_TEMPLATE, renderSiteConf, REPO_ROOT, siteConfBody, type Replica, type RunningNginx, sessionsOn, startNginx, startReplica,
   startWssClient, tempDir, type WssClient,
 } from '../../support/nginx';
 import { usePostgres } from '../../support/postgres';
@@ -64,6 +64,13 @@ describe('deploy/nginx/incident-room.conf: two replicas on PostgreSQL behind ngi
       await r.exited;
     }
     tmp.remove();
+  });
+
+  it('README.md quotes deploy/nginx/incident-room.conf as it is: the config the deployment guide shows is the one tested', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const body = siteConfBody(readFileSync(NGINX_TEMPLATE, 'utf8'));
+    assert.ok(body.includes('proxy_pass http://incident_room;'), 'the body is the config, not only its comment');
+    assert.ok(readme.includes(`\`\`\`nginx\n${body}\`\`\``), 'README.md "nginx: TLS and the WebSocket upgrade" differs from deploy/nginx/incident-room.conf');
   });
 
   it('serves /healthz through nginx from both replicas, over TLS the test CA signed, and keeps /metrics private', async () => {
