@@ -1,7 +1,8 @@
 // Channel server benchmark (npm run bench:channel): this server (file store, durable acks) against a bare ws
 // broadcast server written below (no validation, no persistence: it echoes an ack and forwards the raw frame to every
 // other socket), with the same clients and message sizes, phase by phase, never both servers at once.
-// Prints a table and writes bench/results/channel.json.
+// Prints a table and writes bench/results/channel.json. Its pieces (server processes, clients, the throughput and
+// latency phases, the baseline) are exported for bench/replicas.mjs; `main` runs only when this file is the script.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,32 +14,30 @@ import WebSocket, { WebSocketServer } from 'ws';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
-const SERVER_JS = path.join(root, 'dist', 'server.js');
+export const SERVER_JS = path.join(root, 'dist', 'server.js');
 const RESULTS = path.join(here, 'results', 'channel.json');
 
-const SUBSCRIBERS = 100;
+export const SUBSCRIBERS = 100;
 const IN_FLIGHT = 500;
 const THROUGHPUT_SECONDS = 5;
 const LATENCY_SECONDS = 6;
-const RATES = [300, 1000];
+export const RATES = [300, 1000];
 const NOTE_TEXT_BYTES = 200;
 const RESUME_EVENTS = 100_000;
 const RESTART_EVENTS = 1_000_000;
 const RSS_CLIENTS = 1000;
 const CLK_TCK = 100;
 // The rate limit is per connection and sized for people; a writer pipelining 500 appends lifts it (the only change).
-const SERVER_ENV = {
+export const SERVER_ENV = {
   INCIDENT_ROOM_MESSAGES_PER_SECOND: '10000000',
   INCIDENT_ROOM_BURST: '10000000',
   // The baseline buffers without bound; give the subscribers of this server room enough not to be cut off mid-run.
   INCIDENT_ROOM_MAX_BUFFERED_BYTES: String(256 * 1024 * 1024),
 };
 
-// ---------------------------------------------------------------- the baseline server (child process mode)
-
 // ---------------------------------------------------------------- helpers
 
-function spawnServer(args, env = {}) {
+export function spawnServer(args, env = {}) {
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -54,38 +53,38 @@ function spawnServer(args, env = {}) {
   });
 }
 
-async function stopServer(s) {
+export async function stopServer(s) {
   const exited = new Promise((r) => s.proc.once('exit', r));
   s.proc.kill('SIGTERM');
   await exited;
 }
 
-function cpuSeconds(pid) {
+export function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-function rssMB(pid) {
+export function rssMB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function benchCpu() {
+export function benchCpu() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
 
-function sleep(ms) {
+export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function percentile(sorted, q) {
+export function percentile(sorted, q) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
-function connect(url) {
+export function connect(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 1024 * 1024 * 1024 });
     ws.once('open', () => resolve(ws));
@@ -94,7 +93,7 @@ function connect(url) {
 }
 
 /** Send one message and wait for the first reply matching `pred`. */
-function ask(ws, msg, pred) {
+export function ask(ws, msg, pred) {
   return new Promise((resolve) => {
     const on = (data) => {
       const m = JSON.parse(String(data));
@@ -108,14 +107,14 @@ function ask(ws, msg, pred) {
   });
 }
 
-function hello(ws, name) {
+export function hello(ws, name) {
   return ask(ws, { type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: `${name}@bench`, name } }, (m) => m.type === 'welcome');
 }
 
 const PAD = 'x'.repeat(NOTE_TEXT_BYTES);
 const MARK = Buffer.from('"text":"bench-');
 /** The append frame for event number k: a ~200-byte note whose text starts with a marker the subscribers scan for. */
-function appendFrame(k, incidentId) {
+export function appendFrame(k, incidentId) {
   return JSON.stringify({
     type: 'append', requestId: `w${k}`, incidentId,
     event: { id: randomUUID(), kind: 'note.added', at: new Date().toISOString(), data: { text: `bench-${k}-${PAD}`, tag: 'note' } },
@@ -125,10 +124,12 @@ function appendFrame(k, incidentId) {
 /**
  * The clients, the same for both servers: one writer and SUBSCRIBERS subscribers. Subscribers do not JSON.parse:
  * they scan every frame for the markers (the same cheap work for both servers), so the clients' CPU stays low.
+ * `url` may be a list (replicas): the writer is on the first, subscriber i on url[i % length].
  */
-class Clients {
+export class Clients {
   constructor(url, ours) {
-    this.url = url;
+    this.urls = [url].flat();
+    this.url = this.urls[0];
     this.ours = ours;
     this.subs = [];
     this.received = new Int32Array(SUBSCRIBERS);
@@ -155,7 +156,7 @@ class Clients {
       }
     });
     for (let i = 0; i < SUBSCRIBERS; i++) {
-      const ws = await connect(this.url);
+      const ws = await connect(this.urls[i % this.urls.length]);
       if (this.ours) {
         await hello(ws, `sub${i}`);
         await ask(ws, { type: 'subscribe', incidentId: this.incidentId, afterSeq: 1 << 30 }, (m) => m.type === 'events');
@@ -197,8 +198,13 @@ class Clients {
 
 // ---------------------------------------------------------------- phases
 
+/** The server's processes: one (`proc`), or several replicas (`procs`) counted together. */
+const serverPids = (server) => (server.procs ?? [server.proc]).map((p) => p.pid);
+const serverCpu = (server) => serverPids(server).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+const serverRss = (server) => serverPids(server).reduce((sum, pid) => sum + rssMB(pid), 0);
+
 /** Closed loop: keep IN_FLIGHT appends outstanding; count acks per second over a window after a warm-up. */
-async function throughput(server, clients, startK) {
+export async function throughput(server, clients, startK) {
   let k = startK;
   let inFlight = 0;
   let running = true;
@@ -216,16 +222,16 @@ async function throughput(server, clients, startK) {
   await sleep(1000);
   const a0 = clients.acks;
   const r0 = clients.minReceived();
-  const s0 = cpuSeconds(server.proc.pid);
+  const s0 = serverCpu(server);
   const b0 = benchCpu();
   const t0 = performance.now();
   let peakRss = 0;
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMB(server.proc.pid))), 250);
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, serverRss(server))), 250);
   await sleep(THROUGHPUT_SECONDS * 1000);
   const seconds = (performance.now() - t0) / 1000;
   const acked = clients.acks - a0;
   const delivered = clients.minReceived() - r0;
-  const serverCores = (cpuSeconds(server.proc.pid) - s0) / seconds;
+  const serverCores = (serverCpu(server) - s0) / seconds;
   const benchCores = (benchCpu() - b0) / seconds;
   clearInterval(rssTimer);
   running = false;
@@ -246,7 +252,7 @@ async function throughput(server, clients, startK) {
 }
 
 /** Open loop at `rate`: per event, the time from send to each subscriber's receipt. */
-async function latency(server, clients, rate, startK) {
+export async function latency(server, clients, rate, startK) {
   const n = rate * LATENCY_SECONDS;
   const sendTimes = new Float64Array(n);
   const samples = new Float64Array(n * SUBSCRIBERS);
@@ -261,7 +267,7 @@ async function latency(server, clients, rate, startK) {
     if (m) ackTimes.push(performance.now() - sendTimes[Number(m[1]) - startK]);
   };
   const base = clients.received.reduce((a, b) => a + b, 0);
-  const s0 = cpuSeconds(server.proc.pid);
+  const s0 = serverCpu(server);
   const b0 = benchCpu();
   const t0 = performance.now() + 20;
   let sent = 0;
@@ -281,7 +287,7 @@ async function latency(server, clients, rate, startK) {
   const wall = (performance.now() - t0) / 1000;
   const deadline = performance.now() + 10_000;
   while (clients.received.reduce((a, b) => a + b, 0) - base < n * SUBSCRIBERS && performance.now() < deadline) await sleep(5);
-  const serverCores = (cpuSeconds(server.proc.pid) - s0) / wall;
+  const serverCores = (serverCpu(server) - s0) / wall;
   const benchCores = (benchCpu() - b0) / wall;
   clients.onReceipt = null;
   clients.onAck = null;
@@ -399,7 +405,7 @@ async function resumeAndRss(dir) {
   };
 }
 
-function round(x, d) {
+export function round(x, d) {
   return Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null;
 }
 
@@ -422,7 +428,7 @@ async function main() {
       log(`${which}: throughput and latency…`);
       const server = which === 'server'
         ? await spawnServer([SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV)
-        : await spawnServer([fileURLToPath(import.meta.url), '--baseline-server']);
+        : await spawnBaseline();
       const url = which === 'server' ? `ws://127.0.0.1:${server.port}/v1/channels/bench` : `ws://127.0.0.1:${server.port}/`;
       const clients = new Clients(url, which === 'server');
       await clients.open();
@@ -518,6 +524,9 @@ function printTable(r) {
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
 }
 
+/** The bare ws broadcast server (no validation, no durability), as a child process: the baseline. */
+export const spawnBaseline = () => spawnServer([fileURLToPath(import.meta.url), '--baseline-server']);
+
 function baselineServer() {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 256 * 1024 });
   wss.on('listening', () => process.stdout.write(`listening on ws://127.0.0.1:${wss.address().port}\n`));
@@ -532,4 +541,4 @@ function baselineServer() {
 }
 
 if (process.argv[2] === '--baseline-server') baselineServer();
-else await main();
+else if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
