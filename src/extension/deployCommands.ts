@@ -1,3 +1,4 @@
+import * as vscode from 'vscode';
 import type { Deploy } from '../git/deployDiscovery';
 import type { RepositoryLocation } from '../git/repository';
 import type { CommandId, DeployArgs } from '../protocol/commands';
@@ -37,11 +38,13 @@ function isDeployNode(v: unknown): v is DeployNode {
   return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'deploy' && 'deploy' in v;
 }
 
-type DeployCommandId = Extract<CommandId, 'incidentRoom.openDeployDiff' | 'incidentRoom.openFileDiff' | 'incidentRoom.flagDeploy' | 'incidentRoom.refreshDeploys'>;
+type DeployCommandId = Extract<CommandId, 'incidentRoom.openDeployDiff' | 'incidentRoom.openFileDiff' | 'incidentRoom.flagDeploy' | 'incidentRoom.refreshDeploys' | 'incidentRoom.openDeploySettings'>;
 
-/** Open Deploy Diff, Flag as Suspect, Refresh, and the per-file diff of the tree. */
+/** Open Deploy Diff, Flag as Suspect, Refresh, Open Deploy Settings, and the per-file diff of the tree. */
 export function deployCommands(view: DeploysView, service: IncidentService): CommandHandlers<DeployCommandId, DeployTarget> {
   return {
+    'incidentRoom.openDeploySettings': { run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'incidentRoom.deploys') },
+
     'incidentRoom.openDeployDiff': {
       deployPrompt: () => 'Open Deploy Diff: which deploy?',
       run: ({ deploy: { repo, deploy } }) => view.openDeployDiff(repo, deploy),

@@ -119,6 +119,8 @@ export const COMMANDS = {
   'incidentRoom.setWebhookToken': { args: Token },
   'incidentRoom.openStakeholderPage': {},
   // The deploy lens on or off (incidentRoom.lens.enabled), from the palette and the sidebar's title bar.
+  // The deploy settings in the Settings editor: the Recent Deploys view's gear, also when it found nothing.
+  'incidentRoom.openDeploySettings': {},
   'incidentRoom.toggleDeployLens': { args: z.object({ enabled: z.boolean().optional() }) },
 } as const satisfies Record<`incidentRoom.${string}`, CommandDecl>;
 

@@ -80,7 +80,7 @@ export const tests = {
     await dialog.waitFor({ timeout: 20e3 });
     const text = await dialog.innerText();
     assert.match(text, /\.\/scripts\/deploy\.sh release-41/, 'the exact argv is shown');
-    assert.match(text, /Undoes 1 commit\(s\) and 2 file\(s\) since release-41/);
+    assert.match(text, /Undoes 1 commit and 2 files since release-41/);
     await screenshot('rollback-confirm');
     await dialog.locator('a.monaco-button, button', { hasText: 'Roll Back' }).first().click();
     await web.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation succeeded' }).waitFor({ timeout: 30e3 });
@@ -112,6 +112,29 @@ export const tests = {
       await page.locator('.part.sidebar .composite.title', { hasText: /Source Control/i }).first().waitFor({ timeout: 15e3 });
     } finally {
       fs.writeFileSync(checkout, before);
+      fs.writeFileSync(settingsFile, settings);
+    }
+  },
+
+  async 'no deploy matches: the view says what it looked for and offers the deploy settings, which open'({ page, workspaceDir, screenshot }) {
+    const settingsFile = path.join(workspaceDir, '.vscode', 'settings.json');
+    const settings = fs.readFileSync(settingsFile, 'utf8');
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settings), 'incidentRoom.deploys.tagPatterns': ['shipped/*'] }, null, 2));
+    try {
+      await (await waitForActivityItem(page, 'Incident Room')).click();
+      const pane = await setPaneExpanded(page, 'Recent Deploys');
+      await poll(async () => /shipped\/\*/.test(await pane.innerText()), { timeout: 30e3, message: 'the view says which tags it looked for' });
+      // The view's own button (its title bar shows its actions while the pointer is over it).
+      await pane.locator('.pane-header').hover();
+      const button = pane.locator('.pane-header .action-label[aria-label="Open Deploy Settings"]');
+      await button.waitFor({ timeout: 15e3 });
+      await screenshot('deploys-empty');
+      await button.click();
+      // The Settings editor opens on the deploy settings (searched for), the tag patterns among them.
+      await page.locator('.settings-editor', { hasText: 'Deploys: Tag Patterns' }).first().waitFor({ timeout: 15e3 });
+      assert.doesNotMatch(await page.locator('.settings-editor').first().innerText(), /Rollback: Strategy/, 'only the deploy settings are listed');
+      await page.keyboard.press('Escape');
+    } finally {
       fs.writeFileSync(settingsFile, settings);
     }
   },
