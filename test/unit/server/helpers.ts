@@ -159,10 +159,13 @@ export interface TestServer {
   url(channel?: string): string;
 }
 
-export async function startTestServer(options: Partial<Omit<ServerOptions, 'store'>> & { store?: 'file' | 'memory'; dir?: string } = {}): Promise<TestServer> {
-  const dir = options.store === 'memory' ? null : options.dir ?? tempDir();
-  const store: EventStore = dir === null ? new MemoryStore() : new FileStore({ dir });
-  await store.open();
+export async function startTestServer(options: Partial<Omit<ServerOptions, 'store'>> & { store?: 'file' | 'memory'; dir?: string; eventStore?: EventStore } = {}): Promise<TestServer> {
+  const { eventStore, ...rest } = options;
+  const dir = eventStore || options.store === 'memory' ? null : options.dir ?? tempDir();
+  // A store given opened (e.g. a PostgresStore on a fresh database), or a memory or file store opened here.
+  const store: EventStore = eventStore ?? (dir === null ? new MemoryStore() : new FileStore({ dir }));
+  if (!eventStore) await store.open();
+  options = rest;
   // A metrics listener on loopback, as `--metrics-port` opens: the tests read /metrics there without a token.
   const server = await startServer({ host: '127.0.0.1', port: 0, tokens: null, metrics: new ServerMetrics(), metricsListener: { host: '127.0.0.1', port: 0 }, ...options, store });
   return { server, store, dir, url: (channel = 'payments-oncall') => `${server.url}/v1/channels/${channel}` };
