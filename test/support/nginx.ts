@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChannelClient } from '../../src/sync/channelClient';
 import { Outbox } from '../../src/sync/outbox';
 import { WsTransport } from '../../src/sync/wsTransport';
 import { until } from './until';
+import { freePort } from './ports';
 
 /**
  * The deployment of README.md "Deploying the channel server", for real, on loopback: replicas of the built server
@@ -48,17 +48,6 @@ export function nginxBin(): string {
   // Where no policy-rc.d forbids it, the package starts the system service on port 80: stop what the install started.
   if (!wasRunning && existsSync(systemPid)) spawnSync(NGINX, ['-s', 'stop'], { timeout: 30_000 });
   return NGINX;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestCertificate {

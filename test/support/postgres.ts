@@ -1,10 +1,10 @@
 import { execFile, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from './ports';
 
 /**
  * A real PostgreSQL cluster for the tests: `initdb` into a temp folder, `pg_ctl start` on a free loopback port, once
@@ -82,17 +82,6 @@ function asPostgresAsync(bin: string, tool: string, args: readonly string[], tim
     execFile(cmd, argv, { timeout }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${cmd} ${argv.join(' ')}: ${error.message} ${String(stderr).slice(-2000)} ${String(stdout).slice(-500)}`));
       else resolve();
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
     });
   });
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
-import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { Outbox } from '../../../src/sync/outbox';
 import type { ClientMessage, ServerMessage } from '../../../src/protocol/messages';
 import type { Link, Transport } from '../../../src/sync/transport';
 import { WsTransport } from '../../../src/sync/wsTransport';
+import { freePort } from '../../support/ports';
 import { until } from '../../support/until';
 
 const FAST_BACKOFF = { initialMs: 50, factor: 2, maxMs: 400, jitter: 0.5 };
@@ -185,14 +185,6 @@ describe('ChannelClient against a real server', function () {
   });
 
   it('fails over between the replicas listed in server.url: a dead one is skipped, a lost one hands over, nothing is lost', async () => {
-    const freePort = async (): Promise<number> => {
-      const probe = net.createServer().listen(0, '127.0.0.1');
-      await once(probe, 'listening');
-      const p = (probe.address() as AddressInfo).port;
-      probe.close();
-      await once(probe, 'close');
-      return p;
-    };
     const dead = await freePort();
     const replicaB = await freePort();
     const urls = `ws://127.0.0.1:${dead}, ws://127.0.0.1:${port} ws://127.0.0.1:${replicaB}`;
