@@ -66,6 +66,8 @@ export interface StatusUpdate {
   readonly audience: Audience;
   readonly text: string;
   readonly nextUpdateBy?: string;
+  /** When the responders expected the impact to end, as of this update. */
+  readonly eta?: string;
 }
 
 export interface ActionItem {

@@ -1,3 +1,16 @@
+/**
+ * An estimate ahead of `now`: "30m", "2h", "1h 30m", "in 45m" or an ISO time → Date; undefined for an empty answer
+ * (no estimate); null when not understood or not in the future.
+ */
+export function parseEta(value: string, now: Date): Date | null | undefined {
+  const v = value.trim().toLowerCase().replace(/^in\s+/, '');
+  if (v === '' || v === 'unknown' || v === '?') return undefined;
+  const rel = /^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?$/.exec(v);
+  if (rel && (rel[1] || rel[2])) return new Date(now.getTime() + Number(rel[1] ?? 0) * 3_600_000 + Number(rel[2] ?? 0) * 60_000);
+  const t = Date.parse(value.trim());
+  return Number.isNaN(t) || t <= now.getTime() ? null : new Date(t);
+}
+
 /** "now", "15m ago", "2h ago" or an ISO time → Date; null when not understood. */
 export function parseWhen(value: string, now: Date): Date | null {
   const v = value.trim().toLowerCase();

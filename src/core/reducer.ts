@@ -124,7 +124,7 @@ function apply(d: Draft, e: SequencedEvent): void {
       return;
     }
     case 'update.posted':
-      d.updates.push({ id: e.id, seq: e.seq, at: e.at, by: e.actor, audience: e.data.audience, text: e.data.text, ...opt('nextUpdateBy', e.data.nextUpdateBy) });
+      d.updates.push({ id: e.id, seq: e.seq, at: e.at, by: e.actor, audience: e.data.audience, text: e.data.text, ...opt('nextUpdateBy', e.data.nextUpdateBy), ...opt('eta', e.data.eta) });
       return;
     case 'action.added':
       d.actions.push({

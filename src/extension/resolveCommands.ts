@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportIncident } from '../core/incidentExport';
 import { postmortemFileName, renderPostmortem } from '../core/postmortem';
+import type { IncidentState } from '../core/incidentState';
+import { parseEta } from '../core/parseWhen';
 import { composeStatusUpdate } from '../core/statusUpdateTemplate';
 import type { Audience, User } from '../protocol/events';
 import type { CommandId } from '../protocol/commands';
@@ -33,8 +35,9 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
       let audience: Audience;
       let text: string;
       let nextUpdateBy: string | undefined;
+      let eta: string | undefined;
       if (args) {
-        ({ audience, text } = args);
+        ({ audience, text, eta } = args);
         nextUpdateBy = args.nextUpdateBy ?? composeStatusUpdate(s, audience, { now: new Date(), cadence }).nextUpdateBy ?? undefined;
       } else {
         audience = await pick([
@@ -44,9 +47,11 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
         const draft = composeStatusUpdate(s, audience, { now: new Date(), timeZone: readerZone(), cadence });
         text = await editDraft(draft.text, `${audience} update for ${s.id}`, audience === 'external' ? whereExternalGoes(service) : '');
         nextUpdateBy = draft.nextUpdateBy ?? undefined;
+        // Stakeholders ask "when will it be fixed?" first: an estimate, revised with each update (optional).
+        if (audience === 'external') eta = await askEta(s);
       }
       if (text.length > 4000) throw new UserFacingError(`the update is ${text.length} characters; at most 4000 fit in one update`);
-      const eventId = await service.append('update.posted', { audience, text, ...(nextUpdateBy ? { nextUpdateBy } : {}) });
+      const eventId = await service.append('update.posted', { audience, text, ...(nextUpdateBy ? { nextUpdateBy } : {}), ...(eta ? { eta } : {}) });
       const webhook = delivery.configured();
       if (webhook) {
         await delivery.enqueue({ id: eventId, incidentId: s.id, audience, text });
@@ -190,4 +195,18 @@ async function freeName(file: string): Promise<string> {
 
 function isDate(v: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v));
+}
+
+/** The external update's ETA prompt: the last one offered again, so revising it is one edit. */
+async function askEta(s: IncidentState): Promise<string | undefined> {
+  const now = new Date();
+  const last = [...s.updates].reverse().find((u) => u.eta)?.eta;
+  const answer = await ask({
+    title: `ETA for ${s.id} (optional)`,
+    prompt: 'When do you expect the impact to end? "30m", "2h", "1h 30m" or an ISO time; leave empty when you cannot say yet',
+    value: last && Date.parse(last) > now.getTime() ? last : '',
+    required: false,
+    validateInput: (v) => (parseEta(v, new Date()) === null ? 'Use "30m", "2h", "1h 30m" or a future ISO time, or leave it empty' : undefined),
+  });
+  return parseEta(answer, now)?.toISOString();
 }

@@ -77,7 +77,7 @@ export const COMMANDS = {
     needs: { incident: true }, sidebar: z.strictObject({ noteId: z.string().max(64), tag: z.enum(['fact', 'refuted']) }),
   },
   'incidentRoom.postUpdate': {
-    args: z.object({ audience: Audience, text: z.string().min(1).max(4000), nextUpdateBy: IsoTime.optional() }),
+    args: z.object({ audience: Audience, text: z.string().min(1).max(4000), nextUpdateBy: IsoTime.optional(), eta: IsoTime.optional() }),
     needs: { incident: true }, sidebar: 'no-args',
   },
   'incidentRoom.connect': { sidebar: 'no-args' },

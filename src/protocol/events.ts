@@ -93,7 +93,8 @@ export const EventData = {
     command: optionalText(Limits.shortTextLength),
   }),
   'mitigation.finished': z.object({ mitigationId: EventId, result: MitigationResult, detail: optionalText(Limits.detailLength) }),
-  'update.posted': z.object({ audience: Audience, text: text(Limits.updateLength), nextUpdateBy: IsoTime.optional() }),
+  // eta: when the responders expect the impact to end (resolution or mitigation), revised with each update.
+  'update.posted': z.object({ audience: Audience, text: text(Limits.updateLength), nextUpdateBy: IsoTime.optional(), eta: IsoTime.optional() }),
   'action.added': z.object({ title: text(Limits.titleLength), owner: User.optional(), due: IsoDate.optional() }),
   'action.updated': z.object({
     actionId: EventId,

@@ -16,7 +16,7 @@ export const MAX_RESOLVED = 10;
  */
 export function statusIncident(s: IncidentState): StatusIncident {
   const external = s.updates.filter((u) => u.audience === 'external');
-  const updates: StatusUpdateEntry[] = external.map((u) => ({ postedAt: u.at, text: u.text, nextUpdateBy: u.nextUpdateBy ?? null })).reverse();
+  const updates: StatusUpdateEntry[] = external.map((u) => ({ postedAt: u.at, text: u.text, nextUpdateBy: u.nextUpdateBy ?? null, eta: u.eta ?? null })).reverse();
   const statusSince = s.statusHistory.at(-1)?.at ?? s.declaredAt;
   const policy = SEVERITY_POLICY[s.severity];
   return {

@@ -17,6 +17,8 @@ export const StatusUpdateEntry = zm.object({
   text: Text(4000),
   /** When the next update was promised by (`update.posted`'s `nextUpdateBy`); null when it promised none. */
   nextUpdateBy: zm.nullable(Time),
+  /** When the responders expected the impact to end, as of this update (`update.posted`'s `eta`); null: no estimate. */
+  eta: zm.nullable(Time),
 });
 export type StatusUpdateEntry = zm.infer<typeof StatusUpdateEntry>;
 

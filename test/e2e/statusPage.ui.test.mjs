@@ -170,12 +170,14 @@ export const tests = {
         // Live: an external update shows within a second; an internal note sent before it never does.
         await team.append(id, 'note.added', { text: 'SECRET second internal note', tag: 'note' });
         const t0 = Date.now();
-        await team.append(id, 'update.posted', { audience: 'external', text: 'A fix is being rolled out now.', nextUpdateBy: team.at(-15) });
+        await team.append(id, 'update.posted', { audience: 'external', text: 'A fix is being rolled out now.', nextUpdateBy: team.at(-15), eta: team.at(-45) });
         await card.getByTestId('update-text').filter({ hasText: 'A fix is being rolled out now.' }).waitFor({ timeout: 1000 });
         const ms = Date.now() - t0;
         console.log(`      external update → on the page: ${ms} ms`);
         assert.ok(ms < 1000, `${ms} ms`);
         assert.ok(!(await page.locator('body').textContent()).includes('SECRET second internal note'));
+        // Its ETA, as an estimate.
+        assert.match(await card.getByTestId('update-eta').textContent(), /^Expected resolution: .+ \(estimate; it may change with the next update\)\.$/);
         await card.locator('summary', { hasText: 'Earlier updates (1)' }).click();
         assert.equal(await card.locator('.history .update-text').textContent(), HOSTILE_UPDATE);
 
@@ -318,7 +320,7 @@ export const tests = {
       await team.append(pay, 'status.changed', { status: 'identified' }, 30);
       await team.append(pay, 'update.posted', { audience: 'external', text: 'We have found the cause: a change to our payment service released this morning. We are preparing to undo it.', nextUpdateBy: team.at(0) }, 28);
       await team.append(pay, 'status.changed', { status: 'mitigating' }, 12);
-      await team.append(pay, 'update.posted', { audience: 'external', text: 'We are rolling back the change now. Payments are starting to succeed again for most customers.\n\nIf a payment failed, it was not charged: please try again.', nextUpdateBy: team.at(-18) }, 10);
+      await team.append(pay, 'update.posted', { audience: 'external', text: 'We are rolling back the change now. Payments are starting to succeed again for most customers.\n\nIf a payment failed, it was not charged: please try again.', nextUpdateBy: team.at(-18), eta: team.at(-40) }, 10);
       const search = await team.declare({ title: 'Search results load slowly', severity: 'SEV3', symptom: 'x' }, 15);
       await team.append(search, 'update.posted', { audience: 'external', text: 'Search is slower than usual. Results are correct; we are adding capacity.', nextUpdateBy: team.at(-45) }, 14);
       const login = await team.declare({ title: 'Sign-in emails delayed', severity: 'SEV3', symptom: 'x' }, 190);

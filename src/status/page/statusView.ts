@@ -183,6 +183,11 @@ export class StatusView {
     const text = el('p', 'update-text', u.text);
     text.dataset.testid = 'update-text';
     box.append(el('h4', 'latest-heading', `Latest update · ${clock(u.postedAt, now)}`), text);
+    if (u.eta && !i.resolvedAt) {
+      const eta = el('p', 'eta', `Expected resolution: ${clock(u.eta, now)} (estimate; it may change with the next update).`);
+      eta.dataset.testid = 'update-eta';
+      box.append(eta);
+    }
     if (u.nextUpdateBy && !i.resolvedAt) box.append(el('p', 'promise', `Next update promised by ${clock(u.nextUpdateBy, now)}.`));
     return box;
   }

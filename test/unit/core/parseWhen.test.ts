@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseWhen } from '../../../src/core/parseWhen';
+import { parseEta, parseWhen } from '../../../src/core/parseWhen';
 
 describe('core/parseWhen', () => {
   const now = new Date('2026-11-22T14:30:00.000Z');
@@ -16,5 +16,17 @@ describe('core/parseWhen', () => {
     assert.equal(parseWhen('2026-11-22T15:02:00+01:00', now)?.toISOString(), '2026-11-22T14:02:00.000Z');
     assert.equal(parseWhen('yesterday-ish', now), null);
     assert.equal(parseWhen('15 ago', now), null);
+  });
+
+  it('reads an ETA ahead: 30m, 2h, 1h 30m, in 45m or a future ISO time; empty is no estimate; the past is refused', () => {
+    assert.equal(parseEta('30m', now)?.toISOString(), '2026-11-22T15:00:00.000Z');
+    assert.equal(parseEta('2h', now)?.toISOString(), '2026-11-22T16:30:00.000Z');
+    assert.equal(parseEta('1h 30m', now)?.toISOString(), '2026-11-22T16:00:00.000Z');
+    assert.equal(parseEta('in 45 min', now)?.toISOString(), '2026-11-22T15:15:00.000Z');
+    assert.equal(parseEta('2026-11-22T18:00:00Z', now)?.toISOString(), '2026-11-22T18:00:00.000Z');
+    assert.equal(parseEta('', now), undefined);
+    assert.equal(parseEta('unknown', now), undefined);
+    assert.equal(parseEta('2026-11-22T12:00:00Z', now), null, 'an ETA in the past is a typo');
+    assert.equal(parseEta('soon', now), null);
   });
 });

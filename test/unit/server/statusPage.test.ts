@@ -36,7 +36,7 @@ async function realisticIncident(writer: TestClient, title = 'Checkout fails for
     event('role.assigned', { role: 'tech_lead', user: { id: 'bob@example.com', name: 'Bob' } }),
     event('deploy.flagged', { ref: 'release-42', sha: 'abcdef1' }),
     event('update.posted', { audience: 'internal', text: 'internal: the DBA is on it' }),
-    event('update.posted', { audience: 'external', text: 'Some card payments fail. We are investigating.', nextUpdateBy: at(Date.now() + 30 * 60_000) }),
+    event('update.posted', { audience: 'external', text: 'Some card payments fail. We are investigating.', nextUpdateBy: at(Date.now() + 30 * 60_000), eta: at(Date.now() + 90 * 60_000) }),
     event('status.changed', { status: 'mitigating', note: 'rolled back by hand' }),
   ]) {
     const ack = await writer.append(id, e);
@@ -82,6 +82,7 @@ describe('server/status page: status.json, watchStatus, access and headers', fun
     assert.match(inc.severityMeaning, /Partial outage/);
     assert.equal(inc.latestUpdate?.text, 'Some card payments fail. We are investigating.');
     assert.equal(inc.nextUpdateDue, inc.latestUpdate?.nextUpdateBy, 'due when the external update promised');
+    assert.ok(inc.latestUpdate?.eta && Date.parse(inc.latestUpdate.eta) > Date.now() + 80 * 60_000, 'the update\'s ETA is on the page');
     assert.equal(inc.updates.length, 1, 'the internal update is not one of them');
     assert.ok(Date.parse(inc.statusSince) >= Date.parse(inc.declaredAt));
     for (const secret of SECRETS) assert.ok(!res.body.includes(secret), `status.json shows "${secret}"`);
