@@ -184,7 +184,8 @@ export class StatusView {
     text.dataset.testid = 'update-text';
     box.append(el('h4', 'latest-heading', `Latest update · ${clock(u.postedAt, now)}`), text);
     if (u.eta && !i.resolvedAt) {
-      const eta = el('p', 'eta', `Expected resolution: ${clock(u.eta, now)} (estimate; it may change with the next update).`);
+      const eta = el('p', 'eta');
+      eta.append(el('strong', undefined, `Expected resolution: ${clock(u.eta, now)}`), el('span', 'muted', ' (estimate; it may change with the next update).'));
       eta.dataset.testid = 'update-eta';
       box.append(eta);
     }
