@@ -405,6 +405,22 @@ async function resumeAndRss(dir) {
   };
 }
 
+/** Throughput, then latency at each of RATES, over one set of clients of `urls` (our protocol when `ours`). */
+export async function loadPhases(server, urls, ours) {
+  const clients = new Clients(urls, ours);
+  await clients.open();
+  const tp = await throughput(server, clients, 0);
+  const lat = {};
+  let k = tp.endK;
+  for (const rate of RATES) {
+    await sleep(500);
+    lat[rate] = await latency(server, clients, rate, k);
+    k = lat[rate].endK;
+  }
+  clients.close();
+  return { throughput: tp, latency: lat };
+}
+
 export function round(x, d) {
   return Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null;
 }
@@ -430,19 +446,8 @@ async function main() {
         ? await spawnServer([SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV)
         : await spawnBaseline();
       const url = which === 'server' ? `ws://127.0.0.1:${server.port}/v1/channels/bench` : `ws://127.0.0.1:${server.port}/`;
-      const clients = new Clients(url, which === 'server');
-      await clients.open();
-      const tp = await throughput(server, clients, 0);
-      const lat = {};
-      let k = tp.endK;
-      for (const rate of RATES) {
-        await sleep(500);
-        lat[rate] = await latency(server, clients, rate, k);
-        k = lat[rate].endK;
-      }
-      clients.close();
+      results[which] = await loadPhases(server, url, which === 'server');
       await stopServer(server);
-      results[which] = { throughput: tp, latency: lat };
     }
 
     log(`generating a store of ${RESTART_EVENTS.toLocaleString()} events…`);

@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { tsImport } from 'tsx/esm/api';
 import {
-  appendFrame, ask, Clients, connect, hello, latency, percentile, RATES, round, SERVER_ENV, SERVER_JS, sleep, spawnBaseline, spawnServer,
-  stopServer, SUBSCRIBERS, throughput,
+  appendFrame, ask, connect, hello, loadPhases, percentile, RATES, round, SERVER_ENV, SERVER_JS, sleep, spawnBaseline, spawnServer,
+  stopServer, SUBSCRIBERS,
 } from './channel.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,20 +47,6 @@ async function kill9(server) {
 
 // ---------------------------------------------------------------- throughput and latency, one configuration at a time
 
-async function loadPhases(server, urls, ours) {
-  const clients = new Clients(urls, ours);
-  await clients.open();
-  const tp = await throughput(server, clients, 0);
-  const lat = {};
-  let k = tp.endK;
-  for (const rate of RATES) {
-    await sleep(500);
-    lat[rate] = await latency(server, clients, rate, k);
-    k = lat[rate].endK;
-  }
-  clients.close();
-  return { throughput: tp, latency: lat };
-}
 
 // ---------------------------------------------------------------- failover
 
