@@ -137,7 +137,7 @@ export class DeployLens implements vscode.CodeLensProvider, vscode.HoverProvider
       const list = await repo.listDeploys(settings, { limit: settings.limit });
       const window = lensWindow(list.deploys, incident.detectedAt ?? incident.declaredAt, lensSettings().deploys);
       const relative = path.relative(repo.root, document.uri.fsPath).split(path.sep).join('/');
-      const marks = window.length === 0 ? [] : await lensMarks(repo, window, relative, splitLines(document.getText()));
+      const marks = window.length === 0 ? [] : await lensMarks(repo, window, relative, () => splitLines(document.getText()));
       const computed: Computed = { version: document.version, root: repo.root, path: relative, marks };
       this.computed.set(key, computed);
       this.lastMs = performance.now() - started;

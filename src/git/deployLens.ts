@@ -269,22 +269,27 @@ export interface LensSource {
 /**
  * The lens marks of one file (repository-relative path) in its current text: each deploy of the window, newest
  * first, marks the lines it changed that still read as it left them; a line changed by several deploys is the newest
- * one's. A file no deploy of the window touched reads nothing but the kept change sets. A deploy with no previous
- * one known marks nothing.
+ * one's. A file no deploy of the window touched reads nothing but the kept change sets (and its text is not split
+ * when `now` is given as a function). A deploy with no previous one known marks nothing.
  */
-export async function lensMarks<D extends Pick<Deploy, 'sha' | 'previous'>>(source: LensSource, window: readonly D[], filePath: string, now: readonly string[]): Promise<LensMark<D>[]> {
+export async function lensMarks<D extends Pick<Deploy, 'sha' | 'previous'>>(
+  source: LensSource, window: readonly D[], filePath: string, now: readonly string[] | (() => readonly string[]),
+): Promise<LensMark<D>[]> {
   // A deploy with no previous one known (the oldest listed) has no range: it would claim every line of every file.
   const sets = await Promise.all(window.map((d) => (d.previous ? source.deployChanges(d) : undefined)));
   // The file at each deploy that touched it, read together.
   const texts = await Promise.all(window.map((d, i) => (sets[i]?.hunks.has(filePath) ? source.linesAtRevision(d.sha, filePath) : undefined)));
   const marks: LensMark<D>[] = [];
+  if (!texts.some(Boolean)) return marks;
+  // The current text is split only for a file the window touched (`now` may be a function: the editor's text).
+  const current = typeof now === 'function' ? now() : now;
   const claimed = new Set<number>();
   for (let i = 0; i < window.length; i++) {
     const hunks = sets[i]?.hunks.get(filePath);
     const atDeploy = texts[i];
     if (!hunks || !atDeploy) continue;
     const deploy = window[i]!;
-    for (const r of placeHunks(hunks, atDeploy, now)) {
+    for (const r of placeHunks(hunks, atDeploy, current)) {
       // Lines a newer deploy already claimed split this range.
       let start = -1;
       for (let line = r.start; line <= r.end; line++) {

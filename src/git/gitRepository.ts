@@ -39,9 +39,10 @@ export interface GitRepositoryOptions {
 
 const DEPLOY_FILES_MAX = 100;
 const DEPLOY_CHANGES_MAX = 20;
-const REVISION_LINES_MAX = 200;
+/** Files at a deploy kept for the lens: 32 of at most 1 MiB each bounds what they hold (about 32 MiB at worst). */
+const REVISION_LINES_MAX = 32;
 /** Files larger than this get no deploy lens (a generated bundle, a lock file). */
-const LENS_FILE_MAX_BYTES = 2 * 1024 * 1024;
+const LENS_FILE_MAX_BYTES = 1024 * 1024;
 
 const rangeKey = (deploy: Pick<Deploy, 'sha' | 'previous'>): string => `${deploy.previous?.sha ?? ''}..${deploy.sha}`;
 

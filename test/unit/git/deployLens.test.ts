@@ -147,6 +147,9 @@ describe('git/deployLens', () => {
           { start: 13, end: 15, ref: 'release-42' },
         ]);
         assert.deepEqual(await lensMarks(repository, window, 'README.md', ['hi']), []);
+        // An untouched file's text is never split: the editor's text is asked for only when a deploy touched the file.
+        assert.deepEqual(await lensMarks(repository, window, 'README.md', () => assert.fail('read the text of an untouched file')), []);
+        assert.equal((await lensMarks(repository, window, 'src/pool.ts', () => edited)).length, 2);
         assert.deepEqual(await lensMarks(repository, window, 'src/pool.ts', edited.map((l) => (l === 'max = 5' ? 'max = 8' : l))).then((m) => m.map((x) => x.deploy.ref)), ['release-42'], 'a line edited since is no longer the deploy\'s');
       } finally {
         repository.dispose();
