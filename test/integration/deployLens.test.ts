@@ -100,7 +100,7 @@ suite('Deploy-window lens', () => {
     assert.ok(await doc.save());
   });
 
-  test('a file no deploy of the window touched gets nothing; switched off, nothing anywhere', async function () {
+  test('a file no deploy of the window touched gets nothing; Toggle Deploy Lens turns it off and on; switched off, nothing anywhere', async function () {
     this.timeout(30_000);
     const untouched = vscode.Uri.file(path.join(repo, 'src', 'untouched.ts'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(untouched));
@@ -110,6 +110,12 @@ suite('Deploy-window lens', () => {
     await until('the lens is back on the file', async () => (seen = await titles(pool)).length === 2).catch((e: Error) => {
       throw new Error(`${e.message}: ${JSON.stringify(seen)}; pool.ts is ${JSON.stringify(vscode.workspace.textDocuments.find((d) => d.uri.fsPath === pool.fsPath)?.getText().split('\n').slice(0, 8))}`);
     });
+    // Off from the palette's command (as the sidebar's title-bar menu runs it), and on again.
+    assert.equal(await vscode.commands.executeCommand('incidentRoom.toggleDeployLens'), false);
+    assert.equal(vscode.workspace.getConfiguration('incidentRoom.lens').get('enabled'), false);
+    await until('the lens is gone', async () => (await titles(pool)).length === 0);
+    assert.equal(await vscode.commands.executeCommand('incidentRoom.toggleDeployLens'), true);
+    await until('the lens is back', async () => (await titles(pool)).length === 2);
     await vscode.workspace.getConfiguration('incidentRoom.lens').update('enabled', false, vscode.ConfigurationTarget.Global);
     await until('the lens is gone', async () => (await titles(pool)).length === 0);
   });
