@@ -1,4 +1,4 @@
-import type { NoteSource, RetagTag, SequencedEventOf } from '../protocol/events';
+import type { EventDataOf, NoteSource, RetagTag, SequencedEventOf } from '../protocol/events';
 import { ROLE_LABELS } from './selectors';
 
 /**
@@ -43,4 +43,17 @@ export function sharedEventText(e: SequencedEventOf<SharedTextKind>, style: Text
     case 'note.added':
       return `${NOTE_TAG_LABELS[e.data.tag]}: ${style.text(e.data.text)}${e.data.source ? style.source(e.data.source) : ''}`;
   }
+}
+
+/** A triage record in one line: who and how many, where, the trend, and each impact that is not `none`. */
+export function triageHeadline(t: EventDataOf<'triage.recorded'>): string {
+  const who = t.users.share === 'unknown' ? 'users affected: unknown' : `${t.users.share} users affected`;
+  const parts = [t.users.text ? `${who} (${t.users.text})` : who];
+  const where = [...t.regions, ...t.routes, ...t.tenants];
+  if (where.length > 0) parts.push(`in ${where.join(', ')}`);
+  parts.push(`trend ${t.trend}`);
+  const impacts = ([['customer', t.customer], ['financial', t.financial], ['data integrity', t.dataIntegrity]] as const)
+    .filter(([, c]) => c.level !== 'none').map(([name, c]) => `${name} impact ${c.level}`);
+  parts.push(impacts.length > 0 ? impacts.join(', ') : 'no customer, financial or data-integrity impact found');
+  return parts.join('; ');
 }

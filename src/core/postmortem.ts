@@ -5,7 +5,7 @@ import type { IncidentState, Mitigation, Note } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
-import { NOTE_TAG_LABELS, sharedEventText, type TextStyle } from './eventText';
+import { NOTE_TAG_LABELS, sharedEventText, triageHeadline, type TextStyle } from './eventText';
 import { describeLost } from './timelineText';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
 
@@ -247,6 +247,14 @@ function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigatio
       if (e.data.done === false) return 'Action item reopened';
       return `Action item updated${e.data.title !== undefined ? `: ${md(e.data.title)}` : ''}`;
     }
+    case 'triage.recorded':
+      return `Triage recorded: ${md(triageHeadline(e.data))}`;
+    case 'signal.linked':
+      return `Alert **${md(e.data.alertname)}** linked${e.data.summary ? `: ${md(e.data.summary)}` : ''} (firing since ${isoUtc(e.data.startsAt)} UTC)`;
+    case 'signal.resolved':
+      return `Alert **${md(e.data.alertname)}** resolved at ${isoUtc(e.data.endsAt)} UTC`;
+    case 'escalation.requested':
+      return `Escalated (paged more help): ${md(e.data.reason)}`;
   }
 }
 

@@ -48,6 +48,10 @@ export const SUMMARY_RULES = {
   'update.posted': null,
   'action.added': null,
   'action.updated': null,
+  'triage.recorded': null,
+  'signal.linked': null,
+  'signal.resolved': null,
+  'escalation.requested': null,
 } as const satisfies { readonly [K in EventKind]: SummaryRule<K> | null };
 
 // The table's entries are checked per kind above; looked up by an event's kind, the pairing is lost to TypeScript.

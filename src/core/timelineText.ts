@@ -1,5 +1,5 @@
 import type { EventKind, SequencedEvent } from '../protocol/events';
-import { sharedEventText, type TextStyle } from './eventText';
+import { sharedEventText, triageHeadline, type TextStyle } from './eventText';
 import type { LostRange } from './incidentState';
 
 /** Codicon names per event kind, for the timeline. */
@@ -17,6 +17,10 @@ export const EVENT_ICONS = {
   'update.posted': 'megaphone',
   'action.added': 'checklist',
   'action.updated': 'checklist',
+  'triage.recorded': 'telescope',
+  'signal.linked': 'bell',
+  'signal.resolved': 'bell-slash',
+  'escalation.requested': 'broadcast',
 } as const satisfies Readonly<Record<EventKind, string>>;
 
 /** The `kind` of a timeline entry for seqs the server declared lost: not an event kind, since nobody appended it. */
@@ -71,5 +75,13 @@ export function describeEvent(e: SequencedEvent): string {
       if (e.data.done === false) return 'Action item reopened';
       return 'Action item updated';
     }
+    case 'triage.recorded':
+      return `Triage: ${triageHeadline(e.data)}`;
+    case 'signal.linked':
+      return `Alert ${e.data.alertname} linked${e.data.summary ? `: ${e.data.summary}` : ''}`;
+    case 'signal.resolved':
+      return `Alert ${e.data.alertname} resolved`;
+    case 'escalation.requested':
+      return `Escalated (paged more help): ${e.data.reason}`;
   }
 }

@@ -1,12 +1,13 @@
 import * as z from 'zod';
 import { Limits } from './codes';
 import {
-  AUDIENCES, EVENT_KINDS, MITIGATION_ACTIONS, MITIGATION_RESULTS, NOTE_TAGS, RETAG_TAGS, ROLES, SEVERITIES, STATUSES, utf8Bytes,
-  type EventKind,
+  AUDIENCES, EVENT_KINDS, IMPACT_LEVELS, MITIGATION_ACTIONS, MITIGATION_RESULTS, NOTE_TAGS, RETAG_TAGS, ROLES, SEVERITIES,
+  SIGNAL_STATUSES, STATUSES, TRENDS, USER_SHARES, utf8Bytes, type EventKind,
 } from './vocabulary';
 
 export {
-  AUDIENCES, EVENT_KINDS, MITIGATION_ACTIONS, NOTE_TAGS, ROLES, SEVERITIES, STATUSES, utf8Bytes, type EventKind,
+  AUDIENCES, EVENT_KINDS, IMPACT_LEVELS, MITIGATION_ACTIONS, NOTE_TAGS, ROLES, SEVERITIES, SIGNAL_STATUSES, STATUSES, TRENDS,
+  USER_SHARES, utf8Bytes, type EventKind,
 } from './vocabulary';
 
 export const Severity = z.enum(SEVERITIES);
@@ -25,6 +26,14 @@ export const MitigationResult = z.enum(MITIGATION_RESULTS);
 export type MitigationResult = z.infer<typeof MitigationResult>;
 export const Audience = z.enum(AUDIENCES);
 export type Audience = z.infer<typeof Audience>;
+export const Trend = z.enum(TRENDS);
+export type Trend = z.infer<typeof Trend>;
+export const ImpactLevel = z.enum(IMPACT_LEVELS);
+export type ImpactLevel = z.infer<typeof ImpactLevel>;
+export const UserShare = z.enum(USER_SHARES);
+export type UserShare = z.infer<typeof UserShare>;
+export const SignalStatus = z.enum(SIGNAL_STATUSES);
+export type SignalStatus = z.infer<typeof SignalStatus>;
 
 /** An ISO-8601 timestamp with a zone (`Z` or an offset). */
 export const IsoTime = z.iso.datetime({ offset: true });
@@ -55,6 +64,22 @@ export const NoteSource = z.object({
   snippet: z.string().refine((s) => utf8Bytes(s) <= Limits.snippetBytes, `must be at most ${Limits.snippetBytes} bytes`).optional(),
 }).refine((s) => s.endLine >= s.startLine, { message: 'endLine must not be before startLine', path: ['endLine'] });
 export type NoteSource = z.infer<typeof NoteSource>;
+
+/** One kind of impact as triage found it: none / suspected / confirmed, with a line of evidence. */
+export const ImpactCheck = z.object({ level: ImpactLevel, evidence: optionalText(Limits.shortTextLength) });
+export type ImpactCheck = z.infer<typeof ImpactCheck>;
+/** A list of scope items (regions, routes, tenants): each a short name, at most 50. */
+const ScopeList = z.array(text(Limits.nameLength)).max(50);
+
+/**
+ * Labels or annotations of a signal, as monitoring sent them (Prometheus: label names `[a-zA-Z_][a-zA-Z0-9_]*`;
+ * Grafana adds its own). Bounded: at most 64 entries, names ≤ 256 characters, values ≤ 4096.
+ */
+export const SignalLabels = z.record(z.string().min(1).max(256), z.string().max(4096))
+  .refine((r) => Object.keys(r).length <= 64, 'must have at most 64 entries');
+export type SignalLabels = z.infer<typeof SignalLabels>;
+/** A signal's fingerprint: Alertmanager's 16 hex digits, or any short id another source gives. */
+export const Fingerprint = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected a fingerprint: letters, digits, `_.:-`, at most 128');
 
 /** Data of each event kind (PROTOCOL.md "Event kinds (v1)"). */
 export const EventData = {
@@ -102,6 +127,38 @@ export const EventData = {
     owner: User.nullable().optional(),
     due: IsoDate.nullable().optional(),
     done: z.boolean().optional(),
+  }),
+  // Triage: scope before cleverness. Each record is whole (the latest one is the incident's triage; earlier ones stay
+  // on the timeline as its history); any responder can re-triage.
+  'triage.recorded': z.object({
+    users: z.object({ text: optionalText(Limits.shortTextLength), share: UserShare, count: z.number().int().min(0).max(1e12).optional() }),
+    regions: ScopeList,
+    routes: ScopeList,
+    tenants: ScopeList,
+    trend: Trend,
+    customer: ImpactCheck,
+    financial: ImpactCheck,
+    dataIntegrity: ImpactCheck,
+    note: optionalText(Limits.shortTextLength),
+  }),
+  // A signal (alert) linked to the incident: what it was when linked, so the timeline and postmortem can name it
+  // without the channel's signal list.
+  'signal.linked': z.object({
+    fingerprint: Fingerprint,
+    alertname: text(Limits.nameLength),
+    summary: optionalText(Limits.shortTextLength),
+    startsAt: IsoTime,
+    labels: SignalLabels.optional(),
+    generatorURL: WebUrl.optional(),
+  }),
+  // A linked signal resolved: appended by the server when monitoring says so (actor: the alert source).
+  'signal.resolved': z.object({ fingerprint: Fingerprint, alertname: text(Limits.nameLength), startsAt: IsoTime, endsAt: IsoTime }),
+  // More help was paged (PagerDuty Events API v2 `trigger`) because ownership was unclear, with why.
+  'escalation.requested': z.object({
+    reason: text(Limits.shortTextLength),
+    summary: text(1024),
+    severity: z.enum(['critical', 'error', 'warning', 'info']),
+    dedupKey: text(255),
   }),
 } as const satisfies Record<EventKind, z.ZodType>;
 export type EventDataOf<K extends EventKind> = z.infer<(typeof EventData)[K]>;

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { CHANNEL_PATTERN, ERROR_CODES, INCIDENT_ID_PATTERN, Limits, PROTOCOL_VERSION } from './codes';
-import { ClientEvent, DeclareEvent, EventId, IsoTime, SequencedEvent, Severity, Status, User } from './events';
+import {
+  ClientEvent, DeclareEvent, EventId, Fingerprint, IsoTime, SequencedEvent, Severity, SignalLabels, SignalStatus, Status, User, WebUrl,
+} from './events';
 import { describeZodError } from './zodMessage';
 
 export const RequestId = z.string().min(1).max(Limits.requestIdLength);
@@ -20,6 +22,36 @@ export const IncidentSummary = z.object({
 });
 export type IncidentSummary = z.infer<typeof IncidentSummary>;
 
+/**
+ * A signal: one alert from monitoring (Alertmanager or Grafana), kept per channel by fingerprint. A later
+ * notification for the same fingerprint updates it (firing → resolved, new annotations). `incidentId`: the incident
+ * a `signal.linked` event linked it to (the latest link wins), null while none has.
+ */
+export const Signal = z.object({
+  fingerprint: Fingerprint,
+  status: SignalStatus,
+  labels: SignalLabels,
+  annotations: SignalLabels,
+  startsAt: IsoTime,
+  /** When it resolved; null while firing (Alertmanager's `0001-01-01T00:00:00Z` and a future `endsAt` read as null). */
+  endsAt: IsoTime.nullable(),
+  generatorURL: WebUrl.nullable(),
+  /** Grafana's links (absent from Alertmanager's payload). */
+  silenceURL: WebUrl.optional(),
+  dashboardURL: WebUrl.optional(),
+  panelURL: WebUrl.optional(),
+  /** Grafana's query values, e.g. `{ "B": 0.12 }`. */
+  values: z.record(z.string().max(256), z.number().nullable()).optional(),
+  /** The Alertmanager (or Grafana) that sent it: `externalURL`, and its `receiver`. */
+  externalURL: WebUrl.optional(),
+  receiver: z.string().max(256).optional(),
+  incidentId: z.string().regex(INCIDENT_ID_PATTERN).nullable(),
+  /** When this server first heard of it, and last changed it. */
+  receivedAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type Signal = z.infer<typeof Signal>;
+
 // ---- client → server ----
 export const HelloMessage = z.object({
   type: z.literal('hello'),
@@ -35,9 +67,11 @@ export const DeclareMessage = z.object({ type: z.literal('declare'), requestId: 
 export const AppendMessage = z.object({ type: z.literal('append'), requestId: RequestId, incidentId: IncidentId, event: ClientEvent });
 export const ListMessage = z.object({ type: z.literal('list'), requestId: RequestId });
 export const PingMessage = z.object({ type: z.literal('ping'), requestId: RequestId });
+/** Ask for the channel's signals: firing first, then recently resolved. */
+export const SignalsRequestMessage = z.object({ type: z.literal('signals'), requestId: RequestId });
 
 export const ClientMessage = z.discriminatedUnion('type', [
-  HelloMessage, SubscribeMessage, UnsubscribeMessage, DeclareMessage, AppendMessage, ListMessage, PingMessage,
+  HelloMessage, SubscribeMessage, UnsubscribeMessage, DeclareMessage, AppendMessage, ListMessage, PingMessage, SignalsRequestMessage,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type HelloMessage = z.infer<typeof HelloMessage>;
@@ -87,10 +121,14 @@ export const PresentUser = z.object({
 export type PresentUser = z.infer<typeof PresentUser>;
 /** Who is on the channel now (responders with a writing session; read-only and public sessions are never listed). */
 export const PresenceMessage = z.object({ type: z.literal('presence'), users: z.array(PresentUser).max(1000) });
+/** A signal of the channel fired, changed, resolved or was linked (to every write and read session of the channel). */
+export const SignalMessage = z.object({ type: z.literal('signal'), signal: Signal });
+/** The answer to `signals`: firing first (newest first), then those resolved recently (newest first). */
+export const SignalsMessage = z.object({ type: z.literal('signals'), requestId: RequestId, items: z.array(Signal) });
 
 export const ServerMessage = z.discriminatedUnion('type', [
   WelcomeMessage, EventsMessage, DeclaredMessage, AckMessage, EventMessage, IncidentMessage, IncidentsMessage, PongMessage, ErrorMessage,
-  PresenceMessage,
+  PresenceMessage, SignalMessage, SignalsMessage,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;

@@ -28,11 +28,24 @@ export type MitigationResult = (typeof MITIGATION_RESULTS)[number];
 export const AUDIENCES = ['internal', 'external'] as const;
 export type Audience = (typeof AUDIENCES)[number];
 
+/** Triage: is the impact still spreading? */
+export const TRENDS = ['growing', 'stable', 'shrinking', 'unknown'] as const;
+export type Trend = (typeof TRENDS)[number];
+/** Triage: how sure the responders are of one kind of impact (customer, financial, data integrity), checked separately. */
+export const IMPACT_LEVELS = ['none', 'suspected', 'confirmed'] as const;
+export type ImpactLevel = (typeof IMPACT_LEVELS)[number];
+/** Triage: roughly what share of users is affected (the free text says who). */
+export const USER_SHARES = ['unknown', 'few', 'some', 'most', 'all'] as const;
+export type UserShare = (typeof USER_SHARES)[number];
+/** A signal (an alert from monitoring) is firing or has resolved. */
+export const SIGNAL_STATUSES = ['firing', 'resolved'] as const;
+export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
+
 /** Every event kind (PROTOCOL.md "Event kinds (v1)"); events.ts's EventData has exactly these keys. */
 export const EVENT_KINDS = [
   'incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added',
   'note.retagged', 'deploy.flagged', 'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added',
-  'action.updated',
+  'action.updated', 'triage.recorded', 'signal.linked', 'signal.resolved', 'escalation.requested',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -1,5 +1,5 @@
 import type { EventKind, SequencedEvent } from '../protocol/events';
-import type { IncidentSummary } from '../protocol/messages';
+import type { IncidentSummary, Signal } from '../protocol/messages';
 
 /** One sequenced event as a store holds it: addressed by channel, incident and seq, with its JSON kept verbatim. */
 export interface StoredEvent {
@@ -113,6 +113,8 @@ export interface DeclareOutcome {
 export type StoreChange =
   /** Events `fromSeq..toSeq` of an incident were committed; `summaryChanged`: one of them changes its summary. */
   | { readonly type: 'events'; readonly channel: string; readonly incidentId: string; readonly fromSeq: number; readonly toSeq: number; readonly summaryChanged: boolean }
+  /** Signals of a channel were stored (by any process): their fingerprints. */
+  | { readonly type: 'signals'; readonly channel: string; readonly fingerprints: readonly string[] }
   /** Changes may have been missed (the store lost its connection for a while): everything held in memory is re-read. */
   | { readonly type: 'resync' };
 
@@ -137,6 +139,22 @@ export interface SharedSequencing {
 }
 
 /**
+ * Where a channel's signals (alerts) are kept, in the same store as its incidents. The core merges (dedup by
+ * fingerprint, firing → resolved, links) and hands the store whole signals to keep; the store keeps the latest of
+ * each fingerprint per channel.
+ */
+export interface SignalStore {
+  /**
+   * Keep these signals of a channel (each replaces the one with its fingerprint); resolves once durable, in call order
+   * with `append`. A signal stored with an `incidentId` keeps it when a later put carries `incidentId: null` (a
+   * notification from monitoring never unlinks; only a newer link replaces a link).
+   */
+  putSignals(channel: string, signals: readonly Signal[]): Promise<void>;
+  /** The channel's signals, each fingerprint once (order unspecified; the core sorts). */
+  listSignals(channel: string): Promise<Signal[]>;
+}
+
+/**
  * Where the channel core keeps events. The core does sequencing, idempotency and fan-out and never knows which
  * store it has: `MemoryStore` (tests), `FileStore` (the embedded default and the extension's local mode),
  * `PostgresStore` (several server processes on one database; it sequences itself, see `shared`).
@@ -151,7 +169,7 @@ export interface SharedSequencing {
  * - Damage never makes a store reuse what it handed out: a lost event's seq stays taken (it counts in the incident's
  *   `headSeq`) and a lost declaration's incident number stays taken (`highestIncidentNumber`).
  */
-export interface EventStore {
+export interface EventStore extends SignalStore {
   /** Open the store (recovering from a crash if needed). Called once, before anything else. */
   open(): Promise<RecoveryReport>;
   /** The channel's incidents in declaration order (INC-1 first). */
