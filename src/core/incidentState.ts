@@ -1,5 +1,5 @@
 import type {
-  Audience, MitigationAction, MitigationResult, NoteSource, NoteTag, RetagTag, Role, SequencedEvent, Severity, Status, User,
+  Audience, EventDataOf, MitigationAction, MitigationResult, NoteSource, NoteTag, RetagTag, Role, SequencedEvent, Severity, Status, User,
 } from '../protocol/events';
 
 /** One holder's time in a role. */
@@ -82,6 +82,16 @@ export interface ActionItem {
   readonly doneAt?: string;
 }
 
+/** A triage as a responder recorded it: who is affected, where, the trend and the three impacts. */
+export type Triage = EventDataOf<'triage.recorded'>;
+
+/** One `triage.recorded`: the whole triage, with who recorded it and when. Each replaces the one before it. */
+export interface TriageRecord extends Triage {
+  readonly seq: number;
+  readonly at: string;
+  readonly by: User;
+}
+
 export interface Change<T> {
   readonly value: T;
   readonly at: string;
@@ -123,6 +133,10 @@ export interface IncidentState {
   readonly mitigations: readonly Mitigation[];
   readonly updates: readonly StatusUpdate[];
   readonly actions: readonly ActionItem[];
+  /** The latest triage (any responder can re-triage), or null before the first. */
+  readonly triage: TriageRecord | null;
+  /** Every triage recorded, oldest first (the last is `triage`): how the scope changed over time. */
+  readonly triageHistory: readonly TriageRecord[];
   /** Every event, in seq order: the timeline. */
   readonly timeline: readonly SequencedEvent[];
   /** Seqs declared lost, in seq order; they sit on the timeline between the events around them. */

@@ -1,9 +1,9 @@
 import type { Role, SequencedEvent, SequencedEventOf, User } from '../protocol/events';
 import { ROLES } from '../protocol/vocabulary';
-import type { ActionItem, IncidentState, LostRange, Mitigation, Note, RoleState, RoleTenure } from './incidentState';
+import type { ActionItem, IncidentState, LostRange, Mitigation, Note, RoleState, RoleTenure, TriageRecord } from './incidentState';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHistory' | 'notes' | 'flaggedDeploys' | 'mitigations' | 'updates' | 'actions' | 'timeline'>> & {
+type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHistory' | 'notes' | 'flaggedDeploys' | 'mitigations' | 'updates' | 'actions' | 'triageHistory' | 'timeline'>> & {
   roles: Record<Role, RoleState>;
   severityHistory: Mutable<IncidentState['severityHistory']>;
   statusHistory: Mutable<IncidentState['statusHistory']>;
@@ -12,6 +12,7 @@ type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHi
   mitigations: Mitigation[];
   updates: Mutable<IncidentState['updates']>;
   actions: ActionItem[];
+  triageHistory: TriageRecord[];
   timeline: SequencedEvent[];
 };
 
@@ -22,7 +23,7 @@ export function emptyIncident(id: string): IncidentState {
     id, headSeq: 0, title: '', symptom: '', declaredAt: '', declaredBy: nobody,
     severity: 'SEV4', severityHistory: [], status: 'investigating', statusHistory: [],
     roles: Object.fromEntries(ROLES.map((r) => [r, { holder: null, history: [] }])) as unknown as Record<Role, RoleState>,
-    notes: [], flaggedDeploys: [], mitigations: [], updates: [], actions: [], timeline: [], lost: [],
+    notes: [], flaggedDeploys: [], mitigations: [], updates: [], actions: [], triage: null, triageHistory: [], timeline: [], lost: [],
   };
 }
 
@@ -68,6 +69,7 @@ function copy(s: IncidentState): Draft {
     mitigations: [...s.mitigations],
     updates: [...s.updates],
     actions: [...s.actions],
+    triageHistory: [...s.triageHistory],
     timeline: [...s.timeline],
     // `lost` is shared, not copied: events never change it, and reduceLost builds a new one.
   };
@@ -133,6 +135,13 @@ function apply(d: Draft, e: SequencedEvent): void {
       });
       return;
     case 'action.updated': return actionUpdated(d, e);
+    case 'triage.recorded': {
+      // Whole records: the latest is the incident's triage, the earlier ones its history (any responder re-triages).
+      const record: TriageRecord = { ...e.data, seq: e.seq, at: e.at, by: e.actor };
+      d.triage = record;
+      d.triageHistory.push(record);
+      return;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // Builders for sequenced events in tests: a script with a running seq and clock, and a seeded generator of
 // random valid logs for property-style tests.
 import type { EventDataOf, EventKind, SequencedEvent, SequencedEventOf, User } from '../../../src/protocol/events';
-import { MITIGATION_ACTIONS, NOTE_TAGS, ROLES, SEVERITIES, STATUSES } from '../../../src/protocol/events';
+import { IMPACT_LEVELS, MITIGATION_ACTIONS, NOTE_TAGS, ROLES, SEVERITIES, STATUSES, TRENDS, USER_SHARES } from '../../../src/protocol/events';
 
 export const ALICE: User = { id: 'alice@example.com', name: 'Alice Archer' };
 export const BOB: User = { id: 'bob@example.com', name: 'Bob Baker' };
@@ -132,6 +132,18 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
           done: maybe(0.5, () => rnd() < 0.7),
         }), opts());
         break;
+      case 'triage.recorded': {
+        const check = () => {
+          const level = pick(IMPACT_LEVELS);
+          return clean({ level, evidence: level === 'none' ? undefined : maybe(0.7, phrase) });
+        };
+        s.add(kind, clean({
+          users: clean({ share: pick(USER_SHARES), text: maybe(0.5, phrase), count: maybe(0.3, () => Math.floor(rnd() * 10_000)) }),
+          regions: rnd() < 0.5 ? ['eu-west-1'] : [], routes: rnd() < 0.5 ? ['/pay', '/cart'] : [], tenants: [],
+          trend: pick(TRENDS), customer: check(), financial: check(), dataIntegrity: check(), note: maybe(0.2, phrase),
+        }), opts());
+        break;
+      }
     }
   }
   return s.events;
@@ -139,7 +151,7 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
 
 const KINDS = [
   'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added', 'note.retagged', 'deploy.flagged',
-  'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added', 'action.updated',
+  'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added', 'action.updated', 'triage.recorded',
 ] as const satisfies readonly EventKind[];
 
 /** Drops undefined fields, as a JSON round trip would: the wire never carries `undefined`. */

@@ -155,6 +155,33 @@ describe('core/reducer', () => {
       assert.deepEqual(state.actions, []);
       assert.equal(state.timeline.length, 2);
     });
+
+    it('triage.recorded: the latest record is the triage, every record stays in its history with seq, time and who', () => {
+      // As it arrives: parsed from the wire, each record whole.
+      const first = JSON.parse(`{"users":{"share":"some","text":"EU card payers","count":1200},"regions":["eu-west-1"],"routes":["/pay"],"tenants":[],
+        "trend":"growing","customer":{"level":"confirmed","evidence":"31% 5xx on /pay"},"financial":{"level":"suspected"},"dataIntegrity":{"level":"none"}}`);
+      const second = JSON.parse(`{"users":{"share":"few"},"regions":["eu-west-1","eu-central-1"],"routes":[],"tenants":["acme"],
+        "trend":"shrinking","customer":{"level":"confirmed"},"financial":{"level":"none"},"dataIntegrity":{"level":"suspected","evidence":"2 orders charged twice"},"note":"after rollback"}`);
+      const { state, script } = incident((s) => {
+        s.add('note.added', { text: 'pool exhausted', tag: 'fact' }, { at: 2 });
+        s.add('triage.recorded', first, { at: 5, by: BOB });
+        s.add('triage.recorded', second, { at: 20, by: CAROL });
+      });
+      assert.deepEqual(state.triage, { ...second, seq: 4, at: script.time(20), by: CAROL });
+      assert.deepEqual(state.triageHistory, [
+        { ...first, seq: 3, at: script.time(5), by: BOB },
+        { ...second, seq: 4, at: script.time(20), by: CAROL },
+      ]);
+      assert.equal(state.triage, state.triageHistory[1], 'the latest is the last of the history');
+      assert.equal(state.severity, 'SEV2', 'triage suggests a severity, it never changes it');
+      assert.equal(state.timeline.length, 4);
+    });
+
+    it('before any triage: none, and an empty history', () => {
+      const { state } = incident();
+      assert.equal(state.triage, null);
+      assert.deepEqual(state.triageHistory, []);
+    });
   });
 
   describe('roles and handoffs', () => {
