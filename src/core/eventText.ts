@@ -1,5 +1,6 @@
 import type { EventDataOf, NoteSource, RetagTag, SequencedEventOf } from '../protocol/events';
 import { ROLE_LABELS } from './selectors';
+import { countOf, whereText } from './triageText';
 
 /**
  * How an event's words are written where the timeline and the postmortem say the same thing: plain text in the
@@ -45,12 +46,16 @@ export function sharedEventText(e: SequencedEventOf<SharedTextKind>, style: Text
   }
 }
 
-/** A triage record in one line: who and how many, where, the trend, and each impact that is not `none`. */
+/**
+ * A triage record in one line: who and how many, where, the trend, and each impact that is not `none`:
+ * `some users affected (~1,200, EU card payers); in eu-west-1, /pay, tenant acme; trend growing; customer impact confirmed`.
+ */
 export function triageHeadline(t: EventDataOf<'triage.recorded'>): string {
   const who = t.users.share === 'unknown' ? 'users affected: unknown' : `${t.users.share} users affected`;
-  const parts = [t.users.text ? `${who} (${t.users.text})` : who];
-  const where = [...t.regions, ...t.routes, ...t.tenants];
-  if (where.length > 0) parts.push(`in ${where.join(', ')}`);
+  const details = [t.users.count !== undefined ? `~${countOf(t.users.count)}` : '', t.users.text ?? ''].filter(Boolean).join(', ');
+  const parts = [details ? `${who} (${details})` : who];
+  const where = whereText(t);
+  if (where) parts.push(`in ${where}`);
   parts.push(`trend ${t.trend}`);
   const impacts = ([['customer', t.customer], ['financial', t.financial], ['data integrity', t.dataIntegrity]] as const)
     .filter(([, c]) => c.level !== 'none').map(([name, c]) => `${name} impact ${c.level}`);

@@ -1,9 +1,10 @@
 import type { Role, User } from '../protocol/events';
-import type { IncidentView, TimelineEntryView } from '../protocol/webviewMessages';
+import type { IncidentView, TimelineEntryView, TriageView } from '../protocol/webviewMessages';
 import { updateDue } from './cadence';
 import type { IncidentState } from './incidentState';
 import { incidentMetrics } from './metrics';
-import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
+import { DEFAULT_CADENCE, incidentSuggestion, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
+import { impactsOf, whereText, whoText } from './triageText';
 import { facts, openGuesses, refutedGuesses, ROLE_LABELS, rolesOf } from './selectors';
 import { describeEvent, describeLost, EVENT_ICONS, LOST_ENTRY_ICON, LOST_ENTRY_KIND } from './timelineText';
 
@@ -113,8 +114,30 @@ export function incidentView(s: IncidentState, me: User, now: number, cadence: C
       id: a.id, title: a.title, done: a.done, overdue: !a.done && !!a.due && a.due < today,
       ...(a.owner ? { owner: a.owner.name } : {}), ...(a.due ? { due: a.due } : {}),
     })),
+    triage: triageView(s),
+    suggestion: suggestionView(s),
     timeline,
     timelineTotal: queued.length + s.timeline.length + s.lost.length,
   };
+}
+
+/** The latest triage for the card's Triage block; null before the first. */
+function triageView(s: IncidentState): TriageView | null {
+  const t = s.triage;
+  if (!t) return null;
+  return {
+    at: t.at, by: t.by.name, who: whoText(t), where: whereText(t), trend: t.trend,
+    impacts: impactsOf(t).map(({ kind, label, check }) => ({ kind, label, level: check.level, ...(check.evidence ? { evidence: check.evidence } : {}) })),
+    ...(t.note ? { note: t.note } : {}),
+    records: s.triageHistory.length,
+  };
+}
+
+/** The triage's suggested severity beside the current one, only when they differ and the incident is still open. */
+function suggestionView(s: IncidentState): IncidentView['suggestion'] {
+  const suggestion = incidentSuggestion(s);
+  // Once resolved the severity stands as the record of how bad it was; a lower suggestion then is noise.
+  if (!suggestion?.differs || s.status === 'resolved') return null;
+  return { severity: suggestion.severity, text: suggestion.text };
 }
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { SIDEBAR_ARGS, type CommandId } from './commands';
-import { Role, Severity, Status } from './events';
+import { ImpactLevel, Role, Severity, Status, Trend } from './events';
 
 /**
  * Commands the sidebar may ask the host to run (nothing else is accepted): the command table's entries that say what
@@ -45,6 +45,22 @@ export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
 
 const NoteView = z.object({ id: z.string(), text: z.string() });
 
+/** The latest triage as the sidebar shows it, under the title: who, where, the trend and the three impacts. */
+export const TriageView = z.object({
+  at: z.string(),
+  by: z.string(),
+  /** `Some users · ~1,200 · EU card payers` */
+  who: z.string(),
+  /** `eu-west-1, /pay, tenant acme`; '' when none was named. */
+  where: z.string(),
+  trend: Trend,
+  impacts: z.array(z.object({ kind: z.string(), label: z.string(), level: ImpactLevel, evidence: z.string().optional() })),
+  note: z.string().optional(),
+  /** How many triages were recorded (the others are on the timeline). */
+  records: z.number().int().min(1),
+});
+export type TriageView = z.infer<typeof TriageView>;
+
 export const IncidentView = z.object({
   id: z.string(),
   title: z.string(),
@@ -71,6 +87,10 @@ export const IncidentView = z.object({
   actions: z.array(z.object({
     id: z.string(), title: z.string(), owner: z.string().optional(), due: z.string().optional(), done: z.boolean(), overdue: z.boolean(),
   })),
+  /** The latest triage; null before the first, and the sidebar asks for one. */
+  triage: TriageView.nullable(),
+  /** The severity the latest triage suggests, when it differs from the current one and the incident is not resolved. */
+  suggestion: z.object({ severity: Severity, text: z.string() }).nullable(),
   /** The newest page of the timeline; older entries come with `timelinePage` as the user scrolls. */
   timeline: z.array(TimelineEntryView),
   timelineTotal: z.number().int().min(0),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { fold, reduceLost } from '../../../src/core/reducer';
 import { incidentView, TIMELINE_PAGE, timelineEntries } from '../../../src/core/sidebarModel';
+import type { EventDataOf } from '../../../src/protocol/events';
 import { SidebarState } from '../../../src/protocol/webviewMessages';
 import { ALICE, BOB, Script } from './eventBuilder';
 
@@ -71,5 +72,56 @@ describe('core/sidebarModel', () => {
     const queued = [{ id: 'q1', at: '2026-11-22T15:00:00Z', kind: 'note.added', text: 'waiting' }];
     const paged = Array.from({ length: 12 }, (_, offset) => timelineEntries(s, BOB, offset, 1, queued)).flat();
     assert.deepEqual(paged.map((e) => e.key), ['q:q1', ...view.timeline.map((e) => e.key)]);
+  });
+});
+
+describe('core/sidebarModel: triage under the title', () => {
+  const NOW = Date.parse('2026-11-22T15:00:00Z');
+  const online = { status: 'online', text: 'online', queued: 0, mode: 'local' as const };
+  /** As the wire brings it. */
+  const wire = (json: string) => JSON.parse(json) as EventDataOf<'triage.recorded'>;
+
+  it('none recorded: no triage (the sidebar asks for one) and no suggestion', () => {
+    const script = new Script();
+    script.declare({ severity: 'SEV2' });
+    const view = incidentView(fold(script.incidentId, script.events), ALICE, NOW);
+    assert.equal(view.triage, null);
+    assert.equal(view.suggestion, null);
+    assert.ok(SidebarState.safeParse({ connection: online, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 }).success);
+  });
+
+  it('the latest triage, compact: who with the count, where, trend, each impact with its evidence; the suggestion when it differs', () => {
+    const script = new Script();
+    script.declare({ severity: 'SEV2' });
+    script.add('triage.recorded', wire('{"users":{"share":"few"},"regions":[],"routes":[],"tenants":[],"trend":"unknown","customer":{"level":"suspected"},"financial":{"level":"none"},"dataIntegrity":{"level":"none"}}'), { at: 3, by: ALICE });
+    script.add('triage.recorded', wire(`{"users":{"share":"some","text":"EU card payers","count":1200},"regions":["eu-west-1"],"routes":["/pay"],"tenants":["acme"],
+      "trend":"growing","customer":{"level":"confirmed","evidence":"31% 5xx on /pay"},"financial":{"level":"suspected"},
+      "dataIntegrity":{"level":"confirmed","evidence":"12 orders charged twice"},"note":"refunds team told"}`), { at: 9, by: BOB });
+    const view = incidentView(fold(script.incidentId, script.events), ALICE, NOW);
+    assert.deepEqual(view.triage, {
+      at: script.time(9), by: 'Bob Baker', who: 'Some users · ~1,200 · EU card payers', where: 'eu-west-1, /pay, tenant acme', trend: 'growing',
+      impacts: [
+        { kind: 'customer', label: 'Customer', level: 'confirmed', evidence: '31% 5xx on /pay' },
+        { kind: 'financial', label: 'Financial', level: 'suspected' },
+        { kind: 'dataIntegrity', label: 'Data integrity', level: 'confirmed', evidence: '12 orders charged twice' },
+      ],
+      note: 'refunds team told', records: 2,
+    });
+    assert.deepEqual(view.suggestion, { severity: 'SEV1', text: 'SEV1 suggested: data integrity impact confirmed' });
+    assert.equal(view.severity, 'SEV2', 'shown beside the severity, never changing it');
+    assert.ok(SidebarState.safeParse({ connection: online, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 }).success);
+  });
+
+  it('no suggestion when it agrees with the severity, nor once the incident is resolved', () => {
+    const script = new Script();
+    script.declare({ severity: 'SEV3' });
+    script.add('triage.recorded', wire('{"users":{"share":"few"},"regions":[],"routes":[],"tenants":[],"trend":"stable","customer":{"level":"suspected"},"financial":{"level":"none"},"dataIntegrity":{"level":"none"}}'));
+    assert.equal(incidentView(fold(script.incidentId, script.events), ALICE, NOW).suggestion, null, 'SEV3 suggested, SEV3 now');
+    script.add('severity.changed', { severity: 'SEV1' });
+    assert.equal(incidentView(fold(script.incidentId, script.events), ALICE, NOW).suggestion?.severity, 'SEV3', 'SEV3 suggested, SEV1 now');
+    script.add('status.changed', { status: 'resolved' });
+    const resolved = incidentView(fold(script.incidentId, script.events), ALICE, NOW);
+    assert.equal(resolved.suggestion, null);
+    assert.equal(resolved.triage?.who, 'Few users', 'the triage itself stays');
   });
 });
