@@ -49,7 +49,7 @@ export function timelineEntries(s: IncidentState, me: User, offset: number, coun
     }
     const e = s.timeline[m - before];
     if (!e) continue;
-    const entry: TimelineEntryView = { key: e.id, seq: e.seq, at: e.at, actor: e.actor.name, kind: e.kind, icon: EVENT_ICONS[e.kind], text: describeEvent(e) };
+    const entry: TimelineEntryView = { key: e.id, seq: e.seq, at: e.at, actor: e.actor.name, kind: e.kind, icon: EVENT_ICONS[e.kind], text: describeEvent(e, s) };
     if (e.kind === 'note.added') {
       entry.noteId = e.id;
       entry.tag = notes.get(e.id)?.tag ?? e.data.tag;

@@ -1,6 +1,7 @@
 import type { EventKind, SequencedEvent } from '../protocol/events';
 import { sharedEventText, triageHeadline, type TextStyle } from './eventText';
-import type { LostRange } from './incidentState';
+import type { LostRange, Mitigation } from './incidentState';
+import { resolvedAfterMitigation } from './signals';
 
 /** Codicon names per event kind, for the timeline. */
 export const EVENT_ICONS = {
@@ -44,8 +45,11 @@ const PLAIN_TEXT: TextStyle = {
   source: (src) => ` (${src.path}:${src.startLine}${src.endLine !== src.startLine ? `-${src.endLine}` : ''})`,
 };
 
-/** One line describing an event for the timeline (plain text; the UI renders it as text, never HTML). */
-export function describeEvent(e: SequencedEvent): string {
+/**
+ * One line describing an event for the timeline (plain text; the UI renders it as text, never HTML). With the
+ * incident's mitigations, a resolved alert says whether one helped: `… resolved, 6 min after rollback of v42 finished`.
+ */
+export function describeEvent(e: SequencedEvent, context?: { readonly mitigations: readonly Mitigation[] }): string {
   switch (e.kind) {
     case 'incident.declared':
     case 'severity.changed':
@@ -79,8 +83,10 @@ export function describeEvent(e: SequencedEvent): string {
       return `Triage: ${triageHeadline(e.data)}`;
     case 'signal.linked':
       return `Alert ${e.data.alertname} linked${e.data.summary ? `: ${e.data.summary}` : ''}`;
-    case 'signal.resolved':
-      return `Alert ${e.data.alertname} resolved`;
+    case 'signal.resolved': {
+      const after = context ? resolvedAfterMitigation(e.data.endsAt, context.mitigations) : undefined;
+      return `Alert ${e.data.alertname} resolved${after ? `, ${after}` : ''}`;
+    }
     case 'escalation.requested':
       return `Escalated (paged more help): ${e.data.reason}`;
   }

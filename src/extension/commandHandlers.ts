@@ -7,6 +7,7 @@ import { lensCommands } from './deployLens';
 import { resolveCommands } from './resolveCommands';
 import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands } from './scribeCapture';
+import { signalCommands } from './signalCommands';
 import { stakeholderCommands } from './stakeholderCommands';
 
 /**
@@ -24,5 +25,6 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...rollbackCommand(c.deploys, c.service, c.log),
     ...stakeholderCommands(c.service),
     ...lensCommands(c.lens),
+    ...signalCommands(c.service),
   };
 }

@@ -12,6 +12,7 @@ import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
 import { LocalChannelHost } from '../local/localChannelHost';
 import { onDidChangeSettings } from './settings';
+import { SignalNotifier } from './signalNotifier';
 import { IncidentStatusBar } from './statusBar';
 import { UpdateDelivery } from './updateDelivery';
 import { gitAllowed, requireGit } from './workspaceTrust';
@@ -43,6 +44,7 @@ export class Container implements vscode.Disposable {
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));
     this.own(new CadenceReminder(this.service));
+    this.own(new SignalNotifier(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
     this.lens = this.own(new DeployLens(this.service, this.git, this.log));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));

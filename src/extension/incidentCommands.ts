@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { ROLES, SEVERITIES, STATUSES, NOTE_TAGS, type Role, type Severity, type Status, type NoteTag, type User, type RetagTag } from '../protocol/events';
+import {
+  ROLES, SEVERITIES, STATUSES, NOTE_TAGS, type EventDataOf, type Role, type Severity, type Status, type NoteTag, type User, type RetagTag,
+} from '../protocol/events';
 import { SEVERITY_POLICY } from '../core/severityPolicy';
 import { ROLE_LABELS, rolesOf } from '../core/selectors';
 import type { IncidentState } from '../core/incidentState';
@@ -33,19 +35,10 @@ type IncidentCommandId = Extract<CommandId,
 export function incidentCommands(service: IncidentService): CommandHandlers<IncidentCommandId> {
   return {
     'incidentRoom.declare': { run: async ({ args }) => {
-      const title = args?.title ?? (await ask({ title: 'Declare Incident (1/5)', prompt: 'Title: what is broken, in a few words', placeHolder: 'Checkout returns 5xx', validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) }));
-      const severity = args?.severity ?? (await pickSeverity('Declare Incident (2/5): severity'));
-      const symptom = args?.symptom ?? (await ask({ title: 'Declare Incident (3/5)', prompt: 'Symptom: what users or alerts see', required: false, validateInput: (v) => (v.length > 2000 ? 'At most 2000 characters' : undefined) }));
-      const scope = args ? args.scope : (await ask({ title: 'Declare Incident (4/5)', prompt: 'Scope: who or what is affected (optional)', required: false })) || undefined;
-      const detectedAt = args ? args.detectedAt : await askDetectedAt();
-      const { incidentId } = await service.declare(
-        { title, severity, symptom, ...(scope ? { scope } : {}), ...(detectedAt ? { detectedAt } : {}) },
-        args?.commander,
-      );
-      if (incidentId) void vscode.window.showInformationMessage(`Incident Room: declared ${incidentId} (${severity}) — you are Commander.`);
-      else void vscode.window.showWarningMessage('Incident Room: the channel is offline; the declaration is queued and will be sent when it is back.');
-      void vscode.commands.executeCommand('incidentRoom.incident.focus');
-      return incidentId;
+      const data = args
+        ? { title: args.title, severity: args.severity, symptom: args.symptom, ...(args.scope ? { scope: args.scope } : {}), ...(args.detectedAt ? { detectedAt: args.detectedAt } : {}) }
+        : await promptDeclaration();
+      return declareAndFocus(service, data, args?.commander);
     } },
 
     'incidentRoom.switchIncident': { run: async ({ args }) => {
@@ -161,15 +154,57 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
   };
 }
 
-async function pickSeverity(title: string, current?: Severity): Promise<Severity> {
+/**
+ * A severity pick with the criteria under each. `suggested` (and why) goes first, so Enter takes it: a single pick
+ * highlights its first item, never a `picked` one.
+ */
+async function pickSeverity(title: string, current?: Severity, suggested?: { severity: Severity; why: string }): Promise<Severity> {
+  const order = suggested ? [suggested.severity, ...SEVERITIES.filter((x) => x !== suggested.severity)] : [...SEVERITIES];
   return pick(
-    SEVERITIES.map((sev) => ({
+    order.map((sev) => ({
       label: `${sev} · ${SEVERITY_POLICY[sev].label}`, detail: SEVERITY_POLICY[sev].criteria,
-      description: SEVERITY_POLICY[sev].cadenceMinutes ? `updates every ${SEVERITY_POLICY[sev].cadenceMinutes} min` : 'no update cadence',
+      description: [
+        sev === suggested?.severity ? suggested.why : '',
+        SEVERITY_POLICY[sev].cadenceMinutes ? `updates every ${SEVERITY_POLICY[sev].cadenceMinutes} min` : 'no update cadence',
+      ].filter(Boolean).join(' · '),
       value: sev, picked: sev === current,
     })),
     { title, placeHolder: 'Pick the severity (criteria shown below each)', matchOnDetail: true },
   );
+}
+
+/** What the declare flow may start from (Declare from Signal): each prompt shows its value, to keep or edit. */
+export interface DeclarationPrefill {
+  readonly title?: string;
+  readonly severity?: { severity: Severity; why: string };
+  readonly symptom?: string;
+  readonly scope?: string;
+  /** When monitoring detected it (ISO), offered as the detection time instead of "now". */
+  readonly detectedAt?: string;
+  /** What the flow is started from, in each step's title: `Declare from HighErrorRate`. */
+  readonly from?: string;
+}
+
+/** The declare flow's five prompts; Escape at any step declares nothing. */
+export async function promptDeclaration(prefill: DeclarationPrefill = {}): Promise<EventDataOf<'incident.declared'>> {
+  const step = (n: number) => `${prefill.from ? `Declare from ${prefill.from}` : 'Declare Incident'} (${n}/5)`;
+  const title = await ask({ title: step(1), prompt: 'Title: what is broken, in a few words', placeHolder: 'Checkout returns 5xx', ...(prefill.title ? { value: prefill.title } : {}), validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) });
+  const severity = await pickSeverity(`${step(2)}: severity`, undefined, prefill.severity);
+  const symptom = await ask({ title: step(3), prompt: 'Symptom: what users or alerts see', required: false, ...(prefill.symptom ? { value: prefill.symptom } : {}), validateInput: (v) => (v.length > 2000 ? 'At most 2000 characters' : undefined) });
+  const scope = (await ask({ title: step(4), prompt: 'Scope: who or what is affected (optional)', required: false, ...(prefill.scope ? { value: prefill.scope } : {}) })) || undefined;
+  const detectedAt = await askDetectedAt(step(5), prefill.detectedAt);
+  return { title, severity, symptom, ...(scope ? { scope } : {}), ...(detectedAt ? { detectedAt } : {}) };
+}
+
+/** Declare, say so (or that it is queued), and show the sidebar; the new incident's id, once the channel gave it. */
+export async function declareAndFocus(
+  service: IncidentService, data: EventDataOf<'incident.declared'>, commander?: User, signals: readonly EventDataOf<'signal.linked'>[] = [],
+): Promise<string | undefined> {
+  const { incidentId } = await service.declare(data, commander, signals);
+  if (incidentId) void vscode.window.showInformationMessage(`Incident Room: declared ${incidentId} (${data.severity}) — you are Commander.`);
+  else void vscode.window.showWarningMessage('Incident Room: the channel is offline; the declaration is queued and will be sent when it is back.');
+  void vscode.commands.executeCommand('incidentRoom.incident.focus');
+  return incidentId;
 }
 
 async function pickRole(s: IncidentState, title: string, only?: Role[]): Promise<Role> {
@@ -216,12 +251,14 @@ async function pickPerson(s: IncidentState, me: User, title: string, allowNobody
   return { id, name };
 }
 
-async function askDetectedAt(): Promise<string | undefined> {
+async function askDetectedAt(title: string, detected?: string): Promise<string | undefined> {
   const now = new Date();
   const value = await ask({
-    title: 'Declare Incident (5/5)',
-    prompt: 'When was it detected? Leave as is for now, or "15m ago", or an ISO time (2026-11-22T14:02:00Z)',
-    value: 'now', required: false,
+    title,
+    prompt: detected
+      ? 'When was it detected? The alert started firing then; keep it, or "now", "15m ago", an ISO time'
+      : 'When was it detected? Leave as is for now, or "15m ago", or an ISO time (2026-11-22T14:02:00Z)',
+    value: detected ?? 'now', required: false,
     validateInput: (v) => (parseWhen(v, now) === null ? 'Use "now", "Nm ago", "Nh ago" or an ISO-8601 time' : undefined),
   });
   const t = parseWhen(value, now);

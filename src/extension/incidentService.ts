@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { EventDataOf, AppendKind, User } from '../protocol/events';
-import type { IncidentSummary, PresentUser } from '../protocol/messages';
+import type { IncidentSummary, PresentUser, Signal } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
 import { isDeclared } from '../core/reducer';
 import type { ChannelClient, ConnectionState } from '../sync/channelClient';
@@ -28,6 +28,9 @@ export class IncidentService implements vscode.Disposable {
   readonly onDidChange = this._onDidChange.event;
   private readonly _onDidReject = new vscode.EventEmitter<{ entry: OutboxEntry; error: string }>();
   readonly onDidReject = this._onDidReject.event;
+  private readonly _onDidFireSignals = new vscode.EventEmitter<readonly Signal[]>();
+  /** Signals that just started firing on the channel, told live (not the list a connect loads). */
+  readonly onDidFireSignals = this._onDidFireSignals.event;
 
   private client: ChannelClient | undefined;
   private clientDisposables: { dispose(): void }[] = [];
@@ -84,6 +87,18 @@ export class IncidentService implements vscode.Disposable {
   /** Who is on the channel now, as its server says (empty offline, in local mode with one window, or from an older server). */
   get present(): readonly PresentUser[] {
     return this.client?.presence ?? [];
+  }
+
+  /** The channel's signals (alerts): firing first, newest first; empty in local mode and from an older server. */
+  get signals(): readonly Signal[] {
+    return this.client?.signals ?? [];
+  }
+
+  /** One signal of the channel by fingerprint, or a clear error (it may have been cleared since the sidebar showed it). */
+  signal(fingerprint: string): Signal {
+    const s = this.signals.find((x) => x.fingerprint === fingerprint);
+    if (!s) throw new UserFacingError(`no signal ${fingerprint} on channel ${this.currentSettings().channel}: it may have resolved long ago or the channel reconnected`);
+    return s;
   }
 
   get rejected(): number {
@@ -164,6 +179,10 @@ export class IncidentService implements vscode.Disposable {
       client.onDidChangeConnection(() => void this.refreshQueue()),
       client.onDidChangeIncidents(() => this.onIncidentsChanged()),
       client.onDidChangePresence(() => this._onDidChange.fire()),
+      client.onDidChangeSignals((change) => {
+        this._onDidChange.fire();
+        if (change.fresh.length > 0) this._onDidFireSignals.fire(change.fresh);
+      }),
       client.onDidChangeIncident((state) => {
         if (state.id === this.focused) this._onDidChange.fire();
       }),
@@ -191,22 +210,32 @@ export class IncidentService implements vscode.Disposable {
   }
 
   /** Declare; focuses the new incident once the channel assigns its id. */
-  async declare(data: EventDataOf<'incident.declared'>, commander?: User): Promise<{ incidentId: string | undefined }> {
+  /**
+   * Declare; focuses the new incident once the channel assigns its id, then assigns `commander` (when not me) and
+   * links `signals`, also when the declaration was queued offline and reaches the channel later.
+   */
+  async declare(
+    data: EventDataOf<'incident.declared'>, commander?: User, signals: readonly EventDataOf<'signal.linked'>[] = [],
+  ): Promise<{ incidentId: string | undefined }> {
     const client = await this.currentClient();
     const { incidentId } = await this.tracked(client.declare(data));
     await this.refreshQueue();
+    const follow = async (id: string): Promise<void> => {
+      this.focus(id);
+      if (commander && commander.id !== this.identity.id) await this.tracked(client.append(id, 'role.assigned', { role: 'commander', user: commander }));
+      for (const link of signals) await this.tracked(client.append(id, 'signal.linked', link));
+      await this.refreshQueue();
+    };
     const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000));
     const id = await Promise.race([incidentId, timeout]);
     if (!id) {
       void incidentId.then(async (later) => {
-        this.focus(later);
-        if (commander && commander.id !== this.identity.id) await client.append(later, 'role.assigned', { role: 'commander', user: commander });
+        await follow(later);
         void vscode.window.showInformationMessage(`Incident Room: ${later} declared (the queued declaration reached the channel).`);
       }).catch((error: unknown) => this.log.error(`queued declaration: ${String(error)}`));
       return { incidentId: undefined };
     }
-    this.focus(id);
-    if (commander && commander.id !== this.identity.id) await client.append(id, 'role.assigned', { role: 'commander', user: commander });
+    await follow(id);
     return { incidentId: id };
   }
 
@@ -317,6 +346,7 @@ export class IncidentService implements vscode.Disposable {
     this.stopClient();
     this._onDidChange.dispose();
     this._onDidReject.dispose();
+    this._onDidFireSignals.dispose();
   }
 }
 

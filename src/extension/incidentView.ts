@@ -11,6 +11,8 @@ import { sidebarHtml } from './sidebarHtml';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
 import { gitAllowed } from './workspaceTrust';
 import { connectionText } from '../core/connectionText';
+import { signalLinks, signalViews } from '../core/signals';
+import { severityMapping } from './signalSettings';
 
 /** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
 export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -77,6 +79,13 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       case 'openSource':
         await this.openSource(m.noteId);
         return;
+      case 'openSignalLink': {
+        // The URL is the signal's own, looked up here: the webview only names which of its links.
+        const signal = this.service.signals.find((x) => x.fingerprint === m.fingerprint);
+        const link = signal && signalLinks(signal).find((l) => l.label === m.link);
+        if (link) await vscode.env.openExternal(vscode.Uri.parse(link.url, true));
+        return;
+      }
       case 'loadTimeline': {
         const focused = this.service.focusedIncident;
         if (!focused || focused.id !== m.incidentId || !this.view) return;
@@ -127,6 +136,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
         id: u.id, name: u.name, me: u.id === s.me.id, windows: u.sessions,
         idleMinutes: Math.max(0, Math.floor((Date.now() - Date.parse(u.activeAt)) / 60_000)),
       })),
+      ...(s.signals.length ? { signals: signalViews(s.signals, severityMapping()) } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Audience, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User } from './events';
+import { Audience, Fingerprint, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User } from './events';
 import { IncidentId } from './messages';
 
 /**
@@ -122,6 +122,17 @@ export const COMMANDS = {
   // The deploy settings in the Settings editor: the Recent Deploys view's gear, also when it found nothing.
   'incidentRoom.openDeploySettings': {},
   'incidentRoom.toggleDeployLens': { args: z.object({ enabled: z.boolean().optional() }) },
+  // Signals (alerts) of the channel: declare an incident from one (the declare flow prefilled, detection time = the
+  // alert's start, the signal linked), or link more to the focused incident. The sidebar names the signal.
+  'incidentRoom.declareFromSignal': {
+    // `accept`: declare with what the alert says, no prompts (automation, tests); the sidebar can never send it.
+    args: z.object({ fingerprint: Fingerprint, accept: z.literal(true).optional() }),
+    sidebar: z.strictObject({ fingerprint: z.string().max(128) }),
+  },
+  'incidentRoom.attachSignal': {
+    args: z.object({ fingerprint: Fingerprint }),
+    needs: { incident: true }, sidebar: z.strictObject({ fingerprint: z.string().max(128) }),
+  },
 } as const satisfies Record<`incidentRoom.${string}`, CommandDecl>;
 
 export type CommandId = keyof typeof COMMANDS;

@@ -97,6 +97,23 @@ export const IncidentView = z.object({
 });
 export type IncidentView = z.infer<typeof IncidentView>;
 
+/** A firing signal (alert) of the channel, as the sidebar shows it (built by `signalViews` in src/core/signals.ts). */
+export const SignalView = z.object({
+  fingerprint: z.string(),
+  name: z.string(),
+  summary: z.string(),
+  severity: Severity.nullable(),
+  severityLabel: z.string().nullable(),
+  where: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  startsAt: z.string(),
+  endsAt: z.string().nullable(),
+  incidentId: z.string().nullable(),
+  /** The pages it links to; the webview asks the host to open one by label (it never holds a URL to open). */
+  links: z.array(z.enum(['Graph', 'Runbook', 'Dashboard', 'Panel', 'Silence'])),
+});
+export type SignalView = z.infer<typeof SignalView>;
+
 /** Everything the sidebar shows, sent whole on every change. */
 export const SidebarState = z.object({
   connection: z.object({ status: z.string(), text: z.string(), queued: z.number(), mode: z.enum(['local', 'shared']) }),
@@ -112,6 +129,8 @@ export const SidebarState = z.object({
   trusted: z.boolean().optional(),
   /** Who is on the channel now (the server's presence), longest here first; `idleMinutes` since they last wrote. */
   present: z.array(z.object({ id: z.string(), name: z.string(), me: z.boolean(), idleMinutes: z.number().int().min(0), windows: z.number().int().min(1) })).optional(),
+  /** The channel's firing signals (the newest `SIGNALS_SHOWN`), and how many fire in all (absent: the channel keeps none). */
+  signals: z.object({ shown: z.array(SignalView), firing: z.number().int().min(0) }).optional(),
 });
 export type SidebarState = z.infer<typeof SidebarState>;
 
@@ -127,6 +146,7 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   SidebarCommandMessage,
   z.object({ type: z.literal('openSource'), noteId: z.string().max(64) }),
+  z.object({ type: z.literal('openSignalLink'), fingerprint: z.string().max(128), link: SignalView.shape.links.element }),
   z.object({ type: z.literal('rendered'), entries: z.number(), ms: z.number() }),
   z.object({ type: z.literal('loadTimeline'), incidentId: z.string().max(32), offset: z.number().int().min(0), count: z.number().int().min(1).max(1000) }),
 ]);

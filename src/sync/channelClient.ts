@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/codes';
 import type { AppendKind, ClientEventOf, DeclareEvent, EventDataOf, SequencedEvent, User } from '../protocol/events';
-import type { ClientMessage, IncidentSummary, LostSeqs, PresentUser, ServerMessage } from '../protocol/messages';
+import type { ClientMessage, IncidentSummary, LostSeqs, PresentUser, ServerMessage, Signal } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
+import { sortSignals, type SignalChange } from '../core/signals';
 import { emptyIncident, fold, reduce, reduceLost } from '../core/reducer';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { Emitter, type Disposable } from './emitter';
@@ -81,6 +82,10 @@ export class ChannelClient implements Disposable {
   /** Who is on the channel changed (told by the server; empty while offline). */
   readonly onDidChangePresence = this._onDidChangePresence.event;
   private present: readonly PresentUser[] = [];
+  private readonly _onDidChangeSignals = new Emitter<SignalChange>();
+  /** The channel's signals changed: the list on connect (`fresh` empty), or one signal told live. */
+  readonly onDidChangeSignals = this._onDidChangeSignals.event;
+  private readonly signalMap = new Map<string, Signal>();
   private readonly _onDidDeclare = new Emitter<{ eventId: string; incidentId: string }>();
   /** A queued declaration got its incident id. */
   readonly onDidDeclare = this._onDidDeclare.event;
@@ -148,6 +153,35 @@ export class ChannelClient implements Disposable {
     if (users.length === 0 && this.present.length === 0) return;
     this.present = users;
     this._onDidChangePresence.fire(users);
+  }
+
+  /**
+   * The channel's signals as the server last said: firing first (newest first), then resolved (newest end first).
+   * Kept while offline (they are what monitoring said last, and say when), replaced by the list on reconnect.
+   */
+  get signals(): Signal[] {
+    return sortSignals([...this.signalMap.values()]);
+  }
+
+  private async loadSignals(): Promise<void> {
+    const generation = this.linkGeneration;
+    const reply = await this.request({ type: 'signals', requestId: `s:${randomUUID()}` }, 15_000).catch(() => undefined);
+    if (generation !== this.linkGeneration) return;
+    if (reply?.type !== 'signals') {
+      // A server before signals refuses the request: it has none to tell.
+      if (reply?.type === 'error' && reply.message !== 'link lost') this.log('info', `the channel server keeps no signals (${reply.code}: ${reply.message})`);
+      return;
+    }
+    this.signalMap.clear();
+    for (const s of reply.items) this.signalMap.set(s.fingerprint, s);
+    this._onDidChangeSignals.fire({ signals: this.signals, fresh: [] });
+  }
+
+  private applySignal(signal: Signal): void {
+    const before = this.signalMap.get(signal.fingerprint);
+    this.signalMap.set(signal.fingerprint, signal);
+    const fresh = signal.status === 'firing' && before?.status !== 'firing' ? [signal] : [];
+    this._onDidChangeSignals.fire({ signals: this.signals, fresh });
   }
 
   /** The folded state of a subscribed incident. */
@@ -387,6 +421,7 @@ export class ChannelClient implements Disposable {
         this.setStatus('online');
         // Send what waits, with what other windows sharing the outbox folder queued while this one was away.
         void this.flush(true);
+        void this.loadSignals();
         return;
       case 'events':
         return this.applyEvents(m.incidentId, m.events, m.headSeq, m.lost);
@@ -398,9 +433,13 @@ export class ChannelClient implements Disposable {
         return;
       case 'presence':
         return this.setPresence(m.users);
+      case 'signal':
+        return this.applySignal(m.signal);
+      case 'signals':
       case 'incidents':
       case 'pong':
         if (m.type === 'pong' && this.pingOutstanding?.id === m.requestId) this.pingOutstanding = undefined;
+        // (`signals` answers the request of `loadSignals`.)
         this.requestWaiters.get(m.requestId)?.(m);
         this.requestWaiters.delete(m.requestId);
         return;

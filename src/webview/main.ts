@@ -3,6 +3,7 @@ import { HostToWebview, type IncidentView, type SidebarCommand, type SidebarStat
 import { h, icon } from './dom';
 import { countText, durationText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
+import { signalsSection } from './signals';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -46,6 +47,9 @@ function render(state: SidebarState): void {
   vscode.setState({ incidentId: state.incident?.id });
   tickers = [];
   const nodes: Node[] = [connectionBar(state)];
+  // Firing alerts come first: with no incident they are how one starts; with one, what else is going on.
+  const signals = signalsSection(state, run, post, tickers);
+  if (signals) nodes.push(signals);
   nodes.push(state.incident ? incidentPanel(state.incident, state) : welcome(state));
   root.replaceChildren(...nodes);
   tick();

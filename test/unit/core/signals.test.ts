@@ -1,0 +1,89 @@
+import * as assert from 'node:assert/strict';
+import type { Signal } from '../../../src/protocol/messages';
+import type { Mitigation } from '../../../src/core/incidentState';
+import {
+  declarationFromSignal, resolvedAfterMitigation, signalLinkData, signalLinks, signalSeverity, signalViews, sortSignals, SIGNALS_SHOWN,
+} from '../../../src/core/signals';
+
+const signal = (over: Partial<Signal> = {}): Signal => ({
+  fingerprint: 'a1b2c3d4e5f60718', status: 'firing',
+  labels: { alertname: 'HighErrorRate', severity: 'critical', service: 'checkout', region: 'eu-west-1', instance: 'pod-7' },
+  annotations: { summary: 'Checkout 5xx above 5%', description: 'Error ratio 0.12 for 5m\nsecond line', runbook_url: 'https://runbooks.example.com/checkout' },
+  startsAt: '2026-12-02T14:00:00Z', endsAt: null, generatorURL: 'http://prometheus:9090/graph?g0.expr=x',
+  incidentId: null, receivedAt: '2026-12-02T14:00:05Z', updatedAt: '2026-12-02T14:00:05Z',
+  ...over,
+});
+
+describe('signals (core)', () => {
+  it('declares from a signal: title from the summary, severity from the label, symptom, scope from labels, detection at its start', () => {
+    const d = declarationFromSignal(signal());
+    assert.deepEqual(d, {
+      title: 'Checkout 5xx above 5%', severity: 'SEV1', symptom: 'Error ratio 0.12 for 5m\nsecond line',
+      scope: 'service=checkout, region=eu-west-1, instance=pod-7', detectedAt: '2026-12-02T14:00:00Z',
+    });
+  });
+
+  it('falls back to the alertname for the title and leaves an unmapped severity for the user', () => {
+    const d = declarationFromSignal(signal({ annotations: {}, labels: { alertname: 'DiskFull', severity: 'ticket' } }));
+    assert.equal(d.title, 'DiskFull');
+    assert.equal(d.severity, undefined);
+    assert.equal(d.symptom, '');
+    assert.equal(d.scope, '');
+  });
+
+  it('maps severity label values ignoring case, with a configurable label and map', () => {
+    assert.equal(signalSeverity(signal({ labels: { severity: 'WARNING' } })), 'SEV3');
+    assert.equal(signalSeverity(signal({ labels: { priority: 'P1' } }), { label: 'priority', map: { p1: 'SEV1' } }), 'SEV1');
+    assert.equal(signalSeverity(signal({ labels: {} })), undefined);
+  });
+
+  it('sorts firing (newest start first) before resolved (newest end first)', () => {
+    const a = signal({ fingerprint: 'a', startsAt: '2026-12-02T14:00:00Z' });
+    const b = signal({ fingerprint: 'b', startsAt: '2026-12-02T14:05:00Z' });
+    const c = signal({ fingerprint: 'c', status: 'resolved', endsAt: '2026-12-02T14:10:00Z' });
+    const d = signal({ fingerprint: 'd', status: 'resolved', endsAt: '2026-12-02T14:20:00Z' });
+    assert.deepEqual(sortSignals([c, a, d, b]).map((s) => s.fingerprint), ['b', 'a', 'd', 'c']);
+  });
+
+  it('offers only http(s) links: graph, runbook, dashboard, panel, silence', () => {
+    const s = signal({ dashboardURL: 'https://grafana.example.com/d/abc', panelURL: 'https://grafana.example.com/d/abc?viewPanel=2', silenceURL: 'https://grafana.example.com/alerting/silence/new' });
+    assert.deepEqual(signalLinks(s).map((l) => l.label), ['Graph', 'Runbook', 'Dashboard', 'Panel', 'Silence']);
+    const hostile = signal({ annotations: { runbook_url: 'javascript:alert(1)' }, generatorURL: null });
+    assert.deepEqual(signalLinks(hostile), []);
+  });
+
+  it('links with what the timeline needs without the channel list', () => {
+    assert.deepEqual(signalLinkData(signal()), {
+      fingerprint: 'a1b2c3d4e5f60718', alertname: 'HighErrorRate', summary: 'Checkout 5xx above 5%', startsAt: '2026-12-02T14:00:00Z',
+      labels: { alertname: 'HighErrorRate', severity: 'critical', service: 'checkout', region: 'eu-west-1', instance: 'pod-7' },
+      generatorURL: 'http://prometheus:9090/graph?g0.expr=x',
+    });
+  });
+
+  it('shows at most SIGNALS_SHOWN firing signals and counts them all', () => {
+    const many = Array.from({ length: SIGNALS_SHOWN + 3 }, (_, k) => signal({ fingerprint: `f${k}` }));
+    const v = signalViews([...many, signal({ fingerprint: 'r', status: 'resolved', endsAt: '2026-12-02T15:00:00Z' })]);
+    assert.equal(v.firing, SIGNALS_SHOWN + 3);
+    assert.equal(v.shown.length, SIGNALS_SHOWN);
+    assert.deepEqual(v.shown[0]?.links, ['Graph', 'Runbook']);
+    assert.equal(v.shown[0]?.severity, 'SEV1');
+  });
+
+  describe('did the mitigation help', () => {
+    const m = (over: Partial<Mitigation>): Mitigation => ({
+      id: 'm', action: 'rollback', description: 'Roll back', startedAt: '2026-12-02T14:10:00Z', startedSeq: 3, startedBy: { id: 'a', name: 'A' },
+      state: 'succeeded', finishedAt: '2026-12-02T14:12:00Z', target: { ref: 'release-42' }, ...over,
+    });
+    it('names the last mitigation that finished before the alert resolved, and how long before', () => {
+      assert.equal(resolvedAfterMitigation('2026-12-02T14:18:30Z', [m({})]), '6 min after rollback of release-42 finished');
+      assert.equal(resolvedAfterMitigation('2026-12-02T14:12:20Z', [m({})]), 'under a minute after rollback of release-42 finished');
+      assert.equal(resolvedAfterMitigation('2026-12-02T14:18:00Z', [m({}), m({ id: 'n', action: 'feature_flag', target: undefined, finishedAt: '2026-12-02T14:15:00Z' })]),
+        '3 min after feature flag change finished');
+    });
+    it('says nothing when none finished before, or it was cancelled', () => {
+      assert.equal(resolvedAfterMitigation('2026-12-02T14:11:00Z', [m({})]), undefined);
+      assert.equal(resolvedAfterMitigation('2026-12-02T15:00:00Z', [m({ state: 'cancelled' })]), undefined);
+      assert.equal(resolvedAfterMitigation('2026-12-02T15:00:00Z', [m({ state: 'open', finishedAt: undefined })]), undefined);
+    });
+  });
+});
