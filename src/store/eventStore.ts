@@ -150,8 +150,19 @@ export interface SignalStore {
    * notification from monitoring never unlinks; only a newer link replaces a link).
    */
   putSignals(channel: string, signals: readonly Signal[]): Promise<void>;
-  /** The channel's signals, each fingerprint once (order unspecified; the core sorts). */
-  listSignals(channel: string): Promise<Signal[]>;
+  /**
+   * The channel's signals, each fingerprint once (order unspecified; the core sorts); with `fingerprints`, only those
+   * of them the store has (a replica re-reads what another one stored, as `StoreChange` `signals` names it).
+   */
+  listSignals(channel: string, fingerprints?: readonly string[]): Promise<Signal[]>;
+}
+
+/**
+ * What a store keeps when `incoming` replaces `stored` (the same fingerprint): `incoming`, except that a null
+ * `incidentId` never clears a link (SignalStore.putSignals).
+ */
+export function signalToKeep(stored: Signal | undefined, incoming: Signal): Signal {
+  return incoming.incidentId === null && stored?.incidentId ? { ...incoming, incidentId: stored.incidentId } : incoming;
 }
 
 /**

@@ -6,12 +6,14 @@ import { crc32 } from 'node:zlib';
 import { canChangeSummary, reduceSummary } from '../core/summary';
 import { CHANNEL_PATTERN } from '../protocol/codes';
 import type { EventKind, SequencedEvent } from '../protocol/events';
-import type { IncidentSummary } from '../protocol/messages';
+import type { IncidentSummary, Signal } from '../protocol/messages';
 import {
-  type AppendRecord, type CommitInfo, type EventStore, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError, type StoreHealth,
-  type StoreStats, type StoredEvent,
+  type AppendRecord, type CommitInfo, type EventStore, type IncidentRecord, incidentNumber, type RecoveryReport, signalToKeep, StoreError,
+  type StoreHealth, type StoreStats, type StoredEvent,
 } from './eventStore';
-import { decodeAt, encodeBatch, HEADER_BYTES, kindOfCode, MAX_RECORD_BYTES, RECORD_MAGIC, type RecordHeader, readUuid } from './recordCodec';
+import {
+  decodeAt, encodeBatch, HEADER_BYTES, kindOfCode, MAX_RECORD_BYTES, RECORD_MAGIC, type RecordHeader, readUuid, SIGNAL_RECORD,
+} from './recordCodec';
 import { type LockOptions, StoreLock } from './storeLock';
 
 /** First bytes of the log file: a format marker, so a foreign file is refused instead of "repaired". */
@@ -114,6 +116,8 @@ interface Damage {
 
 interface Pending {
   readonly records: readonly AppendRecord[];
+  /** A `putSignals` (then `records` is empty): kept in memory once the commit that holds it is durable. */
+  readonly signals: { readonly channel: string; readonly list: readonly Signal[] } | null;
   readonly buf: Buffer;
   readonly offsets: number[];
   readonly lengths: number[];
@@ -134,6 +138,9 @@ interface Pending {
  *   and incident number stay taken, read from its header where that is plausible. It never refuses to start over
  *   damage; a record found damaged by a later read is handled the same way.
  *   Indexes (per incident: offset, length, id of every event; the summary) live in memory, ~28 bytes per event.
+ * - Signals (`putSignals`) are records of the same log, in the same group commits, in call order with appends; the
+ *   latest signal of each fingerprint is kept in memory (rebuilt by the same scan: the last record of a fingerprint
+ *   wins, a null `incidentId` never clearing an earlier link).
  * - Two processes: the second `open` of the same directory throws `StoreLockedError` (or waits, see `lock`).
  */
 export class FileStore implements EventStore {
@@ -145,6 +152,9 @@ export class FileStore implements EventStore {
   private lock: StoreLock | null = null;
   private size = 0;
   private readonly channels = new Map<string, Map<number, IncidentLog>>();
+  /** Channel → fingerprint → the latest durable signal. */
+  private readonly signals = new Map<string, Map<string, Signal>>();
+  private totalSignalRecords = 0;
   private totalEvents = 0;
   private totalIncidents = 0;
   private queue: Pending[] = [];
@@ -218,9 +228,33 @@ export class FileStore implements EventStore {
     }
     const { buf, offsets, lengths } = encoded;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, buf, offsets, lengths, resolve, reject });
+      this.queue.push({ records, signals: null, buf, offsets, lengths, resolve, reject });
       this.scheduleCommit();
     });
+  }
+
+  putSignals(channel: string, signals: readonly Signal[]): Promise<void> {
+    if (this.closed || !this.fh) return Promise.reject(new StoreError('store_closed', 'the store is closed'));
+    if (this.failed) return Promise.reject(this.failed);
+    if (signals.length === 0) return Promise.resolve();
+    let encoded: ReturnType<typeof encodeBatch>;
+    try {
+      encoded = encodeBatch(signals.map((sig) => ({ channel, incidentNumber: 0, seq: 0, id: SIGNAL_RECORD.id, kind: SIGNAL_RECORD.kind, json: JSON.stringify(sig) })));
+    } catch (e) {
+      // Unlike an event, a signal takes no seq: refusing this call alone leaves nothing inconsistent behind.
+      return Promise.reject(new StoreError('store_failed', `a signal could not be encoded: ${(e as Error).message}`));
+    }
+    const { buf, offsets, lengths } = encoded;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ records: [], signals: { channel, list: signals }, buf, offsets, lengths, resolve, reject });
+      this.scheduleCommit();
+    });
+  }
+
+  async listSignals(channel: string, fingerprints?: readonly string[]): Promise<Signal[]> {
+    const kept = this.signals.get(channel);
+    if (!kept) return [];
+    return fingerprints ? fingerprints.flatMap((f) => kept.get(f) ?? []) : [...kept.values()];
   }
 
   async read(channel: string, incidentId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -358,6 +392,7 @@ export class FileStore implements EventStore {
       let events = 0;
       for (const p of batch) {
         for (let i = 0; i < p.records.length; i++) this.index(p.records[i]!, at + p.offsets[i]!, p.lengths[i]!, p.buf, p.offsets[i]! + 32);
+        if (p.signals) for (const sig of p.signals.list) this.keepSignal(p.signals.channel, sig);
         at += p.buf.length;
         events += p.records.length;
       }
@@ -379,6 +414,12 @@ export class FileStore implements EventStore {
     this.totalEvents++;
     if (r.seq === 1 && r.kind === 'incident.declared') log.declareEventId = r.id.toLowerCase();
     log.summary = reduceSummary(log.summary, log.incidentId, r.event);
+  }
+
+  private keepSignal(channel: string, sig: Signal): void {
+    let kept = this.signals.get(channel);
+    if (!kept) this.signals.set(channel, (kept = new Map()));
+    kept.set(sig.fingerprint, signalToKeep(kept.get(sig.fingerprint), sig));
   }
 
   private logFor(channel: string, number: number): IncidentLog {
@@ -485,7 +526,9 @@ export class FileStore implements EventStore {
       events: this.totalEvents, incidents: this.totalIncidents, channels: this.channels.size, truncatedBytes,
       skipped: damage.map((d) => ({ offset: d.offset, bytes: d.bytes })), durationMs: Math.round(performance.now() - started),
     };
-    this.options.log?.('info', 'store opened', { path: this.logPath, bytes: this.size, events: report.events, incidents: report.incidents, ms: report.durationMs });
+    this.options.log?.('info', 'store opened', {
+      path: this.logPath, bytes: this.size, events: report.events, incidents: report.incidents, signalRecords: this.totalSignalRecords, ms: report.durationMs,
+    });
     return report;
   }
 
@@ -601,6 +644,7 @@ export class FileStore implements EventStore {
   }
 
   private indexRecovered(buf: Buffer, at: number, offset: number, h: RecordHeader): void {
+    if (h.kindCode === SIGNAL_RECORD.code) return this.recoverSignal(buf, at, offset, h);
     if (!(h.seq >= 1 && Number.isSafeInteger(h.seq) && h.incidentNumber >= 1 && Number.isSafeInteger(h.incidentNumber))) return;
     const log = this.logFor(h.channel, h.incidentNumber);
     if (!log.put(h.seq, offset, h.total, buf, h.idOffset)) {
@@ -620,6 +664,26 @@ export class FileStore implements EventStore {
     }
     if (h.seq === 1 && event.kind === 'incident.declared') log.declareEventId = String(event.id).toLowerCase();
     log.summary = reduceSummary(log.summary, log.incidentId, event);
+  }
+
+  private recoverSignal(buf: Buffer, at: number, offset: number, h: RecordHeader): void {
+    const sig = parseSignal(buf.toString('utf8', h.payloadStart, at + h.total));
+    if (!sig || !CHANNEL_PATTERN.test(h.channel)) {
+      this.options.log?.('error', 'recovery: a signal record with unreadable JSON', { channel: h.channel, offset });
+      return;
+    }
+    this.totalSignalRecords++;
+    this.keepSignal(h.channel, sig);
+  }
+}
+
+/** A signal record found by the recovery scan: the latest of its fingerprint so far (its checksum held). */
+function parseSignal(json: string): Signal | null {
+  try {
+    const sig = JSON.parse(json) as Signal;
+    return typeof sig === 'object' && sig !== null && typeof sig.fingerprint === 'string' ? sig : null;
+  } catch {
+    return null;
   }
 }
 

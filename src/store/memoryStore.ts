@@ -1,7 +1,7 @@
 import { reduceSummary } from '../core/summary';
-import type { IncidentSummary } from '../protocol/messages';
+import type { IncidentSummary, Signal } from '../protocol/messages';
 import {
-  type AppendRecord, type EventStore, eventIdKey, type IncidentRecord, incidentNumber, type RecoveryReport, StoreError,
+  type AppendRecord, type EventStore, eventIdKey, type IncidentRecord, incidentNumber, type RecoveryReport, signalToKeep, StoreError,
   type StoreHealth, type StoreStats, type StoredEvent,
 } from './eventStore';
 
@@ -19,6 +19,8 @@ interface Incident {
  */
 export class MemoryStore implements EventStore {
   private readonly channels = new Map<string, Map<string, Incident>>();
+  /** Channel → fingerprint → the latest signal. */
+  private readonly signals = new Map<string, Map<string, Signal>>();
   private events = 0;
   private failed = false;
   private closed = false;
@@ -47,17 +49,24 @@ export class MemoryStore implements EventStore {
   }
 
   append(records: readonly AppendRecord[]): Promise<void> {
-    // Chained so that calls complete in call order, as the contract requires.
-    const done = this.tail.then(async () => {
-      if (this.closed) throw new StoreError('store_closed', 'the store is closed');
-      if (this.failed) throw new StoreError('store_failed', 'the store has failed (simulated)');
-      if (this.options.appendDelayMs) await new Promise((r) => setTimeout(r, this.options.appendDelayMs));
-      else await new Promise((r) => setImmediate(r));
-      if (this.failed) throw new StoreError('store_failed', 'the store has failed (simulated)');
+    return this.write(() => {
       for (const r of records) this.put(r);
     });
-    this.tail = done.catch(() => undefined);
-    return done;
+  }
+
+  putSignals(channel: string, signals: readonly Signal[]): Promise<void> {
+    return this.write(() => {
+      let kept = this.signals.get(channel);
+      if (!kept) this.signals.set(channel, (kept = new Map()));
+      for (const s of signals) kept.set(s.fingerprint, signalToKeep(kept.get(s.fingerprint), s));
+    });
+  }
+
+  async listSignals(channel: string, fingerprints?: readonly string[]): Promise<Signal[]> {
+    const kept = this.signals.get(channel);
+    if (!kept) return [];
+    const found = fingerprints ? fingerprints.flatMap((f) => kept.get(f) ?? []) : [...kept.values()];
+    return found.map((s) => structuredClone(s));
   }
 
   async read(channel: string, incidentId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -84,6 +93,20 @@ export class MemoryStore implements EventStore {
   async close(): Promise<void> {
     await this.tail;
     this.closed = true;
+  }
+
+  /** Run `apply` once a write "is durable": on a later tick, after every earlier write (the contract's call order). */
+  private write(apply: () => void): Promise<void> {
+    const done = this.tail.then(async () => {
+      if (this.closed) throw new StoreError('store_closed', 'the store is closed');
+      if (this.failed) throw new StoreError('store_failed', 'the store has failed (simulated)');
+      if (this.options.appendDelayMs) await new Promise((r) => setTimeout(r, this.options.appendDelayMs));
+      else await new Promise((r) => setImmediate(r));
+      if (this.failed) throw new StoreError('store_failed', 'the store has failed (simulated)');
+      apply();
+    });
+    this.tail = done.catch(() => undefined);
+    return done;
   }
 
   private put(r: AppendRecord): void {

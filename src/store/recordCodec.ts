@@ -17,6 +17,10 @@ import type { EventKind } from '../protocol/events';
  *
  * The header carries everything recovery needs to rebuild the indexes, so a restart parses no JSON except for the
  * few kinds that change an incident's summary.
+ *
+ * A signal record (kind code SIGNAL_RECORD.code) is not an event: its payload is one `Signal`'s JSON, its incident
+ * number and seq are 0 and its id is all zeros. A build from before signals indexes only records of an incident ≥ 1,
+ * so it passes over them; recovery keeps the last one of each fingerprint.
  */
 export const RECORD_MAGIC = 0x31455249; // 'IRE1' read as little-endian u32
 export const HEADER_BYTES = 48;
@@ -33,6 +37,9 @@ const KIND_BY_CODE = new Map<number, EventKind>(Object.entries(KIND_CODES).map((
 
 const hasCode = (kind: string): kind is EventKind => Object.hasOwn(KIND_CODES, kind);
 
+/** The one record kind that is not an event: a channel's signal (its code is far from the event kinds' range). */
+export const SIGNAL_RECORD = { kind: 'signal', code: 255, id: '00000000-0000-0000-0000-000000000000' } as const;
+
 /** The code of a kind, or 0 for a kind this build does not know (the header's "read the kind from the payload"). */
 export const kindCode = (kind: string): number => (hasCode(kind) ? KIND_CODES[kind] : 0);
 /** The kind of a code, or undefined for 0 or a code a newer build wrote (the payload names the kind). */
@@ -48,6 +55,7 @@ export class UnknownKindError extends Error {
 
 /** The code written for a kind; throws `UnknownKindError` rather than write a record whose kind is lost. */
 export function encodeKind(kind: string): number {
+  if (kind === SIGNAL_RECORD.kind) return SIGNAL_RECORD.code;
   if (!hasCode(kind)) throw new UnknownKindError(kind);
   return KIND_CODES[kind];
 }
@@ -69,7 +77,7 @@ export interface EncodableRecord {
   readonly incidentNumber: number;
   readonly seq: number;
   readonly id: string;
-  /** An event kind; anything else is refused with `UnknownKindError`. */
+  /** An event kind, or `SIGNAL_RECORD.kind`; anything else is refused with `UnknownKindError`. */
   readonly kind: string;
   readonly json: string;
 }
@@ -84,6 +92,8 @@ export function encodeInto(buf: Buffer, at: number, r: EncodableRecord): number 
   const payloadStart = at + HEADER_BYTES + channelLen;
   const end = payloadStart + buf.write(r.json, payloadStart, 'utf8');
   const total = end - at;
+  // Recovery takes a longer record for a damaged length field: never write one.
+  if (total > MAX_RECORD_BYTES) throw new RangeError(`a record of ${total} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
   buf.writeUInt32LE(RECORD_MAGIC, at);
   buf.writeUInt32LE(total, at + 4);
   buf.writeUInt8(code, at + 12);

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { StoreLockedError } from '../../../src/store/eventStore';
 import { FileStore, type StoreLogLevel } from '../../../src/store/fileStore';
 import { removeTempDirs, tempDir } from '../server/helpers';
-import { records } from './fixtures';
+import { records, signal } from './fixtures';
 import { storeContract } from './storeContract';
-import { encodeBatch, UnknownKindError } from '../../../src/store/recordCodec';
+import { decodeAt, encodeBatch, SIGNAL_RECORD, UnknownKindError } from '../../../src/store/recordCodec';
 import type { AppendRecord } from '../../../src/store/eventStore';
 
 type LogLine = { level: StoreLogLevel; event: string; fields: Record<string, unknown> };
@@ -169,6 +169,83 @@ describe('store/fileStore', () => {
     const third = new FileStore({ dir });
     await third.open();
     await third.close();
+  });
+
+  describe('signals in the log (issue #11)', () => {
+    const logFile = (dir: string) => path.join(dir, 'events.log');
+
+    it('writes a signal as a record a build from before signals passes over: incident 0, seq 0, its own kind code', async () => {
+      const dir = tempDir();
+      const { store } = await open(dir);
+      await store.append(records('c', 'INC-1', 1, 1));
+      const sig = signal('a1b2c3d4e5f60718');
+      await store.putSignals('c', [sig]);
+      await store.close();
+      const bytes = readFileSync(logFile(dir));
+      const at = bytes.indexOf(Buffer.from(JSON.stringify(sig))) - 48 - 1;
+      const decoded = decodeAt(bytes, at, bytes.length - at);
+      assert.ok(decoded.ok);
+      assert.deepEqual([decoded.header.kindCode, decoded.header.incidentNumber, decoded.header.seq, decoded.header.channel], [SIGNAL_RECORD.code, 0, 0, 'c']);
+      const { store: s2, report } = await open(dir);
+      assert.deepEqual([report.events, report.incidents, await s2.highestIncidentNumber('c')], [1, 1, 1], 'a signal record makes no incident');
+      await s2.close();
+    });
+
+    for (const cut of [10, 100, -1]) {
+      it(`recovers from a torn last signal record (cut ${cut < 0 ? 'one byte short' : `${cut} bytes in`}): the version before it stands, nothing counts as damage`, async () => {
+        const dir = tempDir();
+        const { store } = await open(dir);
+        const fp = '00ff00ff00ff00ff';
+        await store.append(records('c', 'INC-1', 1, 2));
+        await store.putSignals('c', [signal(fp), signal('1111222233334444')]);
+        const before = statSync(logFile(dir)).size;
+        await store.putSignals('c', [signal(fp, { status: 'resolved', endsAt: '2026-11-22T15:00:00.000Z', incidentId: 'INC-1' })]);
+        const after = statSync(logFile(dir)).size;
+        await store.close();
+        truncateSync(logFile(dir), cut < 0 ? after - 1 : before + cut);
+        const { store: s2, report, logs } = await open(dir);
+        assert.equal(report.truncatedBytes, cut < 0 ? after - 1 - before : cut);
+        assert.ok(logs.some((l) => l.level === 'warn' && /truncated a torn last record/.test(l.event)));
+        assert.deepEqual((await s2.listSignals('c', [fp])).map((x) => [x.status, x.incidentId]), [['firing', null]], 'the torn resolution was never acked');
+        assert.equal((await s2.listSignals('c')).length, 2);
+        assert.equal(s2.health().state, 'ok');
+        assert.deepEqual((await s2.read('c', 'INC-1', 0, 10)).map((e) => e.seq), [1, 2]);
+        await s2.putSignals('c', [signal(fp, { status: 'resolved', endsAt: '2026-11-22T15:00:00.000Z' })]);
+        await s2.close();
+        const { store: s3, report: r3 } = await open(dir);
+        assert.equal(r3.truncatedBytes, 0);
+        assert.deepEqual((await s3.listSignals('c', [fp])).map((x) => x.status), ['resolved']);
+        await s3.close();
+      });
+    }
+
+    it('skips a damaged signal record like any damaged record: the others stand, no incident number is taken by it', async () => {
+      const dir = tempDir();
+      const { store } = await open(dir);
+      const first = signal('aaaaaaaaaaaaaaaa');
+      await store.putSignals('c', [first]);
+      await store.putSignals('c', [signal('bbbbbbbbbbbbbbbb')]);
+      await store.close();
+      const bytes = readFileSync(logFile(dir));
+      const at = bytes.indexOf(Buffer.from(JSON.stringify(first))) + 20;
+      bytes[at] = bytes[at]! ^ 0x20;
+      writeFileSync(logFile(dir), bytes);
+      const { store: s2, report } = await open(dir);
+      assert.equal(report.skipped.length, 1);
+      assert.deepEqual((await s2.listSignals('c')).map((x) => x.fingerprint), ['bbbbbbbbbbbbbbbb']);
+      assert.equal(await s2.highestIncidentNumber('c'), 0);
+      assert.deepEqual([s2.health().state, s2.health().damagedRecords, s2.health().lostEvents], ['degraded', 1, 0]);
+      await s2.close();
+    });
+
+    it('refuses a put after a failed write, as it refuses appends', async () => {
+      const { store } = await open(tempDir());
+      await store.putSignals('c', [signal('aaaaaaaaaaaaaaaa')]);
+      await (store as unknown as { fh: FileHandle }).fh.close();
+      await assert.rejects(store.putSignals('c', [signal('bbbbbbbbbbbbbbbb')]), { code: 'store_failed' });
+      await assert.rejects(store.append(records('c', 'INC-1', 1, 1)), { code: 'store_failed' });
+      assert.deepEqual((await store.listSignals('c')).map((x) => x.fingerprint), ['aaaaaaaaaaaaaaaa']);
+    });
   });
 
   describe('damage to acked records (issue #10)', () => {

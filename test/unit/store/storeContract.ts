@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AppendRecord, EventStore, RecoveryReport, StoreStats } from '../../../src/store/eventStore';
-import { records, statusRecord } from './fixtures';
+import { records, signal, statusRecord } from './fixtures';
 
 export type LogLine = { level: string; event: string; fields: Record<string, unknown> };
 
@@ -62,6 +62,75 @@ export function storeContract(kind: () => StoreKind): void {
     assert.ok(commits.length <= 20, `2000 appends took ${commits.length} fsyncs`);
     assert.deepEqual((await store.read('c', 'INC-1', 0, 5000)).map((e) => e.seq), evs.map((r) => r.seq));
     await store.close();
+  });
+
+  describe('signals (issue #11)', () => {
+    const byFingerprint = (list: readonly { fingerprint: string }[]) => [...list].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
+
+    it('keeps the latest signal of each fingerprint per channel, filters by fingerprint, and rebuilds them on reopen', async () => {
+      const where = await kind().fresh();
+      const { store } = await open(where);
+      const a = signal('aaaa000000000001');
+      const b = signal('bbbb000000000002', { labels: { alertname: 'DiskFull', severity: 'warning' }, annotations: {} });
+      await store.putSignals('alpha', [a, b]);
+      // The same fingerprint in another channel is another signal.
+      await store.putSignals('beta', [signal('aaaa000000000001', { labels: { alertname: 'Other' } })]);
+      const resolved = { ...a, status: 'resolved' as const, endsAt: '2026-11-22T14:30:00.000Z', updatedAt: '2026-11-22T14:30:01.000Z' };
+      await store.putSignals('alpha', [resolved]);
+      const check = async (s: EventStore) => {
+        assert.deepEqual(byFingerprint(await s.listSignals('alpha')), [resolved, b]);
+        assert.deepEqual((await s.listSignals('beta')).map((x) => x.labels['alertname']), ['Other']);
+        assert.deepEqual(await s.listSignals('gamma'), []);
+        assert.deepEqual(await s.listSignals('alpha', ['bbbb000000000002', 'ffff000000000000']), [b], 'only those asked for that it has');
+        assert.deepEqual(await s.listSignals('alpha', []), []);
+      };
+      await check(store);
+      await store.close();
+      const reopened = await open(where);
+      assert.equal(reopened.report.events, 0, 'signals are not events');
+      await check(reopened.store);
+      assert.deepEqual(await kind().stats(reopened.store), { channels: 0, incidents: 0, events: 0, failed: false });
+      await reopened.store.close();
+    });
+
+    it('never clears a link with a null incidentId; a newer link replaces it, also after a reopen', async () => {
+      const where = await kind().fresh();
+      const { store } = await open(where);
+      const fp = '0123456789abcdef';
+      await store.putSignals('c', [signal(fp)]);
+      await store.putSignals('c', [signal(fp, { incidentId: 'INC-3' })]);
+      // A notification from monitoring, merged by a server that had not heard of the link yet, in the same commit as a newer one.
+      await Promise.all([store.putSignals('c', [signal(fp, { status: 'resolved', endsAt: '2026-11-22T15:00:00.000Z' })]), store.putSignals('c', [signal('fedcba9876543210')])]);
+      assert.deepEqual((await store.listSignals('c', [fp])).map((x) => [x.status, x.incidentId]), [['resolved', 'INC-3']]);
+      await store.close();
+      const reopened = await open(where);
+      assert.deepEqual((await reopened.store.listSignals('c', [fp])).map((x) => [x.status, x.incidentId]), [['resolved', 'INC-3']]);
+      await reopened.store.putSignals('c', [signal(fp, { incidentId: 'INC-4' })]);
+      assert.deepEqual((await reopened.store.listSignals('c', [fp])).map((x) => x.incidentId), ['INC-4']);
+      await reopened.store.close();
+    });
+
+    it('puts and appends resolve in call order, a put of 5,000 signals included, and both are there after a reopen', async () => {
+      const where = await kind().fresh();
+      const { store } = await open(where);
+      const evs = records('c', 'INC-1', 1, 30);
+      const storm = Array.from({ length: 5000 }, (_, i) => signal(i.toString(16).padStart(16, '0')));
+      const order: string[] = [];
+      await Promise.all([
+        store.append(evs.slice(0, 10)).then(() => order.push('append 1')),
+        store.putSignals('c', storm).then(() => order.push('put storm')),
+        store.append(evs.slice(10, 20)).then(() => order.push('append 2')),
+        store.putSignals('c', [signal('0000000000000000', { incidentId: 'INC-1' })]).then(() => order.push('put link')),
+        store.append(evs.slice(20)).then(() => order.push('append 3')),
+      ]);
+      assert.deepEqual(order, ['append 1', 'put storm', 'append 2', 'put link', 'append 3']);
+      await store.close();
+      const reopened = await open(where);
+      assert.equal((await reopened.store.listSignals('c')).length, 5000);
+      assert.deepEqual((await reopened.store.listSignals('c', ['0000000000000000'])).map((x) => x.incidentId), ['INC-1']);
+      assert.deepEqual((await reopened.store.read('c', 'INC-1', 0, 100)).map((e) => e.seq), evs.map((r) => r.seq));
+      await reopened.store.close();
+    });
   });
 
   describe('promises of issue #18', () => {
