@@ -2,11 +2,8 @@
 // records appears in the other's sidebar within 2 s, each sees the other is here, and one picks the other from who
 // is here to make them Scribe.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT, launchBrowser, openWorkbench, runCommand, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { startChannelServer } from './channelServer.mjs';
+import { launchBrowser, openWorkbench, runCommand, screenshot, startCodeServer, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
 
 export const workbench = false;
@@ -14,39 +11,6 @@ export const workbench = false;
 // may take up to 60 s to show its activity item and 60 s to come online (responder() waits for those states), so
 // the 90 s default would cut a test that is only slow to start on a loaded machine (seen at 80-90 s on 2 busy cores).
 export const timeout = 300e3;
-
-/** The channel server from this repo's build, on a free port, with its data in a temp folder. */
-async function startChannelServer() {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-e2e-server-'));
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'server.js'), '--host', '127.0.0.1', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`channel server did not start: ${out}`)), 15e3);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (ws:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.stderr.on('data', (d) => { out += d; });
-    child.on('exit', (code) => reject(new Error(`channel server exited ${code}: ${out}`)));
-  });
-  // If the runner gives up on this test (its timeout) and exits, the finally below never runs: never leave the
-  // server behind.
-  const onExit = () => { child.kill('SIGKILL'); fs.rmSync(data, { recursive: true, force: true }); };
-  process.once('exit', onExit);
-  return {
-    url,
-    stop: async () => {
-      process.off('exit', onExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      fs.rmSync(data, { recursive: true, force: true });
-    },
-  };
-}
 
 let channel;
 const servers = [];
