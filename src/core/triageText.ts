@@ -46,3 +46,31 @@ export function whereText(t: Pick<Triage, 'regions' | 'routes' | 'tenants'>): st
 export function impactsOf(t: Pick<Triage, ImpactKind>): { kind: ImpactKind; label: string; check: ImpactCheck }[] {
   return IMPACT_KINDS.map((kind) => ({ kind, label: IMPACT_LABELS[kind], check: t[kind] }));
 }
+
+/** Most items a scope list (regions, routes, tenants) may hold, and the longest item (the wire's limits). */
+export const SCOPE_LIST_MAX = { items: 50, chars: 200 } as const;
+
+/**
+ * A comma-separated list as typed (`eu-west-1, us-east-1`): trimmed, empty items dropped, each once. An error
+ * message instead when it breaks the wire's limits.
+ */
+export function parseList(text: string): { items: string[] } | { error: string } {
+  const items = [...new Set(text.split(/[,\n]/).map((x) => x.trim()).filter(Boolean))];
+  if (items.length > SCOPE_LIST_MAX.items) return { error: `At most ${SCOPE_LIST_MAX.items} items` };
+  const long = items.find((x) => x.length > SCOPE_LIST_MAX.chars);
+  if (long) return { error: `"${long.slice(0, 24)}…" is longer than ${SCOPE_LIST_MAX.chars} characters` };
+  return { items };
+}
+
+/**
+ * An estimate of how many users, as typed: `1200`, `1,200`, `~1200`, `1.2k`, `3m`; undefined when empty; null when
+ * it is not a count.
+ */
+export function parseCount(text: string): number | undefined | null {
+  const t = text.trim().replace(/^(~|≈|about\s+|approx\.?\s*)/i, '').replace(/[\s,_]/g, '');
+  if (t === '') return undefined;
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(t);
+  if (!m) return null;
+  const n = Math.round(Number(m[1]) * ({ '': 1, k: 1e3, m: 1e6 } as const)[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm']);
+  return Number.isSafeInteger(n) && n <= 1e12 ? n : null;
+}

@@ -9,6 +9,7 @@ import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands } from './scribeCapture';
 import { signalCommands } from './signalCommands';
 import { stakeholderCommands } from './stakeholderCommands';
+import { triageCommands } from './triageCommands';
 
 /**
  * Every command of the table (protocol/commands.ts) with its handler: typed Record<CommandId, …>, so a command
@@ -25,6 +26,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...rollbackCommand(c.deploys, c.service, c.log),
     ...stakeholderCommands(c.service),
     ...lensCommands(c.lens),
+    ...triageCommands(c.service),
     ...signalCommands(c.service),
   };
 }

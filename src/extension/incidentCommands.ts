@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import {
   ROLES, SEVERITIES, STATUSES, NOTE_TAGS, type EventDataOf, type Role, type Severity, type Status, type NoteTag, type User, type RetagTag,
 } from '../protocol/events';
-import { SEVERITY_POLICY } from '../core/severityPolicy';
+import { incidentSuggestion, SEVERITY_POLICY } from '../core/severityPolicy';
 import { ROLE_LABELS, rolesOf } from '../core/selectors';
 import type { IncidentState } from '../core/incidentState';
 import type { CommandId } from '../protocol/commands';
@@ -58,9 +58,13 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
     } },
 
     'incidentRoom.changeSeverity': { run: async ({ args, incident: s }) => {
-      const severity = args?.severity ?? (await pickSeverity(`Change Severity of ${s.id} (now ${s.severity})`, s.severity));
+      // What the latest triage suggests, when it differs, comes first with its reason (Enter takes it, the user decides).
+      const triage = incidentSuggestion(s);
+      const suggested = triage?.differs ? { severity: triage.severity, why: `suggested by triage: ${triage.reasons.join('; ')}` } : undefined;
+      const severity = args?.severity ?? (await pickSeverity(`Change Severity of ${s.id} (now ${s.severity})`, s.severity, suggested));
       if (severity === s.severity && !args) return;
-      const reason = args ? args.reason : (await ask({ prompt: `Why ${severity}? (optional)`, required: false })) || undefined;
+      const why = severity === suggested?.severity ? `Triage: ${triage?.reasons.join('; ')}` : '';
+      const reason = args ? args.reason : (await ask({ prompt: `Why ${severity}? (optional)`, value: why, required: false })) || undefined;
       await service.append('severity.changed', { severity, ...(reason ? { reason } : {}) });
     } },
 

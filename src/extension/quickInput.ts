@@ -31,6 +31,35 @@ export async function pick<T>(items: readonly (vscode.QuickPickItem & { value: T
   return chosen.value;
 }
 
+/**
+ * A quick pick that opens with `active` highlighted, so Enter keeps it (re-triage: the last answer stays a keypress
+ * away). `picked` does not do this: a single pick ignores it and highlights the first item. Throws Cancelled on Escape.
+ */
+export async function pickActive<T>(items: readonly (vscode.QuickPickItem & { value: T })[], active: T | undefined, options: vscode.QuickPickOptions): Promise<T> {
+  type Item = vscode.QuickPickItem & { value: T };
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = options.title;
+  qp.placeholder = options.placeHolder;
+  qp.ignoreFocusOut = true;
+  qp.matchOnDescription = !!options.matchOnDescription;
+  qp.matchOnDetail = !!options.matchOnDetail;
+  qp.items = items;
+  const current = items.find((i) => i.value === active);
+  if (current) qp.activeItems = [current];
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      qp.onDidAccept(() => {
+        const chosen = qp.selectedItems[0] ?? qp.activeItems[0];
+        if (chosen) resolve(chosen.value);
+      });
+      qp.onDidHide(() => reject(new Cancelled(promptName(options))));
+      qp.show();
+    });
+  } finally {
+    qp.dispose();
+  }
+}
+
 /** A modal warning with one action; throws Cancelled unless that action is chosen. */
 export async function confirm(message: string, action: string, detail?: string): Promise<void> {
   const choice = await vscode.window.showWarningMessage(message, { modal: true, ...(detail ? { detail } : {}) }, action);

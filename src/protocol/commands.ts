@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Audience, Fingerprint, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User } from './events';
+import { EventData } from './events';
 import { IncidentId } from './messages';
 
 /**
@@ -76,6 +77,9 @@ export const COMMANDS = {
     args: z.object({ noteId: z.uuid(), tag: RetagTag }),
     needs: { incident: true }, sidebar: z.strictObject({ noteId: z.string().max(64), tag: z.enum(['fact', 'refuted']) }),
   },
+  // Triage: who is affected, where, the trend and the three impacts. The argument object is the whole record, as the
+  // wire carries it (automation, tests); without one the prompts start from the latest triage.
+  'incidentRoom.triage': { args: EventData['triage.recorded'], needs: { incident: true }, sidebar: 'no-args' },
   'incidentRoom.postUpdate': {
     args: z.object({ audience: Audience, text: z.string().min(1).max(4000), nextUpdateBy: IsoTime.optional(), eta: IsoTime.optional() }),
     needs: { incident: true }, sidebar: 'no-args',
