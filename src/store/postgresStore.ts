@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { changesSummary, reduceSummary } from '../core/summary';
 import { CHANNEL_PATTERN } from '../protocol/codes';
 import { EVENT_KINDS, type SequencedEvent } from '../protocol/events';
-import { IncidentSummary } from '../protocol/messages';
+import { IncidentSummary, Signal } from '../protocol/messages';
 import {
   type AppendRecord, type CommitInfo, type DeclareOutcome, type EventStore, eventIdKey, type IncidentRecord, incidentNumber, type RecoveryReport,
-  type SequencedOutcome, type SharedSequencing, type StoreChange, StoreError, type StoreHealth, type StoreStats, type StoredEvent, type UnsequencedEvent,
+  type SequencedOutcome, type SharedSequencing, signalToKeep, type StoreChange, StoreError, type StoreHealth, type StoreStats, type StoredEvent,
+  type UnsequencedEvent,
 } from './eventStore';
 
 export type PgLogLevel = 'info' | 'warn' | 'error';
@@ -42,6 +43,15 @@ export interface PostgresStoreOptions {
 
 /** The LISTEN/NOTIFY channel every server of one database shares. */
 export const NOTIFY_CHANNEL = 'incident_room_events';
+/**
+ * Where stored signals are announced: `{c, f}` (channel, fingerprints). A channel of its own, so a server from before
+ * signals, still running beside a newer one, never hears a notification it does not know.
+ */
+export const NOTIFY_SIGNALS_CHANNEL = 'incident_room_signals';
+/** A notification's payload stays below PostgreSQL's 8,000-byte limit: fingerprints are split over several. */
+const MAX_NOTIFY_BYTES = 7000;
+/** Signals upserted per statement (each statement's parameters stay a few MB at most). */
+const SIGNALS_PER_STATEMENT = 1000;
 /** Most events one transaction takes (its array parameters stay a few MB at most). */
 const MAX_EVENTS_PER_COMMIT = 5000;
 /** A transaction that deadlocks or fails serialization is run again this often before its appends are refused. */
@@ -86,6 +96,20 @@ const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] 
         UNIQUE (channel, number, id)
       );`,
   },
+  {
+    version: 2,
+    sql: `
+      -- Signals (alerts), the latest of each fingerprint per channel (issue #11).
+      CREATE TABLE ir_signals (
+        channel text NOT NULL,
+        fingerprint text NOT NULL,
+        -- The Signal as the server merged it.
+        signal jsonb NOT NULL,
+        -- Its incidentId, kept apart so an upsert can keep a link that a later null must not clear.
+        incident_id text,
+        PRIMARY KEY (channel, fingerprint)
+      );`,
+  },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
@@ -98,12 +122,14 @@ const EventRow = z.object({ seq: z.number().int().positive(), id: z.string(), ki
 const IncidentRow = z.object({ number: z.number().int().positive(), head_seq: Count, declare_event_id: z.string(), summary: z.record(z.string(), z.unknown()) });
 const LockedRow = z.object({ channel: z.string(), number: z.number().int().positive(), head_seq: Count, summary: z.record(z.string(), z.unknown()) });
 const Notification = z.object({ c: z.string().regex(CHANNEL_PATTERN), i: z.number().int().positive(), f: z.number().int().positive(), l: z.number().int().positive(), s: z.union([z.literal(0), z.literal(1)]) });
+const SignalsNotification = z.object({ c: z.string().regex(CHANNEL_PATTERN), f: z.array(z.string().min(1).max(128)).min(1) });
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 type Job =
   | { readonly type: 'records'; readonly records: readonly AppendRecord[]; readonly resolve: () => void; readonly reject: (e: unknown) => void }
   | { readonly type: 'new'; readonly channel: string; readonly number: number; readonly incidentId: string; readonly events: readonly UnsequencedEvent[]; readonly resolve: (r: SequencedOutcome[]) => void; readonly reject: (e: unknown) => void }
-  | { readonly type: 'declare'; readonly channel: string; readonly event: UnsequencedEvent; readonly resolve: (r: DeclareOutcome) => void; readonly reject: (e: unknown) => void };
+  | { readonly type: 'declare'; readonly channel: string; readonly event: UnsequencedEvent; readonly resolve: (r: DeclareOutcome) => void; readonly reject: (e: unknown) => void }
+  | { readonly type: 'signals'; readonly channel: string; readonly signals: readonly Signal[]; readonly resolve: () => void; readonly reject: (e: unknown) => void };
 
 /** One incident row as a transaction sees it once locked, and what the transaction does to it. */
 interface IncidentPlan {
@@ -144,6 +170,9 @@ const key = (channel: string, number: number) => `${number}\u0000${channel}`;
  *   incident number, first and last seq, summary changed) per incident — under 120 bytes, far below the 8,000-byte
  *   limit; the events themselves are read from the table. A dedicated connection LISTENs; when it is lost the store
  *   reconnects and announces `resync`, and the core re-reads what it holds from the table.
+ * - Signals: `putSignals` is a job of the same queue, upserted into `ir_signals` in the same transaction as the
+ *   appends beside it (so in call order), keeping a stored `incident_id` that the new row would clear with null;
+ *   each transaction NOTIFYs `incident_room_signals` with the channel and fingerprints it stored.
  * - Outage: a transaction that fails rejects its calls (nothing acked without COMMIT). A connection error marks the
  *   store unavailable (`stats().failed`, so /healthz says 503): calls are refused at once until a probe succeeds
  *   and LISTEN is back, which the store retries by itself with capped backoff. A COMMIT whose answer was lost may
@@ -226,6 +255,19 @@ export class PostgresStore implements EventStore, SharedSequencing {
     return z.array(EventRow).parse(rows).map((r) => ({ channel, incidentId, ...r }));
   }
 
+  async listSignals(channel: string, fingerprints?: readonly string[]): Promise<Signal[]> {
+    if (fingerprints?.length === 0) return [];
+    const { rows } = fingerprints
+      ? await this.db().query('SELECT signal FROM ir_signals WHERE channel = $1 AND fingerprint = ANY($2::text[])', [channel, fingerprints])
+      : await this.db().query('SELECT signal FROM ir_signals WHERE channel = $1', [channel]);
+    return rows.flatMap((r: { signal: unknown }) => {
+      const parsed = Signal.safeParse(r.signal);
+      if (parsed.success) return [parsed.data];
+      this.log('error', 'a signal row is not what this server wrote; it is left out', { channel });
+      return [];
+    });
+  }
+
   async readIds(channel: string, incidentId: string): Promise<Map<string, number>> {
     const { rows } = await this.db().query('SELECT id::text AS id, seq FROM ir_events WHERE channel = $1 AND number = $2 ORDER BY seq', [channel, incidentNumber(incidentId)]);
     return new Map(z.array(EventRow.pick({ id: true, seq: true })).parse(rows).map((r) => [r.id, r.seq]));
@@ -296,6 +338,12 @@ export class PostgresStore implements EventStore, SharedSequencing {
       return Promise.reject(new StoreError('store_failed', `not a storable declaration in ${channel}`));
     }
     return new Promise((resolve, reject) => this.enqueue({ type: 'declare', channel, event, resolve, reject }));
+  }
+
+  putSignals(channel: string, signals: readonly Signal[]): Promise<void> {
+    if (signals.length === 0) return Promise.resolve();
+    if (!CHANNEL_PATTERN.test(channel)) return Promise.reject(new StoreError('store_failed', `not a storable signal: channel ${channel}`));
+    return new Promise((resolve, reject) => this.enqueue({ type: 'signals', channel, signals, resolve, reject }));
   }
 
   private enqueue(job: Job): void {
@@ -400,6 +448,7 @@ export class PostgresStore implements EventStore, SharedSequencing {
     const declareChannels = new Set<string>();
     const lockIncidents = new Map<string, { channel: string; number: number }>();
     for (const job of jobs) {
+      if (job.type === 'signals') continue;
       if (job.type === 'declare') declareChannels.add(job.channel);
       else if (job.type === 'new') lockIncidents.set(key(job.channel, job.number), { channel: job.channel, number: job.number });
       else {
@@ -446,6 +495,7 @@ export class PostgresStore implements EventStore, SharedSequencing {
     const declChannels: string[] = [];
     const declIds: string[] = [];
     for (const job of jobs) {
+      if (job.type === 'signals') continue;
       if (job.type === 'declare') {
         declChannels.push(job.channel);
         declIds.push(job.event.id);
@@ -510,9 +560,17 @@ export class PostgresStore implements EventStore, SharedSequencing {
       return plan;
     };
     const declaredHere = new Map<string, number>(); // channel + declare id → number, declared by this transaction
+    // channel + fingerprint → the signal to store: one row each, as a statement may not upsert a row twice.
+    const signals = new Map<string, { readonly channel: string; readonly signal: Signal }>();
 
     for (const job of jobs) {
-      if (job.type === 'declare') {
+      if (job.type === 'signals') {
+        for (const sig of job.signals) {
+          const k = `${job.channel}\u0000${sig.fingerprint}`;
+          signals.set(k, { channel: job.channel, signal: signalToKeep(signals.get(k)?.signal, sig) });
+        }
+        settles.push(() => job.resolve());
+      } else if (job.type === 'declare') {
         const declareId = eventIdKey(job.event.id);
         const known = existingDeclares.get(`${job.channel}\u0000${declareId}`) ?? declaredHere.get(`${job.channel}\u0000${declareId}`);
         if (known !== undefined) {
@@ -601,9 +659,32 @@ export class PostgresStore implements EventStore, SharedSequencing {
         ],
       );
     }
+    if (signals.size > 0) await this.upsertSignals(client, [...signals.values()]);
     await client.query('COMMIT');
     this.counts = { channels: this.counts.channels, incidents: this.counts.incidents + created.length, events: this.counts.events + insert.seq.length };
     return { settle: () => settles.forEach((s) => s()), info: { events: insert.seq.length, bytes, fsyncMs: 0 } };
+  }
+
+  /**
+   * Store signals (one per channel and fingerprint) and announce them, in the transaction of `client`. A stored
+   * `incident_id` is kept when the new signal has none, in the row and in its JSON (`signalToKeep` in SQL).
+   */
+  private async upsertSignals(client: PoolClient, rows: readonly { readonly channel: string; readonly signal: Signal }[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += SIGNALS_PER_STATEMENT) {
+      const slice = rows.slice(i, i + SIGNALS_PER_STATEMENT);
+      await client.query(
+        `WITH up AS (
+           INSERT INTO ir_signals (channel, fingerprint, signal, incident_id)
+           SELECT c, f, s::jsonb, s::jsonb->>'incidentId' FROM unnest($1::text[], $2::text[], $3::text[]) AS t(c, f, s)
+           ON CONFLICT (channel, fingerprint) DO UPDATE SET
+             signal = CASE WHEN excluded.incident_id IS NULL AND ir_signals.incident_id IS NOT NULL
+                           THEN jsonb_set(excluded.signal, '{incidentId}', to_jsonb(ir_signals.incident_id)) ELSE excluded.signal END,
+             incident_id = coalesce(excluded.incident_id, ir_signals.incident_id)
+         )
+         SELECT pg_notify('${NOTIFY_SIGNALS_CHANNEL}', p) FROM unnest($4::text[]) AS p`,
+        [slice.map((r) => r.channel), slice.map((r) => r.signal.fingerprint), slice.map((r) => JSON.stringify(r.signal)), signalNotes(slice)],
+      );
+    }
   }
 
   /** Plan pre-sequenced records; returns why they cannot be stored (and leaves undoing to the caller), or null. */
@@ -675,6 +756,12 @@ export class PostgresStore implements EventStore, SharedSequencing {
     client.on('error', lost);
     client.on('end', () => lost());
     client.on('notification', (n) => {
+      if (n.channel === NOTIFY_SIGNALS_CHANNEL && n.payload !== undefined) {
+        const heard = SignalsNotification.safeParse(safeJson(n.payload));
+        if (heard.success) this.emit({ type: 'signals', channel: heard.data.c, fingerprints: heard.data.f });
+        else this.log('warn', 'ignored a notification that is not ours', { payload: n.payload.slice(0, 200) });
+        return;
+      }
       if (n.channel !== NOTIFY_CHANNEL || n.payload === undefined) return;
       let parsed: z.infer<typeof Notification>;
       try {
@@ -687,7 +774,7 @@ export class PostgresStore implements EventStore, SharedSequencing {
     });
     await client.connect();
     try {
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}; LISTEN ${NOTIFY_SIGNALS_CHANNEL}`);
     } catch (e) {
       await client.end().catch(() => undefined);
       throw e;
@@ -772,7 +859,41 @@ export class PostgresStore implements EventStore, SharedSequencing {
 }
 
 function jobSize(job: Job): number {
-  return job.type === 'declare' ? 1 : job.type === 'new' ? job.events.length : job.records.length;
+  return job.type === 'declare' ? 1 : job.type === 'new' ? job.events.length : job.type === 'signals' ? job.signals.length : job.records.length;
+}
+
+/** The payloads announcing stored signals: `{c, f}` per channel, fingerprints split so each stays under the limit. */
+function signalNotes(rows: readonly { readonly channel: string; readonly signal: Signal }[]): string[] {
+  const byChannel = new Map<string, string[]>();
+  for (const r of rows) {
+    let list = byChannel.get(r.channel);
+    if (!list) byChannel.set(r.channel, (list = []));
+    list.push(r.signal.fingerprint);
+  }
+  const notes: string[] = [];
+  for (const [c, fingerprints] of byChannel) {
+    let f: string[] = [];
+    let bytes = c.length + 20;
+    for (const fp of fingerprints) {
+      if (f.length > 0 && bytes + fp.length + 3 > MAX_NOTIFY_BYTES) {
+        notes.push(JSON.stringify({ c, f }));
+        f = [];
+        bytes = c.length + 20;
+      }
+      f.push(fp);
+      bytes += fp.length + 3;
+    }
+    if (f.length > 0) notes.push(JSON.stringify({ c, f }));
+  }
+  return notes;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Errors that mean the database (or the way to it) is gone, as opposed to a statement it refused. */

@@ -6,7 +6,7 @@ import type { EventStore, StoreChange, UnsequencedEvent } from '../../../src/sto
 import { PostgresStore, type PostgresStoreOptions, SCHEMA_VERSION } from '../../../src/store/postgresStore';
 import { freshDatabase, usePostgres } from '../../support/postgres';
 import { until } from '../../support/until';
-import { records } from './fixtures';
+import { records, signal } from './fixtures';
 import { type LogLine, storeContract } from './storeContract';
 
 const actor = { id: 'alice@example.com', name: 'Alice' };
@@ -151,6 +151,43 @@ describe('store/postgresStore (a real PostgreSQL)', function () {
     assert.ok(payloads[0]!.length < 200, `payload of ${payloads[0]!.length} bytes for a 100 kB event`);
   });
 
+  it('tells every server which signals any of them stored, in notifications under 8,000 bytes, on a channel of their own', async () => {
+    const url = await freshDatabase('signals');
+    const [a, b] = [await open(url), await open(url)];
+    const heard: StoreChange[] = [];
+    b.onChange((c) => heard.push(c));
+    const payloads: { channel: string; payload: string }[] = [];
+    const spy = new Client({ connectionString: url });
+    await spy.connect();
+    spy.on('notification', (n) => payloads.push({ channel: n.channel, payload: n.payload ?? '' }));
+    await spy.query('LISTEN incident_room_events; LISTEN incident_room_signals');
+    const storm = Array.from({ length: 5000 }, (_, i) => signal(`fp-${String(i).padStart(12, '0')}`));
+    await Promise.all([a.putSignals('ops', storm.slice(0, 3000)), a.putSignals('ops', storm.slice(3000)), a.putSignals('other', [signal('0000000000000001')])]);
+    const fingerprints = (channel: string) => heard.flatMap((c) => (c.type === 'signals' && c.channel === channel ? c.fingerprints : []));
+    await until('b heard every fingerprint', () => fingerprints('ops').length >= 5000 && fingerprints('other').length === 1);
+    assert.deepEqual(new Set(fingerprints('ops')), new Set(storm.map((x) => x.fingerprint)));
+    assert.ok(heard.every((c) => c.type === 'signals'), 'no event notification for signals');
+    await until('the spy heard them too', () => payloads.length >= 2);
+    await spy.end();
+    assert.ok(payloads.every((p) => p.channel === 'incident_room_signals'), 'an older server (LISTENing incident_room_events only) hears none of it');
+    assert.ok(payloads.every((p) => Buffer.byteLength(p.payload) < 8000), `largest ${Math.max(...payloads.map((p) => p.payload.length))} bytes`);
+    assert.deepEqual((await b.listSignals('ops', ['fp-000000004999'])).map((x) => x.fingerprint), ['fp-000000004999']);
+    const rows = await sql<{ n: number }>(url, 'SELECT count(*)::int AS n FROM ir_signals');
+    assert.equal(rows[0]!.n, 5001);
+  });
+
+  it('keeps a stored incident_id that a later upsert would clear with null, in the row and in its JSON, whichever server writes', async () => {
+    const url = await freshDatabase('signallink');
+    const [a, b] = [await open(url), await open(url)];
+    const fp = 'a1b2c3d4e5f60718';
+    await a.putSignals('c', [signal(fp, { incidentId: 'INC-2' })]);
+    await b.putSignals('c', [signal(fp, { status: 'resolved', endsAt: '2026-11-22T15:00:00.000Z' })]);
+    const [row] = await sql<{ incident_id: string | null; signal: { incidentId: string | null; status: string } }>(url, 'SELECT incident_id, signal FROM ir_signals');
+    assert.deepEqual([row!.incident_id, row!.signal.incidentId, row!.signal.status], ['INC-2', 'INC-2', 'resolved']);
+    await b.putSignals('c', [signal(fp, { incidentId: 'INC-5' })]);
+    assert.deepEqual((await a.listSignals('c')).map((x) => x.incidentId), ['INC-5']);
+  });
+
   it('refuses appends while the database is down, says so in stats().failed, and recovers by itself when it is back', async function () {
     this.timeout(120_000);
     const url = await freshDatabase('outage');
@@ -164,6 +201,7 @@ describe('store/postgresStore (a real PostgreSQL)', function () {
     try {
       await until('the store noticed', () => store.stats().failed);
       await assert.rejects(store.appendNew('c', 'INC-1', [note('lost?')]), { code: 'store_unavailable' });
+      await assert.rejects(store.putSignals('c', [signal('a1b2c3d4e5f60718')]), { code: 'store_unavailable' });
       assert.equal(store.ready, false);
       assert.ok(logs.some((l) => l.level === 'error' && /database connection lost|unreachable/.test(l.event)));
     } finally {
