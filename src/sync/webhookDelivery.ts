@@ -1,6 +1,7 @@
-// Outbound status-update webhooks (Slack-compatible `{ "text": … }`), in plain Node so it is tested without VS Code.
-// Delivery is at least once: an update is persisted before the first attempt and marked delivered only after a 2xx,
-// so a crash in between sends it again rather than losing it.
+// Outbound webhooks, in plain Node so they are tested without VS Code: status updates (Slack-compatible
+// `{ "text": … }`) and, through the same queue and retries, escalations (escalationDelivery.ts). Delivery is at least
+// once: an item is persisted before the first attempt and marked delivered only after a 2xx, so a crash in between
+// sends it again rather than losing it.
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -12,7 +13,8 @@ import { brand, hasBrand } from '../core/brand';
 
 // ---- errors and URL ----
 
-export type WebhookErrorCode = 'bad_url' | 'http' | 'network' | 'timeout' | 'aborted';
+/** `no_key`: the secret the receiver needs (an escalation's routing key) is not set for its origin. */
+export type WebhookErrorCode = 'bad_url' | 'http' | 'network' | 'timeout' | 'aborted' | 'no_key';
 
 /** Why a delivery failed; `retryable` says whether trying again later could help. Messages never carry the URL path or token. */
 export class WebhookError extends Error {
@@ -30,6 +32,8 @@ export class WebhookError extends Error {
     readonly retryAfterMs?: number,
     /** Attempts made before giving up (set when `deliverWebhook` gives up). */
     readonly attempts?: number,
+    /** The start of the receiver's reply to a refused request, on one line (it often says what was wrong). */
+    readonly reply?: string,
   ) {
     super(message);
     brand(this, 'WebhookError');
@@ -81,6 +85,8 @@ export interface WebhookTarget {
   readonly token?: string;
   /** Escape `&`, `<` and `>` as Slack requires for message text (default true). */
   readonly slackEscaping?: boolean;
+  /** What the receiver is called in errors, before ` at HOST` (default `webhook`). */
+  readonly label?: string;
 }
 
 export interface DeliveryOptions {
@@ -119,7 +125,15 @@ export function webhookPayload(text: string, slackEscaping = true): { text: stri
  * POST `text` to the webhook, retrying network errors, timeouts, 5xx and 429 with capped exponential backoff
  * (honouring Retry-After); other 4xx and redirects fail at once. Resolves on a 2xx; otherwise throws a `WebhookError`.
  */
-export async function deliverWebhook(target: WebhookTarget, text: string, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+export function deliverWebhook(target: WebhookTarget, text: string, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+  return postJson(target, webhookPayload(text, target.slackEscaping ?? true), options);
+}
+
+/**
+ * POST `body` as JSON to the target with the retries of `deliverWebhook` (network errors, timeouts, 5xx and 429
+ * retried with backoff; other 4xx and redirects fail at once). Resolves on a 2xx; otherwise throws a `WebhookError`.
+ */
+export async function postJson(target: Omit<WebhookTarget, 'slackEscaping'>, body: unknown, options: DeliveryOptions = {}): Promise<DeliveryReport> {
   const url = validateWebhookUrl(target.url);
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const sleep = options.sleep ?? defaultSleep;
@@ -129,16 +143,16 @@ export async function deliverWebhook(target: WebhookTarget, text: string, option
     { ...DEFAULT_BACKOFF, initialMs: options.initialDelayMs ?? DEFAULT_BACKOFF.initialMs, maxMs: options.maxDelayMs ?? DEFAULT_BACKOFF.maxMs },
     options.random ?? Math.random,
   );
-  const body = JSON.stringify(webhookPayload(text, target.slackEscaping ?? true));
+  const json = JSON.stringify(body);
   for (let attempt = 1; ; attempt++) {
     let error: WebhookError;
     try {
-      const status = await attemptOnce(url, target.token, body, options);
+      const status = await attemptOnce(url, target.label ?? 'webhook', target.token, json, options);
       return { status, attempts: attempt };
     } catch (e) {
       error = e instanceof WebhookError ? e : new WebhookError(`Webhook delivery failed: ${String(e)}`, 'network', true);
     }
-    const giveUp = (why: WebhookError) => new WebhookError(why.message, why.code, why.retryable, why.status, why.retryAfterMs, attempt);
+    const giveUp = (why: WebhookError) => new WebhookError(why.message, why.code, why.retryable, why.status, why.retryAfterMs, attempt, why.reply);
     if (!error.retryable || attempt >= maxAttempts) throw giveUp(error);
     if (error.retryAfterMs !== undefined && error.retryAfterMs > (options.maxRetryAfterMs ?? 120_000)) throw giveUp(error);
     // Every retry moves one step up the curve, so a wait the receiver chose (Retry-After) does not restart it.
@@ -153,11 +167,11 @@ export async function deliverWebhook(target: WebhookTarget, text: string, option
   }
 }
 
-async function attemptOnce(url: URL, token: string | undefined, body: string, options: DeliveryOptions): Promise<number> {
+async function attemptOnce(url: URL, label: string, token: string | undefined, body: string, options: DeliveryOptions): Promise<number> {
+  const where = `${label} at ${url.host}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const where = `webhook at ${url.host}`;
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'incident-room' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
@@ -177,13 +191,14 @@ async function attemptOnce(url: URL, token: string | undefined, body: string, op
   }
   if (res.ok) return res.status;
   const detail = `${where} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
+  const reply = snippet || undefined;
   if (res.status === 429 || res.status >= 500) {
-    throw new WebhookError(detail, 'http', true, res.status, parseRetryAfter(res.headers.get('retry-after')));
+    throw new WebhookError(detail, 'http', true, res.status, parseRetryAfter(res.headers.get('retry-after')), undefined, reply);
   }
   if (res.status >= 300 && res.status < 400) {
-    throw new WebhookError(`${detail} (a redirect; set the webhook URL to its final address)`, 'http', false, res.status);
+    throw new WebhookError(`${detail} (a redirect; set the ${label} URL to its final address)`, 'http', false, res.status, undefined, undefined, reply);
   }
-  throw new WebhookError(detail, 'http', false, res.status);
+  throw new WebhookError(detail, 'http', false, res.status, undefined, undefined, reply);
 }
 
 function failure(e: unknown, where: string, timeoutMs: number, outer: AbortSignal | undefined): WebhookError {
@@ -228,17 +243,15 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
-/** A status update waiting for, or done with, webhook delivery. */
-export const QueuedUpdate = z.object({
-  /** Unique per update (the `update.posted` event id); also the Idempotency-Key. */
+/** What every queued item carries besides what it sends: which it is, where it goes, and how its delivery went. */
+export const QueuedDelivery = z.object({
+  /** Unique per item (the event id: `update.posted`, `escalation.requested`); also the Idempotency-Key. */
   id: z.string().min(1),
   incidentId: z.string(),
-  audience: Audience,
-  text: z.string(),
   queuedAt: z.string(),
   /**
-   * The webhook URL the update was posted for: it is sent there and nowhere else, with that origin's token, even
-   * if the setting changes while it waits. Absent only in queues written before it was recorded.
+   * The URL the item was queued for: it is sent there and nowhere else, with that origin's secret, even if the
+   * setting changes while it waits. Absent only in queues written before it was recorded.
    */
   url: z.string().optional(),
   state: z.enum(['pending', 'delivered', 'failed']),
@@ -246,37 +259,55 @@ export const QueuedUpdate = z.object({
   lastAttemptAt: z.string().optional(),
   /** Why the last attempt failed (pending: retrying; failed: gave up). */
   lastError: z.string().optional(),
+  /** The last failure's HTTP status and error code: what fixes it depends on them (a key for a 400, the URL for a 404). */
+  lastStatus: z.number().int().optional(),
+  lastCode: z.string().optional(),
+  /** Whether waiting could fix the last failure (receiver down, 429, 5xx): only those are retried unasked. */
+  retryable: z.boolean().optional(),
   deliveredAt: z.string().optional(),
 });
+export type QueuedDelivery = z.infer<typeof QueuedDelivery>;
+/** The fields the queue fills in; an item is enqueued with what it sends and its id and incident only. */
+type QueueFields = Exclude<keyof QueuedDelivery, 'id' | 'incidentId'>;
+export type NewQueued<T extends QueuedDelivery> = Omit<T, QueueFields>;
+const OUTCOME_FIELDS = ['lastError', 'lastStatus', 'lastCode', 'retryable'] as const;
+
+/** A status update waiting for, or done with, webhook delivery. */
+export const QueuedUpdate = QueuedDelivery.extend({ audience: Audience, text: z.string() });
 export type QueuedUpdate = z.infer<typeof QueuedUpdate>;
 
-/** Where the queue lives between runs; the extension backs it with a JSON file in its global storage. */
-export interface WebhookQueueStore {
-  load(): Promise<readonly QueuedUpdate[]>;
+/** Where a queue lives between runs; the extension backs each with a JSON file in its global storage. */
+export interface WebhookQueueStore<T extends QueuedDelivery = QueuedUpdate> {
+  load(): Promise<readonly T[]>;
   /** Replace the stored queue; resolves once it is durable. */
-  save(items: readonly QueuedUpdate[]): Promise<void>;
+  save(items: readonly T[]): Promise<void>;
 }
 
 /** A store in memory, for tests and for running without storage. */
-export class MemoryWebhookQueueStore implements WebhookQueueStore {
-  private items: QueuedUpdate[] = [];
+export class MemoryWebhookQueueStore<T extends QueuedDelivery = QueuedUpdate> implements WebhookQueueStore<T> {
+  private items: T[] = [];
 
-  async load(): Promise<readonly QueuedUpdate[]> {
+  async load(): Promise<readonly T[]> {
     return structuredClone(this.items);
   }
 
-  async save(items: readonly QueuedUpdate[]): Promise<void> {
+  async save(items: readonly T[]): Promise<void> {
     this.items = structuredClone([...items]);
   }
 }
 
-const QueueFile = z.object({ version: z.literal(1), items: z.array(QueuedUpdate) });
+/**
+ * A queue as one JSON file, replaced atomically (`writeDurably`: temp file, fsync, rename) so a crash leaves the old
+ * or the new one. `item` is the schema of what it holds (default: status updates).
+ */
+export class JsonFileWebhookQueueStore<T extends QueuedDelivery = QueuedUpdate> implements WebhookQueueStore<T> {
+  private readonly schema: z.ZodType<{ version: 1; items: T[] }>;
 
-/** The queue as one JSON file, replaced atomically (`writeDurably`: temp file, fsync, rename) so a crash leaves the old or the new one. */
-export class JsonFileWebhookQueueStore implements WebhookQueueStore {
-  constructor(readonly file: string) {}
+  constructor(readonly file: string, item: z.ZodType<T> = QueuedUpdate as unknown as z.ZodType<T>) {
+    this.schema = z.object({ version: z.literal(1), items: z.array(item) });
+  }
 
-  async load(): Promise<readonly QueuedUpdate[]> {
+  async load(): Promise<readonly T[]> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -284,30 +315,35 @@ export class JsonFileWebhookQueueStore implements WebhookQueueStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    let parsed: ReturnType<typeof QueueFile.safeParse>;
+    let parsed: ReturnType<typeof this.schema.safeParse>;
     try {
-      parsed = QueueFile.safeParse(JSON.parse(text));
+      parsed = this.schema.safeParse(JSON.parse(text));
     } catch {
       throw new Error(`The webhook queue file ${this.file} is not valid JSON; move it aside to start a new queue.`);
     }
-    // Refuse rather than start empty: starting over would silently drop the updates the file still holds.
+    // Refuse rather than start empty: starting over would silently drop the items the file still holds.
     if (!parsed.success) throw new Error(`The webhook queue file ${this.file} is not in the expected format; move it aside to start a new queue.`);
     return parsed.data.items;
   }
 
-  async save(items: readonly QueuedUpdate[]): Promise<void> {
+  async save(items: readonly T[]): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
     // Owner-only, like local mode's endpoint.json: the queued URLs usually carry the webhook's secret in their path.
     await writeDurably(this.file, JSON.stringify({ version: 1, items }, null, 1), { mode: 0o600 });
   }
 }
 
-export interface WebhookOutboxOptions {
+export interface WebhookOutboxOptions<T extends QueuedDelivery = QueuedUpdate> {
   /**
-   * The webhook URL configured now, undefined when none is. A new update is bound to it; a flush sends nothing
-   * while none is configured, and otherwise sends each update to the URL it was bound to.
+   * The URL configured now, undefined when none is. A new item is bound to it; a flush sends nothing while none is
+   * configured, and otherwise sends each item to the URL it was bound to.
    */
   readonly url: () => string | undefined;
+  /**
+   * How an item goes to its URL (its retries come with `options`). Default: a status update's text, Slack-shaped,
+   * with `tokenFor`'s token.
+   */
+  readonly send?: (item: T & { readonly url: string }, options: DeliveryOptions) => Promise<DeliveryReport>;
   /** The token set for an origin, if any; asked only for the origin a request goes to. */
   readonly tokenFor?: (origin: string) => string | undefined | Promise<string | undefined>;
   /**
@@ -318,7 +354,7 @@ export interface WebhookOutboxOptions {
   /** Escape `&`, `<` and `>` for Slack (default true). */
   readonly slackEscaping?: boolean;
   readonly delivery?: Omit<DeliveryOptions, 'signal' | 'onRetry' | 'idempotencyKey'>;
-  /** Delivered updates kept for display (newest first); older ones are dropped (default 50). */
+  /** Delivered items kept for display (newest first); older ones are dropped (default 50). */
   readonly keepDelivered?: number;
   readonly now?: () => Date;
 }
@@ -332,28 +368,28 @@ export interface FlushReport {
 const UNBOUND_ERROR = 'queued by an earlier version without its webhook URL, so it was not sent anywhere; post it again if it is still needed';
 
 /**
- * A durable queue of status updates for the webhook: an update is stored before any attempt, sent in order,
- * and kept with its delivery state (pending / delivered / failed and the last error) until it is delivered or discarded.
+ * A durable queue for one kind of receiver: an item is stored before any attempt, sent in order, and kept with its
+ * delivery state (pending / delivered / failed and the last error) until it is delivered or discarded.
  */
-export class WebhookOutbox {
-  private queue: QueuedUpdate[];
+export class WebhookOutbox<T extends QueuedDelivery = QueuedUpdate> {
+  private queue: T[];
   private flushing: Promise<FlushReport> | undefined;
   private saving: Promise<void> = Promise.resolve();
-  private readonly listeners = new Set<(items: readonly QueuedUpdate[]) => void>();
+  private readonly listeners = new Set<(items: readonly T[]) => void>();
   private readonly abort = new AbortController();
 
-  private constructor(private readonly store: WebhookQueueStore, private readonly options: WebhookOutboxOptions, items: readonly QueuedUpdate[]) {
+  private constructor(private readonly store: WebhookQueueStore<T>, private readonly options: WebhookOutboxOptions<T>, items: readonly T[]) {
     this.queue = [...items];
   }
 
-  /** Open the queue from its store; pending updates from an earlier run are sent by the next `flush()`. */
-  static async open(store: WebhookQueueStore, options: WebhookOutboxOptions): Promise<WebhookOutbox> {
-    const outbox = new WebhookOutbox(store, options, await store.load());
+  /** Open the queue from its store; pending items from an earlier run are sent by the next `flush()`. */
+  static async open<T extends QueuedDelivery = QueuedUpdate>(store: WebhookQueueStore<T>, options: WebhookOutboxOptions<T>): Promise<WebhookOutbox<T>> {
+    const outbox = new WebhookOutbox<T>(store, options, await store.load());
     await outbox.bindLegacy();
     return outbox;
   }
 
-  /** Updates stored without their URL (an earlier version) go to the user's own URL, or are failed, never guessed. */
+  /** Items stored without their URL (an earlier version) go to the user's own URL, or are failed, never guessed. */
   private async bindLegacy(): Promise<void> {
     const unbound = this.queue.filter((q) => q.url === undefined && q.state !== 'delivered');
     if (unbound.length === 0) return;
@@ -366,39 +402,39 @@ export class WebhookOutbox {
     }
     for (const item of unbound) {
       if (url) this.update(item.id, { url });
-      else this.update(item.id, { state: 'failed', lastError: UNBOUND_ERROR });
+      else this.update(item.id, { state: 'failed', lastError: UNBOUND_ERROR, retryable: false });
     }
     await this.changed();
   }
 
-  /** Every queued update, oldest first, with its delivery state. */
-  get items(): readonly QueuedUpdate[] {
+  /** Every queued item, oldest first, with its delivery state. */
+  get items(): readonly T[] {
     return this.queue;
   }
 
   /** Called with the whole list after every change. */
-  onDidChange(listener: (items: readonly QueuedUpdate[]) => void): { dispose(): void } {
+  onDidChange(listener: (items: readonly T[]) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
   }
 
   /**
-   * Add an update for the webhook URL configured now (a `WebhookError` when none is, or it is invalid); resolves
-   * once it is stored. Enqueueing an id already queued changes nothing.
+   * Add an item for the URL configured now (a `WebhookError` when none is, or it is invalid); resolves once it is
+   * stored. Enqueueing an id already queued changes nothing.
    */
-  async enqueue(update: { readonly id: string; readonly incidentId: string; readonly audience: Audience; readonly text: string }): Promise<QueuedUpdate> {
+  async enqueue(update: NewQueued<T>): Promise<T> {
     const existing = this.queue.find((q) => q.id === update.id);
     if (existing) return existing;
     const url = validateWebhookUrl(this.options.url() ?? '').href;
-    const item: QueuedUpdate = { ...update, queuedAt: this.now(), url, state: 'pending', attempts: 0 };
+    const item = { ...update, queuedAt: this.now(), url, state: 'pending', attempts: 0 } as unknown as T;
     this.queue.push(item);
     await this.changed();
     return item;
   }
 
   /**
-   * Send every pending update in order. A failure that retrying could fix (endpoint down) stops the flush and
-   * leaves the rest pending; any other failure marks that update failed and goes on with the next.
+   * Send every pending item in order. A failure that retrying could fix (endpoint down) stops the flush and
+   * leaves the rest pending; any other failure marks that item failed and goes on with the next.
    */
   flush(): Promise<FlushReport> {
     // One flush at a time: a second caller waits for the running one, then runs again for anything added meanwhile.
@@ -407,17 +443,20 @@ export class WebhookOutbox {
     return run;
   }
 
-  /** Put a failed update back in line and flush. */
-  async retry(id: string): Promise<FlushReport> {
-    const i = this.queue.findIndex((q) => q.id === id && q.state === 'failed');
-    if (i >= 0) {
-      this.queue[i] = { ...(this.queue[i] as QueuedUpdate), state: 'pending' };
-      await this.changed();
-    }
+  /** Put a failed item back in line and flush. */
+  retry(id: string): Promise<FlushReport> {
+    return this.retryFailed((q) => q.id === id);
+  }
+
+  /** Put the failed items that `which` picks (default: all) back in line, then flush once. */
+  async retryFailed(which: (item: T) => boolean = () => true): Promise<FlushReport> {
+    const again = this.queue.filter((q) => q.state === 'failed' && which(q));
+    for (const item of again) this.update(item.id, { state: 'pending' });
+    if (again.length > 0) await this.changed();
     return this.flush();
   }
 
-  /** Drop an update from the queue (the user gave up on it). */
+  /** Drop an item from the queue (the user gave up on it). */
   async discard(id: string): Promise<void> {
     const before = this.queue.length;
     this.queue = this.queue.filter((q) => q.id !== id);
@@ -439,24 +478,21 @@ export class WebhookOutbox {
         const outcome = await this.deliverOne(item);
         if (outcome === 'delivered') delivered++;
         else if (outcome === 'failed') failed++;
-        else break; // the endpoint is unreachable for now: later updates stay pending, in order
+        else break; // the endpoint is unreachable for now: later items stay pending, in order
       }
     }
     return { delivered, failed, pending: this.queue.filter((q) => q.state === 'pending').length };
   }
 
-  private async deliverOne(item: QueuedUpdate): Promise<'delivered' | 'failed' | 'stopped'> {
+  private async deliverOne(item: T): Promise<'delivered' | 'failed' | 'stopped'> {
     let attempts = item.attempts;
     if (item.url === undefined) {
-      this.update(item.id, { state: 'failed', lastError: UNBOUND_ERROR });
+      this.update(item.id, { state: 'failed', lastError: UNBOUND_ERROR, retryable: false });
       await this.changed();
       return 'failed';
     }
     try {
-      // The token of the update's own origin, asked for only now: never another origin's, never a stale one.
-      const token = await this.options.tokenFor?.(webhookOrigin(item.url));
-      const target: WebhookTarget = { url: item.url, ...(token ? { token } : {}), ...(this.options.slackEscaping === false ? { slackEscaping: false } : {}) };
-      await deliverWebhook(target, item.text, {
+      const options: DeliveryOptions = {
         ...this.options.delivery,
         idempotencyKey: item.id,
         signal: this.abort.signal,
@@ -465,26 +501,39 @@ export class WebhookOutbox {
           this.update(item.id, { attempts, lastAttemptAt: this.now(), lastError: error.message });
           void this.changed().catch(() => undefined);
         },
-      });
-      this.update(item.id, { state: 'delivered', attempts: attempts + 1, lastAttemptAt: this.now(), deliveredAt: this.now() }, ['lastError']);
+      };
+      const bound = item as T & { readonly url: string };
+      if (this.options.send) await this.options.send(bound, options);
+      else await this.sendUpdate(bound as unknown as QueuedUpdate & { readonly url: string }, options);
+      this.update(item.id, { state: 'delivered', attempts: attempts + 1, lastAttemptAt: this.now(), deliveredAt: this.now() }, OUTCOME_FIELDS);
       this.prune();
       await this.changed();
       return 'delivered';
     } catch (e) {
       const error = e instanceof WebhookError ? e : new WebhookError(String(e), 'network', true);
       if (error.code === 'aborted') return 'stopped'; // shutting down: it stays pending for the next run
-      this.update(item.id, { state: 'failed', attempts: attempts + 1, lastAttemptAt: this.now(), lastError: error.message });
+      this.update(item.id, {
+        state: 'failed', attempts: attempts + 1, lastAttemptAt: this.now(), lastError: error.message, lastCode: error.code, retryable: error.retryable,
+        ...(error.status !== undefined ? { lastStatus: error.status } : {}),
+      }, error.status === undefined ? ['lastStatus'] : []);
       await this.changed();
       return error.retryable ? 'stopped' : 'failed';
     }
   }
 
-  private update(id: string, patch: Partial<QueuedUpdate>, remove: (keyof QueuedUpdate)[] = []): void {
+  /** A status update: its text, Slack-shaped, with the token of its own origin asked for only now (never another's). */
+  private async sendUpdate(item: QueuedUpdate & { readonly url: string }, options: DeliveryOptions): Promise<DeliveryReport> {
+    const token = await this.options.tokenFor?.(webhookOrigin(item.url));
+    const target: WebhookTarget = { url: item.url, ...(token ? { token } : {}), ...(this.options.slackEscaping === false ? { slackEscaping: false } : {}) };
+    return deliverWebhook(target, item.text, options);
+  }
+
+  private update(id: string, patch: Partial<QueuedDelivery>, remove: readonly (keyof QueuedDelivery)[] = []): void {
     const i = this.queue.findIndex((q) => q.id === id);
     if (i < 0) return; // discarded meanwhile
     const next: Record<string, unknown> = { ...this.queue[i], ...patch };
     for (const key of remove) delete next[key];
-    this.queue[i] = next as QueuedUpdate;
+    this.queue[i] = next as T;
   }
 
   private prune(): void {

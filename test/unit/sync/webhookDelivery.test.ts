@@ -329,6 +329,25 @@ describe('sync/webhookDelivery', () => {
       ]);
     });
 
+    it('a failure keeps its status, code and whether waiting could fix it; retryFailed sends only the ones it picks, and a delivery clears them', async () => {
+      let down = true;
+      const srv = await serve((r, res) => answer(r.body.includes('bad') ? 400 : down ? 503 : 200, r.body.includes('bad') ? 'invalid_payload' : 'x')(r, res));
+      const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => srv.url, delivery: { ...fast, maxAttempts: 1 } });
+      await outbox.enqueue(update(1, 'bad one'));
+      await outbox.flush();
+      await outbox.enqueue(update(2, 'good one'));
+      await outbox.flush();
+      assert.deepEqual(outbox.items.map((q) => [q.state, q.lastStatus, q.lastCode, q.retryable]), [['failed', 400, 'http', false], ['failed', 503, 'http', true]]);
+      down = false;
+      const sent = srv.received.length;
+      assert.deepEqual(await outbox.retryFailed((q) => q.retryable === true), { delivered: 1, failed: 0, pending: 0 });
+      assert.equal(srv.received.length, sent + 1, 'the refused one was not sent again');
+      const [bad, good] = outbox.items;
+      assert.deepEqual([bad?.state, bad?.lastStatus], ['failed', 400]);
+      assert.equal(good?.state, 'delivered');
+      assert.deepEqual([good?.lastError, good?.lastStatus, good?.lastCode, good?.retryable], [undefined, undefined, undefined, undefined]);
+    });
+
     it('a bad or missing URL setting queues nothing, and says why', async () => {
       let url: string | undefined = 'hooks.example.com/oops';
       const outbox = await WebhookOutbox.open(new MemoryWebhookQueueStore(), { url: () => url, delivery: fast });
