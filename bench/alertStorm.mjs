@@ -1,0 +1,338 @@
+// Alert storm benchmark (npm run bench:alerts; issue #11): the built server (dist/server.js) on the file store, with
+// bench/channel.mjs's clients (one writer, 100 subscribers on one incident) receiving live events at 300/s, measured
+// as bench/channel.mjs's latency phase measures them (send → each subscriber's receipt). The same phase runs quiet and
+// then during an alert storm: one Alertmanager webhook call (payload v4, shaped as test/fixtures/alertmanager/'s real
+// capture) carrying 5,000 alerts, then, once it is answered, 100 more calls of 50 alerts each sent over one second
+// (one every 10 ms, open loop). 10,000 distinct alerts (fingerprints) in all.
+// Reported: the 5,000-alert call's time to its 202, the 100 calls' times (p50/p99/max), the time until a session on
+// the channel held all 10,000 signals (from `signal` frames), and the live events' p50/p99 with and without the storm
+// (target: p99 ≤ 2× the quiet one and under 50 ms). Prints a table and writes bench/results/alertStorm.json.
+// Run it alone (it measures latency on a 2-core machine): flock /tmp/workbench.lock npm run bench:alerts
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Clients, connect, cpuSeconds, hello, latency, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
+} from './channel.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(here, 'results', 'alertStorm.json');
+const FIXTURE = path.join(here, '..', 'test', 'fixtures', 'alertmanager', 'firing.json');
+const CHANNEL = 'bench';
+const RATE = 300;
+const BIG_CALL = 5000;
+const SMALL_CALLS = 100;
+const SMALL_CALL_ALERTS = 50;
+const SMALL_CALLS_SPREAD_MS = 1000;
+/** The storm starts this long into the 6-second latency phase (the quiet phase has the same lead-in). */
+const STORM_LEAD_MS = 500;
+const TOTAL_ALERTS = BIG_CALL + SMALL_CALLS * SMALL_CALL_ALERTS;
+
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// ---------------------------------------------------------------- the payloads (Alertmanager's webhook, version 4)
+
+const fixture = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
+const fingerprintOf = (labels) => createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16);
+
+/** Alert number i of the storm: a realistic probe failure, one host each, as a real outage of a zone would fire. */
+function stormAlert(i, startsAt) {
+  const labels = {
+    alertname: 'ProbeFailure', severity: i % 10 === 0 ? 'critical' : 'warning', job: 'blackbox', region: 'eu-west-1',
+    service: `svc-${i % 40}`, instance: `host-${String(i).padStart(5, '0')}.eu-west-1.internal:9115`,
+  };
+  return {
+    status: 'firing', labels,
+    annotations: {
+      summary: `Probe of ${labels.instance} failing`,
+      description: `The blackbox probe of ${labels.instance} (${labels.service}) has failed for 2 minutes.`,
+      runbook_url: 'https://runbooks.example.com/network/probe-failure',
+    },
+    startsAt, endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: `http://prometheus.example.com:9090/graph?g0.expr=probe_success%7Binstance%3D%22${encodeURIComponent(labels.instance)}%22%7D+%3D%3D+0&g0.tab=1`,
+    fingerprint: fingerprintOf(labels),
+  };
+}
+
+/** One webhook body carrying alerts [from, from + n), as Buffer (built before the phase: no JSON work during it). */
+function webhookBody(from, n) {
+  const startsAt = new Date(Date.now() - 120_000).toISOString();
+  const alerts = Array.from({ length: n }, (_, j) => stormAlert(from + j, startsAt));
+  return Buffer.from(JSON.stringify({
+    ...fixture,
+    status: 'firing', alerts,
+    groupLabels: { alertname: 'ProbeFailure' },
+    commonLabels: { alertname: 'ProbeFailure', job: 'blackbox', region: 'eu-west-1' },
+    commonAnnotations: { runbook_url: 'https://runbooks.example.com/network/probe-failure' },
+    groupKey: '{}:{alertname="ProbeFailure"}', truncatedAlerts: 0,
+  }));
+}
+
+async function postAlerts(port, body) {
+  const t0 = performance.now();
+  let res;
+  let text;
+  try {
+    res = await fetch(`http://127.0.0.1:${port}/v1/channels/${CHANNEL}/alerts`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'Alertmanager/0.25.0' }, body,
+    });
+    text = await res.text();
+  } catch (e) {
+    // A connection the server closed or reset: counted as status 0, with why.
+    return { status: 0, ms: performance.now() - t0, accepted: null, body: String(e.cause?.message ?? e.message) };
+  }
+  const ms = performance.now() - t0;
+  let accepted = null;
+  try {
+    accepted = JSON.parse(text).accepted ?? null;
+  } catch {
+    // reported through status and body below
+  }
+  return { status: res.status, ms, accepted, body: res.status === 202 ? undefined : text.slice(0, 300) };
+}
+
+// ---------------------------------------------------------------- a session on the channel that counts signals
+
+/** One more session of the channel: counts the distinct fingerprints of `signal` frames, and when it had them all. */
+async function signalWatcher(url) {
+  const ws = await connect(url);
+  await hello(ws, 'watcher');
+  const seen = new Set();
+  const FP = Buffer.from('"fingerprint":"');
+  const w = { seen, frames: 0, bytes: 0, allAt: null, lastNewAt: performance.now(), ws };
+  ws.on('message', (data) => {
+    if (data.indexOf('"type":"signal"') < 0) return;
+    w.frames++;
+    w.bytes += data.length;
+    for (let at = data.indexOf(FP); at >= 0; at = data.indexOf(FP, at)) {
+      at += FP.length;
+      const size = seen.size;
+      seen.add(data.toString('latin1', at, at + 16));
+      if (seen.size > size) w.lastNewAt = performance.now();
+    }
+    if (w.allAt === null && seen.size >= TOTAL_ALERTS) w.allAt = performance.now();
+  });
+  return w;
+}
+
+/** The `signals` request on a session of its own: how long the answer takes with 10,000 signals, and its size. */
+async function signalsList(url) {
+  const ws = await connect(url);
+  await hello(ws, 'lister');
+  const t0 = performance.now();
+  const reply = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 10_000);
+    ws.on('message', (data) => {
+      if (data.indexOf('"requestId":"list-signals"') < 0) return;
+      clearTimeout(timer);
+      resolve(data);
+    });
+    ws.send(JSON.stringify({ type: 'signals', requestId: 'list-signals' }));
+  });
+  const ms = performance.now() - t0;
+  ws.terminate();
+  if (reply === null) return { ms: null, bytes: 0, type: 'no answer within 10 s', items: null, firing: null };
+  const m = JSON.parse(String(reply));
+  return { ms: round(ms, 1), bytes: reply.length, type: m.type, items: m.items?.length ?? null, firing: m.items?.filter((s) => s.status === 'firing').length ?? null };
+}
+
+// ---------------------------------------------------------------- the storm
+
+async function storm(port, bodies) {
+  const big = await postAlerts(port, bodies.big);
+  const bigDoneAt = performance.now();
+  const small = await Promise.all(bodies.small.map(async (body, i) => {
+    const due = bigDoneAt + (i * SMALL_CALLS_SPREAD_MS) / SMALL_CALLS;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    return postAlerts(port, body);
+  }));
+  const endAt = performance.now();
+  const ms = small.map((s) => s.ms).sort((a, b) => a - b);
+  const bad = [big, ...small].filter((r) => r.status !== 202);
+  return {
+    bigCall: { alerts: BIG_CALL, bodyBytes: bodies.big.length, status: big.status, accepted: big.accepted, ms: round(big.ms, 1), ...(big.body ? { body: big.body } : {}) },
+    smallCalls: {
+      calls: SMALL_CALLS, alertsEach: SMALL_CALL_ALERTS, bodyBytesEach: bodies.small[0].length,
+      statuses: Object.fromEntries([...new Set(small.map((s) => s.status))].map((s) => [s, small.filter((x) => x.status === s).length])),
+      accepted: small.reduce((n, s) => n + (s.accepted ?? 0), 0),
+      p50Ms: round(percentile(ms, 0.5), 1), p99Ms: round(percentile(ms, 0.99), 1), maxMs: round(ms[ms.length - 1], 1),
+      allAnsweredMs: round(endAt - bigDoneAt, 1),
+    },
+    stormMs: round(endAt - (bigDoneAt - big.ms), 1),
+    errors: bad.slice(0, 3).map((r) => `${r.status} ${r.body ?? ''}`),
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  if (!fs.existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first (npm run bench:alerts does)`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-bench-alerts-'));
+  const results = {
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAvgAtStart: os.loadavg().map((x) => round(x, 2)) },
+    config: {
+      subscribers: SUBSCRIBERS, liveEventsPerSecond: RATE, bigCallAlerts: BIG_CALL, smallCalls: SMALL_CALLS, smallCallAlerts: SMALL_CALL_ALERTS,
+      smallCallsSpreadMs: SMALL_CALLS_SPREAD_MS, totalAlerts: TOTAL_ALERTS, store: 'file', stormLeadMs: STORM_LEAD_MS,
+    },
+    startedAt: new Date().toISOString(),
+  };
+  let server;
+  let clients;
+  let watcher;
+  let sender;
+  try {
+    log('building the webhook bodies (in the storm sender\'s process)…');
+    sender = await startStormSender();
+    server = await spawnServer([SERVER_JS, '--port', '0', '--data', path.join(work, 'data')], SERVER_ENV);
+    const url = `ws://127.0.0.1:${server.port}/v1/channels/${CHANNEL}`;
+    clients = new Clients(url, true);
+    await clients.open();
+    watcher = await signalWatcher(url);
+    let k = 0;
+
+    log(`warm-up: ${RATE} events/s to ${SUBSCRIBERS} subscribers…`);
+    k = (await latency(server, clients, RATE, k)).endK;
+    await sleep(500);
+
+    log(`quiet: ${RATE} events/s, no alerts…`);
+    results.quiet = await latency(server, clients, RATE, k);
+    k = results.quiet.endK;
+    await sleep(500);
+
+    log(`storm: ${RATE} events/s, and ${BIG_CALL.toLocaleString()} alerts in one call, then ${SMALL_CALLS} calls of ${SMALL_CALL_ALERTS} in ${SMALL_CALLS_SPREAD_MS} ms…`);
+    const cpu0 = cpuSeconds(server.proc.pid);
+    let peakRss = rssMB(server.proc.pid);
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMB(server.proc.pid))), 100);
+    const phaseStart = performance.now();
+    const live = latency(server, clients, RATE, k);
+    await sleep(STORM_LEAD_MS);
+    const stormStart = performance.now();
+    watcher.lastNewAt = stormStart;
+    const ingest = { startedAtMsIntoPhase: round(stormStart - phaseStart, 1), ...await sender.go(server.port) };
+    results.storm = await live;
+    const phaseMs = performance.now() - phaseStart;
+    k = results.storm.endK;
+    // Until the session has every signal: at most 60 s, and no longer than 5 s after the last new one.
+    const deadline = performance.now() + 60_000;
+    while (watcher.allAt === null && performance.now() < deadline && performance.now() - watcher.lastNewAt < 5000) await sleep(10);
+    clearInterval(rssTimer);
+    results.ingest = {
+      ...ingest,
+      stormInsideLatencyWindow: ingest.startedAtMsIntoPhase + ingest.stormMs <= phaseMs,
+      serverCpuSecondsDuringPhase: round(cpuSeconds(server.proc.pid) - cpu0, 2),
+      serverPeakRssMB: Math.round(peakRss),
+      watcher: {
+        distinctSignals: watcher.seen.size, signalFrames: watcher.frames, signalFrameBytes: watcher.bytes,
+        allSignalsSeenMsAfterStormStart: watcher.allAt === null ? null : round(watcher.allAt - stormStart, 1),
+      },
+    };
+    await sleep(500);
+
+    log(`after: ${RATE} events/s again, quiet…`);
+    results.after = await latency(server, clients, RATE, k);
+    log('the signals list with 10,000 signals…');
+    results.signalsList = await signalsList(url);
+  } finally {
+    sender?.stop();
+    clients?.close();
+    watcher?.ws.terminate();
+    if (server) await stopServer(server);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  results.machine.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
+  results.verdicts = verdicts(results);
+  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+}
+
+function verdicts(r) {
+  const q = r.quiet.p99Ms;
+  const s = r.storm.p99Ms;
+  const i = r.ingest;
+  return [
+    { target: 'live events during the storm: p99 ≤ 2× the quiet p99', value: `${s} vs ${q} ms (${round(s / q, 2)}×)`, met: s <= 2 * q },
+    { target: 'live events during the storm: p99 < 50 ms', value: `${s} ms (p50 ${r.storm.p50Ms} ms, delivered ${round(r.storm.deliveredFraction * 100, 2)}%)`, met: s < 50 && r.storm.deliveredFraction >= 0.999 },
+    {
+      target: `every alert accepted (202, ${TOTAL_ALERTS.toLocaleString()} in all) and delivered to a session`,
+      value: `accepted ${(i.bigCall.accepted ?? 0) + i.smallCalls.accepted}; statuses ${i.bigCall.status} + ${JSON.stringify(i.smallCalls.statuses)}; a session held ${i.watcher.distinctSignals} signals${i.watcher.allSignalsSeenMsAfterStormStart === null ? '' : ` ${i.watcher.allSignalsSeenMsAfterStormStart} ms after the storm began`}`,
+      met: i.bigCall.status === 202 && i.smallCalls.statuses['202'] === SMALL_CALLS && (i.bigCall.accepted ?? 0) + i.smallCalls.accepted === TOTAL_ALERTS && i.watcher.distinctSignals >= TOTAL_ALERTS,
+    },
+  ];
+}
+
+function printTable(r) {
+  const i = r.ingest;
+  const rows = [
+    ['', 'quiet', 'during the storm', 'after'],
+    [`live events ${RATE}/s → ${SUBSCRIBERS} subscribers: p50 / p99 / max ms`, ...[r.quiet, r.storm, r.after].map((x) => `${x.p50Ms} / ${x.p99Ms} / ${x.maxMs}`)],
+    ['  delivered', ...[r.quiet, r.storm, r.after].map((x) => `${round(x.deliveredFraction * 100, 2)}%`)],
+    ['  ack p50 / p99 ms', ...[r.quiet, r.storm, r.after].map((x) => `${x.ackP50Ms} / ${x.ackP99Ms}`)],
+    ['  server CPU / bench clients CPU (cores)', ...[r.quiet, r.storm, r.after].map((x) => `${x.serverCpuCores} / ${x.benchClientsCpuCores}`)],
+    [],
+    [`one call of ${BIG_CALL.toLocaleString()} alerts (${round(i.bigCall.bodyBytes / 1048576, 2)} MB) → ${i.bigCall.status}`, `${i.bigCall.ms} ms`, `accepted ${i.bigCall.accepted}`, ''],
+    [`${SMALL_CALLS} calls of ${SMALL_CALL_ALERTS} over ${SMALL_CALLS_SPREAD_MS} ms: p50 / p99 / max`, `${i.smallCalls.p50Ms} / ${i.smallCalls.p99Ms} / ${i.smallCalls.maxMs} ms`, `all answered in ${i.smallCalls.allAnsweredMs} ms`, JSON.stringify(i.smallCalls.statuses)],
+    ['a session held all signals (from the storm\'s start)', `${i.watcher.allSignalsSeenMsAfterStormStart ?? 'never'} ms`, `${i.watcher.signalFrames} frames, ${round(i.watcher.signalFrameBytes / 1048576, 1)} MB`, ''],
+    ['server during the storm phase: CPU s / peak RSS', `${i.serverCpuSecondsDuringPhase} s`, `${i.serverPeakRssMB} MB`, ''],
+    ['signals request with 10,000 signals', `${r.signalsList.ms} ms`, `${r.signalsList.items} items (${r.signalsList.firing} firing), ${round(r.signalsList.bytes / 1048576, 2)} MB`, ''],
+  ];
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => String(row[c] ?? '').length)));
+  for (const row of rows) console.log(row.map((c, j) => String(c ?? '').padEnd(widths[j])).join('  ').trimEnd());
+  console.log('');
+  for (const v of r.verdicts) console.log(`${v.met ? 'MET   ' : 'MISSED'} ${v.target}: ${v.value}`);
+  if (!i.stormInsideLatencyWindow) console.log('note: the storm outlasted the 6-second latency window: the storm column covers only its start');
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+}
+
+/**
+ * The storm's sender, a process of its own (as Alertmanager is): building 3 MB of JSON and posting it must not
+ * delay the bench process, whose event loop timestamps the subscribers' receipts. IPC: `prepare` builds the bodies,
+ * `go` sends them and answers with the figures.
+ */
+function stormSender() {
+  let bodies;
+  process.on('message', (m) => {
+    if (m.op === 'prepare') {
+      bodies = {
+        big: webhookBody(0, BIG_CALL),
+        small: Array.from({ length: SMALL_CALLS }, (_, c) => webhookBody(BIG_CALL + c * SMALL_CALL_ALERTS, SMALL_CALL_ALERTS)),
+      };
+      process.send({ op: 'ready' });
+    } else if (m.op === 'go') {
+      void storm(m.port, bodies).then((ingest) => process.send({ op: 'done', ingest }));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** Start the sender and have it build its bodies; `go(port)` runs the storm and resolves with its figures. */
+async function startStormSender() {
+  const child = fork(fileURLToPath(import.meta.url), ['--storm-sender'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const reply = (op) => new Promise((resolve, reject) => {
+    const on = (m) => {
+      if (m.op !== op) return;
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+    child.once('exit', (code) => reject(new Error(`the storm sender exited ${code}`)));
+  });
+  const ready = reply('ready');
+  child.send({ op: 'prepare' });
+  await ready;
+  return {
+    go: async (port) => {
+      const done = reply('done');
+      child.send({ op: 'go', port });
+      return (await done).ingest;
+    },
+    stop: () => child.connected && child.disconnect(),
+  };
+}
+
+if (process.argv[2] === '--storm-sender') stormSender();
+else if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
