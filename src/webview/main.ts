@@ -3,6 +3,7 @@ import { HostToWebview, type IncidentView, type SidebarCommand, type SidebarStat
 import { h, icon } from './dom';
 import { countText, durationText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
+import { suggestionBadge, triageSection } from './triage';
 import { signalsSection } from './signals';
 
 interface VsCodeApi {
@@ -100,6 +101,7 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
     h('header', { class: `head sev-${i.severity.toLowerCase()}`, 'data-testid': 'incident-card' },
       h('div', { class: 'row1' },
         h('span', { class: `sev ${i.severity.toLowerCase()}`, 'data-testid': 'incident-severity', title: i.severityLabel }, i.severity),
+        suggestionBadge(i),
         h('span', { class: 'id' }, i.id),
         h('span', { class: `status st-${i.status}`, 'data-testid': 'incident-status' }, i.status),
         elapsedEl),
@@ -108,6 +110,7 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
       i.scope ? h('p', { class: 'muted' }, `Scope: ${i.scope}`) : null,
       needsMe(i, s),
     ),
+    triageSection(i, run),
     section('Roles', 'organization', h('div', {}, rolesList(i), presenceLine(s))),
     notesSection(i),
     mitigations(i, s),

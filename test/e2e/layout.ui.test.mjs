@@ -1,5 +1,5 @@
 // The sidebar's layout at the widths and in the themes people use, over a realistic incident (long title, four roles,
-// six facts and guesses, a rollback with five commands, three action items, 30 timeline entries; see
+// six facts and guesses, a rollback with five commands, three action items, two triages, 30 timeline entries; see
 // realisticIncident.mjs), offline: the real page (test/e2e/sidebarPage.mjs: the extension's HTML, CSP,
 // dist/webview.js and media/sidebar.css) in Chromium, no workbench needed. Nothing may overflow the sidebar, nothing
 // scrolls sideways, no word breaks inside itself, nothing is cut off without a tooltip, Reconnect stays in view, and
@@ -52,7 +52,13 @@ function measure() {
   const cardButtons = [...document.querySelectorAll('[data-testid="incident-card"] button')].map((b) => b.textContent);
   const unnamed = [...document.querySelectorAll('#root button')].filter((b) => !(b.getAttribute('aria-label') || b.textContent.trim())).map(describe);
   const mitigation = [...document.querySelectorAll('[data-testid="timeline-entry"]')].find((e) => e.textContent.includes('Mitigation started'));
+  const triage = document.querySelector('[data-testid="triage"]');
   return {
+    triage: triage && {
+      box: box('[data-testid="triage"]'), text: triage.innerText, impacts: triage.querySelectorAll('[data-testid="triage-impact"]').length,
+      afterCard: !!document.querySelector('[data-testid="incident-card"] + [data-testid="triage"]'),
+      suggests: document.querySelector('[data-testid="severity-suggestion"]')?.textContent ?? null,
+    },
     vw, scrollWidth: document.documentElement.scrollWidth, overflowing: overflowing.slice(0, 5), broken: broken.slice(0, 5), cutOff: cutOff.slice(0, 5),
     reconnect, card: box('[data-testid="incident-card"]'), needs: box('[data-testid="needs-me"]'), primary, cardButtons, unnamed,
     mitigationEntry: mitigation && { height: mitigation.getBoundingClientRect().height, fold: !!mitigation.querySelector('.fold'), text: mitigation.innerText },
@@ -84,6 +90,12 @@ async function audit(theme, css) {
       assert.ok(m.card && m.needs && m.needs.bottom <= HEIGHT, `${where}: the card and "what needs me" are not seen without scrolling: ${JSON.stringify({ card: m.card, needs: m.needs })}`);
       assert.ok(m.primary <= 1, `${where}: ${m.primary} primary buttons on the card`);
       assert.ok(m.cardButtons.length <= 1, `${where}: the card carries more than one action: ${m.cardButtons.join(', ')}`);
+      // The latest triage right under the card, compact, with its suggestion beside the severity (never in its place).
+      assert.ok(m.triage?.afterCard, `${where}: no triage block right under the card`);
+      assert.equal(m.triage.impacts, 3, `${where}: the three impacts`);
+      assert.match(m.triage.text, /Who\s+Some users · ~1,200/);
+      assert.match(m.triage.text, /SEV2 suggested: customer impact confirmed for some users; financial impact confirmed; data integrity impact suspected \(current SEV1\)/);
+      assert.equal(m.triage.suggests, 'suggests SEV2');
       assert.ok(m.mitigationEntry?.fold, `${where}: the rollback's commands are not folded`);
       assert.ok(m.mitigationEntry.height < m.lineHeight * 4.5, `${where}: the folded rollback entry is ${m.mitigationEntry.height} px tall: ${m.mitigationEntry.text}`);
       assert.doesNotMatch(m.mitigationEntry.text, /git revert/, `${where}: a folded entry shows its commands`);
@@ -96,6 +108,19 @@ async function audit(theme, css) {
       const unfolded = await page.evaluate(measure);
       assert.deepEqual(unfolded.overflowing, [], `${where}, unfolded`);
       assert.equal(unfolded.scrollWidth, unfolded.vw, `${where}, unfolded: the sidebar scrolls sideways`);
+      // Before any triage: a plain prompt to record one, and nothing suggested.
+      const untriaged = realisticState();
+      untriaged.incident = { ...untriaged.incident, triage: null, suggestion: null };
+      await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), untriaged);
+      await page.locator('[data-testid="triage-missing"]').waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const bare = await page.evaluate(measure);
+      await page.screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}-untriaged.png`), clip: { x: 0, y: 0, width, height: Math.min(HEIGHT, Math.ceil(bare.triage.box.bottom) + 8) } });
+      assert.deepEqual(bare.overflowing, [], `${where}, untriaged`);
+      assert.deepEqual(bare.broken, [], `${where}, untriaged: words broken inside themselves`);
+      assert.match(bare.triage.text, /Triage not recorded/);
+      assert.match(bare.triage.text, /Record Triage/);
+      assert.equal(bare.triage.suggests, null);
       await page.close();
     }
   } finally {

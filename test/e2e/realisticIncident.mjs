@@ -1,5 +1,6 @@
 // The incident of the layout audit (issue "A sidebar a responder can read at 3 a.m."): a long title, all four roles,
-// six facts and guesses, a rollback with five commands and its outcome, three action items and 30 timeline entries,
+// six facts and guesses, a rollback with five commands and its outcome, three action items, two triages (the latest
+// with every field, suggesting SEV2 against the declared SEV1) and 30 timeline entries,
 // as valid sequenced events folded by the real core (src/core/reducer.ts → src/core/sidebarModel.ts) and checked
 // against the SidebarState schema the webview parses.
 import { tsImport } from 'tsx/esm/api';
@@ -35,6 +36,11 @@ export function realisticEvents() {
   add('role.assigned', { role: 'tech_lead', user: BOB });
   add('role.assigned', { role: 'scribe', user: CAROL });
   add('role.assigned', { role: 'communications', user: DAVE });
+  add('triage.recorded', {
+    users: { share: 'some', text: 'EU customers paying by card', count: 4200 }, regions: ['eu-west-1'],
+    routes: ['/checkout/pay', 'POST /v1/payments/authorize'], tenants: [], trend: 'growing',
+    customer: { level: 'confirmed', evidence: '31% of /checkout/pay requests return 502' }, financial: { level: 'suspected' }, dataIntegrity: { level: 'none' },
+  }, BOB);
   const fact = (text) => add('note.added', { text, tag: 'fact' }, CAROL);
   const guess = (text) => add('note.added', { text, tag: 'guess' }, BOB);
   fact('5xx started at 08:02 UTC, two minutes after release-2026.11.20-1 reached 100% in eu-west-1');
@@ -62,6 +68,14 @@ export function realisticEvents() {
     ['Document the rollback-by-revert path in the payments runbook', DAVE, '2026-11-25'],
   ]) add('action.added', { title, owner, due });
   add('status.changed', { status: 'mitigating', note: 'rolling back the pool change' });
+  add('triage.recorded', {
+    users: { share: 'some', text: 'EU card payers still retrying after the rollback started', count: 1200 }, regions: ['eu-west-1', 'eu-central-1'],
+    routes: ['/checkout/pay'], tenants: ['globex-retail', 'initech-eu'], trend: 'shrinking',
+    customer: { level: 'confirmed', evidence: '5xx down from 31% to 4% on /checkout/pay since the rollback' },
+    financial: { level: 'confirmed', evidence: '~310 card orders abandoned between 08:02 and 08:24 UTC' },
+    dataIntegrity: { level: 'suspected', evidence: '3 payments may have been captured twice by gateway retries' },
+    note: 'Finance on-call told; refunds wait for the reconciliation',
+  }, CAROL);
   add('update.posted', { audience: 'external', text: 'Some EU customers cannot pay by card. We have found the cause and are rolling back a change.', nextUpdateBy: new Date(start + 40 * 60_000).toISOString() }, DAVE);
   while (events.length < 30) add('note.added', { text: `eu-west-1 5xx rate ${31 - events.length}% and falling; pool waiters ${1400 - events.length * 40}`, tag: 'note' }, CAROL);
   for (const e of events) {
@@ -84,5 +98,6 @@ export function realisticState({ online = false } = {}) {
   const parsed = SidebarState.safeParse(state);
   if (!parsed.success) throw new Error(`not a SidebarState: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
   if (incident.timelineTotal !== 30) throw new Error(`expected 30 timeline entries, got ${incident.timelineTotal}`);
+  if (incident.triage?.records !== 2 || incident.suggestion?.severity !== 'SEV2') throw new Error('expected two triages, suggesting SEV2');
   return state;
 }
