@@ -1,13 +1,14 @@
 import type { NoteSource, SequencedEvent, User } from '../protocol/events';
 import { ROLES } from '../protocol/vocabulary';
 import { movesUpdateDue, nextUpdateDueAt } from './cadence';
-import type { IncidentState, Mitigation, Note } from './incidentState';
+import type { IncidentState, Mitigation, Note, TriageRecord } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
 import { NOTE_TAG_LABELS, sharedEventText, triageHeadline, type TextStyle } from './eventText';
 import { describeLost } from './timelineText';
-import { DEFAULT_CADENCE, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
+import { DEFAULT_CADENCE, SEVERITY_POLICY, suggestSeverity, type CadencePolicy } from './severityPolicy';
+import { countOf, impactsOf, whoText } from './triageText';
 
 export interface PostmortemOptions {
   /** The moment of writing: open action items due before the reader's today are marked overdue. */
@@ -104,6 +105,8 @@ function impact({ s, clock }: Ctx): string[] {
     `- **Impact:** ${s.impact ? md(s.impact) : '_not recorded_'}`,
     `- **Impact started:** ${s.impactStartedAt ? clock.both(s.impactStartedAt) : '_not recorded_'}`,
     '',
+    ...triage(s, clock),
+    '',
     '### Severity history',
     '',
     '| Since (UTC) | Severity | Reason |',
@@ -114,6 +117,41 @@ function impact({ s, clock }: Ctx): string[] {
     lines.push(`| ${clock.utc(c.at)} | ${c.value} (${SEVERITY_POLICY[c.value].label}) | ${reason} |`);
   }
   return lines;
+}
+
+/**
+ * The triage: the latest in full (who, where, trend, each impact with its evidence, the severity it suggested), then
+ * how it changed, one row per record, when there was more than one. No names: blameless, as outside the timeline.
+ */
+function triage(s: IncidentState, clock: ReaderClock): string[] {
+  const t = s.triage;
+  const lines = ['### Triage', ''];
+  if (!t) return [...lines, '_No triage was recorded._'];
+  const n = s.triageHistory.length;
+  const suggestion = suggestSeverity(t);
+  lines.push(
+    n > 1 ? `The latest of ${n} triages, recorded at ${clock.utc(t.at)} UTC:` : `Recorded at ${clock.utc(t.at)} UTC:`,
+    '',
+    `- **Users affected:** ${md(whoText(t))}`,
+    `- **Where:** ${scopeOf(t) || '_not narrowed down_'}`,
+    `- **Trend:** ${t.trend}`,
+    ...impactsOf(t).map(({ label, check }) => `- **${label} impact:** ${check.level}${check.evidence ? ` — ${md(check.evidence)}` : ''}`),
+    ...(t.note ? [`- **Note:** ${md(t.note)}`] : []),
+    `- **Severity it suggested:** ${suggestion.severity} (${SEVERITY_POLICY[suggestion.severity].label}): ${md(suggestion.reasons.join('; '))}`,
+  );
+  if (n < 2) return lines;
+  lines.push('', '#### How the triage changed', '', '| Recorded (UTC) | Users | Where | Trend | Customer | Financial | Data integrity | Suggested |', '|---|---|---|---|---|---|---|---|');
+  for (const r of s.triageHistory) {
+    const users = md(`${r.users.share}${r.users.count !== undefined ? ` (~${countOf(r.users.count)})` : ''}`);
+    lines.push(`| ${clock.utc(r.at)} | ${users} | ${scopeOf(r) || '—'} | ${r.trend} | ${r.customer.level} | ${r.financial.level} | ${r.dataIntegrity.level} | ${suggestSeverity(r).severity} |`);
+  }
+  return lines;
+}
+
+/** `regions eu-west-1; routes /pay; tenants acme` (escaped), or '' when none was named. */
+function scopeOf(t: TriageRecord): string {
+  return ([['regions', t.regions], ['routes', t.routes], ['tenants', t.tenants]] as const)
+    .filter(([, xs]) => xs.length > 0).map(([name, xs]) => `${name} ${md(xs.join(', '))}`).join('; ');
 }
 
 function keyTimes({ s, clock }: Ctx): string[] {

@@ -1,10 +1,11 @@
 import { Limits } from '../protocol/codes';
-import type { Audience, Status } from '../protocol/events';
+import type { Audience, Status, Trend, UserShare } from '../protocol/events';
 import { nextUpdateDueAt } from './cadence';
-import type { IncidentState, StatusUpdate } from './incidentState';
+import type { IncidentState, StatusUpdate, TriageRecord } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { facts, openMitigations, refutedGuesses } from './selectors';
-import { DEFAULT_CADENCE, type CadencePolicy } from './severityPolicy';
+import { DEFAULT_CADENCE, incidentSuggestion, type CadencePolicy } from './severityPolicy';
+import { impactsOf, whoText } from './triageText';
 
 export interface StatusUpdateOptions {
   /** When the update is being written (and would be posted). */
@@ -54,6 +55,7 @@ function internalText(s: IncidentState, nextUpdateBy: string | null, o: StatusUp
     ].filter(Boolean).join(' · '),
   ];
   if (s.impact) head.push(`Impact: ${oneLine(s.impact)}`);
+  const triage = s.triage ? triageLines(s, s.triage, at) : ['Triage: not recorded yet.'];
 
   const known = bullets(facts(s).map((n) => n.text), 'earlier facts');
   for (const d of s.flaggedDeploys) known.push(`- Suspected deploy: ${d.ref} (${d.sha.slice(0, 7)})${d.reason ? ` — ${clip(d.reason)}` : ''}`);
@@ -66,7 +68,27 @@ function internalText(s: IncidentState, nextUpdateBy: string | null, o: StatusUp
   const next = s.status === 'resolved'
     ? `Resolved${m.resolvedAt ? ` at ${at(m.resolvedAt)}` : ''}. This is the last update; a postmortem will follow.`
     : nextUpdateBy ? `Next update by ${at(nextUpdateBy)}.` : 'Next update when there is news.';
-  return fit([...head, '', 'What we know:', ...known, '', 'What we are doing:', ...doing], next);
+  return fit([...head, '', ...triage, '', 'What we know:', ...known, '', 'What we are doing:', ...doing], next);
+}
+
+/**
+ * The latest triage, all of it: who, where (each kind named), trend, every impact with its evidence, the note, and
+ * the severity it suggests when that is not the current one.
+ */
+function triageLines(s: IncidentState, t: TriageRecord, at: (iso: string) => string): string[] {
+  const where = ([['regions', t.regions], ['routes', t.routes], ['tenants', t.tenants]] as const)
+    .filter(([, xs]) => xs.length > 0).map(([name, xs]) => `${name} ${xs.join(', ')}`);
+  const lines = [
+    `Triage (${at(t.at)}, ${t.by.name}):`,
+    `- Who: ${clip(whoText(t))}`,
+    `- Where: ${where.length > 0 ? clip(where.join('; ')) : 'not narrowed down yet'}`,
+    `- Trend: ${t.trend}`,
+    ...impactsOf(t).map(({ label, check }) => `- ${label} impact: ${check.level}${check.evidence ? ` — ${clip(check.evidence)}` : ''}`),
+  ];
+  if (t.note) lines.push(`- Note: ${clip(t.note)}`);
+  const suggestion = incidentSuggestion(s);
+  if (suggestion?.differs && s.status !== 'resolved') lines.push(`- ${suggestion.text} (current ${s.severity})`);
+  return lines;
 }
 
 const STATUS_WORK: Readonly<Record<Status, string>> = {
@@ -98,6 +120,7 @@ function externalText(s: IncidentState, nextUpdateBy: string | null): string {
     '',
     s.impact ? `Impact: ${oneLine(s.impact)}` : 'Impact: some users may see errors or slower service.',
   ];
+  if (s.triage) lines.push(...externalTriage(s.triage, s.status));
   if (since) lines.push(`${s.status === 'resolved' ? 'The issue began' : 'Since'} about ${clockTime(since)}.`);
   lines.push(EXTERNAL_BODY[s.status]);
   const next = s.status === 'resolved'
@@ -105,6 +128,31 @@ function externalText(s: IncidentState, nextUpdateBy: string | null): string {
     : nextUpdateBy ? `We will post another update by ${clockTime(nextUpdateBy)}.` : 'We will post another update as soon as we know more.';
   return fit(lines, next);
 }
+
+/**
+ * Who and where, and whether it is spreading, in words for customers. Only the share of users, the responders'
+ * words for who, and regions: routes are internals, and tenants are other customers' names, so neither goes out
+ * (nor do counts or impacts). The draft is read and edited before it is posted.
+ */
+function externalTriage(t: TriageRecord, status: Status): string[] {
+  const who = `${EXTERNAL_SHARE[t.users.share]}${t.users.text ? ` (${oneLine(t.users.text)})` : ''}`;
+  const regions = t.regions.length === 0 ? '' : ` in ${t.regions.length === 1 ? t.regions[0] : `${t.regions.slice(0, -1).join(', ')} and ${t.regions.at(-1)}`}`;
+  const lines = [t.users.share === 'unknown' && !t.users.text ? `We are still finding out which users are affected${regions}.` : `Affected: ${who}${regions}.`];
+  const trend = status === 'resolved' ? '' : EXTERNAL_TREND[t.trend];
+  if (trend) lines.push(trend);
+  return lines;
+}
+
+const EXTERNAL_SHARE: Readonly<Record<UserShare, string>> = {
+  unknown: 'some users', few: 'a small number of users', some: 'some users', most: 'most users', all: 'all users',
+};
+
+const EXTERNAL_TREND: Readonly<Record<Trend, string>> = {
+  growing: 'The number of affected users is still growing.',
+  stable: 'The impact is steady and not spreading.',
+  shrinking: 'Fewer users are affected now; service is recovering.',
+  unknown: '',
+};
 
 const EXTERNAL_HEADLINE: Readonly<Record<Status, string>> = {
   investigating: 'Investigating: we are looking into a problem affecting our service.',

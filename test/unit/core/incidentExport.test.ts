@@ -15,7 +15,7 @@ describe('core/incidentExport', () => {
     assert.deepEqual(out.incident, summarize(fold(id, events)));
     assert.deepEqual(out.incident, {
       id: 'INC-7', title: 'Checkout 5xx after deploy v2.14.0', severity: 'SEV2', status: 'resolved',
-      declaredAt: '2026-11-22T22:52:00.000Z', commander: { id: 'erin@example.com', name: 'Erin Evans' }, headSeq: 31,
+      declaredAt: '2026-11-22T22:52:00.000Z', commander: { id: 'erin@example.com', name: 'Erin Evans' }, headSeq: 33,
     });
     assert.deepEqual(out.events, events);
   });

@@ -65,11 +65,40 @@ describe('core/postmortem', () => {
     const impact = section(md, 'Impact');
     assert.ok(impact.includes('- **Scope:** EU checkout \\| payments API'));
     assert.ok(impact.includes('- **Impact:** Customers in the EU cannot complete payment'));
-    assert.deepEqual(rows(impact).slice(1).map(cells), [
+    const severities = impact.slice(impact.indexOf('### Severity history'));
+    assert.deepEqual(rows(severities).slice(1).map(cells), [
       ['2026-11-22 22:52:00', 'SEV2 (Significant)', 'Declared'],
       ['2026-11-22 22:59:00', 'SEV1 (Critical)', 'All EU checkouts failing'],
       ['2026-11-22 23:20:00', 'SEV2 (Significant)', 'Recovered; monitoring'],
     ]);
+  });
+
+  it('impact: the latest triage in full with the severity it suggested, then how it changed, row by row — no names', () => {
+    const impact = section(md, 'Impact');
+    const triage = impact.slice(impact.indexOf('### Triage'), impact.indexOf('### Severity history'));
+    assert.ok(triage.includes('The latest of 2 triages, recorded at 2026-11-22 23:17:00 UTC:'));
+    assert.ok(triage.includes('- **Users affected:** Few users · \\~120 · EU card payers retrying'));
+    assert.ok(triage.includes('- **Where:** regions eu-west-1; routes /checkout/pay; tenants acme-eu'));
+    assert.ok(triage.includes('- **Data integrity impact:** suspected — 12 payments may have been captured twice'));
+    assert.ok(triage.includes('- **Severity it suggested:** SEV2 (Significant): financial impact confirmed; data integrity impact suspected'));
+    assert.deepEqual(rows(triage).slice(1).map(cells), [
+      ['2026-11-22 22:58:00', 'some (\\~4,200)', 'regions eu-west-1; routes /checkout/pay', 'growing', 'confirmed', 'suspected', 'none', 'SEV2'],
+      ['2026-11-22 23:17:00', 'few (\\~120)', 'regions eu-west-1; routes /checkout/pay; tenants acme-eu', 'shrinking', 'confirmed', 'confirmed', 'suspected', 'SEV2'],
+    ]);
+    for (const p of PEOPLE) assert.ok(!triage.join('\n').includes(p.name), `${p.name} named in the impact section`);
+  });
+
+  it('impact: one triage has no history table; none says so; its words cannot break the Markdown', () => {
+    const s = new Script('INC-8');
+    s.declare({}, { at: 0 });
+    assert.match(renderPostmortem(fold('INC-8', s.events), { now: NOW, timeZone: 'UTC' }), /### Triage\n\n_No triage was recorded\._\n/);
+    s.add('triage.recorded', JSON.parse(`{"users":{"share":"all","text":"*every* | tenant"},"regions":[],"routes":["/a|b"],"tenants":[],"trend":"stable",
+      "customer":{"level":"confirmed","evidence":"<b>500s</b> on # all"},"financial":{"level":"none"},"dataIntegrity":{"level":"none"}}`), { at: 2 });
+    const out = renderPostmortem(fold('INC-8', s.events), { now: NOW, timeZone: 'UTC' });
+    assert.doesNotMatch(out, /How the triage changed/);
+    assert.match(out, /Recorded at 2026-11-22 14:02:00 UTC:\n\n- \*\*Users affected:\*\* All users · \\\*every\\\* \\\| tenant\n- \*\*Where:\*\* routes \/a\\\|b\n/);
+    assert.match(out, /- \*\*Customer impact:\*\* confirmed — \\<b\\>500s\\<\/b\\> on \\# all\n/);
+    assert.match(out, /- \*\*Severity it suggested:\*\* SEV1 \(Critical\): all users affected\n/);
   });
 
   it('key times in UTC and the reader\'s zone, with time to detect, declare, mitigate and resolve', () => {
@@ -112,9 +141,10 @@ describe('core/postmortem', () => {
     });
     assert.deepEqual(entries[0]?.slice(1, 4), ['2026-11-22 22:52:00', '2026-11-22 23:52:00', 'Alice Archer']);
     assert.match(entries[0]?.[4] ?? '', /^Declared SEV2: \*\*Checkout 5xx after deploy\*\*/);
-    assert.equal(entries[21]?.[4], 'Commander → Erin Evans — handoff brief: Rollback done, watching the error rate; next update due 23:32');
-    assert.equal(entries[15]?.[4], 'Guess “Database connection pool exhausted” retagged as **refuted**');
-    assert.equal(entries[14]?.[4], '“Roll back the image to v2.13.2” **failed**: deploy.sh exited with 1');
+    assert.equal(entries[23]?.[4], 'Commander → Erin Evans — handoff brief: Rollback done, watching the error rate; next update due 23:32');
+    assert.equal(entries[16]?.[4], 'Guess “Database connection pool exhausted” retagged as **refuted**');
+    assert.equal(entries[15]?.[4], '“Roll back the image to v2.13.2” **failed**: deploy.sh exited with 1');
+    assert.equal(entries[7]?.[4], 'Triage recorded: some users affected (\\~4,200, EU customers paying by card); in eu-west-1, /checkout/pay; trend growing; customer impact confirmed, financial impact suspected');
   });
 
   it('a scribe note with a source links path:lines to its permalink', () => {

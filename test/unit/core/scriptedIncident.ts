@@ -25,6 +25,11 @@ export function scriptedIncident(): { id: string; events: SequencedEvent[]; scri
   s.add('deploy.flagged', {
     ref: 'v2.14.0', sha: 'abc1234def5678', subject: 'Switch payment client to v3 | add retries', reason: 'Errors began one minute after rollout',
   }, { at: 58, by: BOB });
+  s.add('triage.recorded', {
+    users: { share: 'some', text: 'EU customers paying by card', count: 4200 }, regions: ['eu-west-1'], routes: ['/checkout/pay'], tenants: [],
+    trend: 'growing', customer: { level: 'confirmed', evidence: '~30% of /checkout/pay requests return 500' },
+    financial: { level: 'suspected', evidence: 'failed card payments | abandoned carts' }, dataIntegrity: { level: 'none' },
+  }, { at: 58, by: CAROL });
   s.add('severity.changed', { severity: 'SEV1', reason: 'All EU checkouts failing' }, { at: 59, by: ALICE });
   s.add('status.changed', { status: 'identified', note: 'Suspect v2.14.0' }, { at: 60, by: ALICE });
   s.add('role.assigned', { role: 'communications', user: DAVE }, { at: 61, by: ALICE });
@@ -46,6 +51,12 @@ export function scriptedIncident(): { id: string; events: SequencedEvent[]; scri
   }, { at: 70, by: BOB });
   s.add('mitigation.finished', { mitigationId: ROLLBACK_REVERT, result: 'succeeded', detail: 'Revert pushed; error rate back to 0.1%' }, { at: 76, by: BOB });
   s.add('status.changed', { status: 'monitoring' }, { at: 77, by: ALICE });
+  s.add('triage.recorded', {
+    users: { share: 'few', text: 'EU card payers retrying', count: 120 }, regions: ['eu-west-1'], routes: ['/checkout/pay'], tenants: ['acme-eu'],
+    trend: 'shrinking', customer: { level: 'confirmed', evidence: 'error rate back to 0.1%' },
+    financial: { level: 'confirmed', evidence: '~310 card payments failed between 22:41 and 23:16' },
+    dataIntegrity: { level: 'suspected', evidence: '12 payments may have been captured twice' }, note: 'Finance on-call told',
+  }, { at: 77, by: CAROL });
   s.add('role.assigned', {
     role: 'commander', user: ERIN, note: 'Rollback done, watching the error rate; next update due 23:32',
   }, { at: 78, by: ALICE });

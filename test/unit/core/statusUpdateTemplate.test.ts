@@ -8,7 +8,7 @@ import { composeStatusUpdate, nextUpdateAfterPosting } from '../../../src/core/s
 import { ALICE, PEOPLE, Script } from './eventBuilder';
 import { scriptedIncident } from './scriptedIncident';
 
-/** The scripted incident as it stood after `seq` (14: the first rollback has just started, SEV1, mitigating). */
+/** The scripted incident as it stood after `seq` (15: the first rollback has just started, SEV1, mitigating). */
 function at(seq: number) {
   const { id, events, script } = scriptedIncident();
   return { state: fold(id, events.slice(0, seq)), script };
@@ -16,7 +16,7 @@ function at(seq: number) {
 
 describe('core/statusUpdateTemplate', () => {
   describe('internal', () => {
-    const { state, script } = at(14);
+    const { state, script } = at(15);
     const now = new Date(script.time(65)); // 23:05 UTC
     const draft = composeStatusUpdate(state, 'internal', { now });
 
@@ -51,7 +51,7 @@ describe('core/statusUpdateTemplate', () => {
     });
 
     it('without open mitigations says what the status implies, and lists what was ruled out', () => {
-      const later = at(18).state; // the failed rollback is finished, the guess refuted, nothing open
+      const later = at(19).state; // the failed rollback is finished, the guess refuted, nothing open
       const text = composeStatusUpdate(later, 'internal', { now }).text;
       assert.match(text, /What we are doing:\n- Applying a mitigation\./);
       assert.match(text, /- Ruled out: Database connection pool exhausted/);
@@ -68,7 +68,7 @@ describe('core/statusUpdateTemplate', () => {
   });
 
   describe('external', () => {
-    const { state, script } = at(14);
+    const { state, script } = at(15);
     const draft = composeStatusUpdate(state, 'external', { now: new Date(script.time(65)) });
 
     it('states the impact in plain language, since when, and the next update time', () => {
@@ -76,6 +76,8 @@ describe('core/statusUpdateTemplate', () => {
         'Fix in progress: we are working to restore normal service.',
         '',
         'Impact: Customers in the EU cannot complete payment',
+        'Affected: some users (EU customers paying by card) in eu-west-1.',
+        'The number of affected users is still growing.',
         'Since about 22:41 UTC.',
         'We are applying a fix now.',
         '',
@@ -89,7 +91,8 @@ describe('core/statusUpdateTemplate', () => {
         assert.ok(!draft.text.includes(p.name.split(' ')[0] as string), p.name);
         assert.ok(!draft.text.includes(p.id), p.id);
       }
-      for (const jargon of ['INC-', 'SEV', 'v2.14.0', 'v2.13.2', 'abc1234', 'deploy', 'rollback', 'Rollback', 'Checkout 5xx', 'Error rate', 'mitigat', 'EU checkout |']) {
+      for (const jargon of ['INC-', 'SEV', 'v2.14.0', 'v2.13.2', 'abc1234', 'deploy', 'rollback', 'Rollback', 'Checkout 5xx', 'Error rate', 'mitigat', 'EU checkout |',
+        '/checkout/pay', '4,200', '4200', 'confirmed', 'suspected', 'abandoned carts']) {
         assert.ok(!draft.text.includes(jargon), `external text mentions "${jargon}"`);
       }
     });
@@ -104,8 +107,59 @@ describe('core/statusUpdateTemplate', () => {
     });
   });
 
+  describe('the latest triage', () => {
+    it('internal: all of it, evidence included, and the severity it suggests when that differs', () => {
+      const { state, script } = at(15); // triage 1 (some users, customer confirmed: SEV2) while the incident is SEV1
+      const text = composeStatusUpdate(state, 'internal', { now: new Date(script.time(65)) }).text;
+      const block = text.split('\n\n')[1];
+      assert.equal(block, [
+        'Triage (22:58 UTC, Carol Chen):',
+        '- Who: Some users · ~4,200 · EU customers paying by card',
+        '- Where: regions eu-west-1; routes /checkout/pay',
+        '- Trend: growing',
+        '- Customer impact: confirmed — ~30% of /checkout/pay requests return 500',
+        '- Financial impact: suspected — failed card payments | abandoned carts',
+        '- Data integrity impact: none',
+        '- SEV2 suggested: customer impact confirmed for some users (current SEV1)',
+      ].join('\n'));
+    });
+
+    it('internal: the latest triage replaces the earlier one; nothing suggested once resolved', () => {
+      const { state, script } = at(33);
+      const text = composeStatusUpdate(state, 'internal', { now: new Date(script.time(101)) }).text;
+      assert.match(text, /Triage \(23:17 UTC, Carol Chen\):\n- Who: Few users · ~120 · EU card payers retrying\n- Where: regions eu-west-1; routes \/checkout\/pay; tenants acme-eu\n- Trend: shrinking\n/);
+      assert.match(text, /- Data integrity impact: suspected — 12 payments may have been captured twice\n- Note: Finance on-call told\n\nWhat we know:/);
+      assert.doesNotMatch(text, /~4,200|suggested/);
+    });
+
+    it('internal, before any triage: says it is not recorded yet', () => {
+      const s = new Script();
+      s.declare({}, { at: 0 });
+      assert.match(composeStatusUpdate(fold(s.incidentId, s.events), 'internal', { now: new Date(s.time(1)) }).text, /\n\nTriage: not recorded yet\.\n\nWhat we know:/);
+    });
+
+    it('external: plain who, regions and trend only; no tenants, routes, counts or impact levels; no trend once resolved', () => {
+      const { state, script } = at(33);
+      const resolved = composeStatusUpdate(state, 'external', { now: new Date(script.time(101)) }).text;
+      assert.match(resolved, /\nAffected: a small number of users \(EU card payers retrying\) in eu-west-1\.\n/);
+      for (const internal of ['acme-eu', '/checkout/pay', '120', 'captured twice', 'Finance', 'Fewer users']) assert.ok(!resolved.includes(internal), internal);
+      const monitoring = composeStatusUpdate(fold('INC-7', scriptedIncident().events.slice(0, 23)), 'external', { now: new Date(script.time(78)) }).text;
+      assert.match(monitoring, /\nAffected: a small number of users \(EU card payers retrying\) in eu-west-1\.\nFewer users are affected now; service is recovering\.\n/);
+      assert.ok(!monitoring.includes('acme-eu'));
+    });
+
+    it('external: several regions read as a list; an unknown share with no words says it is still being found out', () => {
+      const s = new Script();
+      s.declare({}, { at: 0 });
+      const wire = (json: string) => EventData['triage.recorded'].parse(JSON.parse(json));
+      s.add('triage.recorded', wire('{"users":{"share":"unknown"},"regions":["eu-west-1","us-east-1","ap-south-1"],"routes":[],"tenants":[],"trend":"unknown","customer":{"level":"suspected"},"financial":{"level":"none"},"dataIntegrity":{"level":"none"}}'));
+      const text = composeStatusUpdate(fold(s.incidentId, s.events), 'external', { now: new Date(s.time(1)) }).text;
+      assert.match(text, /\nWe are still finding out which users are affected in eu-west-1, us-east-1 and ap-south-1\.\nSince about/);
+    });
+  });
+
   it('when resolved: a closing update for both audiences and no next time', () => {
-    const { state, script } = at(31);
+    const { state, script } = at(33);
     const now = new Date(script.time(101));
     const internal = composeStatusUpdate(state, 'internal', { now });
     const external = composeStatusUpdate(state, 'external', { now });
@@ -126,13 +180,13 @@ describe('core/statusUpdateTemplate', () => {
   });
 
   it('the draft can be posted as is, and once posted the cadence expects the next update when the draft said', () => {
-    const { state, script } = at(14);
+    const { state, script } = at(15);
     const now = new Date(script.time(65));
     for (const audience of ['internal', 'external'] as const) {
       const d = composeStatusUpdate(state, audience, { now });
       assert.ok(EventData['update.posted'].safeParse({ audience, text: d.text, nextUpdateBy: d.nextUpdateBy ?? undefined }).success);
-      const posted = structuredClone(script.events.slice(0, 14));
-      posted.push({ seq: 15, id: '00000000-0000-4000-8000-0000000000ff', kind: 'update.posted', at: now.toISOString(), receivedAt: now.toISOString(),
+      const posted = structuredClone(script.events.slice(0, 15));
+      posted.push({ seq: 16, id: '00000000-0000-4000-8000-0000000000ff', kind: 'update.posted', at: now.toISOString(), receivedAt: now.toISOString(),
         actor: ALICE, data: { audience, text: d.text } });
       assert.equal(nextUpdateDueAt(fold('INC-7', posted)), d.nextUpdateBy);
     }
