@@ -2,10 +2,15 @@ import type { z } from 'zod';
 
 /** Render zod's first issue as one line naming the field: `event.data.severity: expected SEV1|SEV2|SEV3|SEV4`. */
 export function describeZodError(error: z.ZodError): string {
+  const { field, problem } = zodErrorField(error);
+  return field ? `${field}: ${problem}` : problem;
+}
+
+/** zod's first issue apart: the field (`alerts[3].startsAt`, '' for the whole value) and what is wrong with it. */
+export function zodErrorField(error: z.ZodError): { field: string; problem: string } {
   const issue = pickIssue(error.issues);
-  if (!issue) return 'invalid message';
-  const where = formatPath(issue.path);
-  return where ? `${where}: ${describeIssue(issue)}` : describeIssue(issue);
+  if (!issue) return { field: '', problem: 'invalid message' };
+  return { field: formatPath(issue.path), problem: describeIssue(issue) };
 }
 
 type Issue = z.core.$ZodIssue;

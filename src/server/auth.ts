@@ -218,6 +218,13 @@ export function isLoopback(host: string): boolean {
   return /^::ffff:127\./.test(h);
 }
 
+/** Whether a `Host` header names this machine (`localhost`, `127.x.y.z`, `[::1]`, with any port). */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.trim().replace(/:\d+$/, '');
+  return isLoopback(name);
+}
+
 /** Refuse, before anything is opened or logged, to serve a non-loopback address to anyone (no tokens). */
 export function assertBindable(host: string, tokens: readonly TokenEntry[] | null): void {
   if ((!tokens || tokens.length === 0) && !isLoopback(host)) {

@@ -1,15 +1,18 @@
 import { changesSummary, reduceSummary } from '../core/summary';
 import { CloseCode } from '../protocol/codes';
-import type { DeclareEvent, SequencedEvent } from '../protocol/events';
+import type { ClientEvent, DeclareEvent, SequencedEvent, User } from '../protocol/events';
 import type { IncidentSummary } from '../protocol/messages';
 import { type EventStore, eventIdKey, incidentNumber, type SharedSequencing, type StoreChange, type UnsequencedEvent } from '../store/eventStore';
+import type { IncomingAlert } from './alertPayload';
 import type { ChannelObserver } from './channelObserver';
 import { errorText } from './errorText';
 import { declaredFrame, incidentFrame } from './frames';
 import { type Logger, silentLogger } from './logger';
 import { ChannelPresence } from './presence';
 import { Room, type RoomConnection, type RoomOwner } from './room';
+import { ServerAppend } from './serverAppend';
 import { ChannelSession, type SessionAuth, type SessionHost, type SessionSink } from './session';
+import { ChannelSignals, type SignalsOwner } from './signals';
 
 export interface ChannelCoreOptions {
   readonly store: EventStore;
@@ -104,6 +107,8 @@ export class ChannelCore implements SessionHost {
           if (change.type === 'resync') state.resync();
           else state.storeChanged(change);
         }
+        // A channel loaded for an ingest alone (no session) goes idle like one whose last session left.
+        state.idleIfUnused();
         return state;
       });
       this.loading.set(name, pending);
@@ -114,6 +119,20 @@ export class ChannelCore implements SessionHost {
       pending.then(forget, forget);
     }
     return pending;
+  }
+
+  /**
+   * Alerts from monitoring for `channel` (already authorised by the transport): merged into its signals, told to its
+   * sessions; resolves once durable. `via`: the name of the token they came with.
+   */
+  async ingestAlerts(channel: string, alerts: readonly IncomingAlert[], via: string | undefined): Promise<void> {
+    if (this.closing) throw new Error('the server is shutting down');
+    const state = await this.channel(channel);
+    try {
+      await state.signals.ingest(alerts, via);
+    } finally {
+      state.idleIfUnused();
+    }
   }
 
   /** @internal called by a session that has ended. */
@@ -148,8 +167,13 @@ export class ChannelCore implements SessionHost {
   }
 }
 
-/** One channel: its sessions, incident summaries, INC-n counter and loaded rooms. It is each room's `RoomOwner`. */
-export class ChannelState implements RoomOwner {
+/**
+ * One channel: its sessions, incident summaries, INC-n counter, loaded rooms and signals. It is each room's
+ * `RoomOwner` and its signals' `SignalsOwner`.
+ */
+export class ChannelState implements RoomOwner, SignalsOwner {
+  /** The channel's signals (alerts), loaded on first use. */
+  readonly signals: ChannelSignals;
   private readonly sessions = new Set<ChannelSession>();
   /** Who is on the channel, told to the sessions that asked (PROTOCOL.md "Presence"). */
   private readonly presence: ChannelPresence;
@@ -178,9 +202,10 @@ export class ChannelState implements RoomOwner {
     for (const [eventId, incidentId] of declareIds) this.declareIds.set(eventIdKey(eventId), incidentId);
     this.nextNumber = max + 1;
     this.presence = new ChannelPresence(() => this.core.now());
+    this.signals = new ChannelSignals(this);
   }
 
-  get store(): RoomOwner['store'] {
+  get store(): EventStore {
     return this.core.store;
   }
 
@@ -214,6 +239,38 @@ export class ChannelState implements RoomOwner {
     this.sessions.add(session);
     this.presence.add(session);
     this.cancelIdle(this);
+    // A responder's client asks for the signals right after the welcome: have them read by then.
+    if (session.access !== 'public') {
+      this.signals.load().catch((e: unknown) => this.core.logger.warn('loading a channel\'s signals failed', { channel: this.name, error: errorText(e) }));
+    }
+  }
+
+  /** The sessions told of signals: write and read access; a public session (the status page) never is. */
+  *signalRecipients(): Iterable<ChannelSession> {
+    for (const s of this.sessions) if (s.access !== 'public') yield s;
+  }
+
+  /** The answer to a session's `signals`. */
+  signalsFrame(requestId: string): Promise<string> {
+    return this.signals.listFrame(requestId);
+  }
+
+  appendAsServer(incidentId: string, event: ClientEvent, actor: User, via: string | undefined): Promise<boolean> {
+    if (!this.summaries.has(incidentId)) return Promise.resolve(false);
+    if (this.core.isClosing) return Promise.reject(new Error('the server is shutting down'));
+    const connection = new ServerAppend(actor, via);
+    this.room(incidentId).append({ session: connection, requestId: connection.requestId, event, receivedAt: performance.now() });
+    return connection.done.then(() => true);
+  }
+
+  /** Events this server committed (each once, whichever servers fan it out): a `signal.linked` links its signal. */
+  committed(incidentId: string, events: readonly SequencedEvent[]): void {
+    for (const e of events) if (e.kind === 'signal.linked') this.signals.link(e.data.fingerprint, incidentId);
+  }
+
+  /** Go idle if nothing holds the channel (an ingest loaded it without a session). */
+  idleIfUnused(): void {
+    this.maybeIdle();
   }
 
   leave(session: ChannelSession): void {
@@ -291,8 +348,9 @@ export class ChannelState implements RoomOwner {
       });
   }
 
-  /** A shared store committed events of an incident (on this server or another). */
-  storeChanged(change: Extract<StoreChange, { type: 'events' }>): void {
+  /** A shared store committed events of an incident, or stored signals (on this server or another). */
+  storeChanged(change: Exclude<StoreChange, { type: 'resync' }>): void {
+    if (change.type === 'signals') return this.signals.heard(change.fingerprints);
     const { incidentId, toSeq } = change;
     const room = this.rooms.get(incidentId);
     // A loaded room fans out and advances the summary itself (reading what it has not seen).
@@ -307,6 +365,7 @@ export class ChannelState implements RoomOwner {
 
   /** The shared store's notifications may have been missed: re-read every incident, catch up every loaded room. */
   resync(): void {
+    this.signals.resync();
     this.core.store.listIncidents(this.name).then(
       (records) => {
         for (const { summary, declareEventId } of records) {
@@ -371,7 +430,7 @@ export class ChannelState implements RoomOwner {
   }
 
   isQuiet(): boolean {
-    if (this.pendingDeclares > 0) return false;
+    if (this.pendingDeclares > 0 || !this.signals.isQuiet()) return false;
     for (const r of this.rooms.values()) if (!r.isQuiet()) return false;
     return true;
   }
@@ -394,12 +453,17 @@ export class ChannelState implements RoomOwner {
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
     this.presence.dispose();
+    this.signals.dispose();
   }
 
   private maybeIdle(): void {
     if (this.sessions.size > 0 || this.rooms.size > 0 || this.idleTimers.has(this)) return;
     this.setIdle(this, this.core.channelIdleMs, () => {
-      if (this.sessions.size === 0 && this.rooms.size === 0) this.core.dropChannel(this);
+      if (this.sessions.size > 0 || this.rooms.size > 0) return;
+      // An ingest still under way: look again later.
+      if (!this.signals.isQuiet()) return this.maybeIdle();
+      this.signals.dispose();
+      this.core.dropChannel(this);
     });
   }
 

@@ -7,9 +7,10 @@ import type { EventStore } from '../store/eventStore';
 import { StatusFeeds } from '../status/statusFeed';
 import { STATUS_HEADERS, StatusAssets, statusShell } from '../status/statusHttp';
 import { statusRoute } from '../status/statusPaths';
+import { alertsRoute, MAX_ALERT_BODY_BYTES, serveAlerts, type AlertIntakeHost } from './alertIntake';
 import {
-  type Access, assertBindable, Authorizer, bearerToken, channelFromPath, isLoopback, offersSubprotocol, originAllowed, SUBPROTOCOL, subprotocolToken,
-  type TokenEntry,
+  type Access, assertBindable, Authorizer, bearerToken, channelFromPath, isLoopback, isLoopbackHostHeader, offersSubprotocol, originAllowed, SUBPROTOCOL,
+  subprotocolToken, type TokenEntry,
 } from './auth';
 import { ChannelCore } from './channel';
 import { type Logger, silentLogger } from './logger';
@@ -103,6 +104,8 @@ export interface ServerOptions {
   readonly roomIdleMs?: number;
   /** Where the status page's script and style are (dist/status-page.js, .css). Default: next to the server bundle. */
   readonly statusAssetsDir?: string;
+  /** The largest alerts webhook body taken (413 above it). Default `MAX_ALERT_BODY_BYTES` (16 MiB). */
+  readonly maxAlertBodyBytes?: number;
 }
 
 export interface RunningServer {
@@ -153,6 +156,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | null = null;
   const statusFeeds = new StatusFeeds(core);
   const statusAssets = new StatusAssets(options.statusAssetsDir ?? __dirname);
+  const alertIntake: AlertIntakeHost = {
+    authorizer, logger, maxBodyBytes: options.maxAlertBodyBytes ?? MAX_ALERT_BODY_BYTES,
+    isClosing: () => closing !== null || core.isClosing,
+    refused: (status) => {
+      if (status === 401 || status === 403) metrics.authRefusals.inc({ status: String(status) });
+    },
+    ingest: (channel, alerts, via) => core.ingestAlerts(channel, alerts, via),
+  };
 
   // One encoding per frame string: a fan-out hands the same string to every subscriber's sink.
   let lastFrame = '';
@@ -326,7 +337,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const json = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
     try {
       const status = open ? null : statusRoute(path ?? '/');
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const alertsChannel = open ? null : alertsRoute(path ?? '/');
+      if (alertsChannel !== null) {
+        await serveAlerts(req, res, alertsChannel, alertIntake);
+      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', ...json, ...(status ? STATUS_HEADERS : {}) }).end('{"error":"method not allowed"}');
       } else if (status) {
         await serveStatus(req, res, status.channel, status.file);
@@ -350,7 +364,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       } else {
         res.writeHead(404, json).end(open
           ? '{"error":"not found: this listener serves /healthz and /metrics"}'
-          : '{"error":"not found: try /healthz, /metrics or a WebSocket upgrade to /v1/channels/NAME"}');
+          : '{"error":"not found: try /healthz, /metrics, POST /v1/channels/NAME/alerts or a WebSocket upgrade to /v1/channels/NAME"}');
       }
     } catch (e) {
       logger.error('http request failed', { path, error: (e as Error).message });
@@ -510,13 +524,6 @@ class RefusalLog {
   dispose(): void {
     clearTimeout(this.timer);
   }
-}
-
-/** Whether a `Host` header names this machine (`localhost`, `127.x.y.z`, `[::1]`, with any port). */
-function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (!host) return false;
-  const name = host.trim().replace(/:\d+$/, '');
-  return isLoopback(name);
 }
 
 function statusText(status: number): string {

@@ -45,6 +45,11 @@ export interface RoomOwner {
   now(): number;
   /** Events became durable, in seq order: advance the incident's summary. */
   applyDurable(incidentId: string, events: readonly SequencedEvent[]): void;
+  /**
+   * Events this server committed, each once (`applyDurable` also hears, through a shared store, what other servers
+   * committed): what the channel does once per event, whichever servers fan it out.
+   */
+  committed(incidentId: string, events: readonly SequencedEvent[]): void;
   /** The declaration never became durable: the incident does not exist. */
   forgetUndeclared(incidentId: string): void;
   /** The room may have gone idle. */
@@ -272,6 +277,7 @@ export class Room {
     this.delivered = batches[batches.length - 1]!.lastSeq;
     this.remember(jsons);
     this.owner.applyDurable(this.incidentId, events);
+    this.owner.committed(this.incidentId, events);
 
     const now = performance.now();
     const observer = this.owner.observer;
@@ -317,16 +323,19 @@ export class Room {
       (outcomes) => {
         this.sharedInflight--;
         const now = performance.now();
+        const fresh: SequencedEvent[] = [];
         reqs.forEach((req, i) => {
           const o = outcomes[i]!;
           core.observer.appended?.(o.duplicate ? 'duplicate' : 'new');
           if (!o.duplicate && o.json !== null && o.event !== null && o.seq > this.delivered) this.committed.set(o.seq, { json: o.json, event: o.event });
+          if (!o.duplicate && o.event !== null) fresh.push(o.event);
           this.knownHead = Math.max(this.knownHead, o.seq);
           // Committed: acked now, even if an earlier seq of another server is still being read for the fan-out.
           this.reply({ session: req.session, requestId: req.requestId, eventId: req.event.id, seq: o.seq, duplicate: o.duplicate, declare: false, receivedAt: req.receivedAt });
           core.observer.acked?.(now - req.receivedAt);
         });
         this.advance();
+        if (fresh.length > 0) core.committed(this.incidentId, fresh);
       },
       (e: unknown) => {
         this.sharedInflight--;

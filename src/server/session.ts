@@ -79,6 +79,8 @@ export interface SessionChannel {
   room(incidentId: string): Room;
   loadedRoom(incidentId: string): Room | undefined;
   declare(session: RoomConnection, requestId: string, event: DeclareEvent, receivedAt: number): void;
+  /** The answer to `signals`, serialized (PROTOCOL.md "Signals"). */
+  signalsFrame(requestId: string): Promise<string>;
 }
 
 /** Replay waits for the peer's outbound buffer to fall below this before sending more. */
@@ -297,6 +299,11 @@ export class ChannelSession implements RoomConnection {
         return this.send(JSON.stringify({ type: 'incidents', requestId: msg.requestId, items: this.visible(channel.incidents()) }));
       case 'ping':
         return this.send(JSON.stringify({ type: 'pong', requestId: msg.requestId, serverTime: new Date(this.core.now()).toISOString() }));
+      case 'signals':
+        return void channel.signalsFrame(msg.requestId).then((frame) => this.send(frame), (e: unknown) => {
+          this.core.logger.error('listing signals failed', { channel: this.channel, error: errorText(e) });
+          this.internalError(msg.requestId);
+        });
     }
   }
 
@@ -307,7 +314,7 @@ export class ChannelSession implements RoomConnection {
     if (this.access === 'read') {
       return verb === null ? null : `${msg.type}: the token "${this.via ?? ''}" is read-only ("access": "read"): it may list, subscribe and receive, not ${verb}`;
     }
-    if (msg.type === 'declare' || msg.type === 'append' || msg.type === 'subscribe' || msg.type === 'unsubscribe') {
+    if (msg.type === 'declare' || msg.type === 'append' || msg.type === 'subscribe' || msg.type === 'unsubscribe' || msg.type === 'signals') {
       return `${msg.type}: no token: this public channel serves its status page only (list, ping, watchStatus); ${msg.type} needs a token`;
     }
     return null;

@@ -340,6 +340,13 @@ describe('server/auth: read-only tokens and public status pages', function () {
     'update.posted': { audience: 'external', text: 'We are looking into it.' },
     'action.added': { title: 'add an alert' },
     'action.updated': { actionId: randomUUID(), done: true },
+    'triage.recorded': {
+      users: { text: 'EU card payers', share: 'some' }, regions: ['eu-west-1'], routes: ['/checkout'], tenants: [], trend: 'growing',
+      customer: { level: 'confirmed', evidence: 'support tickets' }, financial: { level: 'suspected' }, dataIntegrity: { level: 'none' },
+    },
+    'signal.linked': { fingerprint: 'a1b2c3d4e5f60718', alertname: 'HighErrorRate', startsAt: at() },
+    'signal.resolved': { fingerprint: 'a1b2c3d4e5f60718', alertname: 'HighErrorRate', startsAt: at(), endsAt: at() },
+    'escalation.requested': { reason: 'nobody owns checkout-db', summary: 'INC-1 Checkout 5xx', severity: 'critical', dedupKey: 'INC-1' },
   } satisfies Record<AppendKind, Record<string, unknown>>;
 
   it('the tokens file takes "access": "read" and "public": true entries, and refuses the shapes that make no sense', () => {

@@ -1,0 +1,370 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Limits } from '../protocol/codes';
+import { ClientEvent, type User } from '../protocol/events';
+import type { Signal } from '../protocol/messages';
+import type { EventStore } from '../store/eventStore';
+import type { IncomingAlert } from './alertPayload';
+import { errorText } from './errorText';
+import type { Logger } from './logger';
+
+/** All a channel's signals know of their channel (`ChannelState`), so neither module imports the other. */
+export interface SignalsOwner {
+  /** The channel's name. */
+  readonly name: string;
+  readonly store: Pick<EventStore, 'putSignals' | 'listSignals' | 'shared'>;
+  readonly logger: Logger;
+  /** Wall clock (ms since the epoch). */
+  now(): number;
+  /** Who is told of signals: the channel's sessions with write or read access (never a public one). */
+  signalRecipients(): Iterable<{ send(frame: string): void }>;
+  /**
+   * Append an event to an incident of the channel as the server does (not a session): resolves true once it is
+   * durable (or was already there: a duplicate), false when the channel has no such incident; rejects when the store
+   * refused it.
+   */
+  appendAsServer(incidentId: string, event: ClientEvent, actor: User, via: string | undefined): Promise<boolean>;
+}
+
+/** Alerts merged and handed to the store per turn of the event loop. */
+const MERGE_PER_TURN = 500;
+/** How long one turn of the fan-out sends `signal` frames before it lets other work in. */
+const PUMP_SLICE_MS = 4;
+/** The answer to `signals`: resolved signals stay listed this long after they end. */
+const RECENTLY_RESOLVED_MS = 24 * 60 * 60 * 1000;
+/** …and it holds at most this many, firing first, and stops before this many bytes of them. */
+export const MAX_LISTED_SIGNALS = 500;
+const MAX_LISTED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One channel's signals (PROTOCOL.md "Signals"): what the store holds, merged with what monitoring sends, told to
+ * the channel's sessions.
+ *
+ * - Merging: by fingerprint. A later notification updates the signal (firing → resolved, a new start after a
+ *   resolution); one for an earlier start than the signal has is late and changes nothing; one that changes nothing
+ *   (Alertmanager repeats every `repeat_interval`) is neither stored nor told. `receivedAt` is when the server first
+ *   heard of it, `updatedAt` when it last changed; a link stays until a newer one.
+ * - Durability: merged signals are handed to the store in chunks (one turn of the event loop each), and told to the
+ *   sessions only once durable. A linked signal that resolved makes the server append `signal.resolved` to its
+ *   incident, with an event id derived from the channel, the fingerprint and `endsAt`, so a re-delivered resolution
+ *   is a duplicate. An ingest resolves once all of that is durable.
+ * - Fan-out: one `signal` frame per changed signal, serialized once for every session; frames waiting to go out are
+ *   coalesced by fingerprint (the latest wins) and sent a few milliseconds at a time, so a storm of thousands of
+ *   alerts never holds the event loop away from the channel's live events.
+ * - Replicas (a shared store): what another server stored is heard as `StoreChange` `signals` and re-read from the
+ *   store, one read at a time, so this server's view only moves forward; this server's own puts are re-read too, since
+ *   the store may have kept a link this server had not heard of yet.
+ */
+export class ChannelSignals {
+  /** What the store holds (committed), loaded on first use. */
+  private durable: Map<string, Signal> | null = null;
+  private loading: Promise<Map<string, Signal>> | null = null;
+  /** Merged and handed to the store, not durable yet: the next merge of a fingerprint starts from here. */
+  private readonly pending = new Map<string, Signal>();
+  /** Durable changes not yet told to the sessions, by fingerprint (insertion order is telling order). */
+  private readonly outbox = new Map<string, Signal>();
+  private pumpScheduled = false;
+  /** Ingests and links under way (the channel is not dropped, nor the store closed, under them). */
+  private busy = 0;
+  /** Fingerprints to re-read from a shared store, and whether everything is (after an outage). */
+  private refreshWanted = new Set<string>();
+  private refreshAllWanted = false;
+  private refreshing: Promise<void> | null = null;
+  private disposed = false;
+
+  constructor(private readonly owner: SignalsOwner) {}
+
+  /** Nothing being merged, stored, read or told. */
+  isQuiet(): boolean {
+    return this.busy === 0 && this.refreshing === null && this.outbox.size === 0;
+  }
+
+  /** The channel's signals as the store holds them, read once however many ask. */
+  load(): Promise<Map<string, Signal>> {
+    if (this.durable) return Promise.resolve(this.durable);
+    this.loading ??= this.owner.store.listSignals(this.owner.name).then(
+      (list) => {
+        this.loading = null;
+        this.durable = new Map(list.map((s) => [s.fingerprint, s]));
+        return this.durable;
+      },
+      (e: unknown) => {
+        this.loading = null;
+        throw e;
+      },
+    );
+    return this.loading;
+  }
+
+  /**
+   * Merge a payload's alerts into the channel's signals; resolves once every change, and every `signal.resolved`
+   * it makes the server append, is durable. `via`: the name of the token the alerts came with.
+   */
+  async ingest(alerts: readonly IncomingAlert[], via: string | undefined): Promise<void> {
+    this.busy++;
+    try {
+      await this.load();
+      const puts: Promise<void>[] = [];
+      for (let i = 0; i < alerts.length; i += MERGE_PER_TURN) {
+        if (i > 0) await nextTurn();
+        const now = new Date(this.owner.now()).toISOString();
+        const merged: Signal[] = [];
+        for (const alert of alerts.slice(i, i + MERGE_PER_TURN)) {
+          const next = mergeAlert(this.latest(alert.fingerprint), alert, now);
+          if (!next) continue;
+          this.pending.set(next.fingerprint, next);
+          merged.push(next);
+        }
+        if (merged.length > 0) puts.push(this.put(merged));
+      }
+      // Every chunk settles before the answer, so none is still being written when the caller hears of a failure.
+      const failed = (await Promise.allSettled(puts)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      await this.appendResolutions(alerts, via);
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /** A `signal.linked` event of `incidentId` was committed by this server: link the channel's signal to it. */
+  link(fingerprint: string, incidentId: string): void {
+    this.busy++;
+    this.linkNow(fingerprint, incidentId)
+      .catch((e: unknown) => this.owner.logger.error('linking a signal failed; the signal.linked event stands', {
+        channel: this.owner.name, fingerprint, incident: incidentId, error: errorText(e),
+      }))
+      .finally(() => this.busy--);
+  }
+
+  /** A shared store says another server (or this one) stored these fingerprints. */
+  heard(fingerprints: readonly string[]): void {
+    // Nobody here holds the channel's signals: the next load reads them as they are.
+    if (!this.durable && !this.loading) return;
+    this.refresh(fingerprints).catch((e: unknown) => this.owner.logger.warn('re-reading signals another server stored failed', { channel: this.owner.name, error: errorText(e) }));
+  }
+
+  /** A shared store may have missed notifications: re-read every signal held. */
+  resync(): void {
+    if (!this.durable) return;
+    this.refreshAllWanted = true;
+    this.refresh([]).catch((e: unknown) => this.owner.logger.warn('re-reading signals after a store outage failed', { channel: this.owner.name, error: errorText(e) }));
+  }
+
+  /** The answer to `signals`, serialized: firing (newest start first), then resolved in the last 24 h (newest end first). */
+  async listFrame(requestId: string): Promise<string> {
+    const all = await this.load();
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const s of listedSignals(all.values(), this.owner.now())) {
+      const json = JSON.stringify(s);
+      if (parts.length > 0 && bytes + json.length > MAX_LISTED_BYTES) break;
+      parts.push(json);
+      bytes += json.length;
+    }
+    return `{"type":"signals","requestId":${JSON.stringify(requestId)},"items":[${parts.join(',')}]}`;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.outbox.clear();
+  }
+
+  private latest(fingerprint: string): Signal | undefined {
+    return this.pending.get(fingerprint) ?? this.durable?.get(fingerprint);
+  }
+
+  private async linkNow(fingerprint: string, incidentId: string): Promise<void> {
+    await this.load();
+    // Stored through another server a moment ago, and not heard of here yet.
+    if (!this.latest(fingerprint) && this.owner.store.shared) await this.refresh([fingerprint]);
+    const current = this.latest(fingerprint);
+    // A fingerprint the channel never had: the event stands, nothing is linked.
+    if (!current || current.incidentId === incidentId) return;
+    const next: Signal = { ...current, incidentId, updatedAt: new Date(this.owner.now()).toISOString() };
+    this.pending.set(fingerprint, next);
+    await this.put([next]);
+  }
+
+  /** Store merged signals; once durable (and re-read, from a shared store) they are the channel's and are told. */
+  private async put(signals: readonly Signal[]): Promise<void> {
+    const settle = () => {
+      for (const s of signals) if (this.pending.get(s.fingerprint) === s) this.pending.delete(s.fingerprint);
+    };
+    try {
+      await this.owner.store.putSignals(this.owner.name, signals);
+    } catch (e) {
+      settle();
+      throw e;
+    }
+    if (this.owner.store.shared) {
+      // The store is the judge of what it kept (a link another server made); merges meanwhile start from `pending`.
+      try {
+        await this.refresh(signals.map((s) => s.fingerprint));
+      } finally {
+        settle();
+      }
+      return;
+    }
+    settle();
+    for (const s of signals) this.take(s);
+  }
+
+  /** A durable signal: kept, and told to the sessions unless it is what they were told already. */
+  private take(signal: Signal): void {
+    const durable = this.durable;
+    if (!durable) return;
+    const known = durable.get(signal.fingerprint);
+    if (known && sameSignal(known, signal)) return;
+    durable.set(signal.fingerprint, signal);
+    if (this.disposed) return;
+    this.outbox.set(signal.fingerprint, signal);
+    this.schedulePump();
+  }
+
+  /** Re-read fingerprints from the store, one read at a time (so what is held only moves forward). */
+  private refresh(fingerprints: readonly string[]): Promise<void> {
+    for (const f of fingerprints) this.refreshWanted.add(f);
+    this.refreshing ??= this.runRefreshes();
+    return this.refreshing;
+  }
+
+  private async runRefreshes(): Promise<void> {
+    let failure: unknown = null;
+    try {
+      await this.load();
+      while (this.refreshWanted.size > 0 || this.refreshAllWanted) {
+        const all = this.refreshAllWanted;
+        const wanted = [...this.refreshWanted];
+        this.refreshWanted = new Set();
+        this.refreshAllWanted = false;
+        try {
+          const stored = all ? await this.owner.store.listSignals(this.owner.name) : await this.owner.store.listSignals(this.owner.name, wanted);
+          for (const s of stored) this.take(s);
+        } catch (e) {
+          failure = e;
+        }
+      }
+    } finally {
+      this.refreshing = null;
+    }
+    if (failure) throw failure;
+  }
+
+  /** For each linked signal of the payload that is now resolved: `signal.resolved` on its incident, idempotently. */
+  private async appendResolutions(alerts: readonly IncomingAlert[], via: string | undefined): Promise<void> {
+    const appends: Promise<unknown>[] = [];
+    const seen = new Set<string>();
+    for (const alert of alerts) {
+      if (alert.status !== 'resolved' || seen.has(alert.fingerprint)) continue;
+      seen.add(alert.fingerprint);
+      const s = this.durable?.get(alert.fingerprint);
+      if (!s || s.status !== 'resolved' || s.incidentId === null || s.endsAt === null) continue;
+      const event = ClientEvent.safeParse({
+        id: signalResolvedEventId(this.owner.name, s.fingerprint, s.endsAt), kind: 'signal.resolved', at: s.endsAt,
+        data: { fingerprint: s.fingerprint, alertname: signalName(s), startsAt: s.startsAt, endsAt: s.endsAt },
+      });
+      if (!event.success) {
+        this.owner.logger.error('a resolved signal makes no valid signal.resolved event', { channel: this.owner.name, fingerprint: s.fingerprint });
+        continue;
+      }
+      const actor: User = { id: 'alerts', name: (s.receiver || 'Alertmanager').slice(0, Limits.nameLength) };
+      appends.push(this.owner.appendAsServer(s.incidentId, event.data, actor, via));
+    }
+    await Promise.all(appends);
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.disposed) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Tell the sessions what changed, for a few milliseconds; the rest goes in the next turn of the event loop. */
+  private pump(): void {
+    if (this.disposed) return;
+    const recipients = [...this.owner.signalRecipients()];
+    const started = performance.now();
+    let sent = 0;
+    for (const [fingerprint, signal] of this.outbox) {
+      this.outbox.delete(fingerprint);
+      if (recipients.length > 0) {
+        const frame = signalFrame(signal);
+        for (const r of recipients) r.send(frame);
+      }
+      if (++sent % 16 === 0 && performance.now() - started >= PUMP_SLICE_MS) break;
+    }
+    if (this.outbox.size > 0) this.schedulePump();
+  }
+}
+
+/**
+ * `current` updated by one alert of a payload (`now`: ISO), or null when that changes nothing: the same content
+ * again (a repeat), or a notification of an earlier start than `current` has (it arrived late).
+ */
+export function mergeAlert(current: Signal | undefined, alert: IncomingAlert, now: string): Signal | null {
+  if (current && Date.parse(alert.startsAt) < Date.parse(current.startsAt)) return null;
+  const next: Signal = { ...alert, incidentId: current?.incidentId ?? null, receivedAt: current?.receivedAt ?? now, updatedAt: now };
+  return current && sameContent(current, next) ? null : next;
+}
+
+/**
+ * The fields a change of which is told. Not the source (`externalURL`, `receiver`): two Alertmanagers of one HA pair
+ * send the same alert with their own, and that must not make every repeat a change.
+ */
+const CONTENT_FIELDS = ['fingerprint', 'status', 'startsAt', 'endsAt', 'generatorURL', 'silenceURL', 'dashboardURL', 'panelURL', 'incidentId'] as const;
+
+function sameContent(a: Signal, b: Signal): boolean {
+  for (const k of CONTENT_FIELDS) if ((a[k] ?? null) !== (b[k] ?? null)) return false;
+  return samePairs(a.labels, b.labels) && samePairs(a.annotations, b.annotations) && samePairs(a.values ?? {}, b.values ?? {});
+}
+
+function sameSignal(a: Signal, b: Signal): boolean {
+  return sameContent(a, b) && a.receivedAt === b.receivedAt && a.updatedAt === b.updatedAt && a.externalURL === b.externalURL && a.receiver === b.receiver;
+}
+
+function samePairs(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.hasOwn(b, k) || a[k] !== b[k]) return false;
+  return true;
+}
+
+/** What `signals` lists: firing (newest start first), then resolved within the last 24 h (newest end first), capped. */
+export function listedSignals(all: Iterable<Signal>, now: number): Signal[] {
+  const firing: Signal[] = [];
+  const resolved: Signal[] = [];
+  for (const s of all) {
+    if (s.status === 'firing') firing.push(s);
+    else if (s.endsAt !== null && Date.parse(s.endsAt) >= now - RECENTLY_RESOLVED_MS) resolved.push(s);
+  }
+  const byFingerprint = (a: Signal, b: Signal) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
+  firing.sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt) || byFingerprint(a, b));
+  resolved.sort((a, b) => Date.parse(b.endsAt!) - Date.parse(a.endsAt!) || byFingerprint(a, b));
+  return [...firing, ...resolved].slice(0, MAX_LISTED_SIGNALS);
+}
+
+/** The `signal` frame telling a session of one signal. */
+export const signalFrame = (signal: Signal): string => `{"type":"signal","signal":${JSON.stringify(signal)}}`;
+
+/** A signal's name for a timeline: Prometheus's `alertname`, else Grafana's `rulename`, else its fingerprint. */
+export function signalName(s: Pick<Signal, 'labels' | 'fingerprint'>): string {
+  return (s.labels['alertname'] || s.labels['rulename'] || s.fingerprint).slice(0, Limits.nameLength);
+}
+
+/**
+ * The id of the `signal.resolved` event for one resolution of a signal: a UUID (version 8, RFC 9562's custom
+ * layout) of the SHA-256 of the channel, the fingerprint and `endsAt`, so a resolution delivered twice (through one
+ * server or two) is the same event, and a later resolution of the same alert another one.
+ */
+export function signalResolvedEventId(channel: string, fingerprint: string, endsAt: string): string {
+  const h = createHash('sha256').update(`signal.resolved\u0000${channel}\u0000${fingerprint}\u0000${endsAt}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.toString('hex', 0, 16);
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
