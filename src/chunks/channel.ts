@@ -8,3 +8,4 @@ export { WsTransport } from '../sync/wsTransport';
 export {
   JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, validateWebhookUrl, webhookOrigin, WebhookOutbox, webhookTokenKey,
 } from '../sync/webhookDelivery';
+export { escalationFix, escalationKeyName, escalationSender, QueuedEscalation } from '../sync/escalationDelivery';

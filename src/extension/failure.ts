@@ -1,5 +1,6 @@
 import { isGitError } from '../git/gitError';
 import { CommandArgsError } from '../protocol/commands';
+import { EscalationError } from '../sync/escalationDelivery';
 import { ChannelError } from '../sync/transport';
 import { WebhookError } from '../sync/webhookDelivery';
 import { Cancelled, errorMessage, UserFacingError, type ErrorAction } from './errors';
@@ -21,6 +22,8 @@ export interface Failure {
 const OPEN_SCM: ErrorAction = { title: 'Open Source Control', command: 'workbench.view.scm' };
 const SET_CHANNEL_TOKEN: ErrorAction = { title: 'Set Channel Token', command: 'incidentRoom.setToken' };
 const SET_WEBHOOK_TOKEN: ErrorAction = { title: 'Set Webhook Token', command: 'incidentRoom.setWebhookToken' };
+const SET_ESCALATION_KEY: ErrorAction = { title: 'Set Routing Key', command: 'incidentRoom.setEscalationKey' };
+const RETRY_DELIVERY: ErrorAction = { title: 'Retry Delivery', command: 'incidentRoom.retryUpdateDelivery' };
 const REFRESH_DEPLOYS: ErrorAction = { title: 'Refresh Deploys', command: 'incidentRoom.refreshDeploys' };
 const openSetting = (key: string): ErrorAction => ({ title: 'Open Settings', command: 'workbench.action.openSettings', args: [key] });
 
@@ -55,6 +58,12 @@ export function failureOf(error: unknown): Failure {
       case 'unreachable': return { message: error.message, actions: [openSetting('incidentRoom.server.url')] };
       default: return { message: error.message, actions: [] };
     }
+  }
+  // An escalation's (a WebhookError too): the routing key, the URL, or a retry once the endpoint is back.
+  if (error instanceof EscalationError) {
+    if (error.fix === 'routing_key') return { message: error.message, actions: [SET_ESCALATION_KEY] };
+    if (error.fix === 'url') return { message: error.message, actions: [openSetting('incidentRoom.escalation.url')] };
+    return { message: error.message, actions: error.retryable ? [RETRY_DELIVERY] : [] };
   }
   if (error instanceof WebhookError) {
     if (error.code === 'bad_url') return { message: error.message, actions: [openSetting('incidentRoom.updates.webhookUrl')] };

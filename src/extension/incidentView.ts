@@ -8,7 +8,7 @@ import { commandsChunk } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { cadencePolicy } from './settings';
 import { sidebarHtml } from './sidebarHtml';
-import { hostOf, type UpdateDelivery } from './updateDelivery';
+import { escalationDeliveryText, hostOf, type UpdateDelivery } from './updateDelivery';
 import { gitAllowed } from './workspaceTrust';
 import { connectionText } from '../core/connectionText';
 import { signalLinks, signalViews } from '../core/signals';
@@ -158,9 +158,14 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     return { queued, pendingDeclarations };
   }
 
-  /** Status updates on the timeline carry their webhook delivery state. */
+  /** Status updates and escalations on the timeline carry their delivery state. */
   private annotate(entries: TimelineEntryView[]): TimelineEntryView[] {
     for (const entry of entries) {
+      if (entry.kind === 'escalation.requested') {
+        const e = this.delivery.escalationStateOf(entry.key);
+        if (e) entry.delivery = escalationDeliveryText(e);
+        continue;
+      }
       if (entry.kind !== 'update.posted') continue;
       const d = this.delivery.stateOf(entry.key);
       if (!d) continue;

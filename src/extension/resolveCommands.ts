@@ -63,8 +63,11 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
     } },
 
     'incidentRoom.retryUpdateDelivery': { run: async () => {
-      const report = await delivery.retryAll();
-      void vscode.window.showInformationMessage(`Incident Room: webhook — ${report.delivered} delivered, ${report.pending} pending, ${report.failed} failed.`);
+      // Status updates and escalations both: a page that could not be delivered is retried the same way.
+      const { updates: u, escalations: e } = await delivery.retryAll();
+      const escalations = e && e.delivered + e.pending + e.failed > 0 ? `; escalations — ${e.delivered} delivered, ${e.pending} pending, ${e.failed} failed` : '';
+      void vscode.window.showInformationMessage(`Incident Room: webhook — ${u.delivered} delivered, ${u.pending} pending, ${u.failed} failed${escalations}.`);
+      return { updates: u, escalations: e };
     } },
 
     'incidentRoom.setWebhookToken': { run: async ({ args }) => {

@@ -4,6 +4,7 @@ import type { Severity } from '../protocol/events';
 import { DEFAULT_CADENCE, type CadencePolicy } from '../core/severityPolicy';
 import { validateDeploySettings, type ValidatedDeploySettings } from '../git/deploySettings';
 import type { RollbackSettings } from '../git/rollbackPlan';
+import { UserFacingError } from './errors';
 
 const SECTION = 'incidentRoom';
 
@@ -67,6 +68,26 @@ export const SETTING_SECTION = SECTION;
 export function webhookUrlSetting(): { readonly value: string; readonly userValue: string | undefined } {
   const c = vscode.workspace.getConfiguration(SECTION);
   return { value: c.get<string>('updates.webhookUrl', '').trim(), userValue: c.inspect<string>('updates.webhookUrl')?.globalValue?.trim() || undefined };
+}
+
+/** The default of incidentRoom.escalation.url (package.json): PagerDuty's Events API v2. */
+export const DEFAULT_ESCALATION_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/**
+ * incidentRoom.escalation.url, validated: the URL, or undefined when it is set empty (escalation off). A bad value
+ * throws a message naming the setting, with an Open Settings action.
+ */
+export function escalationUrlSetting(): string | undefined {
+  const raw: unknown = vscode.workspace.getConfiguration(SECTION).get('escalation.url', DEFAULT_ESCALATION_URL);
+  // The schema (and zod) load with the first escalation, never at activation.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { EscalationUrl } = require('./settingsSchema') as typeof import('./settingsSchema');
+  const parsed = EscalationUrl.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserFacingError(`setting ${SECTION}.escalation.url is invalid: it ${parsed.error.issues[0]?.message ?? 'is not a URL'}`, undefined,
+      { title: 'Open Settings', command: 'workbench.action.openSettings', args: [`${SECTION}.escalation.url`] });
+  }
+  return parsed.data || undefined;
 }
 
 /** incidentRoom.lens.*: whether the deploy-window lens is on, and how many deploys its window holds (1–20). */

@@ -15,3 +15,24 @@ export const Settings = z.object({
   selectionMaxChars: z.number().int().min(100).max(16_000),
 });
 export type Settings = z.infer<typeof Settings>;
+
+/** An http(s) URL, or undefined. */
+function httpUrl(value: string): URL | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * incidentRoom.escalation.url: where Escalate posts its Events API v2 `trigger`; empty turns escalation off. The
+ * routing key is never part of it: it is a secret, kept per origin in SecretStorage.
+ */
+export const EscalationUrl = z.string().trim()
+  .refine((v) => v === '' || httpUrl(v) !== undefined, 'must be an http(s) URL such as https://events.pagerduty.com/v2/enqueue (PagerDuty\'s Events API v2), or empty to turn escalation off')
+  .refine((v) => {
+    const url = httpUrl(v);
+    return !url || (!url.username && !url.password);
+  }, 'must not contain a user name or password: the routing key is set with "Incident: Set Escalation Routing Key" and kept in SecretStorage');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { failureOf, gitCodeActions, UserFacingError, Cancelled } from '../../../src/extension/failure';
 import { GitError } from '../../../src/git/gitError';
 import { CommandArgsError } from '../../../src/protocol/commands';
+import { EscalationError } from '../../../src/sync/escalationDelivery';
 import { ChannelError } from '../../../src/sync/transport';
 import { WebhookError } from '../../../src/sync/webhookDelivery';
 
@@ -46,6 +47,15 @@ describe('extension/failure: one message and the right actions for every typed e
     assert.deepEqual(commands(failureOf(new WebhookError('the webhook answered 401', 'http', false, 401))), ['incidentRoom.setWebhookToken']);
     assert.deepEqual(failureOf(new WebhookError('not an https URL', 'bad_url', false)).actions[0]?.args, ['incidentRoom.updates.webhookUrl']);
     assert.deepEqual(failureOf(new WebhookError('timed out', 'timeout', true)).actions, []);
+  });
+
+  it('an escalation refused for its routing key offers Set Routing Key; for its URL, the setting; one not delivered yet, Retry', () => {
+    assert.deepEqual(commands(failureOf(new EscalationError('PagerDuty said 400', 'http', false, 400))), ['incidentRoom.setEscalationKey']);
+    assert.deepEqual(commands(failureOf(new EscalationError('no routing key is set', 'no_key', false))), ['incidentRoom.setEscalationKey']);
+    assert.deepEqual(failureOf(new EscalationError('answered 404', 'http', false, 404)).actions[0]?.args, ['incidentRoom.escalation.url']);
+    assert.deepEqual(commands(failureOf(new EscalationError('could not reach', 'network', true))), ['incidentRoom.retryUpdateDelivery']);
+    // a 401 from an escalation endpoint is about its routing key, never the status-update webhook's token
+    assert.deepEqual(commands(failureOf(new EscalationError('answered 401', 'http', false, 401))), ['incidentRoom.setEscalationKey']);
   });
 
   it('a bad argument object and anything else: their message, no action', () => {
