@@ -2,6 +2,7 @@ import type { CommandId } from '../protocol/commands';
 import type { CommandHandlers } from './commandRunner';
 import type { Container } from './container';
 import { deployCommands, type DeployTarget } from './deployCommands';
+import { escalationCommands } from './escalationCommands';
 import { incidentCommands } from './incidentCommands';
 import { lensCommands } from './deployLens';
 import { resolveCommands } from './resolveCommands';
@@ -28,5 +29,6 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...lensCommands(c.lens),
     ...triageCommands(c.service),
     ...signalCommands(c.service),
+    ...escalationCommands(c.service, c.delivery),
   };
 }

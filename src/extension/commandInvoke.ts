@@ -13,7 +13,7 @@ export async function runCommand<Id extends CommandId, D extends ResolvedDeploy>
 ): Promise<unknown> {
   const decl: CommandDecl = COMMANDS[id];
   try {
-    if (decl.needs?.trust) needs.requireTrust(decl.needs.trust);
+    if (decl.needs?.trust) needs.requireTrust(decl.needs.trust, decl.needs.trustReason);
     const args = parseCommandArgs(id, raw);
     const incident = decl.needs?.incident ? needs.requireIncident() : undefined;
     const h = handler();

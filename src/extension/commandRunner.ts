@@ -39,8 +39,11 @@ export type CommandHandlers<Ids extends CommandId, D extends ResolvedDeploy = Re
 /** What the wrapper resolves for a command's needs (the container provides it). */
 export interface CommandNeeds<D extends ResolvedDeploy> {
   readonly log: vscode.LogOutputChannel;
-  /** Throws unless git and configured commands may run (Workspace Trust); `what` names what is refused. */
-  requireTrust(what: string): void;
+  /**
+   * Throws unless git and configured commands may run (Workspace Trust); `what` names what is refused, `why` why it
+   * needs trust when that is not git.
+   */
+  requireTrust(what: string, why?: string): void;
   requireIncident(): IncidentState;
   resolveDeploy(raw: unknown, args: unknown, title: string): Promise<D>;
 }

@@ -15,7 +15,7 @@ import { onDidChangeSettings } from './settings';
 import { SignalNotifier } from './signalNotifier';
 import { IncidentStatusBar } from './statusBar';
 import { UpdateDelivery } from './updateDelivery';
-import { gitAllowed, requireGit } from './workspaceTrust';
+import { gitAllowed, requireTrust } from './workspaceTrust';
 import type { CommandId } from '../protocol/commands';
 
 /** The one place that creates every service of the extension and owns their disposal. */
@@ -58,7 +58,7 @@ export class Container implements vscode.Disposable {
     };
     const needs: CommandNeeds<DeployTarget> = {
       log: this.log,
-      requireTrust: requireGit,
+      requireTrust,
       requireIncident: () => this.requireIncident(),
       resolveDeploy: (raw, args, title) => commandsChunk().resolveDeploy(this.deploys, raw, args as Parameters<typeof import('./deployCommands').resolveDeploy>[2], title),
     };

@@ -17,6 +17,15 @@ export function requireGit(what: string): void {
   if (!gitAllowed()) throw new UserFacingError(`${what} needs git, which Incident Room runs only in a trusted workspace (a repository's own config can make git run programs). Nothing was run.`, undefined, MANAGE_TRUST);
 }
 
+/**
+ * Throws unless the workspace is trusted, with a Manage Workspace Trust button: `why` says why `what` needs trust
+ * (an escalation pages people); without it, the reason is git (`requireGit`).
+ */
+export function requireTrust(what: string, why?: string): void {
+  if (!why) return requireGit(what);
+  if (!gitAllowed()) throw new UserFacingError(`${what} is unavailable in Restricted Mode: ${why}, which Incident Room does only in a trusted workspace. Nothing was sent.`, undefined, MANAGE_TRUST);
+}
+
 /** Show `message` with a Manage Workspace Trust button that opens the trust editor. */
 export async function showTrustMessage(message: string, kind: 'info' | 'error' = 'info'): Promise<void> {
   const show = kind === 'error' ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;

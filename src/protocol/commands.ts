@@ -13,7 +13,8 @@ import { IncidentId } from './messages';
  * - `args`: the argument object a keybinding, automation or test may pass to skip the prompts. Validated on every
  *   call; a bad one is refused with the field named, before anything runs.
  * - `needs`: what the command wrapper resolves before the handler runs, in this order: `trust` (a trusted
- *   workspace: the command runs git or a configured command; the text names what is refused), then the arguments,
+ *   workspace: the command runs git or a configured command; the text names what is refused; `trustReason` says
+ *   why when it is not git), then the arguments,
  *   then `incident` (the focused incident, loaded), then `deploy` (a deploy: the tree node it was run on, the one
  *   its arguments name, or one the user picks).
  * - `sidebar`: what the sidebar webview may pass, exactly (a strict object), or `'no-args'`; absent: the sidebar may
@@ -23,7 +24,7 @@ import { IncidentId } from './messages';
  */
 export interface CommandDecl {
   readonly args?: z.ZodType;
-  readonly needs?: { readonly trust?: string; readonly incident?: true; readonly deploy?: true };
+  readonly needs?: { readonly trust?: string; readonly trustReason?: string; readonly incident?: true; readonly deploy?: true };
   readonly sidebar?: z.ZodType | 'no-args';
 }
 
@@ -121,6 +122,13 @@ export const COMMANDS = {
   'incidentRoom.exportIncident': { args: z.object({ path: z.string().min(1).optional() }), needs: { incident: true }, sidebar: 'no-args' },
   'incidentRoom.retryUpdateDelivery': { sidebar: 'no-args' },
   'incidentRoom.setWebhookToken': { args: Token },
+  // Escalate (#11 point 6): page more help through incidentRoom.escalation.url (PagerDuty's Events API v2 by
+  // default). Refused in Restricted Mode. Not the sidebar's: with arguments it skips the prompts and the confirm.
+  'incidentRoom.escalate': {
+    args: z.object({ reason: z.string().trim().min(1).max(2000), summary: z.string().trim().min(1).max(1024).optional() }),
+    needs: { trust: 'Escalate', trustReason: 'it pages people and sends the incident\'s details to incidentRoom.escalation.url', incident: true },
+  },
+  'incidentRoom.setEscalationKey': { args: z.object({ routingKey: z.string().max(1024) }) },
   'incidentRoom.openStakeholderPage': {},
   // The deploy lens on or off (incidentRoom.lens.enabled), from the palette and the sidebar's title bar.
   // The deploy settings in the Settings editor: the Recent Deploys view's gear, also when it found nothing.

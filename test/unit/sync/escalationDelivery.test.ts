@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -280,9 +281,15 @@ describe('sync/escalationDelivery: escalations to the PagerDuty Events API v2', 
       assert.match(routingKeyProblem('', 'http://127.0.0.1:8080') ?? '', /Enter the routing key/);
     });
 
-    it('are kept per origin', () => {
+    it('are kept per origin, and the setting\'s default is PagerDuty\'s endpoint, restricted in untrusted workspaces', () => {
       assert.equal(escalationKeyName('https://events.pagerduty.com'), 'incidentRoom.escalation.routingKey:https://events.pagerduty.com');
       assert.equal(DEFAULT_ESCALATION_URL, 'https://events.pagerduty.com/v2/enqueue');
+      const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+        contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
+      };
+      assert.equal(manifest.contributes.configuration.properties['incidentRoom.escalation.url']?.default, DEFAULT_ESCALATION_URL);
+      assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('incidentRoom.escalation.url'));
     });
   });
 });
