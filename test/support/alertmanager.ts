@@ -74,7 +74,10 @@ export interface AlertmanagerOptions {
   readonly groupWait?: string;
   readonly groupInterval?: string;
   readonly repeatInterval?: string;
-  /** `--web.external-url` (the payload's `externalURL`); default: Alertmanager's own listen address. */
+  /**
+   * `--web.external-url` (the payload's `externalURL`); default: its own loopback address (left unset, Alertmanager
+   * would derive it from the host name).
+   */
   readonly externalUrl?: string;
 }
 
@@ -167,7 +170,7 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Running
     const port = await freePort();
     const proc = spawn(found.bin, [
       `--config.file=${configFile}`, `--storage.path=${storage}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=',
-      ...(o.externalUrl ? [`--web.external-url=${o.externalUrl}`] : []), '--log.level=info',
+      `--web.external-url=${o.externalUrl ?? `http://127.0.0.1:${port}`}`, '--log.level=info',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += String(d)));
