@@ -68,7 +68,7 @@ suite('Extension', () => {
   test('settings that choose where data goes or what runs apply from a workspace only once it is trusted', async () => {
     const manifest = (await activeExtension()).packageJSON as Manifest;
     const restricted = new Set(manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? []);
-    const mustBe = ['incidentRoom.server.url', 'incidentRoom.updates.webhookUrl', 'incidentRoom.rollback.strategy', 'incidentRoom.rollback.command',
+    const mustBe = ['incidentRoom.server.url', 'incidentRoom.updates.webhookUrl', 'incidentRoom.escalation.url', 'incidentRoom.rollback.strategy', 'incidentRoom.rollback.command',
       'incidentRoom.rollback.push', 'incidentRoom.rollback.remote', 'incidentRoom.rollback.environmentBranch', 'incidentRoom.postmortem.folder'];
     assert.deepEqual(mustBe.filter((k) => !restricted.has(k)), [], 'not restricted in untrusted workspaces');
   });

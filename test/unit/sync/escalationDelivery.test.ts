@@ -57,7 +57,7 @@ const then = (first: Handler, after: Handler): Handler => (r, res, n) => (n === 
 const KEY = 'R0123456789abcdef0123456789ABCDE'; // 32 letters and digits, as PagerDuty's integration keys are
 
 /** A trigger as JSON brings it back (the queue file, a reload): parsed, not a shared object. */
-function trigger(n = 7): EscalationTrigger {
+function trigger(n = 7): QueuedEscalation['event'] & EscalationTrigger {
   return JSON.parse(JSON.stringify({
     event_action: 'trigger',
     dedup_key: `payments-oncall/INC-${n}/2026-11-22T14:00:00.000Z`,
@@ -73,7 +73,7 @@ function trigger(n = 7): EscalationTrigger {
     links: [{ href: 'https://incidents.example.com/v1/channels/payments-oncall/status', text: `INC-${n} on the payments-oncall stakeholder page` }],
     client: 'Incident Room',
     client_url: 'https://incidents.example.com/v1/channels/payments-oncall/status',
-  })) as EscalationTrigger;
+  })) as QueuedEscalation['event'] & EscalationTrigger;
 }
 
 const fast = { initialDelayMs: 10, maxDelayMs: 20 };
