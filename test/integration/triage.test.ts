@@ -1,6 +1,7 @@
 // Incident: Record Triage inside a real VS Code, in local mode, with an argument object (as automation would): the
 // triage lands on the incident and in the sidebar's state with the severity it suggests beside the current one, the
-// severity itself unchanged; a bad argument object is refused before anything is recorded.
+// severity itself unchanged; a bad argument object is refused before anything is recorded (the field named in the
+// error: test/unit/protocol/commands.test.ts checks the wording).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Container } from '../../src/extension/container';
@@ -38,7 +39,7 @@ suite('Record Triage (local mode)', () => {
     assert.match(view.timeline[0]?.text ?? '', /^Triage: few users affected \(~40, one reseller\)/);
   });
 
-  test('a bad argument object is refused with the field named; nothing is recorded', async () => {
+  test('a bad argument object (an unknown trend, an unknown impact level) is refused; nothing is recorded', async () => {
     const before = c.service.focusedIncident?.timeline.length;
     await run('incidentRoom.triage', { ...TRIAGE, trend: 'exploding' });
     await run('incidentRoom.triage', { ...TRIAGE, customer: { level: 'maybe' } });
