@@ -71,6 +71,8 @@ describe('protocol/commands: parseCommandArgs', () => {
       return true;
     });
     assert.throws(() => parseCommandArgs('incidentRoom.rollback', { ref: '' }), /incidentRoom\.rollback: argument ref:/);
+    const triage = { users: { share: 'few' }, regions: [], routes: [], tenants: [], trend: 'stable', customer: { level: 'none' }, financial: { level: 'none' }, dataIntegrity: { level: 'maybe' } };
+    assert.throws(() => parseCommandArgs('incidentRoom.triage', triage), /incidentRoom\.triage: argument dataIntegrity\.level:/);
   });
 
   it('treats no argument, a Uri from a menu and a tree item as "prompt instead"', () => {
