@@ -19,11 +19,11 @@ const SHARE_HELP: Readonly<Record<UserShare, string>> = {
 };
 
 /** How many prompts the flow has (an impact's evidence counts with its level). */
-const STEPS = 10;
+const STEPS = 11;
 
 /**
  * Incident: Record Triage. Scope before cleverness: who is affected, where, the trend, and customer, financial and
- * data-integrity impact checked one by one. Every prompt starts from the latest triage, so re-triaging after a
+ * data-integrity impact checked one by one, then an optional note. Every prompt starts from the latest triage, so re-triaging after a
  * change is a few Enters; Escape at any step records nothing (the latest triage stays as it was). After recording,
  * when the triage suggests another severity, an information message says so with a Change Severity button; the
  * severity changes only if the user goes on and confirms it there.
@@ -74,9 +74,13 @@ async function promptTriage(incidentId: string, last: Triage | undefined): Promi
   );
   const impacts = {} as Record<ImpactKind, ImpactCheck>;
   for (const [i, kind] of IMPACT_KINDS.entries()) impacts[kind] = await askImpact(title(8 + i), kind, last?.[kind]);
+  const note = await ask({
+    title: title(11), prompt: 'A note on this triage (optional)', placeHolder: 'e.g. refunds team told; numbers from the payments dashboard',
+    value: last?.note ?? '', required: false, validateInput: maxChars(Limits.shortTextLength),
+  });
   return {
     users: { share, ...(text ? { text } : {}), ...(count !== undefined ? { count } : {}) },
-    regions, routes, tenants, trend, ...impacts,
+    regions, routes, tenants, trend, ...impacts, ...(note ? { note } : {}),
   };
 }
 

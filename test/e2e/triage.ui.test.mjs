@@ -73,6 +73,7 @@ export const tests = {
     await answer(page, 'Financial impact suspected: the evidence', '');
     await choose(page, 'Data-integrity impact:', 'confirmed');
     await answer(page, 'Data integrity impact confirmed: the evidence', '12 payments captured twice');
+    await answer(page, 'A note on this triage', 'refunds team told');
 
     const triage = web.locator('[data-testid="triage"]');
     await triage.locator('.triage-grid').waitFor({ timeout: 15e3 });
@@ -80,6 +81,7 @@ export const tests = {
     assert.match(text, /Some users · ~1,200 · EU card payers/);
     assert.match(text, /eu-west-1, eu-central-1, \/checkout\/pay/);
     assert.match(text, /growing/);
+    assert.match(text, /refunds team told/);
     assert.deepEqual(await triage.locator('[data-testid="triage-impact"]').allInnerTexts(), [' Customer confirmed', ' Financial suspected', ' Data integrity confirmed'].map((s) => s.trim()));
     assert.equal(await triage.locator('[data-testid="triage-impact"][data-kind="customer"]').getAttribute('title'), 'Customer impact confirmed: 31% of /checkout/pay requests fail');
     assert.equal(await web.locator('[data-testid="severity-suggestion"]').innerText(), 'suggests SEV1');
@@ -139,6 +141,7 @@ export const tests = {
     await keep(page, 'Financial impact suspected: the evidence', { value: '' });
     await keep(page, 'Data-integrity impact:', { active: 'confirmed' });
     await keep(page, 'Data integrity impact confirmed: the evidence', { value: '12 payments captured twice' });
+    await keep(page, 'A note on this triage', { value: 'refunds team told' });
     await web.locator('[data-testid="triage"] .triage-meta', { hasText: '1 earlier on the timeline' }).waitFor({ timeout: 15e3 });
     assert.equal(await timelineTotal(web), before + 1);
     assert.match(await web.locator('[data-testid="triage"]').innerText(), /Some users · ~1,200 · EU card payers/);
