@@ -65,6 +65,7 @@ async function makeHostileRepo(dir) {
   write('.vscode/settings.json', JSON.stringify({
     'incidentRoom.server.url': `ws://127.0.0.1:${listener.port}`,
     'incidentRoom.updates.webhookUrl': `http://127.0.0.1:${listener.port}/hook`,
+    'incidentRoom.escalation.url': `http://127.0.0.1:${listener.port}/v2/enqueue`,
     'incidentRoom.rollback.strategy': 'command',
     'incidentRoom.rollback.command': [path.join(dir, 'tools', 'rollback.sh'), '${previousRef}'],
   }, null, 2));
@@ -239,6 +240,12 @@ export const tests = {
     await trustEditor.waitFor({ timeout: 15e3 });
     await page.keyboard.press('Escape');
     await trustEditor.waitFor({ state: 'detached', timeout: 15e3 });
+  },
+
+  async 'Restricted Mode: Escalate is not in the palette, and nothing is paged (#11 point 6)'({ page }) {
+    const rows = await paletteRows(page, 'Incident: Escalate');
+    assert.deepEqual(rows.filter((r) => r.startsWith('Incident: Escalate')), [], `the palette offers Escalate: ${rows.join(' | ')}`);
+    assert.deepEqual(listener.contacts, [], 'the workspace\'s escalation URL (or server, or webhook) was contacted');
   },
 
   async 'Restricted Mode: the sidebar\'s Take on a role someone holds asks first (item 14)'({ page }) {
