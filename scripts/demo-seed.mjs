@@ -87,3 +87,42 @@ function connect(serverUrl, channel, user) {
     });
   });
 }
+
+/** The alerts the demo's monitoring fires: what a newcomer declares from or attaches (PROTOCOL.md "Signals"). */
+export const DEMO_ALERTS = ['CheckoutHighErrorRate', 'OrdersDbPoolSaturated'];
+
+/**
+ * Fire the demo's alerts into the channel as Prometheus Alertmanager would: one webhook call (payload version 4)
+ * to POST /v1/channels/CHANNEL/alerts. The demo server has no tokens, so it takes alerts from loopback only.
+ * @param {string} serverUrl ws://HOST:PORT of the channel server
+ * @returns {Promise<{ accepted: number }>}
+ */
+export async function fireDemoAlerts(serverUrl, channel, { now = Date.now() } = {}) {
+  const ago = (min) => new Date(now - min * 60e3).toISOString();
+  const common = { job: 'checkout-api', region: 'eu-west-1', env: 'production' };
+  const alert = (labels, annotations, startsAt, fingerprint) => ({
+    status: 'firing', labels: { ...common, ...labels }, annotations, startsAt, endsAt: '0001-01-01T00:00:00Z', fingerprint,
+    generatorURL: `http://prometheus.example.com:9090/graph?g0.expr=${encodeURIComponent(labels.alertname)}&g0.tab=1`,
+  });
+  const alerts = [
+    alert({ alertname: 'CheckoutHighErrorRate', severity: 'critical', service: 'checkout' }, {
+      summary: 'Checkout 5xx above 5% for 5 minutes',
+      description: 'POST /checkout answers 5xx to 12.4% of requests (threshold 5%).',
+      runbook_url: 'https://runbooks.example.com/checkout/high-error-rate',
+    }, ago(27), '3f1d0c9a7b2e4d51'),
+    alert({ alertname: 'OrdersDbPoolSaturated', severity: 'page', service: 'orders-db' }, {
+      summary: 'Orders DB connection pool saturated: 30+ requests waiting',
+      description: 'checkout replicas wait over 1 s for an orders-db connection; pool in use 4 of 4.',
+      runbook_url: 'https://runbooks.example.com/orders-db/pool-saturated',
+    }, ago(3), '9a4e2b7c1d8f3e60'),
+  ];
+  const body = {
+    version: '4', groupKey: '{}:{alertname=~".*"}', truncatedAlerts: 0, status: 'firing', receiver: 'incident-room',
+    groupLabels: {}, commonLabels: common, commonAnnotations: {}, externalURL: 'http://alertmanager.example.com:9093', alerts,
+  };
+  const url = `${serverUrl.replace(/^ws/, 'http').replace(/\/$/, '')}/v1/channels/${channel}/alerts`;
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`the channel server refused the demo's alerts: ${res.status} ${text}`);
+  return JSON.parse(text);
+}

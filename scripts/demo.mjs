@@ -7,7 +7,8 @@
 //   3. a sample repo (checkout-service: 43 commits by four engineers over five days, deploy tags release-38…42,
 //      the newest ~1 h ago shrinking the DB pool) with a bare origin over file:// and scripts/deploy.sh
 //   4. the channel server on a free loopback port, data in the demo folder
-//   5. an incident under way on channel "demo" (declared by Priya, notes from Marco), seeded over a plain ws client
+//   5. an incident under way on channel "demo" (declared by Priya, notes from Marco), seeded over a plain ws client,
+//      and two alerts firing, posted as Alertmanager's webhook would
 //   6. code-server on http://127.0.0.1:8080 with the extension installed and the sample repo open
 //
 // Ctrl+C stops everything (code-server's process group, the channel server). The demo folder
@@ -28,10 +29,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   CACHE_DIR, REPO_ROOT, SETUP_SCRIPT, codeServerInstallation, launchBrowser, openWorkbench, poll, screenshot, startCodeServer,
-  waitForActivityItem, webviewFrame,
+  setPaneExpanded, waitForActivityItem, webviewFrame,
 } from '../test/e2e/codeServer.mjs';
 import { createDemoRepo } from './demo-repo.mjs';
-import { SEEDED_TITLE, seedIncident } from './demo-seed.mjs';
+import { DEMO_ALERTS, SEEDED_TITLE, fireDemoAlerts, seedIncident } from './demo-seed.mjs';
 
 export { SEEDED_TITLE };
 export const CHANNEL = 'demo';
@@ -92,6 +93,7 @@ export async function startDemoWorld({ dir, cleanups, port = 0, label = 'demo', 
   const channel = await step('starting the channel server', () => startChannelServer(dir, cleanups));
   onState({ channelServerPid: channel.pid });
   const seeded = await step(`seeding an incident on channel "${CHANNEL}"`, () => seedIncident(channel.url, CHANNEL));
+  await step(`firing ${DEMO_ALERTS.length} alerts into the channel, as Alertmanager would`, () => fireDemoAlerts(channel.url, CHANNEL));
 
   const server = await step(`starting VS Code (code-server) on port ${port || '(free)'}`, async () => {
     const s = await startCodeServer({
@@ -199,6 +201,8 @@ already under way: ${seeded.incidentId} "${SEEDED_TITLE}", declared by Priya, Ma
 Things to try:
 
   - Click the Incident Room icon (the flame) in the activity bar: the incident, its roles and timeline.
+  - Firing alerts are at the top: attach CheckoutHighErrorRate to ${seeded.incidentId}, or Declare from
+    OrdersDbPoolSaturated: the form starts filled in, detection time = when the alert started.
   - Incident: Take Role → Scribe, then select a few lines in config/pool.yaml, right-click →
     Add Selection to Timeline (Ctrl+Alt+I) and tag it as a fact.
   - Recent Deploys: release-42 (1 h ago) → open its diff (config/pool.yaml: max 40 → 4), flag it as suspect.
@@ -217,7 +221,7 @@ Ctrl+C stops everything.`);
   process.exit(1);
 }
 
-/** --check: the activity item, the seeded incident in the sidebar and release-42 in Recent Deploys, in Chromium. */
+/** --check: the activity item, the seeded incident and its firing alerts in the sidebar and release-42 in Recent Deploys, in Chromium. */
 async function check(server, seeded, readyMs) {
   const browser = await launchBrowser();
   cleanups.push(['browser', () => browser.close()]);
@@ -234,6 +238,10 @@ async function check(server, seeded, readyMs) {
       return n >= seeded.events - 1 && n;
     }, { timeout: 20e3, message: `the sidebar shows ${seeded.incidentId}'s timeline` });
     console.log(`  sidebar shows ${seeded.incidentId} "${SEEDED_TITLE}" with ${entries} timeline entries`);
+    for (const name of DEMO_ALERTS) await web.locator('[data-testid="signal"]', { hasText: name }).waitFor({ timeout: 20e3 });
+    console.log(`  sidebar shows the firing alerts: ${DEMO_ALERTS.join(', ')}`);
+    // Recent Deploys starts collapsed (the incident has the room); a newcomer opens it.
+    await setPaneExpanded(page, 'Recent Deploys');
     const deploysTree = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Recent Deploys' }) });
     const release42 = deploysTree.locator('.monaco-list-row', { hasText: 'release-42' }).first();
     await release42.waitFor({ timeout: 60e3 });

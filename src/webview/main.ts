@@ -48,9 +48,11 @@ function render(state: SidebarState): void {
   vscode.setState({ incidentId: state.incident?.id });
   tickers = [];
   const nodes: Node[] = [connectionBar(state)];
-  // Firing alerts come first: with no incident they are how one starts; with one, what else is going on.
-  const signals = signalsSection(state, run, post, tickers);
-  if (signals) nodes.push(signals);
+  // Firing alerts: with no incident they come first (they are how one starts); with one, right under its card.
+  if (!state.incident) {
+    const signals = signalsSection(state, run, post, tickers);
+    if (signals) nodes.push(signals);
+  }
   nodes.push(state.incident ? incidentPanel(state.incident, state) : welcome(state));
   root.replaceChildren(...nodes);
   tick();
@@ -110,6 +112,7 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
       i.scope ? h('p', { class: 'muted' }, `Scope: ${i.scope}`) : null,
       needsMe(i, s),
     ),
+    signalsSection(s, run, post, tickers),
     triageSection(i, run),
     section('Roles', 'organization', h('div', {}, rolesList(i), presenceLine(s))),
     notesSection(i),

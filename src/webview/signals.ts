@@ -42,7 +42,7 @@ function signalRow(sig: SignalView, focused: string | undefined, run: Run, post:
       actions.push(h('button', {
         class: 'link', 'data-testid': 'signal-attach', title: `Link ${sig.name} to ${focused}: its resolution lands on the timeline`,
         'aria-label': `Attach ${sig.name} to ${focused}`, onclick: () => run('incidentRoom.attachSignal', { fingerprint: sig.fingerprint }),
-      }, `Attach to ${focused}`));
+      }, 'Attach'));
     }
   }
   const links = sig.links.map((label) => h('button', {
