@@ -56,7 +56,8 @@ function measure() {
   return {
     triage: triage && {
       box: box('[data-testid="triage"]'), text: triage.innerText, impacts: triage.querySelectorAll('[data-testid="triage-impact"]').length,
-      afterCard: !!document.querySelector('[data-testid="incident-card"] + [data-testid="triage"]'),
+      // Right under the card, or under the firing alerts that follow it.
+      afterCard: !!document.querySelector('[data-testid="incident-card"] + [data-testid="triage"], [data-testid="incident-card"] + [data-testid="signals"] + [data-testid="triage"]'),
       suggests: document.querySelector('[data-testid="severity-suggestion"]')?.textContent ?? null,
     },
     vw, scrollWidth: document.documentElement.scrollWidth, overflowing: overflowing.slice(0, 5), broken: broken.slice(0, 5), cutOff: cutOff.slice(0, 5),
@@ -121,6 +122,23 @@ async function audit(theme, css) {
       assert.match(bare.triage.text, /Triage not recorded/);
       assert.match(bare.triage.text, /Record Triage/);
       assert.equal(bare.triage.suggests, null);
+      // Firing alerts under the card: a long rule name, many labels, three links; none breaks the layout.
+      await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), realisticState({ signals: true }));
+      await page.locator('[data-testid="signals"]').waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const alerts = await page.evaluate(measure);
+      const box = await page.locator('[data-testid="signals"]').boundingBox();
+      await page.screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}-alerts.png`), clip: { x: 0, y: 0, width, height: Math.min(HEIGHT * 2, Math.ceil(box.y + box.height) + 8) } });
+      assert.deepEqual(alerts.overflowing, [], `${where}, alerts`);
+      assert.equal(alerts.scrollWidth, alerts.vw, `${where}, alerts: the sidebar scrolls sideways`);
+      assert.deepEqual(alerts.broken, [], `${where}, alerts: words broken inside themselves`);
+      assert.deepEqual(alerts.unnamed, [], `${where}, alerts: buttons without an accessible name`);
+      assert.ok(alerts.triage?.afterCard, `${where}, alerts: the triage block is not under the card and its alerts`);
+      const cards = await page.locator('[data-testid="signal"]').allInnerTexts();
+      assert.equal(cards.length, 3);
+      assert.match(cards[0], /linked to INC-7/, 'the linked alert says so instead of offering Declare');
+      assert.match(cards[1], /SEV2[\s\S]*Declare[\s\S]*Attach[\s\S]*Runbook[\s\S]*Dashboard[\s\S]*Panel[\s\S]*Silence/);
+      assert.match(cards[2], /ticket/, 'an unmapped severity label is shown as it is');
       await page.close();
     }
   } finally {

@@ -9,6 +9,7 @@ const { fold } = await tsImport('../../src/core/reducer.ts', import.meta.url);
 const { incidentView } = await tsImport('../../src/core/sidebarModel.ts', import.meta.url);
 const { SequencedEvent } = await tsImport('../../src/protocol/events.ts', import.meta.url);
 const { SidebarState } = await tsImport('../../src/protocol/webviewMessages.ts', import.meta.url);
+const { signalViews } = await tsImport('../../src/core/signals.ts', import.meta.url);
 
 const ALICE = { id: 'alice@example.com', name: 'Alice Archer' };
 const BOB = { id: 'bob@example.com', name: 'Bob Baker' };
@@ -85,8 +86,29 @@ export function realisticEvents() {
   return { incidentId: 'INC-7', events, now: start + 31 * 60_000 };
 }
 
-/** The SidebarState the host posts for it, offline with a long reason (or online when `online`). */
-export function realisticState({ online = false } = {}) {
+/**
+ * Three firing alerts on the channel, built by the real core (src/core/signals.ts): one linked to the incident, one
+ * not (a long Grafana rule name and many labels), one whose severity label maps to nothing.
+ */
+export function realisticSignals(now) {
+  const at = (min) => new Date(now - min * 60_000).toISOString();
+  const signal = (fingerprint, labels, annotations, min, extra = {}) => ({
+    fingerprint, status: 'firing', labels, annotations, startsAt: at(min), endsAt: null,
+    generatorURL: 'https://prometheus.example.com/graph?g0.expr=sum%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D%29%29', incidentId: null,
+    receivedAt: at(min), updatedAt: at(min), ...extra,
+  });
+  return signalViews([
+    signal('a1', { alertname: 'PaymentsCheckoutHighErrorRate', severity: 'critical', service: 'payments-api', region: 'eu-west-1' },
+      { summary: 'Payments API 5xx above 5% for 5 minutes', runbook_url: 'https://runbooks.example.com/payments/high-error-rate' }, 33, { incidentId: 'INC-7' }),
+    signal('b2', { alertname: 'CardAuthorizationLatencyP99AboveThresholdForTenantGroups', severity: 'page', service: 'card-authorizer', namespace: 'payments-prod', cluster: 'prod-eu-1', region: 'eu-west-1', tenant: 'acme-corporation-international' },
+      { summary: 'p99 card authorization latency is 4.8 s for tenant group EU-large (threshold 2 s)', runbook_url: 'https://runbooks.example.com/payments/card-auth-latency' }, 4,
+      { dashboardURL: 'https://grafana.example.com/d/card-auth', panelURL: 'https://grafana.example.com/d/card-auth?viewPanel=4', silenceURL: 'https://grafana.example.com/alerting/silence/new' }),
+    signal('c3', { alertname: 'LedgerReplicationLag', severity: 'ticket', service: 'ledger' }, { description: 'Replica lag 45 s' }, 12),
+  ]);
+}
+
+/** The SidebarState the host posts for it, offline with a long reason (or online when `online`), with alerts when `signals`. */
+export function realisticState({ online = false, signals = false } = {}) {
   const { incidentId, events, now } = realisticEvents();
   const incident = incidentView(fold(incidentId, events), ME, now);
   const state = {
@@ -94,6 +116,7 @@ export function realisticState({ online = false } = {}) {
       ? { status: 'online', text: 'online · payments-oncall @ incidents.example.com:7077', queued: 0, mode: 'shared' }
       : { status: 'offline', queued: 2, mode: 'shared', text: 'offline · 2 queued · cannot reach ws://incidents.example.com:7077/v1/channels/payments-oncall: connect ECONNREFUSED 10.20.30.40:7077' },
     me: ME, incident, otherIncidents: [], pendingDeclarations: 0, rejected: 0,
+    ...(signals ? { signals: realisticSignals(now) } : {}),
   };
   const parsed = SidebarState.safeParse(state);
   if (!parsed.success) throw new Error(`not a SidebarState: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
