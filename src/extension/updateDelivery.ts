@@ -68,7 +68,8 @@ export class UpdateDelivery implements vscode.Disposable {
       if (waiting(this.escalationOutbox?.items) && this.safeEscalation()) void this.retryLane('escalations', true).catch(() => undefined);
     }, 60_000);
     void this.flush(false);
-    void this.flushEscalations(false);
+    // A page that could not go out before the reload (endpoint down, offline) is tried again now, not in a minute.
+    if (this.safeEscalation()) void this.retryLane('escalations', true).catch((e: unknown) => this.log.error(`escalation retry: ${String(e)}`));
   }
 
   private async openEscalations(): Promise<void> {
@@ -240,13 +241,6 @@ export class UpdateDelivery implements vscode.Disposable {
       if (choice === 'Retry') await this.retryAll();
       else if (choice === 'Show Log') this.log.show();
     }
-  }
-
-  /** Send what waits in the escalation queue (after a reload, say); refusals are said with what fixes them. */
-  private async flushEscalations(announce: boolean): Promise<void> {
-    if (!this.escalationOutbox || !this.safeEscalation()) return;
-    const report = await this.escalationOutbox.flush();
-    if (report.failed > 0 || announce) await this.announceEscalationFailures();
   }
 
   /** An escalation that failed and that only the user can fix: one message, with the action that fixes it. */
