@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Settings } from './settingsSchema';
-import type { Severity } from '../protocol/events';
+import { SEVERITIES, type Severity } from '../protocol/vocabulary';
+import { DEFAULT_SEVERITY_MAPPING, type SeverityMapping } from '../core/signals';
 import { DEFAULT_CADENCE, type CadencePolicy } from '../core/severityPolicy';
 import { validateDeploySettings, type ValidatedDeploySettings } from '../git/deploySettings';
 import type { RollbackSettings } from '../git/rollbackPlan';
@@ -49,6 +50,31 @@ function settingName(path: readonly PropertyKey[]): string {
     case 'selectionMaxChars': return `${SECTION}.selection.maxChars`;
     default: return `${SECTION}.${String(first)}`;
   }
+}
+
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const isSeverity = (v: unknown): v is Severity => typeof v === 'string' && (SEVERITIES as readonly string[]).includes(v);
+
+/**
+ * `incidentRoom.signals.severityLabel` and `incidentRoom.signals.severityMap`, checked: a label name Prometheus
+ * accepts, and a map of label values to SEV1–SEV4. Throws an error naming the setting when they do not fit.
+ */
+export function readSeverityMapping(): SeverityMapping {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const label = c.get<unknown>('signals.severityLabel', DEFAULT_SEVERITY_MAPPING.label);
+  if (typeof label !== 'string' || !LABEL_NAME.test(label)) {
+    throw new Error(`${SECTION}.signals.severityLabel must be a label name like "severity" (letters, digits, _), not ${JSON.stringify(label)}`);
+  }
+  const raw = c.get<unknown>('signals.severityMap', DEFAULT_SEVERITY_MAPPING.map);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`${SECTION}.signals.severityMap must be an object of label value → severity, e.g. { "critical": "SEV1" }`);
+  }
+  const map: Record<string, Severity> = {};
+  for (const [value, severity] of Object.entries(raw)) {
+    if (!isSeverity(severity)) throw new Error(`${SECTION}.signals.severityMap: "${value}" maps to ${JSON.stringify(severity)}; expected one of ${SEVERITIES.join(', ')}`);
+    map[value] = severity;
+  }
+  return { label, map };
 }
 
 /** Fires when any Incident Room setting changes. */

@@ -144,6 +144,19 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
         }), opts());
         break;
       }
+      case 'signal.linked':
+        s.add(kind, clean({
+          fingerprint: pick(FINGERPRINTS), alertname: pick(['HighErrorRate', 'DiskFull']), summary: maybe(0.7, phrase), startsAt: s.time(minute - 4),
+          labels: maybe(0.5, () => ({ severity: pick(['critical', 'page', 'warning']), service: 'checkout' })),
+          generatorURL: maybe(0.5, () => 'http://prometheus.example.com:9090/graph?g0.expr=up'),
+        }), opts());
+        break;
+      case 'signal.resolved':
+        s.add(kind, { fingerprint: pick(FINGERPRINTS), alertname: 'HighErrorRate', startsAt: s.time(minute - 9), endsAt: s.time(minute) }, opts());
+        break;
+      case 'escalation.requested':
+        s.add(kind, { reason: phrase(), summary: phrase(), severity: pick(['critical', 'error', 'warning', 'info'] as const), dedupKey: incidentId }, opts());
+        break;
     }
   }
   return s.events;
@@ -152,7 +165,9 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
 const KINDS = [
   'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added', 'note.retagged', 'deploy.flagged',
   'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added', 'action.updated', 'triage.recorded',
+  'signal.linked', 'signal.resolved', 'escalation.requested',
 ] as const satisfies readonly EventKind[];
+const FINGERPRINTS = ['c6fd86708fca2138', '8be1c47367d5ea2f'];
 
 /** Drops undefined fields, as a JSON round trip would: the wire never carries `undefined`. */
 function clean<T extends object>(o: T): T {

@@ -22,7 +22,7 @@ describe('core/timelineText', () => {
   };
 
   it('describes the kinds it shares with the postmortem in plain words', () => {
-    assert.deepEqual(script().events.map(describeEvent), [
+    assert.deepEqual(script().events.map((e) => describeEvent(e)), [
       'Declared SEV2: Pay *down* — 5xx | timeouts',
       'Severity → SEV1 (all regions)',
       'Status → mitigating',

@@ -8,10 +8,11 @@ import { ALICE, randomLog, uuid } from '../core/eventBuilder';
 const AT = '2026-11-22T14:04:00.000Z';
 
 describe('protocol/events', () => {
-  it('has a data schema for each of the 13 event kinds of PROTOCOL.md, and nothing else', () => {
+  it('has a data schema for each of the 17 event kinds of PROTOCOL.md, and nothing else', () => {
     assert.deepEqual([...EVENT_KINDS].sort(), [
-      'action.added', 'action.updated', 'deploy.flagged', 'incident.declared', 'incident.updated', 'mitigation.finished',
-      'mitigation.started', 'note.added', 'note.retagged', 'role.assigned', 'severity.changed', 'status.changed', 'update.posted',
+      'action.added', 'action.updated', 'deploy.flagged', 'escalation.requested', 'incident.declared', 'incident.updated', 'mitigation.finished',
+      'mitigation.started', 'note.added', 'note.retagged', 'role.assigned', 'severity.changed', 'signal.linked', 'signal.resolved',
+      'status.changed', 'triage.recorded', 'update.posted',
     ]);
     assert.deepEqual(Object.keys(EventData).sort(), [...EVENT_KINDS].sort());
   });

@@ -21,6 +21,16 @@ const APPENDS: Record<string, unknown> = {
   'update.posted': { audience: 'external', text: 'We are on it', nextUpdateBy: AT },
   'action.added': { title: 'Add alert', owner: { id: 'bob@example.com', name: 'Bob' }, due: '2026-12-01' },
   'action.updated': { actionId: uuid(4), owner: null, due: null, done: true },
+  'triage.recorded': {
+    users: { text: 'EU card payers', share: 'some', count: 1200 }, regions: ['eu-west-1'], routes: ['POST /checkout'], tenants: ['acme'],
+    trend: 'growing', customer: { level: 'confirmed', evidence: '5xx on checkout' }, financial: { level: 'suspected' }, dataIntegrity: { level: 'none' }, note: 'n',
+  },
+  'signal.linked': {
+    fingerprint: 'c6fd86708fca2138', alertname: 'HighErrorRate', summary: 'Checkout 5xx above 5%', startsAt: '2026-11-22T13:58:00.43Z',
+    labels: { alertname: 'HighErrorRate', severity: 'critical' }, generatorURL: 'http://prometheus.example.com:9090/graph?g0.expr=up',
+  },
+  'signal.resolved': { fingerprint: 'c6fd86708fca2138', alertname: 'HighErrorRate', startsAt: '2026-11-22T13:58:00.43Z', endsAt: AT },
+  'escalation.requested': { reason: 'nobody owns the ledger', summary: 'INC-7 SEV1 Checkout 5xx', severity: 'critical', dedupKey: 'INC-7' },
 };
 
 const append = (kind: string, data: unknown, event: Record<string, unknown> = {}) =>
@@ -79,12 +89,12 @@ describe('protocol/messages', () => {
     const cases: [string, unknown, string][] = [
       ['a bad severity', append('severity.changed', { severity: 'SEV5' }), 'event.data.severity: expected SEV1|SEV2|SEV3|SEV4'],
       ['a bad severity in declare', declare({ severity: 'sev1' }), 'event.data.severity: expected SEV1|SEV2|SEV3|SEV4'],
-      ['an unknown type', { type: 'shout' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping'],
-      ['a missing type', { requestId: 'r' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping'],
+      ['an unknown type', { type: 'shout' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping|signals'],
+      ['a missing type', { requestId: 'r' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping|signals'],
       ['an unknown event kind', append('incident.exploded', {}),
-        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated'],
+        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested'],
       ['incident.declared sent with append', append('incident.declared', { title: 't', severity: 'SEV1', symptom: '' }),
-        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated'],
+        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested'],
       ['a bad status', append('status.changed', { status: 'done' }), 'event.data.status: expected investigating|identified|mitigating|monitoring|resolved'],
       ['a bad role', append('role.assigned', { role: 'boss', user: null }), 'event.data.role: expected commander|tech_lead|communications|scribe'],
       ['a role without user (null is how to unassign)', append('role.assigned', { role: 'scribe' }), 'event.data.user: required (expected object)'],
@@ -207,14 +217,14 @@ describe('protocol/messages', () => {
     });
 
     const serverRefusals: [string, unknown, string][] = [
-      ['an unknown type', { type: 'hello' }, 'type: expected welcome|events|declared|ack|event|incident|incidents|pong|error|presence'],
+      ['an unknown type', { type: 'hello' }, 'type: expected welcome|events|declared|ack|event|incident|incidents|pong|error|presence|signal|signals'],
       ['an unknown error code', { type: 'error', code: 'oops', message: 'x' }, 'code: expected invalid_message|unknown_incident|rate_limited|too_large|forbidden|internal'],
       ['a bad channel', { type: 'welcome', protocol: 1, channel: 'Payments_OnCall', serverTime: AT, incidents: [] },
         'channel: expected a channel name: lowercase letters, digits and dashes, at most 63'],
       ['seq 0 in an event', { type: 'event', incidentId: 'INC-7', event: { ...events[1], seq: 0 } }, 'event.seq: must be at least 1'],
       ['an event without actor', { type: 'event', incidentId: 'INC-7', event: { ...events[1], actor: undefined } }, 'event.actor: required (expected object)'],
       ['a bad kind inside a batch', { type: 'events', incidentId: 'INC-7', headSeq: 2, events: [events[0], { ...events[1], kind: 'nope' }] },
-        'events[1].kind: expected incident.declared|incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated'],
+        'events[1].kind: expected incident.declared|incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested'],
       ['a lost range that ends before it starts', { type: 'events', incidentId: 'INC-7', events: [], headSeq: 9, lost: [{ fromSeq: 5, toSeq: 4, reason: 'storage_damage' }] },
         'lost[0].toSeq: toSeq must not be below fromSeq'],
       ['a lost range from seq 0', { type: 'events', incidentId: 'INC-7', events: [], headSeq: 9, lost: [{ fromSeq: 0, toSeq: 4, reason: 'storage_damage' }] },
