@@ -238,6 +238,46 @@ describe('ChannelClient against a real server', function () {
     await until('alice offline with an empty list', () => a.connection.status !== 'online' && a.presence.length === 0);
   });
 
+  it('signals: the list on connect (no notification for it), a live alert as fresh, its resolution as a change; reloaded after a restart', async () => {
+    const a = client('alice');
+    const changes: { firing: number; fresh: string[] }[] = [];
+    a.onDidChangeSignals((c) => changes.push({ firing: c.signals.filter((x) => x.status === 'firing').length, fresh: c.fresh.map((x) => x.fingerprint) }));
+    await online(a);
+    const post = async (status: 'firing' | 'resolved', fingerprint: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/channels/payments/alerts`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status, receiver: 'incident-room', groupLabels: {}, commonLabels: {}, commonAnnotations: {},
+          externalURL: 'http://alertmanager.example.com:9093',
+          alerts: [{
+            status, labels: { alertname: 'HighErrorRate', severity: 'critical' }, annotations: { summary: 'Checkout 5xx above 5%' },
+            startsAt: '2026-12-02T14:00:00Z', endsAt: status === 'resolved' ? '2026-12-02T14:20:00Z' : '0001-01-01T00:00:00Z',
+            generatorURL: 'http://prometheus.example.com:9090/graph', fingerprint,
+          }],
+        }),
+      });
+      assert.equal(res.status, 202, await res.text());
+    };
+    await post('firing', 'aaaa000000000001');
+    await until('the live alert, told as fresh', () => changes.some((c) => c.fresh.includes('aaaa000000000001')));
+    assert.equal(a.signals[0]?.labels['alertname'], 'HighErrorRate');
+    await post('resolved', 'aaaa000000000001');
+    await until('its resolution', () => a.signals[0]?.status === 'resolved');
+    assert.deepEqual(changes.at(-1)?.fresh, [], 'a resolution is not fresh');
+    await post('firing', 'aaaa000000000002');
+    await until('the second alert', () => a.signals.some((x) => x.fingerprint === 'aaaa000000000002'));
+    assert.deepEqual(a.signals.map((x) => x.status), ['firing', 'resolved'], 'firing first');
+
+    // After a restart the client asks for the list again: it replaces what was held and is never "fresh".
+    const before = changes.length;
+    await server?.close();
+    await start();
+    await online(a);
+    await until('the list after the restart', () => changes.length > before);
+    assert.ok(changes.slice(before).every((c) => c.fresh.length === 0), 'the list a connect loads notifies of nothing');
+    assert.deepEqual(a.signals.map((x) => x.fingerprint), ['aaaa000000000002', 'aaaa000000000001']);
+  });
+
   it('resumes after a server restart with no duplicate and no gap', async () => {
     const a = client('alice');
     await online(a);
