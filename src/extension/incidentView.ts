@@ -164,6 +164,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       if (entry.kind === 'escalation.requested') {
         const e = this.delivery.escalationStateOf(entry.key);
         if (e) entry.delivery = escalationDeliveryText(e);
+        if (e?.state === 'failed') entry.deliveryFailed = true;
         continue;
       }
       if (entry.kind !== 'update.posted') continue;
@@ -171,6 +172,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
       if (!d) continue;
       // Which receiver: the user can tell their own from one a workspace setting pointed at.
       const at = d.url ? ` at ${hostOf(d.url)}` : '';
+      if (d.state === 'failed') entry.deliveryFailed = true;
       entry.delivery = d.state === 'failed' ? `webhook${at} failed: ${d.lastError ?? 'error'}` : d.state === 'pending' ? `webhook${at} pending${d.lastError ? ` (retrying: ${d.lastError})` : ''}` : `sent to webhook${at}`;
     }
     return entries;

@@ -40,6 +40,8 @@ export const TimelineEntryView = z.object({
   queued: z.boolean().optional(),
   /** Webhook delivery of a status update: pending, delivered or failed (with the reason). */
   delivery: z.string().optional(),
+  /** The delivery failed for good (shown as an error); absent while it is pending, retried or done. */
+  deliveryFailed: z.boolean().optional(),
 });
 export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
 

@@ -299,7 +299,7 @@ function entryRows(rows: readonly TimelineEntryView[]): DocumentFragment {
       h('span', { class: 'body' }, h('span', { class: 'actor' }, e.actor), e.tag && e.tag !== 'note' ? h('span', { class: `tag ${e.tag}` }, e.tag) : null, ...entryText(e.text),
         e.source ? h('span', { class: 'source' }, ` ${e.source.path}:${e.source.startLine}${e.source.endLine !== e.source.startLine ? `-${e.source.endLine}` : ''}`) : null,
         e.queued ? h('span', { class: 'muted' }, ' (queued)') : null,
-        e.delivery ? h('span', { class: e.delivery.startsWith('webhook failed') ? 'delivery failed' : 'delivery muted' }, ` · ${e.delivery}`) : null),
+        e.delivery ? h('span', { class: e.deliveryFailed ? 'delivery failed' : 'delivery muted' }, ` · ${e.delivery}`) : null),
     );
     if (e.source && e.noteId) {
       const id = e.noteId;
