@@ -7,6 +7,7 @@ import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
 import { NOTE_TAG_LABELS, sharedEventText, triageHeadline, type TextStyle } from './eventText';
 import { describeLost } from './timelineText';
+import { resolvedAfterMitigation } from './signals';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, suggestSeverity, type CadencePolicy } from './severityPolicy';
 import { countOf, impactsOf, whoText } from './triageText';
 
@@ -226,7 +227,7 @@ function timeline({ s, clock }: Ctx): string[] {
   for (const e of s.timeline) {
     lostBefore(e.seq);
     if (e.kind === 'mitigation.started') mitigations.set(e.data.mitigationId, e.data.description);
-    lines.push(`| ${e.seq} | ${clock.cells(e.at)} | ${name(e.actor)} | ${describe(e, notes, mitigations)} |`);
+    lines.push(`| ${e.seq} | ${clock.cells(e.at)} | ${name(e.actor)} | ${describe(e, notes, mitigations, s.mitigations)} |`);
   }
   lostBefore(Number.POSITIVE_INFINITY);
   return lines;
@@ -241,7 +242,7 @@ const MARKDOWN: TextStyle = {
   source: (src) => ` — ${sourceLink(src)}`,
 };
 
-function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigations: ReadonlyMap<string, string>): string {
+function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigations: ReadonlyMap<string, string>, all: readonly Mitigation[]): string {
   switch (e.kind) {
     case 'incident.declared':
       return `${sharedEventText(e, MARKDOWN)}${e.data.detectedAt ? ` (detected ${isoUtc(e.data.detectedAt)} UTC)` : ''}`;
@@ -289,8 +290,11 @@ function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigatio
       return `Triage recorded: ${md(triageHeadline(e.data))}`;
     case 'signal.linked':
       return `Alert **${md(e.data.alertname)}** linked${e.data.summary ? `: ${md(e.data.summary)}` : ''} (firing since ${isoUtc(e.data.startsAt)} UTC)`;
-    case 'signal.resolved':
-      return `Alert **${md(e.data.alertname)}** resolved at ${isoUtc(e.data.endsAt)} UTC`;
+    case 'signal.resolved': {
+      // Did it help? The mitigation that finished last before monitoring saw the alert end.
+      const after = resolvedAfterMitigation(e.data.endsAt, all);
+      return `Alert **${md(e.data.alertname)}** resolved at ${isoUtc(e.data.endsAt)} UTC${after ? `, ${md(after)}` : ''}`;
+    }
     case 'escalation.requested':
       return `Escalated (paged more help): ${md(e.data.reason)}`;
   }

@@ -252,6 +252,19 @@ describe('core/postmortem', () => {
     for (const row of rows(section(out, 'Timeline')).slice(1)) assert.equal(cells(row).length, 4, row);
   });
 
+  it('an alert linked to the incident: its link and its resolution on the timeline, with the mitigation that finished before it', () => {
+    const s = new Script('INC-9');
+    s.declare({ title: 'Checkout 5xx', detectedAt: s.time(-2) }, { at: 0 });
+    s.add('signal.linked', { fingerprint: 'c6fd86708fca2138', alertname: 'HighErrorRate', summary: 'Checkout 5xx above 5%', startsAt: s.time(-2) }, { at: 0 });
+    s.add('mitigation.started', { mitigationId: uuid(70), action: 'rollback', description: 'Roll back release-42', target: { ref: 'release-42' } }, { at: 5 });
+    s.add('mitigation.finished', { mitigationId: uuid(70), result: 'succeeded' }, { at: 8 });
+    s.add('signal.resolved', { fingerprint: 'c6fd86708fca2138', alertname: 'HighErrorRate', startsAt: s.time(-2), endsAt: s.time(14) }, { at: 14 });
+    const out = renderPostmortem(fold('INC-9', s.events), { now: NOW, timeZone: 'UTC' });
+    const timeline = rows(section(out, 'Timeline')).join('\n');
+    assert.match(timeline, /Alert \*\*HighErrorRate\*\* linked: Checkout 5xx above 5% \(firing since /);
+    assert.match(timeline, /Alert \*\*HighErrorRate\*\* resolved at .* UTC, 6 min after rollback of release-42 finished \|$/m);
+  });
+
   it('an open incident says so, and an update overdue at `now` is reported', () => {
     const s = new Script('INC-4');
     s.declare({ severity: 'SEV1' }, { at: 0, by: ALICE });
