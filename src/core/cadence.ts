@@ -18,7 +18,8 @@ const MOVES_UPDATE_DUE = {
   'incident.declared': true, 'incident.updated': false, 'severity.changed': true, 'status.changed': true, 'role.assigned': false,
   'note.added': false, 'note.retagged': false, 'deploy.flagged': false, 'mitigation.started': false, 'mitigation.finished': false,
   'update.posted': true, 'action.added': false, 'action.updated': false, 'triage.recorded': false, 'signal.linked': false,
-  'signal.resolved': false, 'escalation.requested': false,
+  'signal.resolved': false, 'escalation.requested': false, 'mitigation.assessed': false, 'workstream.opened': false,
+  'workstream.updated': false, 'resolution.checked': false,
 } as const satisfies Record<EventKind, boolean>;
 
 /** Whether an event of this kind can change when the next status update is due. */

@@ -1,4 +1,4 @@
-import type { EventDataOf, NoteSource, RetagTag, SequencedEventOf } from '../protocol/events';
+import type { Assessment, EventDataOf, NoteSource, RetagTag, SequencedEventOf } from '../protocol/events';
 import { ROLE_LABELS } from './selectors';
 import { countOf, whereText } from './triageText';
 
@@ -22,7 +22,24 @@ export interface TextStyle {
 /** How each note tag reads. */
 export const NOTE_TAG_LABELS = {
   note: 'Note', fact: 'Fact', guess: 'Guess', decision: 'Decision', action: 'Action', refuted: 'Refuted',
+  trigger: 'Trigger', 'root-cause': 'Root cause', contributing: 'Contributing factor',
 } as const satisfies Record<RetagTag, string>;
+
+/** How each "did it help?" answer reads. */
+export const ASSESSMENT_LABELS = {
+  helped: 'helped', no_change: 'no change', worse: 'made it worse', too_early: 'too early to tell',
+} as const satisfies Record<Assessment, string>;
+
+/** The resolve checklist as answered, in one line: `impact stopped ✓, monitored ✗, root cause known ✗, follow-up filed ✓`. */
+export function resolutionChecklistText(d: EventDataOf<'resolution.checked'>): string {
+  const mark = (ok: boolean) => (ok ? 'yes' : 'no');
+  const parts = [
+    `impact stopped: ${mark(d.impactStopped)}`, `monitored: ${mark(d.monitored)}`, `root cause known: ${mark(d.rootCauseKnown)}`,
+    `follow-up filed: ${mark(d.followUpFiled)}`,
+  ];
+  if (d.firingSignals?.length) parts.push(`${d.firingSignals.length} linked alert${d.firingSignals.length === 1 ? '' : 's'} still firing`);
+  return `${parts.join('; ')}${d.note ? ` — ${d.note}` : ''}`;
+}
 
 /** The kinds the timeline and the postmortem describe in the same words (each writes the others its own way). */
 export type SharedTextKind = 'incident.declared' | 'severity.changed' | 'status.changed' | 'role.assigned' | 'note.added';

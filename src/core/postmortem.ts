@@ -5,7 +5,7 @@ import type { IncidentState, Mitigation, Note, TriageRecord } from './incidentSt
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
-import { NOTE_TAG_LABELS, sharedEventText, triageHeadline, type TextStyle } from './eventText';
+import { ASSESSMENT_LABELS, NOTE_TAG_LABELS, resolutionChecklistText, sharedEventText, triageHeadline, type TextStyle } from './eventText';
 import { describeLost } from './timelineText';
 import { resolvedAfterMitigation } from './signals';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, suggestSeverity, type CadencePolicy } from './severityPolicy';
@@ -297,6 +297,16 @@ function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigatio
     }
     case 'escalation.requested':
       return `Escalated (paged more help): ${md(e.data.reason)}`;
+    case 'mitigation.assessed': {
+      const what = mitigations.get(e.data.mitigationId);
+      return `${what ? `“${md(what)}”` : 'A mitigation'} assessed: **${ASSESSMENT_LABELS[e.data.assessment]}**${e.data.evidence ? `: ${md(e.data.evidence)}` : ''}`;
+    }
+    case 'workstream.opened':
+      return `Workstream opened (${e.data.kind}): ${md(e.data.title)}, owner ${md(e.data.owner.name)}`;
+    case 'workstream.updated':
+      return `Workstream ${e.data.state ?? 'updated'}${e.data.owner ? `, owner now ${md(e.data.owner.name)}` : ''}${e.data.note ? `: ${md(e.data.note)}` : ''}`;
+    case 'resolution.checked':
+      return `Resolve checklist: ${resolutionChecklistText(e.data)}`;
   }
 }
 
@@ -442,6 +452,7 @@ function tagBefore(note: Note, seq: number): Note['tag'] | undefined {
 
 const MITIGATION_LABELS: Readonly<Record<Mitigation['action'], string>> = {
   rollback: 'Rollback', feature_flag: 'Feature flag', failover: 'Failover', restart: 'Restart', scale: 'Scaling', other: 'Other',
+  traffic_shift: 'Traffic shift', bypass: 'Bypass', load_shed: 'Load shedding',
 };
 
 const actionLabel = (m: Mitigation): string => MITIGATION_LABELS[m.action];

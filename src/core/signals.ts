@@ -120,6 +120,7 @@ export function signalLinkData(s: Signal): {
 
 const MITIGATION_WORDS: Record<Mitigation['action'], string> = {
   rollback: 'rollback', feature_flag: 'feature flag change', failover: 'failover', restart: 'restart', scale: 'scaling', other: 'mitigation',
+  traffic_shift: 'traffic shift', bypass: 'dependency bypass', load_shed: 'load shedding',
 };
 
 /**

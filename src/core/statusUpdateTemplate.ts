@@ -101,6 +101,7 @@ const STATUS_WORK: Readonly<Record<Status, string>> = {
 
 const ACTION_WORDS: Readonly<Record<IncidentState['mitigations'][number]['action'], string>> = {
   rollback: 'Rollback', feature_flag: 'Feature flag change', failover: 'Failover', restart: 'Restart', scale: 'Scaling', other: 'Mitigation',
+  traffic_shift: 'Traffic shift', bypass: 'Dependency bypass', load_shed: 'Load shedding',
 };
 
 /** The newest `MAX_BULLETS` items as bullets, noting how many earlier ones were left out. */

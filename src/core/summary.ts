@@ -52,6 +52,10 @@ export const SUMMARY_RULES = {
   'signal.linked': null,
   'signal.resolved': null,
   'escalation.requested': null,
+  'mitigation.assessed': null,
+  'workstream.opened': null,
+  'workstream.updated': null,
+  'resolution.checked': null,
 } as const satisfies { readonly [K in EventKind]: SummaryRule<K> | null };
 
 // The table's entries are checked per kind above; looked up by an event's kind, the pairing is lost to TypeScript.

@@ -1,5 +1,5 @@
 import type { EventKind, SequencedEvent } from '../protocol/events';
-import { sharedEventText, triageHeadline, type TextStyle } from './eventText';
+import { ASSESSMENT_LABELS, resolutionChecklistText, sharedEventText, triageHeadline, type TextStyle } from './eventText';
 import type { LostRange, Mitigation } from './incidentState';
 import { resolvedAfterMitigation } from './signals';
 
@@ -22,6 +22,10 @@ export const EVENT_ICONS = {
   'signal.linked': 'bell',
   'signal.resolved': 'bell-slash',
   'escalation.requested': 'broadcast',
+  'mitigation.assessed': 'question',
+  'workstream.opened': 'git-branch',
+  'workstream.updated': 'git-branch',
+  'resolution.checked': 'checklist',
 } as const satisfies Readonly<Record<EventKind, string>>;
 
 /** The `kind` of a timeline entry for seqs the server declared lost: not an event kind, since nobody appended it. */
@@ -89,5 +93,13 @@ export function describeEvent(e: SequencedEvent, context?: { readonly mitigation
     }
     case 'escalation.requested':
       return `Escalated (paged more help): ${e.data.reason}`;
+    case 'mitigation.assessed':
+      return `Did it help? ${ASSESSMENT_LABELS[e.data.assessment]}${e.data.evidence ? `: ${e.data.evidence}` : ''}`;
+    case 'workstream.opened':
+      return `Workstream (${e.data.kind}): ${e.data.title} — owner ${e.data.owner.name}`;
+    case 'workstream.updated':
+      return `Workstream ${e.data.state ?? 'updated'}${e.data.owner ? `, owner now ${e.data.owner.name}` : ''}${e.data.note ? `: ${e.data.note}` : ''}`;
+    case 'resolution.checked':
+      return `Resolve checklist: ${resolutionChecklistText(e.data)}`;
   }
 }

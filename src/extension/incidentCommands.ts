@@ -24,6 +24,8 @@ const STATUS_HELP: Record<Status, string> = {
 const TAG_HELP: Record<NoteTag, string> = {
   note: 'Plain note', fact: 'Something verified', guess: 'A hypothesis to confirm or refute',
   decision: 'A decision taken', action: 'Something being done',
+  trigger: 'What set the incident off (postmortem: Trigger)', 'root-cause': 'A link in the root-cause chain (postmortem: Root cause)',
+  contributing: 'Something that made it worse or slower to fix (postmortem: Contributing factors)',
 };
 
 type IncidentCommandId = Extract<CommandId,

@@ -1,13 +1,13 @@
 import * as z from 'zod';
 import { Limits } from './codes';
 import {
-  AUDIENCES, EVENT_KINDS, IMPACT_LEVELS, MITIGATION_ACTIONS, MITIGATION_RESULTS, NOTE_TAGS, RETAG_TAGS, ROLES, SEVERITIES,
-  SIGNAL_STATUSES, STATUSES, TRENDS, USER_SHARES, utf8Bytes, type EventKind,
+  ASSESSMENTS, AUDIENCES, EVENT_KINDS, IMPACT_LEVELS, MITIGATION_ACTIONS, MITIGATION_RESULTS, NOTE_TAGS, RETAG_TAGS, RISKS, ROLES,
+  SEVERITIES, SIGNAL_STATUSES, STATUSES, TRENDS, USER_SHARES, WORKSTREAM_KINDS, WORKSTREAM_STATES, utf8Bytes, type EventKind,
 } from './vocabulary';
 
 export {
-  AUDIENCES, EVENT_KINDS, IMPACT_LEVELS, MITIGATION_ACTIONS, NOTE_TAGS, ROLES, SEVERITIES, SIGNAL_STATUSES, STATUSES, TRENDS,
-  USER_SHARES, utf8Bytes, type EventKind,
+  ASSESSMENTS, AUDIENCES, EVENT_KINDS, IMPACT_LEVELS, MITIGATION_ACTIONS, NOTE_TAGS, RISKS, ROLES, SEVERITIES, SIGNAL_STATUSES,
+  STATUSES, TRENDS, USER_SHARES, WORKSTREAM_KINDS, WORKSTREAM_STATES, utf8Bytes, type EventKind,
 } from './vocabulary';
 
 export const Severity = z.enum(SEVERITIES);
@@ -26,6 +26,14 @@ export const MitigationResult = z.enum(MITIGATION_RESULTS);
 export type MitigationResult = z.infer<typeof MitigationResult>;
 export const Audience = z.enum(AUDIENCES);
 export type Audience = z.infer<typeof Audience>;
+export const Assessment = z.enum(ASSESSMENTS);
+export type Assessment = z.infer<typeof Assessment>;
+export const Risk = z.enum(RISKS);
+export type Risk = z.infer<typeof Risk>;
+export const WorkstreamKind = z.enum(WORKSTREAM_KINDS);
+export type WorkstreamKind = z.infer<typeof WorkstreamKind>;
+export const WorkstreamState = z.enum(WORKSTREAM_STATES);
+export type WorkstreamState = z.infer<typeof WorkstreamState>;
 export const Trend = z.enum(TRENDS);
 export type Trend = z.infer<typeof Trend>;
 export const ImpactLevel = z.enum(IMPACT_LEVELS);
@@ -116,6 +124,9 @@ export const EventData = {
     description: text(Limits.shortTextLength),
     target: z.object({ ref: text(512).optional(), sha: z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit id').optional() }).optional(),
     command: optionalText(Limits.shortTextLength),
+    /** A prepared mitigation of the repo's catalog (.incident-room/mitigations.json): its id and risk. */
+    catalogId: optionalText(Limits.nameLength),
+    risk: Risk.optional(),
   }),
   'mitigation.finished': z.object({ mitigationId: EventId, result: MitigationResult, detail: optionalText(Limits.detailLength) }),
   // eta: when the responders expect the impact to end (resolution or mitigation), revised with each update.
@@ -127,6 +138,8 @@ export const EventData = {
     owner: User.nullable().optional(),
     due: IsoDate.nullable().optional(),
     done: z.boolean().optional(),
+    /** The follow-up opened on the forge (a new-issue URL or the issue itself). */
+    issueUrl: WebUrl.optional(),
   }),
   // Triage: scope before cleverness. Each record is whole (the latest one is the incident's triage; earlier ones stay
   // on the timeline as its history); any responder can re-triage.
@@ -153,6 +166,28 @@ export const EventData = {
   }),
   // A linked signal resolved: appended by the server when monitoring says so (actor: the alert source).
   'signal.resolved': z.object({ fingerprint: Fingerprint, alertname: text(Limits.nameLength), startsAt: IsoTime, endsAt: IsoTime }),
+  // Did it help? A responder's judgement of a finished mitigation, with a line of evidence; `too_early` is asked again.
+  'mitigation.assessed': z.object({ mitigationId: EventId, assessment: Assessment, evidence: optionalText(Limits.shortTextLength) }),
+  // A workstream: one task with exactly one owner.
+  'workstream.opened': z.object({ workstreamId: EventId, title: text(Limits.titleLength), owner: User, kind: WorkstreamKind }),
+  'workstream.updated': z.object({
+    workstreamId: EventId,
+    title: text(Limits.titleLength).optional(),
+    owner: User.optional(),
+    state: WorkstreamState.optional(),
+    note: optionalText(Limits.shortTextLength),
+  }),
+  // The resolve checklist as the responder answered it (missing items do not block; the choice is on the record).
+  'resolution.checked': z.object({
+    impactStopped: z.boolean(),
+    /** Time spent in monitoring before resolving, or why not. */
+    monitored: z.boolean(),
+    rootCauseKnown: z.boolean(),
+    followUpFiled: z.boolean(),
+    /** Signals linked to the incident that still fire, by fingerprint, as the responder resolved. */
+    firingSignals: z.array(Fingerprint).max(100).optional(),
+    note: optionalText(Limits.shortTextLength),
+  }),
   // More help was paged (PagerDuty Events API v2 `trigger`) because ownership was unclear, with why.
   'escalation.requested': z.object({
     reason: text(Limits.shortTextLength),

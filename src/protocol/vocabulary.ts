@@ -15,18 +15,30 @@ export const ROLES = ['commander', 'tech_lead', 'communications', 'scribe'] as c
 export type Role = (typeof ROLES)[number];
 
 /** Tags a note is created with. */
-export const NOTE_TAGS = ['note', 'fact', 'guess', 'decision', 'action'] as const;
+export const NOTE_TAGS = ['note', 'fact', 'guess', 'decision', 'action', 'trigger', 'root-cause', 'contributing'] as const;
 export type NoteTag = (typeof NOTE_TAGS)[number];
 /** Tags a note can be retagged to (adds `refuted` for a guess proven wrong). */
 export const RETAG_TAGS = [...NOTE_TAGS, 'refuted'] as const;
 export type RetagTag = (typeof RETAG_TAGS)[number];
 
-export const MITIGATION_ACTIONS = ['rollback', 'feature_flag', 'failover', 'restart', 'scale', 'other'] as const;
+export const MITIGATION_ACTIONS = ['rollback', 'feature_flag', 'failover', 'restart', 'scale', 'other', 'traffic_shift', 'bypass', 'load_shed'] as const;
 export type MitigationAction = (typeof MITIGATION_ACTIONS)[number];
 export const MITIGATION_RESULTS = ['succeeded', 'failed', 'cancelled'] as const;
 export type MitigationResult = (typeof MITIGATION_RESULTS)[number];
 export const AUDIENCES = ['internal', 'external'] as const;
 export type Audience = (typeof AUDIENCES)[number];
+
+/** How a mitigation worked, as a responder judged it afterwards ("did it help?"). */
+export const ASSESSMENTS = ['helped', 'no_change', 'worse', 'too_early'] as const;
+export type Assessment = (typeof ASSESSMENTS)[number];
+/** How risky a prepared mitigation is to run (the catalog says; the preflight shows it). */
+export const RISKS = ['low', 'medium', 'high'] as const;
+export type Risk = (typeof RISKS)[number];
+/** What a workstream is for, and where it stands. */
+export const WORKSTREAM_KINDS = ['investigate', 'mitigate', 'communicate'] as const;
+export type WorkstreamKind = (typeof WORKSTREAM_KINDS)[number];
+export const WORKSTREAM_STATES = ['open', 'done', 'dropped'] as const;
+export type WorkstreamState = (typeof WORKSTREAM_STATES)[number];
 
 /** Triage: is the impact still spreading? */
 export const TRENDS = ['growing', 'stable', 'shrinking', 'unknown'] as const;
@@ -45,7 +57,8 @@ export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
 export const EVENT_KINDS = [
   'incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added',
   'note.retagged', 'deploy.flagged', 'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added',
-  'action.updated', 'triage.recorded', 'signal.linked', 'signal.resolved', 'escalation.requested',
+  'action.updated', 'triage.recorded', 'signal.linked', 'signal.resolved', 'escalation.requested', 'mitigation.assessed',
+  'workstream.opened', 'workstream.updated', 'resolution.checked',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

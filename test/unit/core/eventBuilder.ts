@@ -83,6 +83,7 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
   const noteIds: string[] = [];
   const mitigationIds: string[] = [];
   const actionIds: string[] = [];
+  const workstreamIds: string[] = [];
   const words = ['db', 'pool', 'cache', 'deploy', 'dns', 'lb', 'queue', 'ä|b', '*x*', '`t`'];
   const phrase = () => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(words)).join(' ');
   const opts = () => ({ at: (minute += Math.floor(rnd() * 7)), by: pick(PEOPLE) });
@@ -157,6 +158,24 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
       case 'escalation.requested':
         s.add(kind, { reason: phrase(), summary: phrase(), severity: pick(['critical', 'error', 'warning', 'info'] as const), dedupKey: incidentId }, opts());
         break;
+      case 'mitigation.assessed':
+        s.add(kind, clean({ mitigationId: existingOr(mitigationIds), assessment: pick(['helped', 'no_change', 'worse', 'too_early'] as const), evidence: maybe(0.6, phrase) }), opts());
+        break;
+      case 'workstream.opened':
+        workstreamIds.push(s.add(kind, { workstreamId: uuid(nextId++), title: phrase(), owner: pick(PEOPLE), kind: pick(['investigate', 'mitigate', 'communicate'] as const) }, opts()).data.workstreamId);
+        break;
+      case 'workstream.updated':
+        s.add(kind, clean({
+          workstreamId: existingOr(workstreamIds), title: maybe(0.2, phrase), owner: maybe(0.3, () => pick(PEOPLE)),
+          state: maybe(0.5, () => pick(['open', 'done', 'dropped'] as const)), note: maybe(0.4, phrase),
+        }), opts());
+        break;
+      case 'resolution.checked':
+        s.add(kind, clean({
+          impactStopped: rnd() < 0.8, monitored: rnd() < 0.6, rootCauseKnown: rnd() < 0.5, followUpFiled: rnd() < 0.5,
+          firingSignals: maybe(0.2, () => [pick(FINGERPRINTS)]), note: maybe(0.4, phrase),
+        }), opts());
+        break;
     }
   }
   return s.events;
@@ -165,7 +184,8 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
 const KINDS = [
   'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added', 'note.retagged', 'deploy.flagged',
   'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added', 'action.updated', 'triage.recorded',
-  'signal.linked', 'signal.resolved', 'escalation.requested',
+  'signal.linked', 'signal.resolved', 'escalation.requested', 'mitigation.assessed', 'workstream.opened', 'workstream.updated',
+  'resolution.checked',
 ] as const satisfies readonly EventKind[];
 const FINGERPRINTS = ['c6fd86708fca2138', '8be1c47367d5ea2f'];
 

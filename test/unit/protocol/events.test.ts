@@ -8,11 +8,11 @@ import { ALICE, randomLog, uuid } from '../core/eventBuilder';
 const AT = '2026-11-22T14:04:00.000Z';
 
 describe('protocol/events', () => {
-  it('has a data schema for each of the 17 event kinds of PROTOCOL.md, and nothing else', () => {
+  it('has a data schema for each of the 21 event kinds of PROTOCOL.md, and nothing else', () => {
     assert.deepEqual([...EVENT_KINDS].sort(), [
-      'action.added', 'action.updated', 'deploy.flagged', 'escalation.requested', 'incident.declared', 'incident.updated', 'mitigation.finished',
-      'mitigation.started', 'note.added', 'note.retagged', 'role.assigned', 'severity.changed', 'signal.linked', 'signal.resolved',
-      'status.changed', 'triage.recorded', 'update.posted',
+      'action.added', 'action.updated', 'deploy.flagged', 'escalation.requested', 'incident.declared', 'incident.updated', 'mitigation.assessed',
+      'mitigation.finished', 'mitigation.started', 'note.added', 'note.retagged', 'resolution.checked', 'role.assigned', 'severity.changed',
+      'signal.linked', 'signal.resolved', 'status.changed', 'triage.recorded', 'update.posted', 'workstream.opened', 'workstream.updated',
     ]);
     assert.deepEqual(Object.keys(EventData).sort(), [...EVENT_KINDS].sort());
   });

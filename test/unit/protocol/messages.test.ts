@@ -30,6 +30,10 @@ const APPENDS: Record<string, unknown> = {
     labels: { alertname: 'HighErrorRate', severity: 'critical' }, generatorURL: 'http://prometheus.example.com:9090/graph?g0.expr=up',
   },
   'signal.resolved': { fingerprint: 'c6fd86708fca2138', alertname: 'HighErrorRate', startsAt: '2026-11-22T13:58:00.43Z', endsAt: AT },
+  'mitigation.assessed': { mitigationId: uuid(3), assessment: 'helped', evidence: '5xx back to 0.1%' },
+  'workstream.opened': { workstreamId: uuid(5), title: 'Check the DB pool', owner: { id: 'bob@example.com', name: 'Bob' }, kind: 'investigate' },
+  'workstream.updated': { workstreamId: uuid(5), state: 'done', note: 'pool fine' },
+  'resolution.checked': { impactStopped: true, monitored: false, rootCauseKnown: false, followUpFiled: true, firingSignals: ['c6fd86708fca2138'], note: 'short monitoring' },
   'escalation.requested': { reason: 'nobody owns the ledger', summary: 'INC-7 SEV1 Checkout 5xx', severity: 'critical', dedupKey: 'INC-7' },
 };
 
@@ -92,16 +96,16 @@ describe('protocol/messages', () => {
       ['an unknown type', { type: 'shout' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping|signals'],
       ['a missing type', { requestId: 'r' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping|signals'],
       ['an unknown event kind', append('incident.exploded', {}),
-        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested'],
+        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked'],
       ['incident.declared sent with append', append('incident.declared', { title: 't', severity: 'SEV1', symptom: '' }),
-        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested'],
+        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked'],
       ['a bad status', append('status.changed', { status: 'done' }), 'event.data.status: expected investigating|identified|mitigating|monitoring|resolved'],
       ['a bad role', append('role.assigned', { role: 'boss', user: null }), 'event.data.role: expected commander|tech_lead|communications|scribe'],
       ['a role without user (null is how to unassign)', append('role.assigned', { role: 'scribe' }), 'event.data.user: required (expected object)'],
-      ['a bad note tag', append('note.added', { text: 'x', tag: 'refuted' }), 'event.data.tag: expected note|fact|guess|decision|action'],
-      ['a bad retag', append('note.retagged', { noteId: uuid(2), tag: 'maybe' }), 'event.data.tag: expected note|fact|guess|decision|action|refuted'],
+      ['a bad note tag', append('note.added', { text: 'x', tag: 'refuted' }), 'event.data.tag: expected note|fact|guess|decision|action|trigger|root-cause|contributing'],
+      ['a bad retag', append('note.retagged', { noteId: uuid(2), tag: 'maybe' }), 'event.data.tag: expected note|fact|guess|decision|action|trigger|root-cause|contributing|refuted'],
       ['a bad mitigation action', append('mitigation.started', { mitigationId: uuid(3), action: 'pray', description: 'x' }),
-        'event.data.action: expected rollback|feature_flag|failover|restart|scale|other'],
+        'event.data.action: expected rollback|feature_flag|failover|restart|scale|other|traffic_shift|bypass|load_shed'],
       ['a bad mitigation result', append('mitigation.finished', { mitigationId: uuid(3), result: 'meh' }), 'event.data.result: expected succeeded|failed|cancelled'],
       ['a bad audience', append('update.posted', { audience: 'press', text: 'x' }), 'event.data.audience: expected internal|external'],
       ['a time without zone', append('note.added', { text: 'x', tag: 'note' }, { at: '2026-11-22T14:04:00' }),
@@ -191,7 +195,7 @@ describe('protocol/messages', () => {
 
   describe('parseServerMessage accepts every server message', () => {
     const summary = { id: 'INC-7', title: 'Checkout 5xx', severity: 'SEV2', status: 'mitigating', declaredAt: AT, commander: ALICE, headSeq: 43 };
-    const events = randomLog(7, 80, 'INC-7');
+    const events = randomLog(7, 200, 'INC-7');
     const serverCases: [string, unknown][] = [
       ['welcome', { type: 'welcome', protocol: 1, channel: 'payments-oncall', serverTime: AT, incidents: [summary, { ...summary, id: 'INC-8', commander: null }] }],
       ['events (a reply to subscribe, with every kind)', { type: 'events', incidentId: 'INC-7', events, headSeq: events.length }],
@@ -224,7 +228,7 @@ describe('protocol/messages', () => {
       ['seq 0 in an event', { type: 'event', incidentId: 'INC-7', event: { ...events[1], seq: 0 } }, 'event.seq: must be at least 1'],
       ['an event without actor', { type: 'event', incidentId: 'INC-7', event: { ...events[1], actor: undefined } }, 'event.actor: required (expected object)'],
       ['a bad kind inside a batch', { type: 'events', incidentId: 'INC-7', headSeq: 2, events: [events[0], { ...events[1], kind: 'nope' }] },
-        'events[1].kind: expected incident.declared|incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested'],
+        'events[1].kind: expected incident.declared|incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked'],
       ['a lost range that ends before it starts', { type: 'events', incidentId: 'INC-7', events: [], headSeq: 9, lost: [{ fromSeq: 5, toSeq: 4, reason: 'storage_damage' }] },
         'lost[0].toSeq: toSeq must not be below fromSeq'],
       ['a lost range from seq 0', { type: 'events', incidentId: 'INC-7', events: [], headSeq: 9, lost: [{ fromSeq: 0, toSeq: 4, reason: 'storage_damage' }] },
