@@ -199,6 +199,8 @@ async function main() {
     config: {
       subscribers: SUBSCRIBERS, liveEventsPerSecond: RATE, bigCallAlerts: BIG_CALL, smallCalls: SMALL_CALLS, smallCallAlerts: SMALL_CALL_ALERTS,
       smallCallsSpreadMs: SMALL_CALLS_SPREAD_MS, totalAlerts: TOTAL_ALERTS, store: 'file', stormLeadMs: STORM_LEAD_MS,
+      // The server takes it from the environment, as a deployment would: e.g. 1024 behind nginx (README).
+      maxPendingPerAddress: process.env.INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS ?? 'default (32)',
     },
     startedAt: new Date().toISOString(),
   };
