@@ -255,12 +255,15 @@ export class ChannelState implements RoomOwner, SignalsOwner {
     return this.signals.listFrame(requestId);
   }
 
-  appendAsServer(incidentId: string, event: ClientEvent, actor: User, via: string | undefined): Promise<boolean> {
-    if (!this.summaries.has(incidentId)) return Promise.resolve(false);
-    if (this.core.isClosing) return Promise.reject(new Error('the server is shutting down'));
+  async appendAsServer(incidentId: string, event: ClientEvent, actor: User, via: string | undefined): Promise<boolean> {
+    // Declared through another server a moment ago, and not heard of here yet.
+    if (!this.summaries.has(incidentId) && this.core.store.shared) await this.refreshIncident(incidentId);
+    if (!this.summaries.has(incidentId)) return false;
+    if (this.core.isClosing) throw new Error('the server is shutting down');
     const connection = new ServerAppend(actor, via);
     this.room(incidentId).append({ session: connection, requestId: connection.requestId, event, receivedAt: performance.now() });
-    return connection.done.then(() => true);
+    await connection.done;
+    return true;
   }
 
   /** Events this server committed (each once, whichever servers fan it out): a `signal.linked` links its signal. */

@@ -26,10 +26,10 @@ export interface SignalsOwner {
   appendAsServer(incidentId: string, event: ClientEvent, actor: User, via: string | undefined): Promise<boolean>;
 }
 
-/** Alerts merged and handed to the store per turn of the event loop. */
+/** Alerts merged and handed to the store per turn of the event loop; also the most fingerprints re-read at once. */
 const MERGE_PER_TURN = 500;
-/** How long one turn of the fan-out sends `signal` frames before it lets other work in. */
-const PUMP_SLICE_MS = 4;
+/** How long one turn of merging, or of the fan-out sending `signal` frames, goes on before it lets other work in. */
+const SLICE_MS = 4;
 /** The answer to `signals`: resolved signals stay listed this long after they end. */
 const RECENTLY_RESOLVED_MS = 24 * 60 * 60 * 1000;
 /** …and it holds at most this many, firing first, and stops before this many bytes of them. */
@@ -52,8 +52,10 @@ const MAX_LISTED_BYTES = 4 * 1024 * 1024;
  *   coalesced by fingerprint (the latest wins) and sent a few milliseconds at a time, so a storm of thousands of
  *   alerts never holds the event loop away from the channel's live events.
  * - Replicas (a shared store): what another server stored is heard as `StoreChange` `signals` and re-read from the
- *   store, one read at a time, so this server's view only moves forward; this server's own puts are re-read too, since
- *   the store may have kept a link this server had not heard of yet.
+ *   store, one read at a time, so this server's view only moves forward. A merge starts from what the store holds
+ *   (the fingerprints are re-read first), and what this server stored is re-read too, since the store may have kept
+ *   a link this server had not heard of yet. Two servers changing one signal within the same few milliseconds can
+ *   still overwrite each other's change (the store keeps whole signals, the last put wins; only a link is never lost).
  */
 export class ChannelSignals {
   /** What the store holds (committed), loaded on first use. */
@@ -105,15 +107,25 @@ export class ChannelSignals {
     try {
       await this.load();
       const puts: Promise<void>[] = [];
-      for (let i = 0; i < alerts.length; i += MERGE_PER_TURN) {
+      for (let i = 0; i < alerts.length;) {
         if (i > 0) await nextTurn();
+        // Another server may have changed these since this one heard: merge onto what the store has now.
+        if (this.owner.store.shared) await this.refresh(alerts.slice(i, i + MERGE_PER_TURN).map((a) => a.fingerprint));
         const now = new Date(this.owner.now()).toISOString();
+        const started = performance.now();
         const merged: Signal[] = [];
-        for (const alert of alerts.slice(i, i + MERGE_PER_TURN)) {
+        // At most a few hundred, and a few milliseconds' worth (the store then encodes them in this turn too).
+        for (const end = Math.min(alerts.length, i + MERGE_PER_TURN); i < end; i++) {
+          const alert = alerts[i]!;
           const next = mergeAlert(this.latest(alert.fingerprint), alert, now);
-          if (!next) continue;
-          this.pending.set(next.fingerprint, next);
-          merged.push(next);
+          if (next) {
+            this.pending.set(next.fingerprint, next);
+            merged.push(next);
+          }
+          if (i % 32 === 31 && performance.now() - started >= SLICE_MS) {
+            i++;
+            break;
+          }
         }
         if (merged.length > 0) puts.push(this.put(merged));
       }
@@ -175,8 +187,8 @@ export class ChannelSignals {
 
   private async linkNow(fingerprint: string, incidentId: string): Promise<void> {
     await this.load();
-    // Stored through another server a moment ago, and not heard of here yet.
-    if (!this.latest(fingerprint) && this.owner.store.shared) await this.refresh([fingerprint]);
+    // Stored or changed through another server a moment ago, and not heard of here yet.
+    if (this.owner.store.shared) await this.refresh([fingerprint]);
     const current = this.latest(fingerprint);
     // A fingerprint the channel never had: the event stands, nothing is linked.
     if (!current || current.incidentId === incidentId) return;
@@ -234,8 +246,9 @@ export class ChannelSignals {
       await this.load();
       while (this.refreshWanted.size > 0 || this.refreshAllWanted) {
         const all = this.refreshAllWanted;
-        const wanted = [...this.refreshWanted];
-        this.refreshWanted = new Set();
+        // A few hundred at a time, so that no one answer takes long to take in.
+        const wanted = [...this.refreshWanted].slice(0, MERGE_PER_TURN);
+        for (const f of wanted) this.refreshWanted.delete(f);
         this.refreshAllWanted = false;
         try {
           const stored = all ? await this.owner.store.listSignals(this.owner.name) : await this.owner.store.listSignals(this.owner.name, wanted);
@@ -294,7 +307,7 @@ export class ChannelSignals {
         const frame = signalFrame(signal);
         for (const r of recipients) r.send(frame);
       }
-      if (++sent % 16 === 0 && performance.now() - started >= PUMP_SLICE_MS) break;
+      if (++sent % 16 === 0 && performance.now() - started >= SLICE_MS) break;
     }
     if (this.outbox.size > 0) this.schedulePump();
   }
