@@ -326,6 +326,7 @@ describe('server/auth: read-only tokens and public status pages', function () {
   });
   const at = () => new Date().toISOString();
   const mitigationId = randomUUID();
+  const workstreamId = randomUUID();
   /** One valid event of every kind a client may append: a new kind must be listed here to compile. */
   const WRITES = {
     'incident.updated': { title: 'Checkout 5xx (EU only)' },
@@ -347,6 +348,10 @@ describe('server/auth: read-only tokens and public status pages', function () {
     'signal.linked': { fingerprint: 'a1b2c3d4e5f60718', alertname: 'HighErrorRate', startsAt: at() },
     'signal.resolved': { fingerprint: 'a1b2c3d4e5f60718', alertname: 'HighErrorRate', startsAt: at(), endsAt: at() },
     'escalation.requested': { reason: 'nobody owns checkout-db', summary: 'INC-1 Checkout 5xx', severity: 'critical', dedupKey: 'INC-1' },
+    'mitigation.assessed': { mitigationId, assessment: 'helped', evidence: '5xx back under 0.1%' },
+    'workstream.opened': { workstreamId, title: 'find the slow query', owner: { id: 'bob@example.com', name: 'Bob' }, kind: 'investigate' },
+    'workstream.updated': { workstreamId, state: 'done' },
+    'resolution.checked': { impactStopped: true, monitored: true, rootCauseKnown: false, followUpFiled: true },
   } satisfies Record<AppendKind, Record<string, unknown>>;
 
   it('the tokens file takes "access": "read" and "public": true entries, and refuses the shapes that make no sense', () => {

@@ -195,7 +195,7 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/channelServer
     const cases: [unknown, string, RegExp][] = [
       ['{"type":', 'invalid_message', /^frame is not valid JSON$/],
       ['[1,2,3]', 'invalid_message', /^message must be a JSON object$/],
-      [{ type: 'launch', requestId: 'x' }, 'invalid_message', /^type: expected hello\|subscribe\|unsubscribe\|declare\|append\|list\|ping$/],
+      [{ type: 'launch', requestId: 'x' }, 'invalid_message', /^type: expected hello\|subscribe\|unsubscribe\|declare\|append\|list\|ping\|signals$/],
       [{ type: 'append', requestId: 'r1', incidentId: id, event: { ...noteEvent(), kind: 'note.deleted' } }, 'invalid_message', /^event\.kind: expected /],
       [{ type: 'append', requestId: 'r2', incidentId: id, event: { ...noteEvent(), id: 'not-a-uuid' } }, 'invalid_message', /^event\.id: expected a UUID$/],
       [{ type: 'append', requestId: 'r3', incidentId: id, event: { id: randomUUID(), kind: 'severity.changed', at: new Date().toISOString(), data: { severity: 'SEV9' } } }, 'invalid_message', /^event\.data\.severity: expected SEV1\|SEV2\|SEV3\|SEV4$/],

@@ -3,8 +3,11 @@ import { readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { parseServerMessage } from '../../../src/protocol/messages';
+import type { EventStore } from '../../../src/store/eventStore';
 import { FileStore } from '../../../src/store/fileStore';
+import { PostgresStore } from '../../../src/store/postgresStore';
 import { freshDatabase, usePostgres } from '../../support/postgres';
+import { alertmanagerBody, fingerprintOf, postAlerts, stormAlert } from './alertPayloads';
 import { noteEvent, removeTempDirs, sleep, spawnServer, tempDir, TestClient, type ChildServer } from './helpers';
 
 const FAST = { INCIDENT_ROOM_MESSAGES_PER_SECOND: '1000000', INCIDENT_ROOM_BURST: '1000000' };
@@ -61,6 +64,8 @@ interface CrashStore {
   readonly name: string;
   /** Server arguments for a fresh, empty store. */
   fresh(): Promise<string[]>;
+  /** The store those arguments name, opened by the test itself (while no server runs, for the file store). */
+  open(args: readonly string[]): Promise<EventStore>;
   /** After the test: what the store looks like from outside (the file store re-reads its log: no damage). */
   verify?(args: readonly string[], head: number): Promise<void>;
 }
@@ -68,6 +73,12 @@ interface CrashStore {
 const fileStore: CrashStore = {
   name: 'file store',
   fresh: async () => ['--data', tempDir()],
+  async open(args) {
+    const store = new FileStore({ dir: args[1]! });
+    const report = await store.open();
+    assert.deepEqual(report.skipped, [], 'no damage: only torn tails are ever cut');
+    return store;
+  },
   async verify(args, head) {
     // Nothing in the middle of the log was damaged (only torn tails were ever cut).
     const store = new FileStore({ dir: args[1]! });
@@ -133,6 +144,73 @@ function killNineTest(kind: () => CrashStore): void {
   });
 }
 
+/**
+ * Signals as durable as events: two senders post alerts (new ones firing, earlier ones resolving) as fast as they are
+ * acknowledged, the server is killed at a random moment, and every alert answered 202 is in the store afterwards.
+ */
+function killNineSignalsTest(kind: () => CrashStore): void {
+  it('loses no acknowledged signal across repeated kills at random moments', async () => {
+    const storeArgs = await kind().fresh();
+    let server: ChildServer = await spawnServer(['--port', '0', ...storeArgs], FAST);
+    /** fingerprint → the status a 202 last confirmed. */
+    const acked = new Map<string, 'firing' | 'resolved'>();
+    let next = 0;
+    let sentUnanswered = 0;
+    const ROUNDS = 3;
+    for (let round = 0; round < ROUNDS; round++) {
+      let alive = true;
+      const sender = async () => {
+        while (alive) {
+          // 40 new alerts firing, and 10 acknowledged earlier resolving.
+          const firing = Array.from({ length: 40 }, () => next++);
+          const resolving = [...acked].filter(([, s]) => s === 'firing').slice(0, 10).map(([fp]) => fp);
+          const body = alertmanagerBody([
+            ...firing.map((i) => stormAlert(i)),
+            ...resolving.map((fp) => stormAlert(0, { fingerprint: fp, status: 'resolved' })),
+          ]);
+          try {
+            const res = await postAlerts(server.port, body);
+            if (res.status !== 202) throw new Error(`answered ${res.status}: ${JSON.stringify(res.body)}`);
+            for (const i of firing) if (!acked.has(fingerprintOf(i))) acked.set(fingerprintOf(i), 'firing');
+            for (const fp of resolving) acked.set(fp, 'resolved');
+          } catch (e) {
+            if (alive) throw e;
+            sentUnanswered++;
+            return;
+          }
+        }
+      };
+      const senders = [sender(), sender()];
+      const before = acked.size;
+      for (let waited = 0; acked.size < before + 400 && waited < 20_000; waited += 10) await sleep(10);
+      await sleep(Math.floor(Math.random() * 200));
+      alive = false;
+      server.proc.kill('SIGKILL');
+      await server.exited;
+      await Promise.all(senders);
+
+      const store = await kind().open(storeArgs);
+      const stored = new Map((await store.listSignals('payments-oncall')).map((s) => [s.fingerprint, s.status]));
+      await store.close();
+      for (const [fp, status] of acked) {
+        // A resolution sent but not answered may have been stored too; an acknowledged one is never undone.
+        assert.ok(stored.has(fp), `round ${round}: acknowledged ${fp} is there`);
+        if (status === 'resolved') assert.equal(stored.get(fp), 'resolved', `round ${round}: ${fp} stays resolved`);
+      }
+      server = await spawnServer(['--port', '0', ...storeArgs], FAST);
+    }
+    console.log(`      ${kind().name}, ${ROUNDS} kills: ${acked.size} signals acknowledged, all there; ${sentUnanswered} calls cut by a kill`);
+    assert.ok(acked.size > 1000, `only ${acked.size} alerts were acknowledged before the kills`);
+    // The restarted server serves them: the firing ones first.
+    const c = await TestClient.connect(server.url());
+    const list = await c.request({ type: 'signals' });
+    assert.equal((list.items as { status: string }[])[0]?.status, 'firing');
+    c.close();
+    server.proc.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+}
+
 describe('server crash safety (a child process killed with SIGKILL)', function () {
   this.timeout(120_000);
   after(removeTempDirs);
@@ -141,8 +219,20 @@ describe('server crash safety (a child process killed with SIGKILL)', function (
 
   describe('on PostgreSQL (--store postgres)', () => {
     usePostgres('crash');
-    killNineTest(() => ({ name: 'postgres', fresh: async () => ['--store', 'postgres', '--pg-url', await freshDatabase('crash')] }));
+    const postgres: CrashStore = {
+      name: 'postgres',
+      fresh: async () => ['--store', 'postgres', '--pg-url', await freshDatabase('crash')],
+      async open(args) {
+        const store = new PostgresStore({ url: args[3]! });
+        await store.open();
+        return store;
+      },
+    };
+    killNineTest(() => postgres);
+    killNineSignalsTest(() => postgres);
   });
+
+  killNineSignalsTest(() => fileStore);
 
   it('starts on a log truncated mid-record, recovers and says so', async () => {
     const dir = tempDir();

@@ -5,7 +5,10 @@ import { Client } from 'pg';
 import WebSocket from 'ws';
 import { freshDatabase, pgCluster, usePostgres } from '../../support/postgres';
 import { until } from '../../support/until';
-import { noteEvent, TestClient } from './helpers';
+import type { Signal } from '../../../src/protocol/messages';
+import { signalResolvedEventId } from '../../../src/server/signals';
+import { alertmanagerBody, fingerprintOf, postAlerts, stormAlert } from './alertPayloads';
+import { type Msg, noteEvent, TestClient } from './helpers';
 import { type PgTestServer, startPgServer } from './pgServer';
 
 const FAST = { messagesPerSecond: 1_000_000, burst: 1_000_000 };
@@ -311,5 +314,41 @@ describe('server replicas: several servers on one PostgreSQL database (issue #13
       const got = receivedSeqs(s, id);
       assert.deepEqual(got, Array.from({ length: head }, (_, i) => i + 1), `subscriber on ${name} got every seq once, in order, across the outage`);
     }
+  });
+
+  it('signals reach the sessions of every replica; a link made through one and a resolution posted to the other append signal.resolved once', async () => {
+    const [a, b] = (await replicas(2)) as [PgTestServer, PgTestServer];
+    const [onA, onB] = [await connect(a), await connect(b)];
+    const signalOf = (m: Msg) => m.signal as Signal;
+    const fp = fingerprintOf('replicated');
+    assert.equal((await postAlerts(a.server.port, alertmanagerBody([stormAlert(1, { fingerprint: fp })]))).status, 202);
+    const heard = signalOf(await onB.next((m) => m.type === 'signal' && signalOf(m).fingerprint === fp));
+    assert.deepEqual([heard.status, heard.incidentId], ['firing', null]);
+    assert.deepEqual(((await onB.request({ type: 'signals' })).items as Signal[]).map((s) => s.fingerprint), [fp]);
+
+    const incidentId = await onB.declare('Checkout 5xx');
+    await onA.next((m) => m.type === 'incident' && (m.summary as { id: string }).id === incidentId);
+    onA.send({ type: 'subscribe', incidentId, afterSeq: 0 });
+    const link = { id: randomUUID(), kind: 'signal.linked', at: new Date().toISOString(), data: { fingerprint: fp, alertname: 'HighErrorRate', startsAt: heard.startsAt } };
+    assert.equal((await onB.append(incidentId, link)).type, 'ack');
+    await onB.next((m) => m.type === 'signal' && signalOf(m).incidentId === incidentId);
+    // Posted to A at once, whether or not A has heard of the link yet: it merges onto what the database holds.
+    const endsAt = new Date(Date.now() - 1000).toISOString();
+    const resolved = alertmanagerBody([stormAlert(1, { fingerprint: fp, status: 'resolved', endsAt })]);
+    assert.equal((await postAlerts(a.server.port, resolved)).status, 202);
+    const onTimeline = await until('A\'s subscriber has signal.resolved', () => onA.eventsOf(incidentId).find((e) => e.kind === 'signal.resolved'));
+    assert.equal(onTimeline.id, signalResolvedEventId('payments-oncall', fp, endsAt));
+    const told = signalOf(await onB.next((m) => m.type === 'signal' && signalOf(m).status === 'resolved'));
+    assert.equal(told.incidentId, incidentId, 'the link survives the resolution merged on the other replica');
+
+    // The other Alertmanager of an HA pair delivers it again, to B: a duplicate.
+    assert.equal((await postAlerts(b.server.port, resolved)).status, 202);
+    const stored = await a.store.read('payments-oncall', incidentId, 0, 100);
+    assert.deepEqual(stored.map((e) => e.kind), ['incident.declared', 'signal.linked', 'signal.resolved']);
+
+    // A storm through A reaches B's sessions whole (its fingerprints come in several notifications).
+    const storm = Array.from({ length: 1500 }, (_, i) => stormAlert(10_000 + i));
+    assert.equal((await postAlerts(a.server.port, alertmanagerBody(storm))).status, 202);
+    await until('B told of every signal', () => new Set(onB.messages.filter((m) => m.type === 'signal').map((m) => signalOf(m).fingerprint)).size === 1501, 30_000);
   });
 });
