@@ -1,5 +1,6 @@
 import type {
   Audience, EventDataOf, MitigationAction, MitigationResult, NoteSource, NoteTag, RetagTag, Role, SequencedEvent, Severity, Status, User,
+  WorkstreamKind, WorkstreamState,
 } from '../protocol/events';
 
 /** One holder's time in a role. */
@@ -82,6 +83,32 @@ export interface ActionItem {
   readonly doneAt?: string;
 }
 
+/** One `workstream.updated` as it changed the workstream: who, when, and what it said. */
+export interface WorkstreamChange {
+  readonly at: string;
+  readonly seq: number;
+  readonly by: User;
+  readonly owner?: User;
+  readonly state?: WorkstreamState;
+  readonly note?: string;
+}
+
+/** A workstream: one task with exactly one owner, open until marked done or dropped. */
+export interface Workstream {
+  readonly id: string;
+  readonly title: string;
+  readonly owner: User;
+  readonly kind: WorkstreamKind;
+  readonly state: WorkstreamState;
+  readonly openedAt: string;
+  readonly openedSeq: number;
+  readonly openedBy: User;
+  /** When it last changed (its opening, or its latest update). */
+  readonly updatedAt: string;
+  /** Every update after the opening, oldest first. */
+  readonly history: readonly WorkstreamChange[];
+}
+
 /** A triage as a responder recorded it: who is affected, where, the trend and the three impacts. */
 export type Triage = EventDataOf<'triage.recorded'>;
 
@@ -133,6 +160,8 @@ export interface IncidentState {
   readonly mitigations: readonly Mitigation[];
   readonly updates: readonly StatusUpdate[];
   readonly actions: readonly ActionItem[];
+  /** Workstreams in the order they were opened, done and dropped ones included. */
+  readonly workstreams: readonly Workstream[];
   /** The latest triage (any responder can re-triage), or null before the first. */
   readonly triage: TriageRecord | null;
   /** Every triage recorded, oldest first (the last is `triage`): how the scope changed over time. */

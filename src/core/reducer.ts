@@ -1,9 +1,9 @@
 import type { Role, SequencedEvent, SequencedEventOf, User } from '../protocol/events';
 import { ROLES } from '../protocol/vocabulary';
-import type { ActionItem, IncidentState, LostRange, Mitigation, Note, RoleState, RoleTenure, TriageRecord } from './incidentState';
+import type { ActionItem, IncidentState, LostRange, Mitigation, Note, RoleState, RoleTenure, TriageRecord, Workstream } from './incidentState';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHistory' | 'notes' | 'flaggedDeploys' | 'mitigations' | 'updates' | 'actions' | 'triageHistory' | 'timeline'>> & {
+type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHistory' | 'notes' | 'flaggedDeploys' | 'mitigations' | 'updates' | 'actions' | 'workstreams' | 'triageHistory' | 'timeline'>> & {
   roles: Record<Role, RoleState>;
   severityHistory: Mutable<IncidentState['severityHistory']>;
   statusHistory: Mutable<IncidentState['statusHistory']>;
@@ -12,6 +12,7 @@ type Draft = Mutable<Omit<IncidentState, 'roles' | 'severityHistory' | 'statusHi
   mitigations: Mitigation[];
   updates: Mutable<IncidentState['updates']>;
   actions: ActionItem[];
+  workstreams: Workstream[];
   triageHistory: TriageRecord[];
   timeline: SequencedEvent[];
 };
@@ -23,7 +24,7 @@ export function emptyIncident(id: string): IncidentState {
     id, headSeq: 0, title: '', symptom: '', declaredAt: '', declaredBy: nobody,
     severity: 'SEV4', severityHistory: [], status: 'investigating', statusHistory: [],
     roles: Object.fromEntries(ROLES.map((r) => [r, { holder: null, history: [] }])) as unknown as Record<Role, RoleState>,
-    notes: [], flaggedDeploys: [], mitigations: [], updates: [], actions: [], triage: null, triageHistory: [], timeline: [], lost: [],
+    notes: [], flaggedDeploys: [], mitigations: [], updates: [], actions: [], workstreams: [], triage: null, triageHistory: [], timeline: [], lost: [],
   };
 }
 
@@ -69,6 +70,7 @@ function copy(s: IncidentState): Draft {
     mitigations: [...s.mitigations],
     updates: [...s.updates],
     actions: [...s.actions],
+    workstreams: [...s.workstreams],
     triageHistory: [...s.triageHistory],
     timeline: [...s.timeline],
     // `lost` is shared, not copied: events never change it, and reduceLost builds a new one.
@@ -142,6 +144,14 @@ function apply(d: Draft, e: SequencedEvent): void {
       d.triageHistory.push(record);
       return;
     }
+    case 'workstream.opened': {
+      // A second opening under a held id (never sent by a correct client) stays on the timeline only.
+      if (d.workstreams.some((w) => w.id === e.data.workstreamId)) return;
+      const { workstreamId: id, title, owner, kind } = e.data;
+      d.workstreams.push({ id, title, owner, kind, state: 'open', openedAt: e.at, openedSeq: e.seq, openedBy: e.actor, updatedAt: e.at, history: [] });
+      return;
+    }
+    case 'workstream.updated': return workstreamUpdated(d, e);
   }
 }
 
@@ -200,6 +210,19 @@ function actionUpdated(d: Draft, e: SequencedEventOf<'action.updated'>): void {
     else delete next.doneAt;
   }
   d.actions[i] = next;
+}
+
+function workstreamUpdated(d: Draft, e: SequencedEventOf<'workstream.updated'>): void {
+  const i = d.workstreams.findIndex((w) => w.id === e.data.workstreamId);
+  const w = d.workstreams[i];
+  if (!w) return; // an update of an unknown workstream stays on the timeline only
+  const { title, owner, state, note } = e.data;
+  d.workstreams[i] = {
+    ...w,
+    ...opt('title', title), ...opt('owner', owner), ...opt('state', state),
+    updatedAt: e.at,
+    history: [...w.history, { at: e.at, seq: e.seq, by: e.actor, ...opt('owner', owner), ...opt('state', state), ...opt('note', note) }],
+  };
 }
 
 /** `{ key: value }` when value is defined, else `{}` — keeps optional fields absent rather than undefined. */

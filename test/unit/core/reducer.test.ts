@@ -182,6 +182,49 @@ describe('core/reducer', () => {
       assert.equal(state.triage, null);
       assert.deepEqual(state.triageHistory, []);
     });
+
+    it('workstream.opened opens a workstream with one owner; workstream.updated reassigns, closes and keeps the history', () => {
+      // As it arrives: parsed from the wire.
+      const opened = JSON.parse(`{"workstreamId":"${uuid(40)}","title":"Find what exhausts the pool","owner":{"id":"bob@example.com","name":"Bob Baker"},"kind":"investigate"}`);
+      const { state, script } = incident((s) => {
+        s.add('workstream.opened', opened, { at: 3, by: ALICE });
+        s.add('workstream.opened', { workstreamId: uuid(41), title: 'Tell support', owner: DAVE, kind: 'communicate' }, { at: 4, by: ALICE });
+        s.add('workstream.updated', { workstreamId: uuid(40), owner: CAROL, note: 'Bob is off shift' }, { at: 30, by: BOB });
+        s.add('workstream.updated', { workstreamId: uuid(40), title: 'Find what exhausts the DB pool' }, { at: 35, by: CAROL });
+        s.add('workstream.updated', { workstreamId: uuid(41), state: 'done', note: 'macro sent' }, { at: 40, by: DAVE });
+      });
+      assert.deepEqual(state.workstreams, [
+        {
+          id: uuid(40), title: 'Find what exhausts the DB pool', owner: CAROL, kind: 'investigate', state: 'open',
+          openedAt: script.time(3), openedSeq: 2, openedBy: ALICE, updatedAt: script.time(35),
+          history: [
+            { at: script.time(30), seq: 4, by: BOB, owner: CAROL, note: 'Bob is off shift' },
+            { at: script.time(35), seq: 5, by: CAROL },
+          ],
+        },
+        {
+          id: uuid(41), title: 'Tell support', owner: DAVE, kind: 'communicate', state: 'done',
+          openedAt: script.time(4), openedSeq: 3, openedBy: ALICE, updatedAt: script.time(40),
+          history: [{ at: script.time(40), seq: 6, by: DAVE, state: 'done', note: 'macro sent' }],
+        },
+      ]);
+    });
+
+    it('an update of an unknown workstream, or a second opening of a held one, stays on the timeline only', () => {
+      const { state } = incident((s) => {
+        s.add('workstream.updated', { workstreamId: uuid(77), state: 'done' });
+        s.add('workstream.opened', { workstreamId: uuid(40), title: 'Bisect', owner: BOB, kind: 'investigate' });
+        s.add('workstream.opened', { workstreamId: uuid(40), title: 'Something else', owner: CAROL, kind: 'mitigate' });
+      });
+      assert.equal(state.workstreams.length, 1);
+      assert.equal(state.workstreams[0]?.title, 'Bisect');
+      assert.deepEqual(state.workstreams[0]?.owner, BOB);
+      assert.equal(state.timeline.length, 4);
+    });
+
+    it('before any workstream: none', () => {
+      assert.deepEqual(incident().state.workstreams, []);
+    });
   });
 
   describe('roles and handoffs', () => {
