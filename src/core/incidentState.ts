@@ -1,5 +1,5 @@
 import type {
-  Audience, EventDataOf, MitigationAction, MitigationResult, NoteSource, NoteTag, RetagTag, Role, SequencedEvent, Severity, Status, User,
+  Assessment, Audience, EventDataOf, MitigationAction, MitigationResult, NoteSource, NoteTag, RetagTag, Role, SequencedEvent, Severity, Status, User,
   WorkstreamKind, WorkstreamState,
 } from '../protocol/events';
 
@@ -57,6 +57,17 @@ export interface Mitigation {
   readonly finishedAt?: string;
   readonly finishedBy?: User;
   readonly detail?: string;
+  /** Every "did it help?" answer, oldest first (the latest is the mitigation's assessment; `too_early` is asked again). */
+  readonly assessments: readonly MitigationAssessment[];
+}
+
+/** One responder's answer to "did it help?" for a mitigation, with the line of evidence they gave. */
+export interface MitigationAssessment {
+  readonly assessment: Assessment;
+  readonly evidence?: string;
+  readonly at: string;
+  readonly seq: number;
+  readonly by: User;
 }
 
 export interface StatusUpdate {

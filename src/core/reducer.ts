@@ -127,6 +127,14 @@ function apply(d: Draft, e: SequencedEvent): void {
       d.mitigations[i] = { ...m, state: e.data.result, finishedAt: e.at, finishedBy: e.actor, ...opt('detail', e.data.detail) };
       return;
     }
+    case 'mitigation.assessed': {
+      const i = d.mitigations.findIndex((m) => m.id === e.data.mitigationId);
+      const m = d.mitigations[i];
+      if (!m) return; // an assessment of an unknown mitigation stays on the timeline only
+      const a = { assessment: e.data.assessment, at: e.at, seq: e.seq, by: e.actor, ...opt('evidence', e.data.evidence) };
+      d.mitigations[i] = { ...m, assessments: [...m.assessments, a] };
+      return;
+    }
     case 'update.posted':
       d.updates.push({ id: e.id, seq: e.seq, at: e.at, by: e.actor, audience: e.data.audience, text: e.data.text, ...opt('nextUpdateBy', e.data.nextUpdateBy), ...opt('eta', e.data.eta) });
       return;
@@ -185,7 +193,7 @@ function assignRole(d: Draft, role: Role, user: User | null, e: SequencedEvent, 
 function mitigationStarted(d: Draft, e: SequencedEventOf<'mitigation.started'>): void {
   const { mitigationId, action, description, target, command } = e.data;
   const m: Mitigation = {
-    id: mitigationId, action, description, startedAt: e.at, startedSeq: e.seq, startedBy: e.actor, state: 'open',
+    id: mitigationId, action, description, startedAt: e.at, startedSeq: e.seq, startedBy: e.actor, state: 'open', assessments: [],
     ...opt('target', target), ...opt('command', command),
   };
   const i = d.mitigations.findIndex((x) => x.id === mitigationId);

@@ -108,11 +108,35 @@ describe('core/reducer', () => {
       assert.deepEqual(state.mitigations, [{
         id: m, action: 'rollback', description: 'roll back', target: { ref: 'v1' }, command: './deploy.sh v1',
         startedAt: script.time(4), startedSeq: 2, startedBy: BOB, state: 'failed', finishedAt: script.time(7), finishedBy: CAROL, detail: 'exit 1',
+        assessments: [],
       }]);
     });
 
     it('a finish of an unknown mitigation stays on the timeline only', () => {
       const { state } = incident((s) => s.add('mitigation.finished', { mitigationId: uuid(51), result: 'succeeded' }));
+      assert.deepEqual(state.mitigations, []);
+      assert.equal(state.timeline.length, 2);
+    });
+
+    it('mitigation.assessed keeps every answer on its mitigation, latest last, with who, when and the evidence', () => {
+      const m = uuid(52);
+      const other = uuid(53);
+      const { state, script } = incident((s) => {
+        s.add('mitigation.started', { mitigationId: m, action: 'rollback', description: 'roll back' }, { at: 4, by: BOB });
+        s.add('mitigation.started', { mitigationId: other, action: 'feature_flag', description: 'flag off' }, { at: 5, by: BOB });
+        s.add('mitigation.finished', { mitigationId: m, result: 'succeeded' }, { at: 6, by: BOB });
+        s.add('mitigation.assessed', { mitigationId: m, assessment: 'too_early' }, { at: 8, by: BOB });
+        s.add('mitigation.assessed', { mitigationId: m, assessment: 'helped', evidence: 'errors back to 0.1%' }, { at: 14, by: CAROL });
+      });
+      assert.deepEqual(state.mitigations[0]?.assessments, [
+        { assessment: 'too_early', at: script.time(8), seq: 5, by: BOB },
+        { assessment: 'helped', evidence: 'errors back to 0.1%', at: script.time(14), seq: 6, by: CAROL },
+      ]);
+      assert.deepEqual(state.mitigations[1]?.assessments, [], 'the other mitigation is not touched');
+    });
+
+    it('an assessment of an unknown mitigation stays on the timeline only', () => {
+      const { state } = incident((s) => s.add('mitigation.assessed', { mitigationId: uuid(54), assessment: 'worse', evidence: 'p99 up' }));
       assert.deepEqual(state.mitigations, []);
       assert.equal(state.timeline.length, 2);
     });

@@ -72,7 +72,7 @@ describe('signals (core)', () => {
   describe('did the mitigation help', () => {
     const m = (over: Partial<Mitigation>): Mitigation => ({
       id: 'm', action: 'rollback', description: 'Roll back', startedAt: '2026-12-02T14:10:00Z', startedSeq: 3, startedBy: { id: 'a', name: 'A' },
-      state: 'succeeded', finishedAt: '2026-12-02T14:12:00Z', target: { ref: 'release-42' }, ...over,
+      state: 'succeeded', finishedAt: '2026-12-02T14:12:00Z', target: { ref: 'release-42' }, assessments: [], ...over,
     });
     it('names the last mitigation that finished before the alert resolved, and how long before', () => {
       assert.equal(resolvedAfterMitigation('2026-12-02T14:18:30Z', [m({})]), '6 min after rollback of release-42 finished');
