@@ -92,6 +92,8 @@ export interface ActionItem {
   readonly createdAt: string;
   readonly createdBy: User;
   readonly doneAt?: string;
+  /** The follow-up on the forge: the prefilled new-issue page it was opened as, or the issue itself once linked. */
+  readonly issueUrl?: string;
 }
 
 /** One `workstream.updated` as it changed the workstream: who, when, and what it said. */

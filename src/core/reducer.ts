@@ -206,8 +206,9 @@ function actionUpdated(d: Draft, e: SequencedEventOf<'action.updated'>): void {
   const a = d.actions[i];
   if (!a) return;
   const next: Mutable<ActionItem> = { ...a };
-  const { title, owner, due, done } = e.data;
+  const { title, owner, due, done, issueUrl } = e.data;
   if (title !== undefined) next.title = title;
+  if (issueUrl !== undefined) next.issueUrl = issueUrl;
   if (owner === null) delete next.owner;
   else if (owner !== undefined) next.owner = owner;
   if (due === null) delete next.due;

@@ -12,6 +12,7 @@ import type { IncidentService } from './incidentService';
 import { ask, confirm, pick } from './quickInput';
 import { parseWhen } from '../core/parseWhen';
 import { writeIdentity } from './settings';
+import { answerResolveChecklist } from './resolutionPrompt';
 
 const STATUS_HELP: Record<Status, string> = {
   investigating: 'Looking for the cause',
@@ -72,7 +73,10 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
 
     'incidentRoom.setStatus': { run: async ({ args, incident: s }) => {
       const status = args?.status ?? (await pick(STATUSES.map((st) => ({ label: st, description: STATUS_HELP[st], value: st, picked: st === s.status })), { title: `Set Status of ${s.id} (now ${s.status})` }));
+      // Resolving asks the checklist first; its answers go on the timeline before the status change (#12).
+      const checked = status === 'resolved' && s.status !== 'resolved' ? await answerResolveChecklist(service, s, args) : undefined;
       const note = args ? args.note : (await ask({ prompt: `Note for "${status}" (optional)`, required: false })) || undefined;
+      if (checked) await service.append('resolution.checked', checked);
       await service.append('status.changed', { status, ...(note ? { note } : {}) });
     } },
 

@@ -50,7 +50,14 @@ export const COMMANDS = {
     needs: { incident: true }, sidebar: 'no-args',
   },
   'incidentRoom.setStatus': {
-    args: z.object({ status: Status, note: z.string().max(2000).optional() }),
+    // Resolving with an argument object asks nothing: `checklist` is the caller's answer to the resolve checklist
+    // (impact stopped and why resolve with items missing); the other items are taken from the record, which a caller
+    // cannot vouch for. Without `checklist`, impact counts as stopped when no linked alert still fires, and the note
+    // says nobody was asked.
+    args: z.object({
+      status: Status, note: z.string().max(2000).optional(),
+      checklist: z.object({ impactStopped: z.boolean(), note: z.string().max(2000).optional() }).optional(),
+    }),
     needs: { incident: true }, sidebar: 'no-args',
   },
   'incidentRoom.assignRole': {

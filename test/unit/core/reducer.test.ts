@@ -174,6 +174,17 @@ describe('core/reducer', () => {
       assert.equal(a.title, 'Add a 5xx alert', 'fields not carried stay');
     });
 
+    it('action.updated with issueUrl records the follow-up on the forge; a later one (the filed issue) replaces it', () => {
+      let actionId = '';
+      const { script } = incident((s) => { actionId = s.add('action.added', { title: 'Add alert' }, { at: 10 }).id; });
+      script.add('action.updated', { actionId, issueUrl: 'https://github.com/acme/shop/issues/new?title=Add%20alert' }, { at: 11 });
+      assert.equal(fold(ID, script.events).actions[0]?.issueUrl, 'https://github.com/acme/shop/issues/new?title=Add%20alert');
+      script.add('action.updated', { actionId, done: true }, { at: 12 });
+      script.add('action.updated', { actionId, issueUrl: 'https://github.com/acme/shop/issues/42' }, { at: 13 });
+      const a = fold(ID, script.events).actions[0];
+      assert.deepEqual([a?.issueUrl, a?.done, a?.title], ['https://github.com/acme/shop/issues/42', true, 'Add alert']);
+    });
+
     it('an update of an unknown action stays on the timeline only', () => {
       const { state } = incident((s) => s.add('action.updated', { actionId: uuid(77), done: true }));
       assert.deepEqual(state.actions, []);
