@@ -1,6 +1,7 @@
 import { Limits } from '../protocol/codes';
 import type { Audience, Status, Trend, UserShare } from '../protocol/events';
 import { nextUpdateDueAt } from './cadence';
+import { currentEta, etaClock, etaMoved } from './eta';
 import type { IncidentState, StatusUpdate, TriageRecord } from './incidentState';
 import { formatDuration, incidentMetrics } from './metrics';
 import { facts, openMitigations, refutedGuesses } from './selectors';
@@ -14,6 +15,8 @@ export interface StatusUpdateOptions {
   readonly timeZone?: string;
   /** Status-update cadence per severity (default: the severity policy's). */
   readonly cadence?: CadencePolicy;
+  /** The ETA this update will carry (ISO), if any: the draft states it, and says so when it moves the last one. */
+  readonly eta?: string;
 }
 
 /** A composed status update, ready to edit and post as `update.posted`. */
@@ -28,7 +31,7 @@ export interface StatusUpdateDraft {
 /** Compose a status update for an audience: internal (facts, work in progress, names) or external (plain-language impact only). */
 export function composeStatusUpdate(state: IncidentState, audience: Audience, options: StatusUpdateOptions): StatusUpdateDraft {
   const nextUpdateBy = nextUpdateAfterPosting(state, audience, options.now, options.cadence ?? DEFAULT_CADENCE);
-  const text = audience === 'internal' ? internalText(state, nextUpdateBy, options) : externalText(state, nextUpdateBy);
+  const text = audience === 'internal' ? internalText(state, nextUpdateBy, options) : externalText(state, nextUpdateBy, options);
   return { audience, text, nextUpdateBy };
 }
 
@@ -55,6 +58,8 @@ function internalText(s: IncidentState, nextUpdateBy: string | null, o: StatusUp
     ].filter(Boolean).join(' · '),
   ];
   if (s.impact) head.push(`Impact: ${oneLine(s.impact)}`);
+  const eta = etaLine(s, o.eta, 'internal');
+  if (eta) head.push(eta);
   const triage = s.triage ? triageLines(s, s.triage, at) : ['Triage: not recorded yet.'];
 
   const known = bullets(facts(s).map((n) => n.text), 'earlier facts');
@@ -114,7 +119,7 @@ function bullets(items: readonly string[], earlier: string): string[] {
 // ---- external ----
 
 /** Plain language for customers: what they experience, since when, what we are doing in general terms. No names, ids or internals. */
-function externalText(s: IncidentState, nextUpdateBy: string | null): string {
+function externalText(s: IncidentState, nextUpdateBy: string | null, o: StatusUpdateOptions): string {
   const since = s.impactStartedAt ?? s.detectedAt ?? (s.declaredAt || undefined);
   const lines = [
     `${EXTERNAL_HEADLINE[s.status]}`,
@@ -124,6 +129,8 @@ function externalText(s: IncidentState, nextUpdateBy: string | null): string {
   if (s.triage) lines.push(...externalTriage(s.triage, s.status));
   if (since) lines.push(`${s.status === 'resolved' ? 'The issue began' : 'Since'} about ${clockTime(since)}.`);
   lines.push(EXTERNAL_BODY[s.status]);
+  const eta = etaLine(s, o.eta, 'external');
+  if (eta) lines.push(eta);
   const next = s.status === 'resolved'
     ? 'Thank you for your patience. This is our final update on this issue.'
     : nextUpdateBy ? `We will post another update by ${clockTime(nextUpdateBy)}.` : 'We will post another update as soon as we know more.';
@@ -170,6 +177,23 @@ const EXTERNAL_BODY: Readonly<Record<Status, string>> = {
   monitoring: 'Service should be returning to normal. We are making sure it stays that way.',
   resolved: 'Service is operating normally again.',
 };
+
+// ---- ETA ----
+
+/**
+ * The update's ETA line: the estimate it carries, and "moved from" when it differs from the last one given (any
+ * audience: the estimate is the incident's). Nothing without an ETA or once resolved. In UTC, like the rest of an
+ * external update, so every reader reads the same time.
+ */
+function etaLine(s: IncidentState, eta: string | undefined, audience: Audience): string | undefined {
+  if (!eta || s.status === 'resolved') return undefined;
+  const before = currentEta(s.updates)?.eta;
+  const moved = etaMoved(before, eta);
+  if (audience === 'internal') {
+    return moved ? `ETA moved from ${etaClock(before as string)} to ${etaClock(eta)} (estimate).` : `ETA: ${etaClock(eta)} (estimate).`;
+  }
+  return `We expect to restore normal service by about ${etaClock(eta)}${moved ? ` (ETA moved from ${etaClock(before as string)} to ${etaClock(eta)})` : ''}. This is an estimate.`;
+}
 
 // ---- text ----
 

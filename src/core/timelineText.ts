@@ -1,6 +1,7 @@
 import type { EventKind, SequencedEvent } from '../protocol/events';
 import { ASSESSMENT_LABELS, resolutionChecklistText, sharedEventText, triageHeadline, type TextStyle } from './eventText';
-import type { LostRange, Mitigation } from './incidentState';
+import { currentEta, etaClock, etaMoved } from './eta';
+import type { LostRange, Mitigation, StatusUpdate } from './incidentState';
 import { resolvedAfterMitigation } from './signals';
 
 /** Codicon names per event kind, for the timeline. */
@@ -53,7 +54,7 @@ const PLAIN_TEXT: TextStyle = {
  * One line describing an event for the timeline (plain text; the UI renders it as text, never HTML). With the
  * incident's mitigations, a resolved alert says whether one helped: `… resolved, 6 min after rollback of v42 finished`.
  */
-export function describeEvent(e: SequencedEvent, context?: { readonly mitigations: readonly Mitigation[] }): string {
+export function describeEvent(e: SequencedEvent, context?: { readonly mitigations: readonly Mitigation[]; readonly updates?: readonly StatusUpdate[] }): string {
   switch (e.kind) {
     case 'incident.declared':
     case 'severity.changed':
@@ -74,8 +75,13 @@ export function describeEvent(e: SequencedEvent, context?: { readonly mitigation
       return `Mitigation started (${e.data.action.replace('_', ' ')}): ${e.data.description}${e.data.command ? `\n${e.data.command}` : ''}`;
     case 'mitigation.finished':
       return `Mitigation ${e.data.result}${e.data.detail ? `: ${e.data.detail}` : ''}`;
-    case 'update.posted':
-      return `${e.data.audience === 'internal' ? 'Internal' : 'External'} update: ${e.data.text}`;
+    case 'update.posted': {
+      // The ETA on the first line (the sidebar folds the text to it), flagged when this update moved it.
+      const before = e.data.eta && context?.updates ? currentEta(context.updates, e.seq)?.eta : undefined;
+      const eta = !e.data.eta ? '' : etaMoved(before, e.data.eta)
+        ? ` (ETA moved from ${etaClock(before as string)} to ${etaClock(e.data.eta)})` : ` (ETA ${etaClock(e.data.eta)})`;
+      return `${e.data.audience === 'internal' ? 'Internal' : 'External'} update${eta}: ${e.data.text}`;
+    }
     case 'action.added':
       return `Action item: ${e.data.title}${e.data.owner ? ` (owner ${e.data.owner.name})` : ''}${e.data.due ? `, due ${e.data.due}` : ''}`;
     case 'action.updated': {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { assessmentAsks, awaitingAssessment } from '../../../src/core/assessmentPolicy';
 import type { IncidentState } from '../../../src/core/incidentState';
-import { emptyIncident, fold } from '../../../src/core/reducer';
+import { fold } from '../../../src/core/reducer';
 import { ALICE, BOB, CAROL, Script, uuid } from './eventBuilder';
 
 const M = uuid(7);
@@ -14,7 +14,7 @@ function incident(more: (s: Script) => void = () => undefined): { state: Inciden
   script.add('mitigation.started', { mitigationId: M, action: 'rollback', description: 'Roll back v42' }, { at: 2, by: BOB });
   script.add('mitigation.finished', { mitigationId: M, result: 'succeeded' }, { at: 4, by: BOB });
   more(script);
-  return { state: fold(emptyIncident(script.incidentId), JSON.parse(JSON.stringify(script.events))), script };
+  return { state: fold(script.incidentId, JSON.parse(JSON.stringify(script.events))), script };
 }
 const ms = (script: Script, minutes: number) => Date.parse(script.time(minutes));
 
@@ -33,7 +33,7 @@ describe('core/assessmentPolicy', () => {
     const script = new Script();
     script.declare({}, { at: 0, by: ALICE });
     script.add('mitigation.started', { mitigationId: M, action: 'rollback', description: 'Roll back v42' }, { at: 2, by: ALICE });
-    const state = fold(emptyIncident(script.incidentId), script.events);
+    const state = fold(script.incidentId, script.events);
     assert.deepEqual(assessmentAsks(state, ALICE, ms(script, 30), RECHECK), { due: [], nextAt: undefined });
   });
 
@@ -69,7 +69,7 @@ describe('core/assessmentPolicy', () => {
     script.declare({}, { at: 0, by: ALICE });
     script.add('mitigation.started', { mitigationId: M, action: 'feature_flag', description: 'Flag off' }, { at: 2, by: ALICE });
     script.add('mitigation.finished', { mitigationId: M, result: 'failed', detail: 'exit 1' }, { at: 3, by: ALICE });
-    assert.equal(assessmentAsks(fold(emptyIncident(script.incidentId), script.events), ALICE, ms(script, 3), RECHECK).due.length, 1);
+    assert.equal(assessmentAsks(fold(script.incidentId, script.events), ALICE, ms(script, 3), RECHECK).due.length, 1);
   });
 
   it('nobody is interrupted once the incident is resolved', () => {
