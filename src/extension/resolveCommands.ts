@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { exportIncident } from '../core/incidentExport';
 import { postmortemFileName, renderPostmortem } from '../core/postmortem';
 import type { IncidentState } from '../core/incidentState';
+import { etaClock } from '../core/eta';
 import { parseEta } from '../core/parseWhen';
 import { composeStatusUpdate } from '../core/statusUpdateTemplate';
 import type { Audience, User } from '../protocol/events';
@@ -44,11 +45,14 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
           { label: 'Internal', description: 'Responders and stakeholders: what we know, what we are doing, next update', value: 'internal' as Audience },
           { label: 'External', description: 'Customers: plain-language impact and next update time', value: 'external' as Audience },
         ], { title: `Post Status Update for ${s.id}` });
-        const draft = composeStatusUpdate(s, audience, { now: new Date(), timeZone: readerZone(), cadence });
+        // Stakeholders ask "when will it be fixed?" first: an estimate, revised with each update (optional). Asked
+        // before the draft so the draft states it (and says when it moved the last one); internal updates too, since
+        // support and leadership plan around it as much as customers do, and one estimate per incident keeps both
+        // audiences telling the same time.
+        eta = await askEta(s);
+        const draft = composeStatusUpdate(s, audience, { now: new Date(), timeZone: readerZone(), cadence, ...(eta ? { eta } : {}) });
         text = await editDraft(draft.text, `${audience} update for ${s.id}`, audience === 'external' ? whereExternalGoes(service) : '');
         nextUpdateBy = draft.nextUpdateBy ?? undefined;
-        // Stakeholders ask "when will it be fixed?" first: an estimate, revised with each update (optional).
-        if (audience === 'external') eta = await askEta(s);
       }
       if (text.length > 4000) throw new UserFacingError(`the update is ${text.length} characters; at most 4000 fit in one update`);
       const eventId = await service.append('update.posted', { audience, text, ...(nextUpdateBy ? { nextUpdateBy } : {}), ...(eta ? { eta } : {}) });
@@ -200,13 +204,13 @@ function isDate(v: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v));
 }
 
-/** The external update's ETA prompt: the last one offered again, so revising it is one edit. */
+/** The update's ETA prompt: the last one offered again, so revising it is one edit. */
 async function askEta(s: IncidentState): Promise<string | undefined> {
   const now = new Date();
   const last = [...s.updates].reverse().find((u) => u.eta)?.eta;
   const answer = await ask({
     title: `ETA for ${s.id} (optional)`,
-    prompt: 'When do you expect the impact to end? "30m", "2h", "1h 30m" or an ISO time; leave empty when you cannot say yet',
+    prompt: `When do you expect the impact to end? "30m", "2h", "1h 30m" or an ISO time; leave empty when you cannot say yet${last ? ` (the last estimate was ${etaClock(last)}; a new one is flagged as moved)` : ''}`,
     value: last && Date.parse(last) > now.getTime() ? last : '',
     required: false,
     validateInput: (v) => (parseEta(v, new Date()) === null ? 'Use "30m", "2h", "1h 30m" or a future ISO time, or leave it empty' : undefined),

@@ -31,9 +31,12 @@ export const tests = {
   async 'Post Status Update drafts the update in an editor, posts it on Post, and the timeline shows it'({ page }) {
     await runCommand(page, 'Incident: Post Status Update', { prompts: true });
     await choose(page, 'Post Status Update', 'Internal');
+    // The ETA is asked before the draft (internal updates too), so the draft states it.
+    await answer(page, 'When do you expect the impact to end', '45m');
     // The draft opens beside, composed from the incident: edit it there, then press Post on the notification.
     const draft = page.locator('.part.editor .view-lines').last();
     await poll(async () => (await draft.innerText()).replace(/\u00a0/g, ' ').includes('Search index stale'), { message: 'the composed draft names the incident' });
+    assert.match((await draft.innerText()).replace(/\u00a0/g, ' '), /ETA: \d\d:\d\d UTC \(estimate\)\./, 'the draft states the ETA');
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'then post it' });
     await toast.waitFor({ timeout: 15e3 });
     await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Post' }).first().click();
@@ -41,6 +44,8 @@ export const tests = {
     const entry = web.locator('[data-testid="timeline-entry"]', { hasText: 'Internal update:' }).first();
     await entry.waitFor({ timeout: 15e3 });
     assert.match(await entry.innerText(), /Search index stale/);
+    assert.match(await entry.innerText(), /Internal update \(ETA \d\d:\d\d UTC\):/, 'the entry carries the ETA');
+    await poll(async () => /ETA \d\d:\d\d \(estimate\)/.test(await web.locator('[data-testid="incident-eta"]').innerText()), { message: 'the card shows the ETA' });
     // The next update is due a full cadence after this one (SEV3: 60 min).
     await poll(async () => /update in (59m|1h 00m)/.test(await web.locator('[data-testid="update-due"]').innerText()), { message: 'the next update is due a cadence from now' });
   },

@@ -187,6 +187,7 @@ export const tests = {
 
     await runCommand(page, 'Incident: Post Status Update', { prompts: true });
     await choose(page, 'Post Status Update', 'Internal');
+    await answer(page, 'When do you expect the impact to end', '');
     const post = toast(page, 'then post it');
     await post.waitFor({ timeout: 15e3 });
     await post.locator('.monaco-button', { hasText: 'Post' }).first().click();
