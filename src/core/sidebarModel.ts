@@ -1,6 +1,9 @@
 import type { Role, User } from '../protocol/events';
 import type { IncidentView, TimelineEntryView, TriageView } from '../protocol/webviewMessages';
+import { DEFAULT_RECHECK_MINUTES } from './assessmentPolicy';
 import { updateDue } from './cadence';
+import { currentEta } from './eta';
+import { mitigationRows } from './mitigationRows';
 import type { IncidentState } from './incidentState';
 import { incidentMetrics } from './metrics';
 import { DEFAULT_CADENCE, incidentSuggestion, SEVERITY_POLICY, type CadencePolicy } from './severityPolicy';
@@ -90,7 +93,9 @@ function newestNotes<K extends 'facts' | 'guesses' | 'refuted'>(key: K, notes: r
 }
 
 /** Build the incident part of the sidebar from the folded state, with the newest page of the timeline. */
-export function incidentView(s: IncidentState, me: User, now: number, cadence: CadencePolicy = DEFAULT_CADENCE, queued: readonly QueuedEventView[] = []): IncidentView {
+export function incidentView(
+  s: IncidentState, me: User, now: number, cadence: CadencePolicy = DEFAULT_CADENCE, queued: readonly QueuedEventView[] = [], recheckMinutes = DEFAULT_RECHECK_MINUTES,
+): IncidentView {
   const metrics = incidentMetrics(s);
   const due = updateDue(s, now, cadence);
   const today = new Date(now).toISOString().slice(0, 10);
@@ -107,7 +112,8 @@ export function incidentView(s: IncidentState, me: User, now: number, cadence: C
     ...newestNotes('facts', facts(s)),
     ...newestNotes('guesses', openGuesses(s)),
     ...newestNotes('refuted', refutedGuesses(s)),
-    mitigations: s.mitigations.map((m) => ({ id: m.id, description: m.description, action: m.action, startedAt: m.startedAt, state: m.state })),
+    mitigations: mitigationRows(s, recheckMinutes),
+    ...etaView(s),
     flaggedDeploys: s.flaggedDeploys.map((d) => ({ ref: d.ref, sha: d.sha, ...(d.reason ? { reason: d.reason } : {}) })),
     nextUpdate: due ? { dueAt: due.dueAt, overdue: due.overdue } : null,
     actions: s.actions.map((a) => ({
@@ -119,6 +125,12 @@ export function incidentView(s: IncidentState, me: User, now: number, cadence: C
     timeline,
     timelineTotal: queued.length + s.timeline.length + s.lost.length,
   };
+}
+
+/** The ETA in force for the card (the latest given), and the one it replaced when the last update moved it. */
+function etaView(s: IncidentState): Pick<IncidentView, 'eta'> {
+  const eta = currentEta(s.updates);
+  return eta ? { eta: { at: eta.eta, givenAt: eta.givenAt, ...(eta.movedFrom ? { movedFrom: eta.movedFrom } : {}) } } : {};
 }
 
 /** The latest triage for the card's Triage block; null before the first. */

@@ -128,6 +128,15 @@ const MITIGATION_WORDS: Record<Mitigation['action'], string> = {
  * `6 min after rollback of release-42 finished`. Undefined when none finished before (or it was cancelled).
  */
 export function resolvedAfterMitigation(endsAt: string, mitigations: readonly Mitigation[]): string | undefined {
+  const found = mitigationBeforeResolution(endsAt, mitigations);
+  if (!found) return undefined;
+  const best = found.mitigation;
+  const what = `${MITIGATION_WORDS[best.action]}${best.target?.ref ? ` of ${best.target.ref}` : ''}`;
+  return `${minutesAfterText(found.minutes)} after ${what} ${best.state === 'failed' ? 'failed' : 'finished'}`;
+}
+
+/** The mitigation a signal's resolution at `endsAt` follows: the last one that finished before it (not a cancelled one), and how many whole minutes before. */
+export function mitigationBeforeResolution(endsAt: string, mitigations: readonly Mitigation[]): { mitigation: Mitigation; minutes: number } | undefined {
   const end = Date.parse(endsAt);
   let best: Mitigation | undefined;
   for (const m of mitigations) {
@@ -136,10 +145,12 @@ export function resolvedAfterMitigation(endsAt: string, mitigations: readonly Mi
     if (at <= end && (!best || at > Date.parse(best.finishedAt as string))) best = m;
   }
   if (!best?.finishedAt) return undefined;
-  const what = `${MITIGATION_WORDS[best.action]}${best.target?.ref ? ` of ${best.target.ref}` : ''}`;
-  const minutes = Math.floor((end - Date.parse(best.finishedAt)) / 60_000);
-  const ago = minutes < 1 ? 'under a minute' : minutes < 60 ? `${minutes} min` : durationText(minutes);
-  return `${ago} after ${what} ${best.state === 'failed' ? 'failed' : 'finished'}`;
+  return { mitigation: best, minutes: Math.floor((end - Date.parse(best.finishedAt)) / 60_000) };
+}
+
+/** `under a minute`, `6 min`, `1h 05m`: how long after a mitigation something happened. */
+export function minutesAfterText(minutes: number): string {
+  return minutes < 1 ? 'under a minute' : minutes < 60 ? `${minutes} min` : durationText(minutes);
 }
 
 /** A signal as the sidebar shows it (webviewMessages.ts `SignalView`). */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { SIDEBAR_ARGS, type CommandId } from './commands';
-import { ImpactLevel, Role, Severity, Status, Trend } from './events';
+import { Assessment, ImpactLevel, Role, Severity, Status, Trend } from './events';
 
 /**
  * Commands the sidebar may ask the host to run (nothing else is accepted): the command table's entries that say what
@@ -47,6 +47,21 @@ export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
 
 const NoteView = z.object({ id: z.string(), text: z.string() });
 
+/** A mitigation's row: what ran, its state, and "did it help?" — the latest answer, or the question while none stands. */
+export const MitigationView = z.object({
+  id: z.string(), description: z.string(), action: z.string(), startedAt: z.string(), state: z.string(),
+  finishedAt: z.string().optional(),
+  /** The latest answer (`label`: "helped", "too early to tell"); absent before the first. */
+  assessment: z.object({ value: Assessment, label: z.string(), evidence: z.string().optional(), by: z.string(), at: z.string() }).optional(),
+  /** Finished and not answered yet, or answered too early: the row asks "Did it help?". */
+  awaiting: z.boolean().optional(),
+  /** After a too-early answer: when it is asked again (ISO). */
+  askAgainAt: z.string().optional(),
+  /** Linked alerts that resolved after it finished (and before the next one did): `HighErrorRate resolved 6 min after`. */
+  resolvedAfter: z.array(z.string()).optional(),
+});
+export type MitigationView = z.infer<typeof MitigationView>;
+
 /** The latest triage as the sidebar shows it, under the title: who, where, the trend and the three impacts. */
 export const TriageView = z.object({
   at: z.string(),
@@ -83,7 +98,9 @@ export const IncidentView = z.object({
   guessesTotal: z.number().int().min(0),
   refuted: z.array(NoteView),
   refutedTotal: z.number().int().min(0),
-  mitigations: z.array(z.object({ id: z.string(), description: z.string(), action: z.string(), startedAt: z.string(), state: z.string() })),
+  mitigations: z.array(MitigationView),
+  /** The ETA in force (the latest an update gave), and the one it replaced when it moved; absent before the first. */
+  eta: z.object({ at: z.string(), givenAt: z.string(), movedFrom: z.string().optional() }).optional(),
   flaggedDeploys: z.array(z.object({ ref: z.string(), sha: z.string(), reason: z.string().optional() })),
   nextUpdate: z.object({ dueAt: z.string(), overdue: z.boolean() }).nullable(),
   actions: z.array(z.object({

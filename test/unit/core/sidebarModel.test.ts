@@ -125,3 +125,63 @@ describe('core/sidebarModel: triage under the title', () => {
     assert.equal(resolved.triage?.who, 'Few users', 'the triage itself stays');
   });
 });
+
+describe('core/sidebarModel: mitigations and the ETA', () => {
+  const M = '00000000-0000-4000-8000-0000000000a1';
+  const N = '00000000-0000-4000-8000-0000000000a2';
+  /** Declared 14:00; a rollback 14:05–14:08, a flag flip 14:20–14:21; events parsed from JSON as they arrive. */
+  function incident(more: (s: Script) => void = () => undefined) {
+    const s = new Script('INC-3', '2026-12-02T14:00:00.000Z');
+    s.declare({}, { at: 0, by: ALICE });
+    s.add('mitigation.started', { mitigationId: M, action: 'rollback', description: 'Roll back v42', target: { ref: 'v42' } }, { at: 5, by: BOB });
+    s.add('mitigation.finished', { mitigationId: M, result: 'succeeded' }, { at: 8, by: BOB });
+    s.add('mitigation.started', { mitigationId: N, action: 'feature_flag', description: 'new-pricing off' }, { at: 20, by: ALICE });
+    s.add('mitigation.finished', { mitigationId: N, result: 'succeeded' }, { at: 21, by: ALICE });
+    more(s);
+    return { s, view: incidentView(fold(s.incidentId, JSON.parse(JSON.stringify(s.events))), ALICE, Date.parse(s.time(30))) };
+  }
+  const resolvedAt = (s: Script, alertname: string, at: number) =>
+    s.add('signal.resolved', { fingerprint: `f${at}`.padEnd(16, '0'), alertname, startsAt: s.time(-5), endsAt: s.time(at) }, { at });
+
+  it('a finished mitigation nobody answered asks on its row; an answer shows instead, with its evidence and who', () => {
+    const { view } = incident((s) => s.add('mitigation.assessed', { mitigationId: M, assessment: 'helped', evidence: '5xx back to 0.2%' }, { at: 14, by: BOB }));
+    const [rollback, flag] = view.mitigations;
+    assert.deepEqual(rollback?.assessment, { value: 'helped', label: 'helped', evidence: '5xx back to 0.2%', by: 'Bob Baker', at: '2026-12-02T14:14:00.000Z' });
+    assert.equal(rollback?.awaiting, undefined);
+    assert.equal(flag?.assessment, undefined);
+    assert.equal(flag?.awaiting, true);
+  });
+
+  it('too early keeps asking, and says when it is asked again (recheck minutes after the answer)', () => {
+    const s = new Script('INC-3', '2026-12-02T14:00:00.000Z');
+    s.declare({}, { at: 0 });
+    s.add('mitigation.started', { mitigationId: M, action: 'rollback', description: 'Roll back v42' }, { at: 5 });
+    s.add('mitigation.finished', { mitigationId: M, result: 'succeeded' }, { at: 8 });
+    s.add('mitigation.assessed', { mitigationId: M, assessment: 'too_early' }, { at: 9 });
+    const row = incidentView(fold(s.incidentId, s.events), ALICE, Date.parse(s.time(10)), undefined, [], 10).mitigations[0];
+    assert.equal(row?.assessment?.label, 'too early to tell');
+    assert.equal(row?.awaiting, true);
+    assert.equal(row?.askAgainAt, '2026-12-02T14:19:00.000Z');
+  });
+
+  it('a linked alert that resolved after a mitigation is recorded beside the last one that finished before it', () => {
+    const { view } = incident((s) => {
+      resolvedAt(s, 'HighErrorRate', 14);
+      resolvedAt(s, 'LatencyP99', 27);
+      resolvedAt(s, 'Early', 4);
+    });
+    assert.deepEqual(view.mitigations.map((m) => m.resolvedAfter), [['HighErrorRate resolved 6 min after'], ['LatencyP99 resolved 6 min after']]);
+  });
+
+  it('the card shows the ETA in force and the one it replaced; none before the first', () => {
+    assert.equal(incident().view.eta, undefined);
+    const { view } = incident((s) => {
+      s.add('update.posted', { audience: 'external', text: 'a', eta: s.time(60) }, { at: 22 });
+      s.add('update.posted', { audience: 'internal', text: 'b', eta: s.time(90) }, { at: 25 });
+      s.add('update.posted', { audience: 'internal', text: 'c' }, { at: 26 });
+    });
+    assert.deepEqual(view.eta, { at: '2026-12-02T15:30:00.000Z', givenAt: '2026-12-02T14:25:00.000Z', movedFrom: '2026-12-02T15:00:00.000Z' });
+    const state = { connection: { status: 'online', text: 'online', queued: 0, mode: 'local' as const }, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 };
+    assert.ok(SidebarState.safeParse(state).success, 'the webview accepts it');
+  });
+});
