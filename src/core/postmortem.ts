@@ -1,4 +1,4 @@
-import type { NoteSource, SequencedEvent, User } from '../protocol/events';
+import type { NoteSource, SequencedEvent, SequencedEventOf, User } from '../protocol/events';
 import { ROLES } from '../protocol/vocabulary';
 import { movesUpdateDue, nextUpdateDueAt } from './cadence';
 import type { IncidentState, Mitigation, Note, TriageRecord } from './incidentState';
@@ -34,14 +34,20 @@ export function renderPostmortem(state: IncidentState, options: PostmortemOption
     header(ctx, options.generatedBy),
     summary(ctx),
     impact(ctx),
+    detection(ctx),
     keyTimes(ctx),
     roles(ctx),
+    workstreams(ctx),
     timeline(ctx),
     whatWasTried(ctx),
+    resolution(ctx),
+    trigger(ctx),
+    rootCauseChain(ctx),
     contributingFactors(ctx),
     communication(ctx),
     teamSection('What went well', 'What helped detect, understand or fix this quickly? Which tools, alerts, runbooks or habits worked?'),
-    teamSection('What to improve', 'Where did the system, tooling or process make this harder? What would have shortened detection, diagnosis or recovery?'),
+    teamSection('What went wrong', 'Where did the system, tooling or process make this harder? What would have shortened detection, diagnosis or recovery?'),
+    teamSection('Where we got lucky', 'What kept this from being worse that we cannot count on next time (the time of day, who happened to be online, a spare capacity margin)?'),
     actionItems(ctx),
   ];
   return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
@@ -320,10 +326,19 @@ function whatWasTried({ s, clock }: Ctx): string[] {
     if (m.target?.ref || m.target?.sha) {
       facts.push(`target ${[m.target.ref ? code(m.target.ref) : '', m.target.sha ? `at ${code(m.target.sha.slice(0, 12))}` : ''].filter(Boolean).join(' ')}`);
     }
-    if (m.command) facts.push(`command ${code(m.command)}`);
+    // A rollback of several steps records one command a line: each is its own code span on its own line, so none
+    // runs into the next and each can be copied alone.
+    const commands = (m.command ?? '').split(/\r\n|\r|\n/).map((c) => c.trim()).filter(Boolean);
+    if (commands.length === 1) facts.push(`command ${code(commands[0] as string)}`);
     const finished = m.finishedAt ? `, finished ${clock.utc(m.finishedAt)} UTC (after ${formatDuration(Date.parse(m.finishedAt) - Date.parse(m.startedAt))})` : '';
     facts.push(`started ${clock.utc(m.startedAt)} UTC${finished}`);
-    lines.push(`  ${facts.join(' · ')}`);
+    const more = [
+      ...(commands.length > 1 ? [`commands (${commands.length}, in order):`, ...commands.map(code)] : []),
+      ...m.assessments.map((a) => `did it help? **${ASSESSMENT_LABELS[a.assessment]}**${a.evidence ? ` — ${md(a.evidence)}` : ''} (${clock.utc(a.at)} UTC)`),
+    ];
+    if ((m.state === 'succeeded' || m.state === 'failed') && m.assessments.length === 0) more.push('did it help? _not assessed_');
+    // Markdown hard breaks (a trailing backslash) keep each on its own line inside the list item.
+    [facts.join(' · '), ...more].forEach((l, i, all) => lines.push(`  ${l}${i < all.length - 1 ? '\\' : ''}`));
     if (m.detail) lines.push('', ...fenced(m.detail).map((l) => `  ${l}`));
     lines.push('');
   }
@@ -334,15 +349,156 @@ function whatWasTried({ s, clock }: Ctx): string[] {
   return lines;
 }
 
+/**
+ * Detection, signal → declared: the alerts linked to the incident (when each fired, and resolved), then when the
+ * first alert fired, the incident was detected and declared, and the times between.
+ */
+function detection({ s, clock }: Ctx): string[] {
+  const m = incidentMetrics(s);
+  const signals = linkedSignals(s);
+  const lines = ['## Detection', ''];
+  if (signals.length === 0) {
+    lines.push('_No alert was linked to the incident. How was it noticed (a customer report, a person looking, an alert that was not linked)? Would an alert have caught it sooner?_');
+  } else {
+    lines.push(`${plural(signals.length, 'alert')} linked to the incident:`, '', '| Alert | Summary | Firing since (UTC) | Resolved (UTC) |', '|---|---|---|---|');
+    for (const x of signals) lines.push(`| ${md(x.alertname)} | ${x.summary ? md(x.summary) : '—'} | ${clock.utc(x.startsAt)} | ${x.endsAt ? clock.utc(x.endsAt) : 'still firing'} |`);
+  }
+  const firstAlert = signals.length > 0 ? signals.reduce((a, b) => (Date.parse(b.startsAt) < Date.parse(a.startsAt) ? b : a)).startsAt : null;
+  const row = (label: string, at: string | null) => `| ${label} | ${clock.cells(at)} |`;
+  const since = (from: string | null, to: string | null) => formatDuration(from && to ? Date.parse(to) - Date.parse(from) : null);
+  lines.push(
+    '',
+    `| Signal → declared | ${clock.headers()} |`,
+    `|---|${clock.rules()}|`,
+    row('Impact started', m.impactStartedAt),
+    row('First alert fired', firstAlert),
+    row(s.detectedAt ? 'Detected' : 'Detected (not recorded; taken as declared)', m.detectedAt),
+    row('Declared', m.declaredAt),
+    '',
+    '| Measure | Duration |',
+    '|---|---|',
+    `| Time to alert (impact started → first alert) | ${since(m.impactStartedAt, firstAlert)} |`,
+    `| Alert to declared (first alert → declared) | ${since(firstAlert, m.declaredAt)} |`,
+    `| Time to detect (impact started → detected) | ${formatDuration(m.timeToDetectMs)} |`,
+    `| Time to declare (detected → declared) | ${formatDuration(m.timeToDeclareMs)} |`,
+  );
+  return lines;
+}
+
+interface LinkedSignal { readonly fingerprint: string; readonly alertname: string; readonly summary?: string; readonly startsAt: string; readonly endsAt?: string }
+
+/** The alerts linked to the incident, in the order they were first linked, each with its latest resolution. */
+function linkedSignals(s: IncidentState): LinkedSignal[] {
+  const byFingerprint = new Map<string, LinkedSignal>();
+  for (const e of s.timeline) {
+    if (e.kind === 'signal.linked') {
+      const { fingerprint, alertname, summary, startsAt } = e.data;
+      const seen = byFingerprint.get(fingerprint);
+      // Linked again after it fired again: the earlier start stays (the incident began with it), the end is reopened.
+      byFingerprint.set(fingerprint, { fingerprint, alertname, startsAt: seen?.startsAt ?? startsAt, ...(summary ? { summary } : {}) });
+    }
+    if (e.kind === 'signal.resolved') {
+      const seen = byFingerprint.get(e.data.fingerprint);
+      if (seen) byFingerprint.set(e.data.fingerprint, { ...seen, endsAt: e.data.endsAt });
+    }
+  }
+  return [...byFingerprint.values()];
+}
+
+/** Workstreams: what each was for, its one owner (who followed it, not who is at fault), and how it ended. */
+function workstreams({ s, clock }: Ctx): string[] {
+  const lines = ['## Workstreams', ''];
+  if (s.workstreams.length === 0) return [...lines, '_No workstream was opened._'];
+  lines.push('| Workstream | Kind | Owner | Opened (UTC) | State | Since (UTC) |', '|---|---|---|---|---|---|');
+  for (const w of s.workstreams) {
+    const handedOver = w.history.filter((c) => c.owner).length;
+    const owner = `${name(w.owner)}${handedOver ? ` (owner changed ${handedOver === 1 ? 'once' : `${handedOver} times`})` : ''}`;
+    lines.push(`| ${md(w.title)} | ${w.kind} | ${owner} | ${clock.utc(w.openedAt)} | ${w.state} | ${w.state === 'open' ? '—' : clock.utc(w.updatedAt)} |`);
+  }
+  return lines;
+}
+
+/**
+ * Resolution: the resolve checklist as the responder answered it (the latest, before the incident was resolved), and
+ * the mitigation that ended it, with whether it helped.
+ */
+function resolution({ s, clock }: Ctx): string[] {
+  const lines = ['## Resolution', ''];
+  const resolvedAt = incidentMetrics(s).resolvedAt;
+  const checks = s.timeline.filter((e): e is SequencedEventOf<'resolution.checked'> => e.kind === 'resolution.checked');
+  const last = checks.at(-1);
+  if (!resolvedAt) lines.push(`_Not resolved yet (still ${s.status})._`);
+  if (last) {
+    const d = last.data;
+    const yes = (ok: boolean, text: string) => `- [${ok ? 'x' : ' '}] ${text}${ok ? '' : ' — **no**'}`;
+    const firing = d.firingSignals?.length ?? 0;
+    lines.push(
+      `${checks.length > 1 ? `The latest of ${checks.length} resolve checklists, answered` : 'The resolve checklist, answered'} at ${clock.utc(last.at)} UTC:`,
+      '',
+      yes(d.impactStopped, `Impact has stopped${firing ? ` (${plural(firing, 'linked alert')} still firing then)` : ''}`),
+      yes(d.monitored, 'Watched it hold in monitoring'),
+      yes(d.rootCauseKnown, 'Root cause known'),
+      yes(d.followUpFiled, 'Follow-up filed'),
+      ...(d.note ? ['', `Why: ${md(d.note)}`] : []),
+    );
+  } else if (resolvedAt) {
+    lines.push('_Resolved without the resolve checklist._');
+  }
+  const final = [...s.mitigations].filter((m) => m.state === 'succeeded' && m.finishedAt)
+    .sort((a, b) => Date.parse(a.finishedAt as string) - Date.parse(b.finishedAt as string)).at(-1);
+  lines.push('');
+  if (final) {
+    const latest = final.assessments.at(-1);
+    lines.push(`- **Final mitigation:** ${actionLabel(final)}: ${md(final.description)}, finished ${clock.utc(final.finishedAt as string)} UTC${latest ? `; did it help? **${ASSESSMENT_LABELS[latest.assessment]}**${latest.evidence ? ` — ${md(latest.evidence)}` : ''}` : ''}`);
+  } else {
+    lines.push('- **Final mitigation:** _none recorded as succeeded_');
+  }
+  const resolvedNote = [...s.statusHistory].reverse().find((c) => c.value === 'resolved')?.note;
+  if (resolvedAt) lines.push(`- **Resolved:** ${clock.utc(resolvedAt)} UTC${resolvedNote ? `: ${md(resolvedNote)}` : ''}`);
+  return lines;
+}
+
+/** Notes whose tag is now `tag`, in the order they were recorded. */
+const tagged = (s: IncidentState, tag: Note['tag']): Note[] => s.notes.filter((n) => n.tag === tag).sort((a, b) => a.seq - b.seq);
+
+const noteLine = (n: Note): string => `${md(n.text)}${n.source ? ` (${sourceLink(n.source)})` : ''}`;
+
+/** Trigger: what set the incident off (notes tagged `trigger`), kept apart from why the system let it hurt. */
+function trigger({ s, clock }: Ctx): string[] {
+  const lines = ['## Trigger', ''];
+  const notes = tagged(s, 'trigger');
+  if (notes.length === 0) {
+    lines.push('_No trigger was recorded (tag a note `trigger`). What set it off: a deploy, a config change, traffic, a dependency?_');
+    if (s.flaggedDeploys.length > 0) lines.push('', `Suspected during the incident: ${s.flaggedDeploys.map((d) => `deploy ${code(d.ref)}`).join(', ')}.`);
+  }
+  for (const n of notes) lines.push(`- ${noteLine(n)} — ${clock.utc(n.at)} UTC`);
+  return lines;
+}
+
+/** Root-cause chain: the notes tagged `root-cause`, in the order they were established, each a link of the chain. */
+function rootCauseChain({ s }: Ctx): string[] {
+  const lines = ['## Root-cause chain', ''];
+  const notes = tagged(s, 'root-cause');
+  if (notes.length === 0) return [...lines, '_No root cause was recorded (tag notes `root-cause`, one per link of the chain). Ask "why?" until the answer is about the system, not a person._'];
+  lines.push('_Each link, as the responders established it; the review checks each "because"._', '');
+  notes.forEach((n, i) => lines.push(`${i + 1}. ${noteLine(n)}`));
+  return lines;
+}
+
 function contributingFactors({ s, clock }: Ctx): string[] {
   const lines = [
     '## Contributing factors',
     '',
     '_Seeded from what the responders established during the incident. Rewrite as the team\'s analysis of how the system allowed this to happen._',
     '',
-    '### Established facts',
-    '',
   ];
+  const contributing = tagged(s, 'contributing');
+  if (contributing.length > 0) {
+    lines.push('### Named during the incident', '');
+    for (const n of contributing) lines.push(`- ${noteLine(n)}`);
+    lines.push('');
+  }
+  lines.push('### Established facts', '');
   const known = facts(s);
   if (known.length === 0) lines.push('_No facts were recorded._');
   for (const n of known) lines.push(`- ${md(n.text)}${n.source ? ` (${sourceLink(n.source)})` : ''}`);
