@@ -158,6 +158,101 @@ done
 echo "production now runs $ref ($sha)"
 `;
 
+// The on-call team's prepared mitigations (.incident-room/mitigations.json): what to try before a fix, lowest risk
+// first. The scripts are the demo's stand-ins for the flag service, the load balancer and the cluster: like
+// deploy.sh they only print what they would do, so any of them can be run in the demo.
+export const MITIGATIONS = {
+  mitigations: [
+    {
+      id: 'receipts-off',
+      title: 'Turn off receipt emails',
+      kind: 'feature-flag',
+      risk: 'low',
+      caution: 'Customers get no receipt email until it is back on; the queue keeps them, nothing is lost.',
+      argv: ['./scripts/flag.sh', 'receipt-emails', 'off', '--reason', '${incidentId}'],
+      undo: ['./scripts/flag.sh', 'receipt-emails', 'on', '--reason', '${incidentId}'],
+      services: ['checkout', 'orders-db'],
+      verify: { watch: 'orders-db active connections and checkout p99 latency fall within 5 minutes', dashboard: 'https://grafana.example.com/d/checkout/checkout-service' },
+    },
+    {
+      id: 'shift-eu-central',
+      title: 'Shift half of EU checkout traffic to eu-central-1',
+      kind: 'traffic-shift',
+      risk: 'medium',
+      caution: 'eu-central-1 runs at 40% headroom: more than half of EU traffic would overload it.',
+      argv: ['./scripts/traffic.sh', 'checkout', '--to', 'eu-central-1', '--percent', '50'],
+      undo: ['./scripts/traffic.sh', 'checkout', '--to', 'eu-west-1', '--percent', '100'],
+      services: ['checkout'],
+      verify: { watch: 'checkout 5xx rate in eu-west-1 under 1%, and eu-central-1 CPU under 70%', dashboard: 'https://grafana.example.com/d/lb/edge-traffic' },
+    },
+    {
+      id: 'restart-checkout',
+      title: 'Rolling restart of checkout',
+      kind: 'restart',
+      risk: 'high',
+      caution: 'Each pod drops its in-flight checkouts and opens a fresh DB pool: with orders-db saturated it can make things worse.',
+      argv: ['./scripts/restart.sh', 'checkout', '--rolling', '--max-unavailable', '1'],
+      services: ['checkout'],
+      verify: { watch: 'pods Ready 6/6 and the checkout error rate back to its baseline', dashboard: 'https://grafana.example.com/d/checkout/checkout-service' },
+    },
+    {
+      id: 'shed-recommendations',
+      title: 'Shed product recommendations on the storefront',
+      kind: 'load-shed',
+      risk: 'low',
+      caution: 'Product pages show no "you may also like" strip; revenue impact is small.',
+      argv: ['./scripts/flag.sh', 'storefront-recommendations', 'off', '--reason', '${incidentId}'],
+      undo: ['./scripts/flag.sh', 'storefront-recommendations', 'on', '--reason', '${incidentId}'],
+      services: ['storefront'],
+      verify: { watch: 'storefront p95 latency under 400 ms' },
+    },
+  ],
+};
+
+const FLAG_SH = `#!/bin/sh
+# Sets a feature flag of checkout-service in production. The demo's stand-in for the flag service's CLI: it only
+# prints what it would do.
+# usage: scripts/flag.sh FLAG on|off [--reason TEXT]
+set -eu
+flag=\${1:?usage: scripts/flag.sh FLAG on|off [--reason TEXT]}
+state=\${2:?usage: scripts/flag.sh FLAG on|off [--reason TEXT]}
+case "$state" in on|off) ;; *) echo "flag.sh: the state is on or off, not $state" >&2; exit 2 ;; esac
+reason=""
+if [ "\${3:-}" = "--reason" ]; then reason=\${4:-}; fi
+echo "flags: $flag -> $state\${reason:+ (reason: $reason)}"
+sleep 0.3
+echo "flags: 6/6 replicas picked it up"
+`;
+
+const TRAFFIC_SH = `#!/bin/sh
+# Moves a share of a service's EU traffic to another region at the load balancer. The demo's stand-in: it only prints.
+# usage: scripts/traffic.sh SERVICE --to REGION --percent N
+set -eu
+service=\${1:?usage: scripts/traffic.sh SERVICE --to REGION --percent N}
+[ "\${2:-}" = "--to" ] && [ "\${4:-}" = "--percent" ] || { echo "usage: scripts/traffic.sh SERVICE --to REGION --percent N" >&2; exit 2; }
+to=$3
+percent=$5
+echo "traffic: sending $percent% of $service EU traffic to $to"
+for step in 10 25 $percent; do
+  sleep 0.3
+  echo "  weight $step% ... healthy"
+done
+echo "traffic: done"
+`;
+
+const RESTART_SH = `#!/bin/sh
+# Rolling restart of a service's pods. The demo's stand-in for kubectl rollout restart: it only prints.
+# usage: scripts/restart.sh SERVICE --rolling [--max-unavailable N]
+set -eu
+service=\${1:?usage: scripts/restart.sh SERVICE --rolling [--max-unavailable N]}
+echo "restart: $service, one pod at a time"
+for pod in 1 2 3 4 5 6; do
+  sleep 0.3
+  echo "  $service-$pod ... Ready"
+done
+echo "restart: 6/6 Ready"
+`;
+
 const VSCODE_SETTINGS = `{
   // Incident Room: "Roll Back Deploy" redeploys the previous release with our deploy script.
   "incidentRoom.rollback.strategy": "command",
@@ -231,6 +326,9 @@ const HISTORY = [
     edits: [['src/checkout.ts', "import { charge } from './payments/client';", "import { charge } from './payments/client';\nimport { retry503 } from './payments/retry';"],
       ['src/checkout.ts', '    const payment = await charge({', '    const payment = await retry503(() => charge({'],
       ['src/checkout.ts', 'idempotencyKey: `checkout-${cartId}` });', 'idempotencyKey: `checkout-${cartId}` }));']] },
+  { h: 47.6, a: 'jonas', s: 'ops: prepared mitigations for on-call', b: 'Flag, traffic shift and restart, with what each risks and what to watch after; Incident Room lists them.',
+    files: { '.incident-room/mitigations.json': `${JSON.stringify(MITIGATIONS, null, 2)}\n`, 'scripts/flag.sh': FLAG_SH, 'scripts/traffic.sh': TRAFFIC_SH, 'scripts/restart.sh': RESTART_SH },
+    exec: ['scripts/flag.sh', 'scripts/traffic.sh', 'scripts/restart.sh'] },
   { h: 53.6, a: 'jonas', s: 'config: pool sized for 6 replicas', b: 'max_connections on orders-db is 400; 6 replicas × 40 leaves room for migrations and the reporting job.',
     edits: [['config/pool.yaml', '# Connection pools, per replica.\n', '# Connection pools, per replica. orders-db allows 400 connections: 6 replicas × max must stay well under it.\n'], ['config/pool.yaml', '  max: 20\n', '  max: 40\n']] },
   { h: 52.9, a: 'priya', s: 'Fix typo in README', edits: [['README.md', 'charges the customer through', 'charges the customer via']] },

@@ -4,7 +4,7 @@
 //   1. the real VS Code of the tests (code-server + Chromium in ~/.cache/incident-room-vscode; installed only when
 //      missing, ~3 min once)
 //   2. npm run build
-//   3. a sample repo (checkout-service: 43 commits by four engineers over five days, deploy tags release-38…42,
+//   3. a sample repo (checkout-service: 44 commits by four engineers over five days, deploy tags release-38…42,
 //      the newest ~1 h ago shrinking the DB pool) with a bare origin over file:// and scripts/deploy.sh
 //   4. the channel server on a free loopback port, data in the demo folder
 //   5. an incident under way on channel "demo" (declared by Priya, notes from Marco), seeded over a plain ws client,
