@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { countText } from '../core/durationText';
 import { gatherRollbackFacts } from '../git/rollbackFacts';
-import { executeRollback, mitigationFinishedData, mitigationStartedData, type CommandRunner } from '../git/rollbackExecutor';
+import { executeRollback, mitigationFinishedData, mitigationStartedData } from '../git/rollbackExecutor';
 import { formatArgv, planRollback, validateRollbackSettings, type DeployPoint, type RollbackPlan } from '../git/rollbackPlan';
 import { showError, UserFacingError, type CommandHandlers } from './commandRunner';
 import { gitCodeActions } from './failure';
@@ -11,38 +11,7 @@ import type { DeploysView } from './deploysView';
 import type { IncidentService } from './incidentService';
 import { confirm } from './quickInput';
 import { rollbackSettingsFor } from './settings';
-
-/** Runs a command step as a VS Code task, so its output is visible in the terminal panel; resolves with its exit code. */
-const runAsTask: CommandRunner = async (argv, { cwd, signal }) => {
-  const [program, ...args] = argv;
-  if (!program) return { exitCode: null, cancelled: false, spawnError: 'empty command' };
-  const task = new vscode.Task(
-    { type: 'incidentRoom', command: 'rollback' }, vscode.TaskScope.Workspace, `rollback: ${formatArgv(argv).slice(0, 80)}`, 'Incident Room',
-    // ProcessExecution passes argv straight to the program: no shell ever parses repo or user data.
-    new vscode.ProcessExecution(program, args, { cwd }),
-  );
-  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true, showReuseMessage: false };
-  let cancelled = false;
-  const execution = await vscode.tasks.executeTask(task);
-  return new Promise((resolve) => {
-    const subs: vscode.Disposable[] = [];
-    const done = (exitCode: number | null) => {
-      for (const s of subs) s.dispose();
-      resolve({ exitCode, cancelled });
-    };
-    subs.push(vscode.tasks.onDidEndTaskProcess((e) => {
-      if (e.execution === execution) done(e.exitCode ?? null);
-    }));
-    // A process that never started ends the task without a process-end event.
-    subs.push(vscode.tasks.onDidEndTask((e) => {
-      if (e.execution === execution) setTimeout(() => done(null), 200);
-    }));
-    signal?.addEventListener('abort', () => {
-      cancelled = true;
-      execution.terminate();
-    }, { once: true });
-  });
-};
+import { taskRunner } from './taskRunner';
 
 /** The modal confirm: exactly what will run and what it undoes. */
 function confirmText(plan: RollbackPlan): { message: string; detail: string } {
@@ -92,7 +61,7 @@ export function rollbackCommand(view: DeploysView, service: IncidentService, log
           try {
             return await executeRollback(repository.runner, plan, {
               signal: controller.signal,
-              runCommand: runAsTask,
+              runCommand: taskRunner('rollback'),
               onProgress: (p) => {
                 if (p.state === 'running') progress.report({ message: `${p.step + 1}/${p.total}: ${p.title}`, increment: 100 / p.total });
               },

@@ -55,27 +55,29 @@ function programName(arg: string): string {
 /**
  * Substitute `vars` into `template`. Refuses (with every problem listed) on: a template that is not a non-empty
  * list of strings, an unknown placeholder, `$name` written without braces, an unclosed `${`, a placeholder in
- * the program itself or anywhere after a shell/interpreter, a placeholder whose value is missing or unsafe.
+ * the program itself or anywhere after a shell/interpreter, a placeholder whose value is missing or unsafe. `what`
+ * names the command in the problems ("rollback command", or a prepared mitigation's).
  */
-export function substituteCommand(template: unknown, vars: CommandVariables): SubstitutionResult {
+export function substituteCommand(template: unknown, vars: CommandVariables, what = 'rollback command'): SubstitutionResult {
   const problems: string[] = [];
   if (!Array.isArray(template) || template.length === 0) {
-    return { ok: false, problems: ['No rollback command is configured (incidentRoom.rollback.command must be a non-empty list of arguments).'] };
+    const where = what === 'rollback command' ? 'incidentRoom.rollback.command' : `The ${what}`;
+    return { ok: false, problems: [`No ${what} is configured (${where} must be a non-empty list of arguments).`] };
   }
-  if (template.length > MAX_ARGS) problems.push(`The rollback command has more than ${MAX_ARGS} arguments.`);
+  if (template.length > MAX_ARGS) problems.push(`The ${what} has more than ${MAX_ARGS} arguments.`);
   const used = new Set<CommandPlaceholder>();
   let interpreterAt = -1;
   const argv: string[] = [];
   template.forEach((arg: unknown, i: number) => {
     if (typeof arg !== 'string') {
-      problems.push(`Argument ${i + 1} of the rollback command is not a string.`);
+      problems.push(`Argument ${i + 1} of the ${what} is not a string.`);
       return;
     }
     if (arg.length > MAX_ARG_LENGTH || arg.includes('\0')) {
-      problems.push(`Argument ${i + 1} of the rollback command is too long or holds a NUL character.`);
+      problems.push(`Argument ${i + 1} of the ${what} is too long or holds a NUL character.`);
       return;
     }
-    if (i === 0 && arg.trim() === '') problems.push('The rollback command has no program.');
+    if (i === 0 && arg.trim() === '') problems.push(`The ${what} has no program.`);
     const names = [...arg.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
     const rest = arg.replace(PLACEHOLDER, '');
     if (rest.includes('${')) problems.push(`Argument ${i + 1} has an unclosed "\${": ${JSON.stringify(arg)}.`);
