@@ -1,35 +1,22 @@
-// Detect, in the real workbench: an alert posted to the channel server as Alertmanager's webhook would appears in
-// the sidebar (and, mapped to SEV1, as a notification); Declare from Signal opens the declare flow filled in from
-// it; the incident's detection time is the alert's start; the alert's resolution lands on the timeline.
+// Detect, in the real workbench: an alert fired in a real Prometheus Alertmanager (Debian's package, started here on
+// a free loopback port, its webhook pointed at a real channel server) appears in the sidebar and, mapped to SEV1, as
+// a notification; Declare opens the declare flow filled in from it; the incident's detection time is the alert's
+// start; when Alertmanager resolves it, the resolution lands on the incident's timeline.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 import { startChannelServer } from './channelServer.mjs';
 import {
-  REPO_ROOT, launchBrowser, notificationToasts, openWorkbench, pickRow, screenshot, startCodeServer, waitForActivityItem, webviewFrame,
+  launchBrowser, notificationToasts, openWorkbench, pickRow, screenshot, startCodeServer, waitForActivityItem, webviewFrame,
 } from './codeServer.mjs';
 
+const { FIXTURE_ALERTS, alertmanagerBin, startAlertmanager } = await tsImport('../support/alertmanager.ts', import.meta.url);
+
 export const workbench = false;
-// A channel server, a code-server and a browser start before anything is checked.
+// A channel server, an Alertmanager, a code-server and a browser start before anything is checked.
 export const timeout = 240e3;
 
 const CHANNEL = 'e2e-alerts';
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'alertmanager', 'firing.json'), 'utf8'));
-
-/** The captured Alertmanager payload with one alert of it, started `minutesAgo`, firing or resolved now. */
-function payload(status, minutesAgo) {
-  const [first] = FIXTURE.alerts;
-  const startsAt = new Date(Date.now() - minutesAgo * 60e3).toISOString();
-  const endsAt = status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z';
-  return { ...FIXTURE, status, alerts: [{ ...first, status, startsAt, endsAt }] };
-}
-
-async function postAlerts(channelUrl, body) {
-  const res = await fetch(`${channelUrl.replace(/^ws/, 'http')}/v1/channels/${CHANNEL}/alerts`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 202, await res.text());
-}
+const ALERT = FIXTURE_ALERTS[0];
 
 /** The quick input showing `prompt` holds `value` already: check it and take it with Enter. */
 async function keep(page, prompt, value) {
@@ -46,12 +33,19 @@ async function keep(page, prompt, value) {
 }
 
 export const tests = {
-  async 'an alert from the webhook shows in the sidebar; Declare from Signal is filled in; detection = the alert start; its resolution lands on the timeline'() {
+  async 'an alert fired in a real Alertmanager shows in the sidebar; Declare from it is filled in; detection = the alert start; its resolution lands on the timeline'() {
+    const found = alertmanagerBin();
+    if ('missing' in found) {
+      console.log(`      skipped: ${found.missing}`);
+      return 'skipped';
+    }
     const channel = await startChannelServer();
+    let am;
     let context;
     let server;
     let page;
     try {
+      am = await startAlertmanager({ webhookUrl: `${channel.url.replace(/^ws/, 'http')}/v1/channels/${CHANNEL}/alerts` });
       server = await startCodeServer({ label: 'signals', settings: { 'incidentRoom.server.url': channel.url, 'incidentRoom.channel': CHANNEL, 'incidentRoom.user.id': 'dana@example.com', 'incidentRoom.user.name': 'Dana' } });
       context = await launchBrowser();
       page = await openWorkbench(context, server);
@@ -59,11 +53,13 @@ export const tests = {
       const web = webviewFrame(page);
       await web.locator('[data-testid="connection-state"]', { hasText: 'online' }).waitFor({ timeout: 60e3 });
 
-      // Fired 12 minutes ago; the webhook tells the channel now.
-      const alert = FIXTURE.alerts[0];
-      await postAlerts(channel.url, payload('firing', 12));
-      const card = web.locator(`[data-testid="signal"][data-fingerprint="${alert.fingerprint}"]`);
-      await card.waitFor({ timeout: 10e3 });
+      // Firing for 12 minutes when Alertmanager gets it; its webhook tells the channel.
+      const alert = ALERT;
+      const pushed = await am.push([{ ...ALERT, startsAt: new Date(Date.now() - 12 * 60e3).toISOString() }]);
+      const card = web.locator('[data-testid="signal"]', { hasText: 'HighErrorRate' });
+      await card.waitFor({ timeout: 20e3 });
+      const [held] = await am.alerts();
+      assert.equal(await card.getAttribute('data-fingerprint'), held.fingerprint, 'the signal is the alert Alertmanager holds');
       const text = await card.innerText();
       assert.match(text, /HighErrorRate/);
       assert.match(text, /SEV1/, 'severity=critical maps to SEV1');
@@ -98,9 +94,9 @@ export const tests = {
       await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert HighErrorRate linked' }).waitFor({ timeout: 10e3 });
       await card.locator('[data-testid="signal-linked"]').waitFor({ timeout: 10e3 });
 
-      // Monitoring says it is over: the resolution lands on the incident's timeline, and the card goes.
-      await postAlerts(channel.url, payload('resolved', 12));
-      await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert HighErrorRate resolved' }).waitFor({ timeout: 10e3 });
+      // Alertmanager says it is over: the resolution lands on the incident's timeline, and the card goes.
+      await am.resolve(pushed);
+      await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert HighErrorRate resolved' }).waitFor({ timeout: 20e3 });
       await card.waitFor({ state: 'detached', timeout: 10e3 });
       await screenshot(page, 'signals-resolved');
     } catch (e) {
@@ -109,6 +105,7 @@ export const tests = {
     } finally {
       await context?.close().catch(() => {});
       await server?.stop();
+      await am?.stop();
       await channel.stop();
     }
   },
