@@ -7,3 +7,4 @@ export { commandHandlers } from '../extension/commandHandlers';
 export { resolveDeploy } from '../extension/deployCommands';
 export { openNoteSource } from '../extension/scribeCapture';
 export { WebviewToHost } from '../protocol/webviewMessages';
+export { parseCatalog } from '../git/mitigationCatalog';

@@ -5,6 +5,7 @@ import { deployCommands, type DeployTarget } from './deployCommands';
 import { escalationCommands } from './escalationCommands';
 import { incidentCommands } from './incidentCommands';
 import { lensCommands } from './deployLens';
+import { mitigationCommands } from './mitigationCommands';
 import { resolveCommands } from './resolveCommands';
 import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands } from './scribeCapture';
@@ -25,6 +26,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...resolveCommands(c.service, c.delivery, version),
     ...deployCommands(c.deploys, c.service),
     ...rollbackCommand(c.deploys, c.service, c.log),
+    ...mitigationCommands(c.catalogs, c.service, c.log),
     ...stakeholderCommands(c.service),
     ...lensCommands(c.lens),
     ...triageCommands(c.service),

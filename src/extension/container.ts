@@ -10,6 +10,7 @@ import { DeploysView } from './deploysView';
 import { commandsChunk, createCommand, UserFacingError, type CommandHandler, type CommandHandlers, type CommandNeeds } from './commandRunner';
 import { IncidentService } from './incidentService';
 import { IncidentViewProvider } from './incidentView';
+import { MitigationCatalogs } from './mitigationCatalogs';
 import { LocalChannelHost } from '../local/localChannelHost';
 import { onDidChangeSettings } from './settings';
 import { SignalNotifier } from './signalNotifier';
@@ -27,6 +28,8 @@ export class Container implements vscode.Disposable {
   readonly delivery: UpdateDelivery;
   readonly deploys: DeploysView;
   readonly lens: DeployLens;
+  /** The prepared mitigations of the workspace's folders (.incident-room/mitigations.json). */
+  readonly catalogs: MitigationCatalogs;
   /** Every repository's git state (runner, operation queue, caches, refs watcher), one per root. */
   readonly git: GitRepositories;
   private readonly disposables: vscode.Disposable[] = [];
@@ -40,7 +43,8 @@ export class Container implements vscode.Disposable {
     this.service = this.own(new IncidentService(context, this.log, localHost, () => gitIdentity(this.git)));
     this.delivery = this.own(new UpdateDelivery(context, this.log));
     const openNote = (noteId: string) => commandsChunk().openNoteSource(this.service, noteId, this.git);
-    this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, openNote, this.delivery));
+    this.catalogs = this.own(new MitigationCatalogs(this.log));
+    this.view = this.own(new IncidentViewProvider(context.extensionUri, this.service, this.log, openNote, this.delivery, this.catalogs));
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));
     this.own(new CadenceReminder(this.service));

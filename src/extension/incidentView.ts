@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { incidentView, timelineEntries, type QueuedEventView } from '../core/sidebarModel';
 import { describeEvent } from '../core/timelineText';
@@ -13,6 +14,9 @@ import { gitAllowed } from './workspaceTrust';
 import { connectionText } from '../core/connectionText';
 import { signalLinks, signalViews } from '../core/signals';
 import { severityMapping } from './signalSettings';
+import type { IncidentState } from '../core/incidentState';
+import { incidentServices, preparedFor } from '../core/preparedMitigations';
+import type { MitigationCatalogs } from './mitigationCatalogs';
 
 /** The Incident sidebar: a webview that renders the focused incident from typed, validated messages. */
 export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -30,9 +34,11 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     private readonly log: vscode.LogOutputChannel,
     private readonly openSource: (noteId: string) => Promise<void>,
     private readonly delivery: UpdateDelivery,
+    private readonly catalogs?: MitigationCatalogs,
   ) {
     this.disposables.push(
       service.onDidChange(() => this.scheduleRender()), delivery.onDidChange(() => this.scheduleRender()),
+      ...(catalogs ? [catalogs.onDidChange(() => this.scheduleRender())] : []),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleRender()),
     );
   }
@@ -137,7 +143,24 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
         idleMinutes: Math.max(0, Math.floor((Date.now() - Date.parse(u.activeAt)) / 60_000)),
       })),
       ...(s.signals.length ? { signals: signalViews(s.signals, severityMapping()) } : {}),
+      ...(focused ? this.prepared(focused) : {}),
     };
+  }
+
+  /** The repo's prepared mitigations for the sidebar: the incident's own, lowest risk first (catalogs read lazily). */
+  private prepared(incident: IncidentState): Pick<SidebarState, 'prepared'> {
+    const loaded = this.catalogs?.peek() ?? [];
+    if (loaded.length === 0) return {};
+    const all = loaded.flatMap((c) => c.entries);
+    const list = preparedFor(all, incidentServices(incident, all.flatMap((e) => e.services ?? [])));
+    return { prepared: {
+      entries: list.shown.map((e) => ({
+        id: e.id, title: e.title, kind: e.kind, risk: e.risk, caution: e.caution, services: [...(e.services ?? [])], watch: e.verify.watch,
+      })),
+      hidden: list.hidden,
+      services: list.services,
+      problems: loaded.flatMap((c) => (c.problem ? [`${path.basename(c.root)}/.incident-room/mitigations.json: ${c.problem}`] : [])),
+    } };
   }
 
   /** Outbox entries of an incident, shown greyed on its timeline, and the declarations still queued. */

@@ -110,6 +110,14 @@ export const COMMANDS = {
     needs: { trust: 'Roll Back Deploy (it runs git and configured commands)', incident: true, deploy: true },
     sidebar: 'no-args',
   },
+  // A prepared mitigation of the repo's catalog (.incident-room/mitigations.json), by id (`repo`: the folder's root,
+  // when two folders have one of that id); without arguments, a picker lowest risk first. It confirms with the exact
+  // argv whatever calls it, the sidebar's Run button included.
+  'incidentRoom.runMitigation': {
+    args: z.object({ id: z.string().min(1).max(64), repo: z.string().optional() }),
+    needs: { trust: 'Run Mitigation', trustReason: 'it runs a command from the repository\'s .incident-room/mitigations.json', incident: true },
+    sidebar: z.strictObject({ id: z.string().max(64) }),
+  },
   'incidentRoom.addActionItem': {
     args: z.object({ title: z.string().min(1).max(200), owner: User.optional(), due: IsoDate.optional() }),
     needs: { incident: true }, sidebar: 'no-args',

@@ -150,6 +150,20 @@ export const SidebarState = z.object({
   present: z.array(z.object({ id: z.string(), name: z.string(), me: z.boolean(), idleMinutes: z.number().int().min(0), windows: z.number().int().min(1) })).optional(),
   /** The channel's firing signals (the newest `SIGNALS_SHOWN`), and how many fire in all (absent: the channel keeps none). */
   signals: z.object({ shown: z.array(SignalView), firing: z.number().int().min(0) }).optional(),
+  /**
+   * The repo's prepared mitigations (.incident-room/mitigations.json) for the focused incident, lowest risk first,
+   * filtered to its `services` when it names any (`hidden`: prepared for other services); absent: no catalog.
+   * `problems`: a catalog that is there but unusable, the entry and field named.
+   */
+  prepared: z.object({
+    entries: z.array(z.object({
+      id: z.string(), title: z.string(), kind: z.string(), risk: z.enum(['low', 'medium', 'high']), caution: z.string(),
+      services: z.array(z.string()), watch: z.string(),
+    })),
+    hidden: z.number().int().min(0),
+    services: z.array(z.string()),
+    problems: z.array(z.string()),
+  }).optional(),
 });
 export type SidebarState = z.infer<typeof SidebarState>;
 

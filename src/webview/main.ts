@@ -5,6 +5,7 @@ import { countText, durationText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
 import { suggestionBadge, triageSection } from './triage';
 import { signalsSection } from './signals';
+import { preparedList } from './prepared';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -162,6 +163,7 @@ function mitigations(i: IncidentView, s: SidebarState): HTMLElement {
       h('span', { class: 'mit-text' }, m.description, h('span', { class: 'muted' }, ` · ${m.state === 'open' ? 'running' : m.state}`))));
   return section('Mitigations', 'tools', h('div', {},
     rows.length ? h('ul', { class: 'list' }, ...rows) : h('p', { class: 'muted' }, 'None yet.'),
+    i.status === 'resolved' ? null : preparedList(s.prepared, trusted, run),
     trusted ? null : h('p', { class: 'muted untrusted', 'data-testid': 'rollback-untrusted-reason' },
       icon('shield'), ` ${ROLLBACK_UNTRUSTED} `,
       h('button', { class: 'link', 'data-testid': 'manage-trust', onclick: () => run('workbench.trust.manage') }, 'Manage Workspace Trust'))),

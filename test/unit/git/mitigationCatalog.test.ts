@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Ajv from 'ajv';
 import { ARG_PATTERN, ID_PATTERN, KIND_ACTIONS, MITIGATION_KINDS, parseCatalog, PROGRAM_PATTERN, SERVICE_PATTERN } from '../../../src/git/mitigationCatalog';
 import { MITIGATION_ACTIONS } from '../../../src/protocol/vocabulary';
@@ -42,7 +43,8 @@ describe('mitigation catalog: the JSON Schema (the editor) and zod (at load) agr
   });
 
   it("both accept the demo repository's catalog", async () => {
-    const { MITIGATIONS } = (await import('../../../scripts/demo-repo.mjs')) as { MITIGATIONS: unknown };
+    const demoRepo = pathToFileURL(path.join(REPO, 'scripts', 'demo-repo.mjs')).href;
+    const { MITIGATIONS } = (await import(demoRepo)) as { MITIGATIONS: unknown };
     const r = both(JSON.stringify(MITIGATIONS));
     assert.equal(r.schema, true, JSON.stringify(validate.errors));
     assert.ok(r.zod.ok, r.zod.ok ? '' : r.zod.message);
