@@ -239,15 +239,12 @@ export class ChannelState implements RoomOwner, SignalsOwner {
     this.sessions.add(session);
     this.presence.add(session);
     this.cancelIdle(this);
-    // A responder's client asks for the signals right after the welcome: have them read by then.
+    // Write and read sessions are told of signals (a public one, the status page, never is); a responder's client
+    // asks for the list right after the welcome: have it read by then.
     if (session.access !== 'public') {
+      this.signals.addRecipient(session);
       this.signals.load().catch((e: unknown) => this.core.logger.warn('loading a channel\'s signals failed', { channel: this.name, error: errorText(e) }));
     }
-  }
-
-  /** The sessions told of signals: write and read access; a public session (the status page) never is. */
-  *signalRecipients(): Iterable<ChannelSession> {
-    for (const s of this.sessions) if (s.access !== 'public') yield s;
   }
 
   /** The answer to a session's `signals`. */
@@ -278,6 +275,7 @@ export class ChannelState implements RoomOwner, SignalsOwner {
 
   leave(session: ChannelSession): void {
     this.sessions.delete(session);
+    this.signals.removeRecipient(session);
     this.presence.remove(session);
     this.maybeIdle();
   }

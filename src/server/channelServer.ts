@@ -201,7 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
 
-  const onConnection = (ws: WebSocket, channel: string, req: IncomingMessage, auth: { name: string | null; users: readonly string[] | null; access?: Access }) => {
+  const onConnection = (ws: WebSocket, socket: Socket, channel: string, req: IncomingMessage, auth: { name: string | null; users: readonly string[] | null; access?: Access }) => {
     const conn: Connection = { ws, channel, session: null, missedPings: 0, closing: false };
     connections.add(conn);
     metrics.connections.inc();
@@ -218,6 +218,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       close: (code, reason) => closeConnection(conn, code, reason),
       bufferedAmount: () => ws.bufferedAmount,
+      // The socket ws writes to: corked, the frames sent meanwhile leave in one write when it is uncorked.
+      cork: () => socket.cork(),
+      uncork: () => socket.uncork(),
     };
     const session = core.connect(channel, sink, { ...(auth.name !== null ? { via: auth.name } : {}), users: auth.users, access: auth.access ?? 'write', status: statusFeeds });
     conn.session = session;
@@ -301,7 +304,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       guard.upgraded(socket as Socket);
-      onConnection(ws, channel, req, auth);
+      onConnection(ws, socket as Socket, channel, req, auth);
     });
   });
   http.on('clientError', (_e, socket) => {

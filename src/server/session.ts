@@ -23,6 +23,9 @@ export interface SessionSink {
   close(code: number, reason: string): void;
   /** Bytes queued but not yet written; replay pauses while this is high. Omit when there is no such buffer. */
   bufferedAmount?(): number;
+  /** Hold frames until `uncork`, then write them at once (a socket's cork); omit where there is nothing to gain. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** What the transport learnt from the credentials a session came with. */
@@ -190,6 +193,21 @@ export class ChannelSession implements RoomConnection {
       this.core.logger.warn('sending to a session failed', { channel: this.channel, error: errorText(e) });
       this.close(CloseCode.GoingAway, 'send failed');
     }
+  }
+
+  /** @internal bytes queued for the peer and not yet written (0 where the transport has no such buffer). */
+  bufferedAmount(): number {
+    return this.sink.bufferedAmount?.() ?? 0;
+  }
+
+  /** @internal hold what is sent until `uncork`, so many frames leave in one write (signal fan-out). */
+  cork(): void {
+    this.sink.cork?.();
+  }
+
+  /** @internal */
+  uncork(): void {
+    this.sink.uncork?.();
   }
 
   /** @internal resolves once the peer's outbound buffer is low enough for more replay (or the session closed). */

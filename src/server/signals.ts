@@ -16,8 +16,6 @@ export interface SignalsOwner {
   readonly logger: Logger;
   /** Wall clock (ms since the epoch). */
   now(): number;
-  /** Who is told of signals: the channel's sessions with write or read access (never a public one). */
-  signalRecipients(): Iterable<{ send(frame: string): void }>;
   /**
    * Append an event to an incident of the channel as the server does (not a session): resolves true once it is
    * durable (or was already there: a duplicate), false when the channel has no such incident; rejects when the store
@@ -26,10 +24,32 @@ export interface SignalsOwner {
   appendAsServer(incidentId: string, event: ClientEvent, actor: User, via: string | undefined): Promise<boolean>;
 }
 
-/** Alerts merged and handed to the store per turn of the event loop; also the most fingerprints re-read at once. */
+/** A session told of signals: one of the channel's with write or read access (never a public one). */
+export interface SignalRecipient {
+  send(frame: string): void;
+  /** Bytes queued for it and not yet written to its socket. */
+  bufferedAmount(): number;
+  /** Hold what is sent until `uncork` (one write for many frames), where the transport can. */
+  cork?(): void;
+  uncork?(): void;
+}
+
+/** Alerts merged per turn of the event loop; also the most fingerprints re-read at once. */
 const MERGE_PER_TURN = 500;
+/**
+ * Signals per `putSignals`, and one put in flight per channel: a storm's signals go to the store a few hundred at a
+ * time, so each group commit (which live events share, in call order) stays small.
+ */
+const SIGNALS_PER_PUT = 250;
 /** How long one turn of merging, or of the fan-out sending `signal` frames, goes on before it lets other work in. */
 const SLICE_MS = 4;
+/**
+ * A recipient gets more `signal` frames only while less than this is queued for it: the frames follow its reading
+ * pace, and the live events sent to it never wait behind megabytes of them.
+ */
+const SIGNAL_LOW_WATER = 128 * 1024;
+/** How soon the fan-out looks again at recipients that had too much queued. */
+const DRAIN_POLL_MS = 5;
 /** The answer to `signals`: resolved signals stay listed this long after they end. */
 const RECENTLY_RESOLVED_MS = 24 * 60 * 60 * 1000;
 /** …and it holds at most this many, firing first, and stops before this many bytes of them. */
@@ -44,13 +64,15 @@ const MAX_LISTED_BYTES = 4 * 1024 * 1024;
  *   resolution); one for an earlier start than the signal has is late and changes nothing; one that changes nothing
  *   (Alertmanager repeats every `repeat_interval`) is neither stored nor told. `receivedAt` is when the server first
  *   heard of it, `updatedAt` when it last changed; a link stays until a newer one.
- * - Durability: merged signals are handed to the store in chunks (one turn of the event loop each), and told to the
- *   sessions only once durable. A linked signal that resolved makes the server append `signal.resolved` to its
+ * - Durability: merged signals are written by one writer per channel, a few hundred per put and one put at a time
+ *   (so the group commits that the channel's live events share stay small), and told to the sessions only once
+ *   durable. A linked signal that resolved makes the server append `signal.resolved` to its
  *   incident, with an event id derived from the channel, the fingerprint and `endsAt`, so a re-delivered resolution
  *   is a duplicate. An ingest resolves once all of that is durable.
- * - Fan-out: one `signal` frame per changed signal, serialized once for every session; frames waiting to go out are
- *   coalesced by fingerprint (the latest wins) and sent a few milliseconds at a time, so a storm of thousands of
- *   alerts never holds the event loop away from the channel's live events.
+ * - Fan-out: one `signal` frame per change, serialized once for every session, from a log of changes each session
+ *   reads at its own pace: it is sent more only while little is queued for it (so a live event never waits behind
+ *   a storm's frames), a change that a newer one of the same fingerprint superseded is skipped by a session that has
+ *   not had it yet, and sending stops every few milliseconds to let other work in.
  * - Replicas (a shared store): what another server stored is heard as `StoreChange` `signals` and re-read from the
  *   store, one read at a time, so this server's view only moves forward. A merge starts from what the store holds
  *   (the fingerprints are re-read first), and what this server stored is re-read too, since the store may have kept
@@ -63,9 +85,18 @@ export class ChannelSignals {
   private loading: Promise<Map<string, Signal>> | null = null;
   /** Merged and handed to the store, not durable yet: the next merge of a fingerprint starts from here. */
   private readonly pending = new Map<string, Signal>();
-  /** Durable changes not yet told to the sessions, by fingerprint (insertion order is telling order). */
-  private readonly outbox = new Map<string, Signal>();
+  /** Durable changes in the order they became so, from absolute index `logStart`; what every recipient reads. */
+  private log: LogEntry[] = [];
+  private logStart = 0;
+  /** fingerprint → absolute index of its newest entry in `log`. */
+  private readonly newest = new Map<string, number>();
+  /** Each recipient → the absolute index of the next entry it is to be sent. */
+  private readonly cursors = new Map<SignalRecipient, number>();
   private pumpScheduled = false;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  /** Merged signals waiting for the writer, in merge order, each group with whoever waits for it. */
+  private readonly writeQueue: WriteGroup[] = [];
+  private writing = false;
   /** Ingests and links under way (the channel is not dropped, nor the store closed, under them). */
   private busy = 0;
   /** Fingerprints to re-read from a shared store, and whether everything is (after an outage). */
@@ -76,9 +107,18 @@ export class ChannelSignals {
 
   constructor(private readonly owner: SignalsOwner) {}
 
-  /** Nothing being merged, stored, read or told. */
+  /** Nothing being merged, stored or read. */
   isQuiet(): boolean {
-    return this.busy === 0 && this.refreshing === null && this.outbox.size === 0;
+    return this.busy === 0 && this.refreshing === null && !this.writing;
+  }
+
+  /** A session to tell of every change from now on (what came before, it asks for with `signals`). */
+  addRecipient(recipient: SignalRecipient): void {
+    this.cursors.set(recipient, this.logStart + this.log.length);
+  }
+
+  removeRecipient(recipient: SignalRecipient): void {
+    this.cursors.delete(recipient);
   }
 
   /** The channel's signals as the store holds them, read once however many ask. */
@@ -127,7 +167,7 @@ export class ChannelSignals {
             break;
           }
         }
-        if (merged.length > 0) puts.push(this.put(merged));
+        if (merged.length > 0) puts.push(this.write(merged));
       }
       // Every chunk settles before the answer, so none is still being written when the caller hears of a failure.
       const failed = (await Promise.allSettled(puts)).find((r) => r.status === 'rejected');
@@ -178,7 +218,10 @@ export class ChannelSignals {
 
   dispose(): void {
     this.disposed = true;
-    this.outbox.clear();
+    clearTimeout(this.pumpTimer);
+    this.cursors.clear();
+    this.log = [];
+    this.newest.clear();
   }
 
   private latest(fingerprint: string): Signal | undefined {
@@ -194,7 +237,42 @@ export class ChannelSignals {
     if (!current || current.incidentId === incidentId) return;
     const next: Signal = { ...current, incidentId, updatedAt: new Date(this.owner.now()).toISOString() };
     this.pending.set(fingerprint, next);
-    await this.put([next]);
+    await this.write([next]);
+  }
+
+  /** Hand merged signals to the channel's writer; resolves once they are durable (and told). */
+  private write(signals: readonly Signal[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      for (let i = 0; i < signals.length; i += SIGNALS_PER_PUT) {
+        const last = i + SIGNALS_PER_PUT >= signals.length;
+        this.writeQueue.push({ signals: signals.slice(i, i + SIGNALS_PER_PUT), resolve: last ? resolve : noop, reject });
+      }
+      if (!this.writing) void this.drainWrites();
+    });
+  }
+
+  /** The writer: one put at a time, of the queued groups that fit in one (call order kept). */
+  private async drainWrites(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.writeQueue.length > 0) {
+        const groups: WriteGroup[] = [];
+        let count = 0;
+        while (this.writeQueue.length > 0 && (groups.length === 0 || count + this.writeQueue[0]!.signals.length <= SIGNALS_PER_PUT)) {
+          const g = this.writeQueue.shift()!;
+          groups.push(g);
+          count += g.signals.length;
+        }
+        try {
+          await this.put(groups.flatMap((g) => g.signals));
+          for (const g of groups) g.resolve();
+        } catch (e) {
+          for (const g of groups) g.reject(e);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   /** Store merged signals; once durable (and re-read, from a shared store) they are the channel's and are told. */
@@ -228,8 +306,12 @@ export class ChannelSignals {
     const known = durable.get(signal.fingerprint);
     if (known && sameSignal(known, signal)) return;
     durable.set(signal.fingerprint, signal);
-    if (this.disposed) return;
-    this.outbox.set(signal.fingerprint, signal);
+    if (this.disposed || this.cursors.size === 0) return;
+    const end = this.logStart + this.log.length;
+    const previous = this.newest.get(signal.fingerprint);
+    if (previous !== undefined && previous >= this.logStart) this.log[previous - this.logStart]!.superseded = true;
+    this.newest.set(signal.fingerprint, end);
+    this.log.push({ signal, frame: null, superseded: false });
     this.schedulePump();
   }
 
@@ -289,28 +371,105 @@ export class ChannelSignals {
   private schedulePump(): void {
     if (this.pumpScheduled || this.disposed) return;
     this.pumpScheduled = true;
+    clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
     setImmediate(() => {
       this.pumpScheduled = false;
       this.pump();
     });
   }
 
-  /** Tell the sessions what changed, for a few milliseconds; the rest goes in the next turn of the event loop. */
+  /**
+   * Send each recipient the entries it has not had, furthest behind first (so recipients at the same entry share its
+   * frame, serialized once), to those with little queued, for a few milliseconds; then again in the next turn of the
+   * event loop, or in a moment when only recipients with too much queued are left.
+   */
   private pump(): void {
     if (this.disposed) return;
-    const recipients = [...this.owner.signalRecipients()];
+    // Each recipient's frames of this turn leave in one write (a syscall per frame was most of a storm's cost).
+    const corked = new Set<SignalRecipient>();
+    let outcome: 'done' | 'more' | 'full';
+    try {
+      outcome = this.sendFor(SLICE_MS, corked);
+    } finally {
+      for (const r of corked) r.uncork?.();
+    }
+    this.compact();
+    if (outcome === 'more') this.schedulePump();
+    else if (outcome === 'full' && !this.pumpTimer) {
+      this.pumpTimer = setTimeout(() => {
+        this.pumpTimer = undefined;
+        this.pump();
+      }, DRAIN_POLL_MS);
+      this.pumpTimer.unref?.();
+    }
+  }
+
+  /** One turn of `pump`: `more` when time ran out, `full` when only recipients with too much queued are left. */
+  private sendFor(ms: number, corked: Set<SignalRecipient>): 'done' | 'more' | 'full' {
+    const end = this.logStart + this.log.length;
     const started = performance.now();
     let sent = 0;
-    for (const [fingerprint, signal] of this.outbox) {
-      this.outbox.delete(fingerprint);
-      if (recipients.length > 0) {
-        const frame = signalFrame(signal);
-        for (const r of recipients) r.send(frame);
+    for (;;) {
+      let next = end;
+      let full = false;
+      for (const [r, at] of this.cursors) {
+        if (at >= end) continue;
+        if (r.bufferedAmount() > SIGNAL_LOW_WATER) full = true;
+        else if (at < next) next = at;
       }
-      if (++sent % 16 === 0 && performance.now() - started >= SLICE_MS) break;
+      if (next === end) return full ? 'full' : 'done';
+      const entry = this.log[next - this.logStart]!;
+      const frame = entry.superseded ? null : (entry.frame ??= signalFrame(entry.signal));
+      for (const [r, at] of this.cursors) {
+        if (at !== next) continue;
+        if (frame !== null) {
+          if (r.bufferedAmount() > SIGNAL_LOW_WATER) continue;
+          if (!corked.has(r)) {
+            corked.add(r);
+            r.cork?.();
+          }
+          r.send(frame);
+          // Sending can end the session (its queue over the server's bound): then it is no recipient any more.
+          if (!this.cursors.has(r)) continue;
+        }
+        this.cursors.set(r, next + 1);
+      }
+      if (frame !== null && ++sent % 8 === 0 && performance.now() - started >= ms) return 'more';
     }
-    if (this.outbox.size > 0) this.schedulePump();
   }
+
+  /** Forget the entries every recipient has had. */
+  private compact(): void {
+    let lowest = this.logStart + this.log.length;
+    for (const at of this.cursors.values()) lowest = Math.min(lowest, at);
+    const drop = lowest - this.logStart;
+    if (drop <= 0 || (drop < 1024 && drop < this.log.length)) return;
+    for (const e of this.log.slice(0, drop)) {
+      const fp = e.signal.fingerprint;
+      if ((this.newest.get(fp) ?? Infinity) < lowest) this.newest.delete(fp);
+    }
+    this.log = this.log.slice(drop);
+    this.logStart = lowest;
+  }
+}
+
+/** Signals the writer stores together, and whoever waits for them (the last group of a `write` resolves it). */
+interface WriteGroup {
+  readonly signals: readonly Signal[];
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const noop = (): void => undefined;
+
+/** One durable change of a signal, as the fan-out keeps it. */
+interface LogEntry {
+  readonly signal: Signal;
+  /** Its `signal` frame, serialized when first sent. */
+  frame: string | null;
+  /** A newer change of the same fingerprint came after it: a recipient that has not had it gets only that one. */
+  superseded: boolean;
 }
 
 /**

@@ -280,6 +280,29 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/signals: aler
     for (const m of [...writer.messages, ...watcher.messages]) assert.ok(parseServerMessage(m).ok, JSON.stringify(m).slice(0, 300));
   });
 
+  it('tells a session that reads slowly every signal at its own pace, never closing it for a storm it cannot take at once', async function () {
+    this.timeout(120_000);
+    await stop(t);
+    // A small bound on what may be queued for a session, and a storm far bigger than the sockets' kernel buffers
+    // (2,500 alerts with long descriptions, about 13 MB of frames): sent at once, it would pass the bound.
+    const store = kind === 'postgres' ? new PostgresStore({ url: pgUrl }) : undefined;
+    await store?.open();
+    t = await startTestServer({ limits: { ...limits, maxBufferedBytes: 1024 * 1024 }, tokens: TOKENS, ...(store ? { eventStore: store } : {}) });
+    const fast = await connect();
+    const slow = await connect(READER, CHANNEL, 'stakeholder');
+    const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const long = (i: number) => ({ summary: `Probe of host-${i} failing`, description: `${'The probe has failed for 2 minutes. '.repeat(140)}(${i})` });
+    assert.equal((await post(alertmanagerBody(Array.from({ length: 2500 }, (_, i) => stormAlert(i, { annotations: long(i) }))))).status, 202);
+    const seen = (c: TestClient) => new Set(c.messages.filter((m) => m.type === 'signal').map((m) => signalOf(m).fingerprint)).size;
+    await until('the fast session has them all', () => seen(fast) === 2500, 60_000);
+    assert.equal(seen(slow), 0, 'the slow one has read nothing yet');
+    socket.resume();
+    await until('the slow session has them all too', () => seen(slow) === 2500, 60_000);
+    assert.equal(slow.ws.readyState, WebSocket.OPEN, 'never closed as too slow');
+    assert.equal((await slow.request({ type: 'ping' })).type, 'pong');
+  });
+
   it('an alert storm does not stall the channel: live events keep reaching subscribers while 5,000 alerts, then 100 calls of 50, are stored and told', async function () {
     this.timeout(120_000);
     const writer = await connect();
