@@ -119,7 +119,10 @@ export function incidentView(
     actions: s.actions.map((a) => ({
       id: a.id, title: a.title, done: a.done, overdue: !a.done && !!a.due && a.due < today,
       ...(a.owner ? { owner: a.owner.name } : {}), ...(a.due ? { due: a.due } : {}),
+      ...(a.issueUrl ? { issue: issueView(a.issueUrl) } : {}),
     })),
+    workstreams: openWorkstreams(s, me),
+    workstreamsClosed: s.workstreams.filter((w) => w.state !== 'open').length,
     triage: triageView(s),
     suggestion: suggestionView(s),
     timeline,
@@ -131,6 +134,20 @@ export function incidentView(
 function etaView(s: IncidentState): Pick<IncidentView, 'eta'> {
   const eta = currentEta(s.updates);
   return eta ? { eta: { at: eta.eta, givenAt: eta.givenAt, ...(eta.movedFrom ? { movedFrom: eta.movedFrom } : {}) } } : {};
+}
+
+/** Open workstreams, mine first: what I own is what I look for. */
+function openWorkstreams(s: IncidentState, me: User): IncidentView['workstreams'] {
+  const open = s.workstreams.filter((w) => w.state === 'open')
+    .map((w) => ({ id: w.id, title: w.title, owner: w.owner, kind: w.kind, isMine: w.owner.id === me.id }));
+  return [...open.filter((w) => w.isMine), ...open.filter((w) => !w.isMine)];
+}
+
+/** An action item's forge link as the row shows it: `drafted`, or filed as `#42` (the webview never holds the URL). */
+export function issueView(url: string): { state: 'drafted' | 'filed'; label: string } {
+  if (/\/issues\/new\/?(\?|$)/.test(url)) return { state: 'drafted', label: 'issue drafted' };
+  const n = /\/issues\/(\d+)(?:[/?#]|$)/.exec(url)?.[1];
+  return { state: 'filed', label: n ? `#${n}` : 'issue' };
 }
 
 /** The latest triage for the card's Triage block; null before the first. */

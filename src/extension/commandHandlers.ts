@@ -1,8 +1,10 @@
 import type { CommandId } from '../protocol/commands';
 import type { CommandHandlers } from './commandRunner';
 import type { Container } from './container';
+import { assessmentCommands } from './assessmentCommands';
 import { deployCommands, type DeployTarget } from './deployCommands';
 import { escalationCommands } from './escalationCommands';
+import { followUpCommands } from './followUpCommands';
 import { incidentCommands } from './incidentCommands';
 import { lensCommands } from './deployLens';
 import { mitigationCommands } from './mitigationCommands';
@@ -24,6 +26,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...incidentCommands(c.service),
     ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
     ...resolveCommands(c.service, c.delivery, version),
+    ...followUpCommands(c.service, c.git),
     ...deployCommands(c.deploys, c.service),
     ...rollbackCommand(c.deploys, c.service, c.log),
     ...mitigationCommands(c.catalogs, c.service, c.log),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { Audience, Fingerprint, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User } from './events';
-import { EventData } from './events';
+import { Assessment, Audience, EventId, Fingerprint, IsoDate, IsoTime, NoteTag, RetagTag, Role, Severity, Status, User, WorkstreamKind } from './events';
+import { Limits } from './codes';
+import { EventData, WebUrl } from './events';
 import { IncidentId } from './messages';
 
 /**
@@ -130,6 +131,16 @@ export const COMMANDS = {
     args: z.object({ actionId: z.uuid(), title: z.string().min(1).max(200).optional(), owner: User.nullable().optional(), due: IsoDate.nullable().optional() }),
     needs: { incident: true }, sidebar: z.strictObject({ actionId: z.string().max(64) }),
   },
+  // Follow-ups leave the room (#12): an action item as a prefilled new-issue page on the repository's forge (no
+  // token: the browser's session files it), the new-issue page recorded on the item. `issueUrl` records a link without
+  // opening anything (the filed issue, from automation); `open: false` records the page and returns the prefilled URL
+  // without a browser or a notification (tests).
+  'incidentRoom.openActionAsIssue': {
+    args: z.object({ actionId: z.uuid(), issueUrl: WebUrl.optional(), open: z.boolean().default(true) }),
+    needs: { incident: true }, sidebar: z.strictObject({ actionId: z.string().max(64) }),
+  },
+  // Every open action item of the focused incident as a Markdown checklist, on the clipboard.
+  'incidentRoom.copyActionItems': { needs: { incident: true }, sidebar: 'no-args' },
   'incidentRoom.generatePostmortem': {
     args: z.object({ incidentId: IncidentId.optional(), folder: z.string().optional() }),
     needs: { incident: true }, sidebar: 'no-args',

@@ -105,7 +105,12 @@ export const IncidentView = z.object({
   nextUpdate: z.object({ dueAt: z.string(), overdue: z.boolean() }).nullable(),
   actions: z.array(z.object({
     id: z.string(), title: z.string(), owner: z.string().optional(), due: z.string().optional(), done: z.boolean(), overdue: z.boolean(),
+    /** Its follow-up on the forge: drafted (the new-issue page was opened) or filed (`#42`); the host opens it. */
+    issue: z.object({ state: z.enum(['drafted', 'filed']), label: z.string() }).optional(),
   })),
+  /** Open workstreams with their one owner, mine first (then in the order opened); how many are done or dropped. */
+  workstreams: z.array(z.object({ id: z.string(), title: z.string(), owner: Person, kind: z.string(), isMine: z.boolean() })),
+  workstreamsClosed: z.number().int().min(0),
   /** The latest triage; null before the first, and the sidebar asks for one. */
   triage: TriageView.nullable(),
   /** The severity the latest triage suggests, when it differs from the current one and the incident is not resolved. */

@@ -229,8 +229,16 @@ function actionItems(i: IncidentView): HTMLElement | null {
         onclick: () => run('incidentRoom.completeActionItem', { actionId: a.id, done: !a.done }) }, icon(a.done ? 'pass-filled' : a.overdue ? 'warning' : 'circle-large-outline')),
       h('span', { class: 'action-title' }, a.title),
       h('span', { class: 'action-meta muted' }, [a.owner, a.due ? `due ${a.due}` : '', a.overdue ? 'overdue' : ''].filter(Boolean).join(' · '),
-        h('button', { class: 'link', title: 'Edit title, owner or due date', 'aria-label': `Edit ${a.title}`, onclick: () => run('incidentRoom.editActionItem', { actionId: a.id }) }, 'Edit'))))),
-    button('Add', 'add', 'incidentRoom.addActionItem'));
+        h('button', { class: 'link', title: 'Edit title, owner or due date', 'aria-label': `Edit ${a.title}`, onclick: () => run('incidentRoom.editActionItem', { actionId: a.id }) }, 'Edit'),
+        // Follow-ups leave the room: the forge's new-issue page, prefilled; once linked, the filed issue.
+        h('button', {
+          class: 'link', 'data-testid': 'action-issue',
+          title: a.issue?.state === 'filed' ? `Open ${a.issue.label} on the forge` : a.issue ? 'Link the filed issue, or open the new-issue page again' : 'Open as an issue on the repository\'s forge, prefilled',
+          'aria-label': a.issue?.state === 'filed' ? `Open issue ${a.issue.label} of ${a.title}` : `Open ${a.title} as an issue`,
+          onclick: () => run('incidentRoom.openActionAsIssue', { actionId: a.id }),
+        }, icon(a.issue?.state === 'filed' ? 'issues' : 'link-external'), a.issue?.state === 'filed' ? a.issue.label : a.issue ? 'Issue drafted' : 'Open as issue'))))),
+    h('span', {}, button('Add', 'add', 'incidentRoom.addActionItem'),
+      button('Copy', 'copy', 'incidentRoom.copyActionItems', { title: 'Copy the open action items as a Markdown checklist', testid: 'copy-actions' })));
 }
 
 /** Longer than this, or more than one line (a rollback's commands, a command's output): folded to its first line. */

@@ -185,3 +185,20 @@ describe('core/sidebarModel: mitigations and the ETA', () => {
     assert.ok(SidebarState.safeParse(state).success, 'the webview accepts it');
   });
 });
+
+describe('core/sidebarModel: action items and their forge issue', () => {
+  it('an item shows its issue drafted, or filed as #n, never its URL; the webview accepts it', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    const a = s.add('action.added', { title: 'Alert on 5xx' }, { at: 1 });
+    const b = s.add('action.added', { title: 'Contract test' }, { at: 2 });
+    s.add('action.added', { title: 'Runbook' }, { at: 3 });
+    s.add('action.updated', { actionId: a.id, issueUrl: 'https://github.com/acme/shop/issues/new' }, { at: 4 });
+    s.add('action.updated', { actionId: b.id, issueUrl: 'https://gitlab.com/acme/shop/-/issues/42' }, { at: 5 });
+    const view = incidentView(fold('INC-7', s.events), ALICE, Date.parse(s.time(6)));
+    assert.deepEqual(view.actions.map((x) => x.issue), [{ state: 'drafted', label: 'issue drafted' }, { state: 'filed', label: '#42' }, undefined]);
+    const state = { connection: { status: 'online', text: 'online', queued: 0, mode: 'local' as const }, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 };
+    assert.ok(SidebarState.safeParse(state).success, 'the webview accepts it');
+    assert.ok(!JSON.stringify(view.actions).includes('https://'), 'no URL reaches the webview');
+  });
+});
