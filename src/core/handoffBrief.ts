@@ -3,7 +3,8 @@ import type { Role, User } from '../protocol/events';
 import { updateDue } from './cadence';
 import { durationText } from './durationText';
 import { ASSESSMENT_LABELS } from './eventText';
-import type { IncidentState, Mitigation, RoleTenure } from './incidentState';
+import type { IncidentState, Mitigation } from './incidentState';
+import { currentTenure } from './rotation';
 import { DEFAULT_CADENCE, type CadencePolicy } from './severityPolicy';
 import { ROLE_LABELS } from './selectors';
 
@@ -33,12 +34,6 @@ export function handoffBrief(s: IncidentState, role: Role, to: User | null, opti
     if (text.length <= max) return text;
   }
   return `${text.slice(0, max - 1)}…`;
-}
-
-/** The holder's current tenure of `role` (not yet renounced), if anyone holds it. */
-export function currentTenure(s: IncidentState, role: Role): RoleTenure | undefined {
-  const last = s.roles[role].history[s.roles[role].history.length - 1];
-  return s.roles[role].holder && last && last.renouncedAt === undefined ? last : undefined;
 }
 
 function compose(s: IncidentState, role: Role, to: User | null, o: HandoffBriefOptions, cap: number): string {

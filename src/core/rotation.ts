@@ -1,6 +1,5 @@
 import type { Role, Severity } from '../protocol/events';
-import type { IncidentState } from './incidentState';
-import { currentTenure } from './handoffBrief';
+import type { IncidentState, RoleTenure } from './incidentState';
 import { rolesOf } from './selectors';
 
 /** The severities whose role holders are reminded to rotate: long, intense incidents wear people out. */
@@ -13,6 +12,12 @@ export interface RotationDue {
   readonly key: string;
   readonly since: string;
   readonly heldMinutes: number;
+}
+
+/** The holder's current tenure of `role` (not yet renounced), if anyone holds it. */
+export function currentTenure(s: IncidentState, role: Role): RoleTenure | undefined {
+  const last = s.roles[role].history[s.roles[role].history.length - 1];
+  return s.roles[role].holder && last && last.renouncedAt === undefined ? last : undefined;
 }
 
 /** The key of one holder's tenure of a role: a new tenure (handed back, taken again) is a new key. */

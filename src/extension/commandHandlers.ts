@@ -14,6 +14,7 @@ import { scribeCommands } from './scribeCapture';
 import { signalCommands } from './signalCommands';
 import { stakeholderCommands } from './stakeholderCommands';
 import { triageCommands } from './triageCommands';
+import { workstreamCommands } from './workstreamCommands';
 
 /**
  * Every command of the table (protocol/commands.ts) with its handler: typed Record<CommandId, …>, so a command
@@ -35,5 +36,6 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...triageCommands(c.service),
     ...signalCommands(c.service),
     ...escalationCommands(c.service, c.delivery),
+    ...workstreamCommands(c.service),
   };
 }

@@ -4,6 +4,7 @@ import { DeployLens } from './deployLens';
 import type { IncidentState } from '../core/incidentState';
 import { GitRepositories } from '../git/gitRepositories';
 import { CadenceReminder } from './cadenceReminder';
+import { RotationReminder } from './rotationReminder';
 import type { DeployTarget } from './deployCommands';
 import { DEPLOY_DIFF_SCHEME, DeployDiffContentProvider } from './deployDiffProvider';
 import { DeploysView } from './deploysView';
@@ -48,6 +49,7 @@ export class Container implements vscode.Disposable {
     this.own(vscode.window.registerWebviewViewProvider(IncidentViewProvider.viewId, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
     this.statusBar = this.own(new IncidentStatusBar(this.service));
     this.own(new CadenceReminder(this.service));
+    this.own(new RotationReminder(this.service, context.workspaceState));
     this.own(new SignalNotifier(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
     this.lens = this.own(new DeployLens(this.service, this.git, this.log));

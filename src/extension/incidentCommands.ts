@@ -11,7 +11,9 @@ import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, confirm, pick } from './quickInput';
 import { parseWhen } from '../core/parseWhen';
-import { writeIdentity } from './settings';
+import { cadencePolicy, writeIdentity } from './settings';
+import { draftHandoffBrief } from './handoffDraft';
+import { offerWorkstream } from './workstreamPrompts';
 import { answerResolveChecklist } from './resolutionPrompt';
 
 const STATUS_HELP: Record<Status, string> = {
@@ -91,6 +93,8 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
       }
       const note = args && args.user !== undefined ? args.note : (await ask({ prompt: 'Brief for the new holder (optional)', required: false })) || undefined;
       await service.append('role.assigned', { role, user, ...(note ? { note } : {}) });
+      // Picked here, not passed in: ask what they will own (Escape skips it; the role is theirs already).
+      if (user && !(args && args.user !== undefined)) await offerWorkstream(service, s, user, `${user.name} is ${ROLE_LABELS[role]}`);
     } },
 
     'incidentRoom.takeRole': { run: async ({ args, incident: s }) => {
@@ -110,8 +114,10 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
       const role = args?.role ?? (mine.length === 1 ? (mine[0] as Role) : await pickRole(s, 'Hand Off Role', mine.length ? mine : undefined));
       const to = args?.to ?? (await pickPerson(s, service.me, `Hand ${ROLE_LABELS[role]} to…`, false, service.present));
       if (!to) return;
-      const brief = args?.brief ?? (await ask({ title: `Handoff brief for ${to.name}`, prompt: 'What they need to know: state, open threads, next steps' }));
+      // The brief starts written from the timeline since the holder took the role, edited in an editor before it goes.
+      const brief = args?.brief ?? (await draftHandoffBrief(s, role, to, cadencePolicy(service.currentSettings())));
       await service.append('role.assigned', { role, user: to, note: brief });
+      if (!args?.to) await offerWorkstream(service, s, to, `${to.name} is ${ROLE_LABELS[role]}`);
     } },
 
     'incidentRoom.addNote': { run: async ({ args }) => {
@@ -233,7 +239,7 @@ async function pickTag(): Promise<NoteTag> {
  * Pick a person: who is on the channel now first (the server's presence), then who has been on the incident (role
  * holders, authors), then someone else by id — which asks before it uses an id nobody has been seen with.
  */
-async function pickPerson(s: IncidentState, me: User, title: string, allowNobody: boolean, present: readonly PresentUser[] = []): Promise<User | null> {
+export async function pickPerson(s: IncidentState, me: User, title: string, allowNobody: boolean, present: readonly PresentUser[] = []): Promise<User | null> {
   const here = new Set(present.map((u) => u.id));
   const people = new Map<string, User>();
   for (const u of present) people.set(u.id, { id: u.id, name: u.name });

@@ -128,6 +128,16 @@ export function setLensEnabled(enabled: boolean): Thenable<void> {
   return vscode.workspace.getConfiguration(`${SECTION}.lens`).update('enabled', enabled, vscode.ConfigurationTarget.Global);
 }
 
+/**
+ * incidentRoom.roles.rotateAfterMinutes: how long a role may be held on a SEV1/SEV2 incident before its holder is
+ * reminded to hand off; null when off (0 or null). A value that is not a number reads as the default (120).
+ */
+export function rotateAfterMinutesSetting(): number | null {
+  const v: unknown = vscode.workspace.getConfiguration(SECTION).get('roles.rotateAfterMinutes', 120);
+  if (v === null || v === 0) return null;
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, 1440) : 120;
+}
+
 /** incidentRoom.postmortem.folder: where Generate Postmortem writes (empty: an untitled editor). */
 export function postmortemFolderSetting(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>('postmortem.folder', '').trim();

@@ -74,6 +74,20 @@ export const COMMANDS = {
     args: z.object({ role: Role, to: User.optional(), brief: z.string().min(1).max(2000).optional() }),
     needs: { incident: true }, sidebar: z.strictObject({ role: Role }),
   },
+  // Workstreams (#12): one task, exactly one owner. With a full argument object nothing is asked; the sidebar names
+  // the workstream and Done or Reassign, and the handler asks the rest (a new owner, the note).
+  'incidentRoom.openWorkstream': {
+    args: z.object({ title: z.string().trim().min(1).max(200), owner: User, kind: WorkstreamKind }),
+    needs: { incident: true }, sidebar: 'no-args',
+  },
+  'incidentRoom.updateWorkstream': {
+    // `note`: '' for none; absent, it is asked (optional). `owner` alone means reassign.
+    args: z.object({
+      workstreamId: z.uuid(), action: z.enum(['done', 'dropped', 'reassign', 'reopen']).optional(), owner: User.optional(),
+      note: z.string().max(2000).optional(),
+    }),
+    needs: { incident: true }, sidebar: z.strictObject({ workstreamId: z.string().max(64), action: z.enum(['done', 'reassign']) }),
+  },
   'incidentRoom.addNote': {
     args: z.object({ text: z.string().min(1).max(8000), tag: NoteTag.default('note') }),
     needs: { incident: true }, sidebar: 'no-args',

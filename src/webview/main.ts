@@ -5,6 +5,7 @@ import { countText, durationText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
 import { suggestionBadge, triageSection } from './triage';
 import { signalsSection } from './signals';
+import { workstreamsSection } from './workstreams';
 import { preparedList } from './prepared';
 
 interface VsCodeApi {
@@ -116,6 +117,7 @@ function incidentPanel(i: IncidentView, s: SidebarState): HTMLElement {
     signalsSection(s, run, post, tickers),
     triageSection(i, run),
     section('Roles', 'organization', h('div', {}, rolesList(i), presenceLine(s))),
+    workstreamsSection(i, run),
     notesSection(i),
     mitigations(i, s),
     i.flaggedDeploys.length ? section('Suspect deploys', 'rocket', h('ul', { class: 'list' }, ...i.flaggedDeploys.map((d) =>
