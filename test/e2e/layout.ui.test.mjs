@@ -97,6 +97,12 @@ async function audit(theme, css) {
       assert.match(m.triage.text, /Who\s+Some users · ~1,200/);
       assert.match(m.triage.text, /SEV2 suggested: customer impact confirmed for some users; financial impact confirmed; data integrity impact suspected \(current SEV1\)/);
       assert.equal(m.triage.suggests, 'suggests SEV2');
+      // Who owns what: mine first, each with its owner, Done and Reassign on the row.
+      const workstreams = await page.locator('[data-testid="workstream"]').allInnerTexts();
+      assert.equal(workstreams.length, 2, `${where}: two open workstreams`);
+      assert.match(workstreams[0], /Keep support and finance posted on refunds[\s\S]*Carol Chen \(you\)[\s\S]*Done[\s\S]*Reassign/);
+      assert.match(workstreams[1], /Find what holds payments-gateway connections[\s\S]*Bob Baker/);
+      await page.locator('[data-testid="workstreams"]').screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}-workstreams.png`) });
       assert.ok(m.mitigationEntry?.fold, `${where}: the rollback's commands are not folded`);
       assert.ok(m.mitigationEntry.height < m.lineHeight * 4.5, `${where}: the folded rollback entry is ${m.mitigationEntry.height} px tall: ${m.mitigationEntry.text}`);
       assert.doesNotMatch(m.mitigationEntry.text, /git revert/, `${where}: a folded entry shows its commands`);

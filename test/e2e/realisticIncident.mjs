@@ -68,6 +68,12 @@ export function realisticEvents() {
     ['Load-test connection pool settings before each payments release', ALICE, '2026-12-04'],
     ['Document the rollback-by-revert path in the payments runbook', DAVE, '2026-11-25'],
   ]) add('action.added', { title, owner, due });
+  // Two workstreams: Bob's with a long title, and mine (Carol's), which the sidebar lists first.
+  add('workstream.opened', {
+    workstreamId: '00000000-0000-4000-8000-00000000b001', title: 'Find what holds payments-gateway connections open after the TLS session cache change',
+    owner: BOB, kind: 'investigate',
+  });
+  add('workstream.opened', { workstreamId: '00000000-0000-4000-8000-00000000b002', title: 'Keep support and finance posted on refunds', owner: CAROL, kind: 'communicate' });
   add('status.changed', { status: 'mitigating', note: 'rolling back the pool change' });
   add('triage.recorded', {
     users: { share: 'some', text: 'EU card payers still retrying after the rollback started', count: 1200 }, regions: ['eu-west-1', 'eu-central-1'],
