@@ -36,6 +36,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...triageCommands(c.service),
     ...signalCommands(c.service),
     ...escalationCommands(c.service, c.delivery),
+    ...assessmentCommands(c.service),
     ...workstreamCommands(c.service),
   };
 }

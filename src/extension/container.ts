@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DeployLens } from './deployLens';
 import type { IncidentState } from '../core/incidentState';
 import { GitRepositories } from '../git/gitRepositories';
+import { AssessmentPrompter } from './assessmentPrompter';
 import { CadenceReminder } from './cadenceReminder';
 import { RotationReminder } from './rotationReminder';
 import type { DeployTarget } from './deployCommands';
@@ -51,6 +52,7 @@ export class Container implements vscode.Disposable {
     this.own(new CadenceReminder(this.service));
     this.own(new RotationReminder(this.service, context.workspaceState));
     this.own(new SignalNotifier(this.service));
+    this.own(new AssessmentPrompter(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
     this.lens = this.own(new DeployLens(this.service, this.git, this.log));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));

@@ -7,7 +7,7 @@ import type { SequencedEvent } from '../protocol/events';
 import type { HostToWebview, SidebarState, TimelineEntryView } from '../protocol/webviewMessages';
 import { commandsChunk } from './commandRunner';
 import type { IncidentService } from './incidentService';
-import { cadencePolicy } from './settings';
+import { cadencePolicy, recheckMinutesSetting } from './settings';
 import { sidebarHtml } from './sidebarHtml';
 import { escalationDeliveryText, hostOf, type UpdateDelivery } from './updateDelivery';
 import { gitAllowed } from './workspaceTrust';
@@ -128,7 +128,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
     } catch {
       cadence = undefined;
     }
-    const incident = focused ? incidentView(focused, s.me, Date.now(), cadence, queued) : null;
+    const incident = focused ? incidentView(focused, s.me, Date.now(), cadence, queued, recheckMinutesSetting()) : null;
     if (incident) this.annotate(incident.timeline);
     return {
       connection: { status: c.status, text: connectionText(s.mode, c.status, c.queued, c.target, c.lastError), queued: c.queued, mode: s.mode },

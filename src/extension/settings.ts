@@ -3,6 +3,7 @@ import type { Settings } from './settingsSchema';
 import { SEVERITIES, type Severity } from '../protocol/vocabulary';
 import { DEFAULT_SEVERITY_MAPPING, type SeverityMapping } from '../core/signals';
 import { DEFAULT_CADENCE, type CadencePolicy } from '../core/severityPolicy';
+import { DEFAULT_RECHECK_MINUTES } from '../core/assessmentPolicy';
 import { validateDeploySettings, type ValidatedDeploySettings } from '../git/deploySettings';
 import type { RollbackSettings } from '../git/rollbackPlan';
 import { UserFacingError } from './errors';
@@ -136,6 +137,12 @@ export function rotateAfterMinutesSetting(): number | null {
   const v: unknown = vscode.workspace.getConfiguration(SECTION).get('roles.rotateAfterMinutes', 120);
   if (v === null || v === 0) return null;
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, 1440) : 120;
+}
+
+/** incidentRoom.mitigations.recheckMinutes: how long "too early to tell" waits before "did it help?" is asked again (1–120, default 5). */
+export function recheckMinutesSetting(): number {
+  const n = vscode.workspace.getConfiguration(SECTION).get<number>('mitigations.recheckMinutes', DEFAULT_RECHECK_MINUTES);
+  return Number.isFinite(n) ? Math.min(120, Math.max(1, Math.round(n))) : DEFAULT_RECHECK_MINUTES;
 }
 
 /** incidentRoom.postmortem.folder: where Generate Postmortem writes (empty: an untitled editor). */

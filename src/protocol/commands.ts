@@ -133,6 +133,14 @@ export const COMMANDS = {
     needs: { trust: 'Run Mitigation', trustReason: 'it runs a command from the repository\'s .incident-room/mitigations.json', incident: true },
     sidebar: z.strictObject({ id: z.string().max(64) }),
   },
+  // Did it help? (#12) The answer for a finished mitigation, with a line of evidence; `too_early` is asked again after
+  // incidentRoom.mitigations.recheckMinutes. The sidebar's row passes the answer and the evidence typed on the row
+  // itself (the row is the dialog: nothing the user did not see is skipped).
+  'incidentRoom.assessMitigation': {
+    args: z.object({ mitigationId: EventId, assessment: Assessment, evidence: z.string().trim().max(Limits.shortTextLength).optional() }),
+    needs: { incident: true },
+    sidebar: z.strictObject({ mitigationId: z.string().max(64), assessment: Assessment, evidence: z.string().max(Limits.shortTextLength).optional() }),
+  },
   'incidentRoom.addActionItem': {
     args: z.object({ title: z.string().min(1).max(200), owner: User.optional(), due: IsoDate.optional() }),
     needs: { incident: true }, sidebar: 'no-args',

@@ -5,6 +5,7 @@ import { countText, durationText } from '../core/durationText';
 import { clock, dueIn, elapsed } from './format';
 import { suggestionBadge, triageSection } from './triage';
 import { signalsSection } from './signals';
+import { mitigationRow } from './mitigationRow';
 import { workstreamsSection } from './workstreams';
 import { preparedList } from './prepared';
 
@@ -144,6 +145,7 @@ function needsMe(i: IncidentView, s: SidebarState): HTMLElement {
     });
     due = el;
   }
+  const eta = i.eta && !(i.status === 'resolved') ? etaBadge(i.eta) : null;
   const resolved = i.status === 'resolved';
   const action = resolved
     ? button('Write postmortem', 'book', 'incidentRoom.generatePostmortem', { primary: true, title: 'Generate the blameless postmortem draft' })
@@ -151,7 +153,19 @@ function needsMe(i: IncidentView, s: SidebarState): HTMLElement {
   return h('div', { class: 'me', 'data-testid': 'needs-me' },
     h('span', { 'data-testid': 'my-role', class: i.myRoles.length ? 'my-role has-role' : 'my-role' },
       icon('account'), i.myRoles.length ? `You: ${i.myRoles.join(', ')}` : `You (${s.me.name}) hold no role`),
-    due, h('span', { class: 'spacer' }), action);
+    due, eta, h('span', { class: 'spacer' }), action);
+}
+
+/** The ETA in force: `ETA 15:30 (estimate)`, `(moved from 15:00)` after the last update moved it, `passed` once it has. */
+function etaBadge(eta: NonNullable<IncidentView['eta']>): HTMLElement {
+  const el = h('span', { class: 'due eta', 'data-testid': 'incident-eta', title: `Estimate given ${new Date(eta.givenAt).toLocaleString()}: ${new Date(eta.at).toLocaleString()}` });
+  tickers.push(() => {
+    const now = Date.now();
+    const passed = Date.parse(eta.at) < now;
+    el.textContent = `ETA ${clock(eta.at, now)} ${passed ? '(passed)' : eta.movedFrom ? `(moved from ${clock(eta.movedFrom, now)})` : '(estimate)'}`;
+    el.classList.toggle('overdue', passed);
+  });
+  return el;
 }
 
 function mitigations(i: IncidentView, s: SidebarState): HTMLElement {
@@ -160,9 +174,8 @@ function mitigations(i: IncidentView, s: SidebarState): HTMLElement {
   const rollback = i.status === 'resolved' ? null : trusted
     ? button('Roll back', 'discard', 'incidentRoom.rollback', { title: 'Roll back a deploy' })
     : button('Roll back', 'discard', 'incidentRoom.rollback', { title: ROLLBACK_UNTRUSTED, disabled: true, testid: 'rollback-unavailable' });
-  const rows = [...i.mitigations].reverse().map((m) =>
-    h('li', { class: `mit ${m.state}` }, icon(m.state === 'open' ? 'loading' : m.state === 'succeeded' ? 'pass' : m.state === 'failed' ? 'error' : 'circle-slash'),
-      h('span', { class: 'mit-text' }, m.description, h('span', { class: 'muted' }, ` · ${m.state === 'open' ? 'running' : m.state}`))));
+  const now = Date.now();
+  const rows = [...i.mitigations].reverse().map((m) => mitigationRow(m, run, now));
   return section('Mitigations', 'tools', h('div', {},
     rows.length ? h('ul', { class: 'list' }, ...rows) : h('p', { class: 'muted' }, 'None yet.'),
     i.status === 'resolved' ? null : preparedList(s.prepared, trusted, run),

@@ -63,6 +63,13 @@ export function realisticEvents() {
     mitigationId, result: 'succeeded',
     detail: `Reverted 3 commits (${SHA}..${PREV}); pushed rollback/release-2026.11.20-1; deploy.sh exited 0 after 94 s.\nThe result's tree matches release-2026.11.19-3's.`,
   }, BOB);
+  // Did it help? The rollback answered with a long line of evidence; its linked alert resolved after it; a flag
+  // flipped later still waits for an answer (the row shows the question and its four answers).
+  add('mitigation.assessed', { mitigationId, assessment: 'helped', evidence: '5xx on /checkout/pay down from 31% to 4% within six minutes of the deploy finishing; pool waiters back under 50' }, BOB);
+  add('signal.resolved', { fingerprint: 'a1a1a1a1a1a1a1a1', alertname: 'PaymentsCheckoutHighErrorRate', startsAt: new Date(start - 70 * 60_000).toISOString(), endsAt: new Date(start + 15 * 60_000).toISOString() }, { id: 'alertmanager', name: 'Alertmanager' });
+  const flagId = '00000000-0000-4000-8000-00000000aaab';
+  add('mitigation.started', { mitigationId: flagId, action: 'feature_flag', description: 'Turn off payments.tls-session-reuse for eu-west-1' }, CAROL);
+  add('mitigation.finished', { mitigationId: flagId, result: 'succeeded' }, CAROL);
   for (const [title, owner, due] of [
     ['Alert on payments-gateway pool saturation above 80% for 2 minutes', BOB, '2026-11-27'],
     ['Load-test connection pool settings before each payments release', ALICE, '2026-12-04'],
@@ -83,7 +90,9 @@ export function realisticEvents() {
     dataIntegrity: { level: 'suspected', evidence: '3 payments may have been captured twice by gateway retries' },
     note: 'Finance on-call told; refunds wait for the reconciliation',
   }, CAROL);
-  add('update.posted', { audience: 'external', text: 'Some EU customers cannot pay by card. We have found the cause and are rolling back a change.', nextUpdateBy: new Date(start + 40 * 60_000).toISOString() }, DAVE);
+  add('update.posted', { audience: 'external', text: 'Some EU customers cannot pay by card. We have found the cause and are rolling back a change.', nextUpdateBy: new Date(start + 40 * 60_000).toISOString(), eta: new Date(start + 60 * 60_000).toISOString() }, DAVE);
+  // The ETA moved by the next (internal) update: the card shows the new one and what it replaced.
+  add('update.posted', { audience: 'internal', text: 'Rollback done, 5xx at 4% and falling. Refund reconciliation with finance next.', nextUpdateBy: new Date(start + 45 * 60_000).toISOString(), eta: new Date(start + 90 * 60_000).toISOString() }, DAVE);
   while (events.length < 30) add('note.added', { text: `eu-west-1 5xx rate ${31 - events.length}% and falling; pool waiters ${1400 - events.length * 40}`, tag: 'note' }, CAROL);
   for (const e of events) {
     const ok = SequencedEvent.safeParse(e);
