@@ -49,7 +49,7 @@ export async function offerWorkstream(service: IncidentService, s: IncidentState
     type Choice = 'new' | 'skip' | Workstream;
     const open = s.workstreams.filter((w) => w.state === 'open');
     const items: (vscode.QuickPickItem & { value: Choice })[] = [
-      { label: `$(add) Open a new workstream for ${name}…`, value: 'new' },
+      { label: `Open a new workstream for ${name}…`, value: 'new' },
       ...open.map((w) => ({ ...workstreamItem(w, service.me.id), ...(w.owner.id === who.id ? { detail: `already ${isMe ? 'yours' : 'theirs'}` } : {}), value: w })),
       { label: 'Not now', description: 'no workstream for now', value: 'skip' },
     ];

@@ -78,4 +78,6 @@ export async function assignThroughPalette(page, role, person) {
   await dialog.waitFor({ state: 'detached', timeout: 15e3 });
   await answer(page, 'Their display name', person.name);
   await answer(page, 'Brief for the new holder', '');
+  // Then: which workstream will they own? Not now (the role is theirs either way).
+  await choose(page, `which workstream will ${person.name} own`, 'Not now');
 }
