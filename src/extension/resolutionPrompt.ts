@@ -45,7 +45,7 @@ async function promptChecklist(s: IncidentState, checklist: ResolutionChecklist)
   const chosen = await vscode.window.showQuickPick(items, {
     canPickMany: true, ignoreFocusOut: true,
     title: `Resolve ${s.id}: what is true?`,
-    placeHolder: 'Check what holds and press Enter. Missing items do not block: they go on the timeline. Escape: not resolved.',
+    placeHolder: 'Check what holds, then Enter (missing items are recorded, never blocking)',
   });
   if (!chosen) throw new Cancelled('Resolve checklist');
   const answers = { impactStopped: false, monitored: false, rootCauseKnown: false, followUpFiled: false };

@@ -50,9 +50,20 @@ export const tests = {
     await poll(async () => /update in (59m|1h 00m)/.test(await web.locator('[data-testid="update-due"]').innerText()), { message: 'the next update is due a cadence from now' });
   },
 
-  async 'resolve, then Generate Postmortem opens the draft with the timeline in it'({ page, screenshot }) {
+  async 'resolve through the checklist, then Generate Postmortem opens the draft with the timeline and the analysis'({ page, screenshot }) {
+    await addNoteThroughPalette(page, 'A malformed product record made the indexer retry forever', 'root-cause');
+    await addNoteThroughPalette(page, 'The catalog import of 14:00 carried the malformed record', 'trigger');
     await runCommand(page, 'Incident: Set Status', { prompts: true });
     await choose(page, 'Set Status', 'resolved');
+    // The checklist: one multi-select pick, what the record shows already checked (a root cause, an action item);
+    // never in monitoring, so that one is not. Enter takes it as it stands.
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.monaco-list-row', { hasText: 'Watched it hold in monitoring' }).waitFor({ timeout: 15e3 });
+    assert.match(await widget.innerText(), /never in monitoring/);
+    assert.match(await widget.innerText(), /1 root-cause note/);
+    await screenshot('resolve-checklist');
+    await answer(page, 'Check what holds', '');
+    await answer(page, 'Why resolve anyway', 'Rebuilt the index and watched freshness in the dashboard');
     await answer(page, 'Note for', 'index rebuilt, freshness back under 1 min');
     const web = webviewFrame(page);
     await web.locator('[data-testid="incident-status"]', { hasText: 'resolved' }).waitFor({ timeout: 15e3 });
@@ -71,7 +82,21 @@ export const tests = {
       const t = (await page.locator('.part.editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').replace(/\s*\n/g, ' ');
       return t.includes('Timeline') && t;
     }, { message: 'the postmortem document shows its timeline' });
-    assert.match(text, /Status → \*\*resolved\*\*: index rebuilt/);
+    // The end of the timeline and the analysis sections (the editor renders what is on screen: search each into view).
+    for (const [heading, expected] of [
+      ['Resolve checklist:', /Resolve checklist: impact stopped: yes; monitored: no; root cause known: yes; follow-up filed: yes — Rebuilt the index/],
+      ['resolved**: index', /Status → \*\*resolved\*\*: index rebuilt/],
+      ['## Resolution', /- \[ \] Watched it hold in monitoring — \*\*no\*\*/],
+      ['## Trigger', /The catalog import of 14:00 carried the malformed record/],
+      ['## Root-cause chain', /1\. A malformed product record made the indexer retry forever/],
+    ]) {
+      await page.keyboard.press('Control+f');
+      await page.keyboard.type(heading);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Escape');
+      await poll(async () => expected.test((await page.locator('.part.editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').replace(/\s*\n/g, ' ')), { message: `the postmortem shows ${heading}` });
+    }
+    await screenshot('postmortem-root-cause');
     assert.match(text, /\| Morgan \| Fact: Indexer queue backed up behind a poison message \|/);
     await screenshot('postmortem');
   },
