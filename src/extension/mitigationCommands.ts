@@ -13,7 +13,7 @@ import { confirm, pick } from './quickInput';
 import { rollbackSettingsFor } from './settings';
 import { taskRunner } from './taskRunner';
 
-const RISK_ICONS = { low: '$(pass)', medium: '$(warning)', high: '$(flame)' } as const;
+const RISK_ICONS = { low: 'pass', medium: 'warning', high: 'flame' } as const;
 
 const openCatalog = (c: LoadedCatalog): ErrorAction => ({ title: 'Open mitigations.json', command: 'vscode.open', args: [c.uri] });
 
@@ -102,7 +102,8 @@ async function choose(loaded: readonly LoadedCatalog[], incident: IncidentState)
   const rest = list.hidden ? preparedFor(all, []).shown.filter((f) => !list.shown.includes(f)) : [];
   const multi = new Set(all.map((f) => f.catalog.root)).size > 1;
   const item = (f: (typeof all)[number]) => ({
-    label: `${RISK_ICONS[f.entry.risk]} ${f.entry.title}`,
+    label: f.entry.title,
+    iconPath: new vscode.ThemeIcon(RISK_ICONS[f.entry.risk]),
     description: `${f.entry.risk} risk · ${f.entry.kind}${f.entry.services?.length ? ` · ${f.entry.services.join(', ')}` : ''}${multi ? ` · ${path.basename(f.catalog.root)}` : ''}`,
     detail: f.entry.caution,
     value: f as Found,
