@@ -51,7 +51,7 @@ function measure() {
   const primary = [...document.querySelectorAll('[data-testid="incident-card"] .btn.primary')].length;
   const cardButtons = [...document.querySelectorAll('[data-testid="incident-card"] button')].map((b) => b.textContent);
   const unnamed = [...document.querySelectorAll('#root button')].filter((b) => !(b.getAttribute('aria-label') || b.textContent.trim())).map(describe);
-  const mitigation = [...document.querySelectorAll('[data-testid="timeline-entry"]')].find((e) => e.textContent.includes('Mitigation started'));
+  const mitigation = [...document.querySelectorAll('[data-testid="timeline-entry"]')].find((e) => e.textContent.includes('Mitigation started (rollback)'));
   const triage = document.querySelector('[data-testid="triage"]');
   return {
     triage: triage && {
@@ -103,11 +103,19 @@ async function audit(theme, css) {
       assert.match(workstreams[0], /Keep support and finance posted on refunds[\s\S]*Carol Chen \(you\)[\s\S]*Done[\s\S]*Reassign/);
       assert.match(workstreams[1], /Find what holds payments-gateway connections[\s\S]*Bob Baker/);
       await page.locator('[data-testid="workstreams"]').screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}-workstreams.png`) });
+      // The repo's prepared mitigations for checkout, lowest risk first, each with its Run on the row.
+      const prepared = page.locator('[data-testid="prepared-row"]');
+      assert.deepEqual(await prepared.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id'))), ['receipts-off', 'shift-eu-central', 'restart-checkout'], `${where}: prepared, lowest risk first`);
+      for (const run of await prepared.locator('[data-testid="prepared-run"]').all()) {
+        const b = await run.boundingBox();
+        assert.ok(b && b.x + b.width <= width, `${where}: a Run button is out of view`);
+      }
+      await page.locator('[data-testid="prepared-mitigations"]').screenshot({ path: path.join(SHOTS, `layout-${theme}-${width}-prepared.png`) });
       assert.ok(m.mitigationEntry?.fold, `${where}: the rollback's commands are not folded`);
       assert.ok(m.mitigationEntry.height < m.lineHeight * 4.5, `${where}: the folded rollback entry is ${m.mitigationEntry.height} px tall: ${m.mitigationEntry.text}`);
       assert.doesNotMatch(m.mitigationEntry.text, /git revert/, `${where}: a folded entry shows its commands`);
       // One click unfolds it, with every command.
-      const entry = page.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation started' });
+      const entry = page.locator('[data-testid="timeline-entry"]', { hasText: 'Mitigation started (rollback)' });
       await entry.locator('.fold').click();
       await entry.locator('.text.full').waitFor();
       assert.match(await entry.innerText(), /git revert --no-edit[\s\S]*deploy\.sh/);

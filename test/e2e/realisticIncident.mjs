@@ -10,6 +10,9 @@ const { incidentView } = await tsImport('../../src/core/sidebarModel.ts', import
 const { SequencedEvent } = await tsImport('../../src/protocol/events.ts', import.meta.url);
 const { SidebarState } = await tsImport('../../src/protocol/webviewMessages.ts', import.meta.url);
 const { signalViews } = await tsImport('../../src/core/signals.ts', import.meta.url);
+const { incidentServices, preparedFor } = await tsImport('../../src/core/preparedMitigations.ts', import.meta.url);
+const { parseCatalog } = await tsImport('../../src/git/mitigationCatalog.ts', import.meta.url);
+const { MITIGATIONS } = await import('../../scripts/demo-repo.mjs');
 
 const ALICE = { id: 'alice@example.com', name: 'Alice Archer' };
 const BOB = { id: 'bob@example.com', name: 'Bob Baker' };
@@ -68,7 +71,10 @@ export function realisticEvents() {
   add('mitigation.assessed', { mitigationId, assessment: 'helped', evidence: '5xx on /checkout/pay down from 31% to 4% within six minutes of the deploy finishing; pool waiters back under 50' }, BOB);
   add('signal.resolved', { fingerprint: 'a1a1a1a1a1a1a1a1', alertname: 'PaymentsCheckoutHighErrorRate', startsAt: new Date(start - 70 * 60_000).toISOString(), endsAt: new Date(start + 15 * 60_000).toISOString() }, { id: 'alertmanager', name: 'Alertmanager' });
   const flagId = '00000000-0000-4000-8000-00000000aaab';
-  add('mitigation.started', { mitigationId: flagId, action: 'feature_flag', description: 'Turn off payments.tls-session-reuse for eu-west-1' }, CAROL);
+  add('mitigation.started', {
+    mitigationId: flagId, action: 'feature_flag', description: 'Turn off payments.tls-session-reuse for eu-west-1',
+    command: 'flagctl set payments.tls-session-reuse false --region eu-west-1\nflagctl get payments.tls-session-reuse --region eu-west-1',
+  }, CAROL);
   add('mitigation.finished', { mitigationId: flagId, result: 'succeeded' }, CAROL);
   for (const [title, owner, due] of [
     ['Alert on payments-gateway pool saturation above 80% for 2 minutes', BOB, '2026-11-27'],
@@ -122,6 +128,21 @@ export function realisticSignals(now) {
   ]);
 }
 
+/**
+ * The demo repo's prepared mitigations as the host lists them for this incident (its scope names checkout): parsed
+ * from the catalog's JSON text, ordered and filtered by the real core.
+ */
+function realisticPrepared(incident) {
+  const parsed = parseCatalog(JSON.stringify(MITIGATIONS));
+  if (!parsed.ok) throw new Error(parsed.message);
+  const all = parsed.catalog.mitigations;
+  const list = preparedFor(all, incidentServices(incident, all.flatMap((e) => e.services ?? [])));
+  return {
+    entries: list.shown.map((e) => ({ id: e.id, title: e.title, kind: e.kind, risk: e.risk, caution: e.caution, services: e.services ?? [], watch: e.verify.watch })),
+    hidden: list.hidden, services: list.services, problems: [],
+  };
+}
+
 /** The SidebarState the host posts for it, offline with a long reason (or online when `online`), with alerts when `signals`. */
 export function realisticState({ online = false, signals = false } = {}) {
   const { incidentId, events, now } = realisticEvents();
@@ -132,6 +153,7 @@ export function realisticState({ online = false, signals = false } = {}) {
       : { status: 'offline', queued: 2, mode: 'shared', text: 'offline · 2 queued · cannot reach ws://incidents.example.com:7077/v1/channels/payments-oncall: connect ECONNREFUSED 10.20.30.40:7077' },
     me: ME, incident, otherIncidents: [], pendingDeclarations: 0, rejected: 0,
     ...(signals ? { signals: realisticSignals(now) } : {}),
+    prepared: realisticPrepared(fold(incidentId, events)),
   };
   const parsed = SidebarState.safeParse(state);
   if (!parsed.success) throw new Error(`not a SidebarState: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
