@@ -162,7 +162,7 @@ function etaBadge(eta: NonNullable<IncidentView['eta']>): HTMLElement {
   tickers.push(() => {
     const now = Date.now();
     const passed = Date.parse(eta.at) < now;
-    el.textContent = `ETA ${clock(eta.at, now)} ${passed ? '(passed)' : eta.movedFrom ? `(moved from ${clock(eta.movedFrom, now)})` : '(estimate)'}`;
+    el.textContent = `ETA ${clock(eta.at, now)} ${passed ? '(passed)' : eta.movedFrom ? `(estimate, moved from ${clock(eta.movedFrom, now)})` : '(estimate)'}`;
     el.classList.toggle('overdue', passed);
   });
   return el;
