@@ -28,7 +28,7 @@ export function preparedList(prepared: Prepared | undefined, trusted: boolean, r
             class: 'link prepared-run', 'data-testid': 'prepared-run', 'aria-label': `Run ${e.title}`,
             ...(trusted ? { title: `Run ${e.title} (shows the exact command first)`, onclick: () => run('incidentRoom.runMitigation', { id: e.id }) } : { title: UNTRUSTED, disabled: true, 'aria-disabled': 'true' }),
           }, 'Run'),
-          h('span', { class: 'prepared-meta muted' }, `${e.kind}${e.services.length ? ` · ${e.services.join(', ')}` : ''} — ${e.caution}`))))
+          h('span', { class: 'prepared-meta muted', title: e.caution }, `${e.kind}${e.services.length ? ` · ${e.services.join(', ')}` : ''} — ${e.caution}`))))
       : problems.length ? null : h('p', { class: 'muted' }, 'The catalog is empty.'),
     hidden > 0 ? h('p', { class: 'muted' }, `${hidden} more for other services (Run Mitigation in the palette lists them).`) : null,
   );
