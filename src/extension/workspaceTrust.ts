@@ -23,7 +23,7 @@ export function requireGit(what: string): void {
  */
 export function requireTrust(what: string, why?: string): void {
   if (!why) return requireGit(what);
-  if (!gitAllowed()) throw new UserFacingError(`${what} is unavailable in Restricted Mode: ${why}, which Incident Room does only in a trusted workspace. Nothing was sent.`, undefined, MANAGE_TRUST);
+  if (!gitAllowed()) throw new UserFacingError(`${what} is unavailable in Restricted Mode: ${why}, which Incident Room does only in a trusted workspace. Nothing was done.`, undefined, MANAGE_TRUST);
 }
 
 /** Show `message` with a Manage Workspace Trust button that opens the trust editor. */
