@@ -41,7 +41,7 @@ export const tests = {
     await toast.waitFor({ timeout: 15e3 });
     await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Post' }).first().click();
     const web = webviewFrame(page);
-    const entry = web.locator('[data-testid="timeline-entry"]', { hasText: 'Internal update:' }).first();
+    const entry = web.locator('[data-testid="timeline-entry"]', { hasText: 'Internal update (ETA' }).first();
     await entry.waitFor({ timeout: 15e3 });
     assert.match(await entry.innerText(), /Search index stale/);
     assert.match(await entry.innerText(), /Internal update \(ETA \d\d:\d\d UTC\):/, 'the entry carries the ETA');
