@@ -204,16 +204,24 @@ function isDate(v: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v));
 }
 
+/** `15:30` (local) when that reads back as exactly `iso` (a whole minute within the next day), else the ISO time. */
+function wallClockOrIso(iso: string, now: Date): string {
+  const d = new Date(iso);
+  const text = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return parseEta(text, now)?.getTime() === d.getTime() ? text : iso;
+}
+
 /** The update's ETA prompt: the last one offered again, so revising it is one edit. */
 async function askEta(s: IncidentState): Promise<string | undefined> {
   const now = new Date();
   const last = [...s.updates].reverse().find((u) => u.eta)?.eta;
   const answer = await ask({
     title: `ETA for ${s.id} (optional)`,
-    prompt: `When do you expect the impact to end? "30m", "2h", "1h 30m" or an ISO time; leave empty when you cannot say yet${last ? ` (the last estimate was ${etaClock(last)}; a new one is flagged as moved)` : ''}`,
-    value: last && Date.parse(last) > now.getTime() ? last : '',
+    prompt: `When do you expect the impact to end? "30m", "2h", "15:30" (your time) or an ISO time; leave empty when you cannot say yet${last ? ` (the last estimate was ${etaClock(last)}; a new one is flagged as moved)` : ''}`,
+    // The last estimate as the wall-clock time it reads back as (within a day), so keeping it is Enter.
+    value: last && Date.parse(last) > now.getTime() ? wallClockOrIso(last, now) : '',
     required: false,
-    validateInput: (v) => (parseEta(v, new Date()) === null ? 'Use "30m", "2h", "1h 30m" or a future ISO time, or leave it empty' : undefined),
+    validateInput: (v) => (parseEta(v, new Date()) === null ? 'Use "30m", "2h", "15:30" or a future ISO time, or leave it empty' : undefined),
   });
   return parseEta(answer, now)?.toISOString();
 }

@@ -29,4 +29,16 @@ describe('core/parseWhen', () => {
     assert.equal(parseEta('2026-11-22T12:00:00Z', now), null, 'an ETA in the past is a typo');
     assert.equal(parseEta('soon', now), null);
   });
+
+  it('takes a wall-clock ETA: the next such time, in UTC when it says so, in this machine\'s zone otherwise', () => {
+    assert.equal(parseEta('16:00 UTC', now)?.toISOString(), '2026-11-22T16:00:00.000Z');
+    assert.equal(parseEta('14:00z', now)?.toISOString(), '2026-11-23T14:00:00.000Z', 'a time already past today is tomorrow');
+    const local = new Date(now);
+    local.setHours(15, 30, 0, 0);
+    if (local <= now) local.setTime(local.getTime() + 86_400_000);
+    assert.equal(parseEta('15:30', now)?.toISOString(), local.toISOString());
+    assert.equal(parseEta('at 15:30', now)?.toISOString(), local.toISOString());
+    assert.equal(parseEta('25:00', now), null);
+    assert.equal(parseEta('15:3', now), null);
+  });
 });
