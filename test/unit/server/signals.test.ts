@@ -311,7 +311,7 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/signals: aler
     subscriber.send({ type: 'subscribe', incidentId, afterSeq: 0 });
     await subscriber.next((m) => m.type === 'events');
 
-    // A writer appends without pause (one at a time, each waiting for its ack) until the storm has been taken.
+    // A writer appends without pause (one at a time, each waiting for its ack) until the storm has been taken and told.
     let storming = true;
     let acked = 0;
     const writing = (async () => {
@@ -332,10 +332,9 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/signals: aler
     const answers = [await big, ...small];
     assert.deepEqual(answers.map((a) => a.status), Array(101).fill(202));
     assert.equal((answers[0]!.body as { accepted: number }).accepted, 5000);
+    await until('the subscriber was told of every signal', () => new Set(subscriber.messages.filter((m) => m.type === 'signal').map((m) => signalOf(m).fingerprint)).size === 10_000, 60_000);
     storming = false;
     await writing;
-
-    await until('the subscriber was told of every signal', () => new Set(subscriber.messages.filter((m) => m.type === 'signal').map((m) => signalOf(m).fingerprint)).size === 10_000, 60_000);
     await subscriber.waitForSeq(incidentId, 1 + acked, 30_000);
     // The 5,000 of the first call did not go out in one block: live events were sent between them.
     const bigOnes = new Set(Array.from({ length: 5000 }, (_, i) => fingerprintOf(i)));
