@@ -3,10 +3,8 @@ import type { Signal } from '../protocol/messages';
 import type { Mitigation } from './incidentState';
 import { durationText } from './durationText';
 
-/** What a client tells its listeners when the channel's signals change. */
+/** What a client tells its listeners when the channel's signals change (the list itself: its `signals`, sorted on demand). */
 export interface SignalChange {
-  /** Every signal, sorted (see `sortSignals`). */
-  readonly signals: readonly Signal[];
   /** Signals that just started firing, told live (never those of the list a connect loads): the ones to notify of. */
   readonly fresh: readonly Signal[];
 }

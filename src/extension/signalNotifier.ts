@@ -32,10 +32,11 @@ export class SignalNotifier implements vscode.Disposable {
 
   private async notify(batch: readonly Signal[]): Promise<void> {
     const mapping = severityMapping();
+    const now = new Map(this.service.signals.map((x) => [x.fingerprint, x]));
     const urgent = [...new Map(batch.map((s) => [s.fingerprint, s])).values()]
-      .filter((s) => !s.incidentId && (signalSeverity(s, mapping) === 'SEV1' || signalSeverity(s, mapping) === 'SEV2'))
+      .filter((s) => signalSeverity(s, mapping) === 'SEV1' || signalSeverity(s, mapping) === 'SEV2')
       // Still firing and still unlinked as of now (a resolve or a link may have come in the meantime).
-      .filter((s) => this.service.signals.some((x) => x.fingerprint === s.fingerprint && x.status === 'firing' && !x.incidentId));
+      .filter((s) => now.get(s.fingerprint)?.status === 'firing' && !now.get(s.fingerprint)?.incidentId);
     if (urgent.length === 0) return;
     const focused = this.service.focusedIncident;
     const attachTo = focused && focused.status !== 'resolved' ? focused.id : undefined;

@@ -86,6 +86,8 @@ export class ChannelClient implements Disposable {
   /** The channel's signals changed: the list on connect (`fresh` empty), or one signal told live. */
   readonly onDidChangeSignals = this._onDidChangeSignals.event;
   private readonly signalMap = new Map<string, Signal>();
+  /** `signals`, sorted once per change and only when asked: a storm tells thousands of signals, a render reads them once. */
+  private sortedSignals: Signal[] | null = null;
   private readonly _onDidDeclare = new Emitter<{ eventId: string; incidentId: string }>();
   /** A queued declaration got its incident id. */
   readonly onDidDeclare = this._onDidDeclare.event;
@@ -159,8 +161,9 @@ export class ChannelClient implements Disposable {
    * The channel's signals as the server last said: firing first (newest first), then resolved (newest end first).
    * Kept while offline (they are what monitoring said last, and say when), replaced by the list on reconnect.
    */
-  get signals(): Signal[] {
-    return sortSignals([...this.signalMap.values()]);
+  get signals(): readonly Signal[] {
+    this.sortedSignals ??= sortSignals([...this.signalMap.values()]);
+    return this.sortedSignals;
   }
 
   private async loadSignals(): Promise<void> {
@@ -174,14 +177,16 @@ export class ChannelClient implements Disposable {
     }
     this.signalMap.clear();
     for (const s of reply.items) this.signalMap.set(s.fingerprint, s);
-    this._onDidChangeSignals.fire({ signals: this.signals, fresh: [] });
+    this.sortedSignals = null;
+    this._onDidChangeSignals.fire({ fresh: [] });
   }
 
   private applySignal(signal: Signal): void {
     const before = this.signalMap.get(signal.fingerprint);
     this.signalMap.set(signal.fingerprint, signal);
+    this.sortedSignals = null;
     const fresh = signal.status === 'firing' && before?.status !== 'firing' ? [signal] : [];
-    this._onDidChangeSignals.fire({ signals: this.signals, fresh });
+    this._onDidChangeSignals.fire({ fresh });
   }
 
   /** The folded state of a subscribed incident. */

@@ -241,7 +241,7 @@ describe('ChannelClient against a real server', function () {
   it('signals: the list on connect (no notification for it), a live alert as fresh, its resolution as a change; reloaded after a restart', async () => {
     const a = client('alice');
     const changes: { firing: number; fresh: string[] }[] = [];
-    a.onDidChangeSignals((c) => changes.push({ firing: c.signals.filter((x) => x.status === 'firing').length, fresh: c.fresh.map((x) => x.fingerprint) }));
+    a.onDidChangeSignals((c) => changes.push({ firing: a.signals.filter((x) => x.status === 'firing').length, fresh: c.fresh.map((x) => x.fingerprint) }));
     await online(a);
     const post = async (status: 'firing' | 'resolved', fingerprint: string) => {
       const res = await fetch(`http://127.0.0.1:${port}/v1/channels/payments/alerts`, {
