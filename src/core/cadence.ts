@@ -19,7 +19,7 @@ const MOVES_UPDATE_DUE = {
   'note.added': false, 'note.retagged': false, 'deploy.flagged': false, 'mitigation.started': false, 'mitigation.finished': false,
   'update.posted': true, 'action.added': false, 'action.updated': false, 'triage.recorded': false, 'signal.linked': false,
   'signal.resolved': false, 'escalation.requested': false, 'mitigation.assessed': false, 'workstream.opened': false,
-  'workstream.updated': false, 'resolution.checked': false,
+  'workstream.updated': false, 'resolution.checked': false, 'terminal.command': false,
 } as const satisfies Record<EventKind, boolean>;
 
 /** Whether an event of this kind can change when the next status update is due. */

@@ -30,6 +30,13 @@ export const ASSESSMENT_LABELS = {
   helped: 'helped', no_change: 'no change', worse: 'made it worse', too_early: 'too early to tell',
 } as const satisfies Record<Assessment, string>;
 
+/** How a captured terminal command ended, after its command line: ` — exit 0 after 1.2 s in /srv/app`. */
+export function terminalOutcome(d: EventDataOf<'terminal.command'>): string {
+  const exit = d.exitCode === null ? 'exit code unknown' : `exit ${d.exitCode}`;
+  const took = d.durationMs === undefined ? '' : ` after ${d.durationMs < 10_000 ? `${(d.durationMs / 1000).toFixed(1)} s` : `${Math.round(d.durationMs / 1000)} s`}`;
+  return ` — ${exit}${took}${d.cwd ? ` in ${d.cwd}` : ''}`;
+}
+
 /** The resolve checklist as answered, in one line: `impact stopped ✓, monitored ✗, root cause known ✗, follow-up filed ✓`. */
 export function resolutionChecklistText(d: EventDataOf<'resolution.checked'>): string {
   const mark = (ok: boolean) => (ok ? 'yes' : 'no');

@@ -94,6 +94,8 @@ export interface ActionItem {
   readonly doneAt?: string;
   /** The follow-up on the forge: the prefilled new-issue page it was opened as, or the issue itself once linked. */
   readonly issueUrl?: string;
+  /** The code it is about (Add Action Item from Selection): where it was anchored when added. */
+  readonly source?: NoteSource;
 }
 
 /** One `workstream.updated` as it changed the workstream: who, when, and what it said. */

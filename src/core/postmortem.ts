@@ -5,7 +5,7 @@ import type { IncidentState, Mitigation, Note, TriageRecord } from './incidentSt
 import { formatDuration, incidentMetrics } from './metrics';
 import { emptyIncident, fold } from './reducer';
 import { decisions, facts, openGuesses, refutedGuesses, ROLE_LABELS } from './selectors';
-import { ASSESSMENT_LABELS, NOTE_TAG_LABELS, resolutionChecklistText, sharedEventText, triageHeadline, type TextStyle } from './eventText';
+import { ASSESSMENT_LABELS, NOTE_TAG_LABELS, resolutionChecklistText, sharedEventText, terminalOutcome, triageHeadline, type TextStyle } from './eventText';
 import { describeLost } from './timelineText';
 import { resolvedAfterMitigation } from './signals';
 import { DEFAULT_CADENCE, SEVERITY_POLICY, suggestSeverity, type CadencePolicy } from './severityPolicy';
@@ -313,6 +313,8 @@ function describe(e: SequencedEvent, notes: ReadonlyMap<string, Note>, mitigatio
       return `Workstream ${e.data.state ?? 'updated'}${e.data.owner ? `, owner now ${md(e.data.owner.name)}` : ''}${e.data.note ? `: ${md(e.data.note)}` : ''}`;
     case 'resolution.checked':
       return `Resolve checklist: ${resolutionChecklistText(e.data)}`;
+    case 'terminal.command':
+      return `Ran in a terminal: ${md(e.data.commandLine)}${md(terminalOutcome(e.data))}`;
   }
 }
 

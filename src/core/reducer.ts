@@ -141,7 +141,7 @@ function apply(d: Draft, e: SequencedEvent): void {
     case 'action.added':
       d.actions.push({
         id: e.id, seq: e.seq, title: e.data.title, done: false, createdAt: e.at, createdBy: e.actor,
-        ...opt('owner', e.data.owner), ...opt('due', e.data.due),
+        ...opt('owner', e.data.owner), ...opt('due', e.data.due), ...opt('source', e.data.source),
       });
       return;
     case 'action.updated': return actionUpdated(d, e);

@@ -56,6 +56,7 @@ export const SUMMARY_RULES = {
   'workstream.opened': null,
   'workstream.updated': null,
   'resolution.checked': null,
+  'terminal.command': null,
 } as const satisfies { readonly [K in EventKind]: SummaryRule<K> | null };
 
 // The table's entries are checked per kind above; looked up by an event's kind, the pairing is lost to TypeScript.

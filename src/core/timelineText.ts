@@ -1,5 +1,5 @@
 import type { EventKind, SequencedEvent } from '../protocol/events';
-import { ASSESSMENT_LABELS, resolutionChecklistText, sharedEventText, triageHeadline, type TextStyle } from './eventText';
+import { ASSESSMENT_LABELS, resolutionChecklistText, sharedEventText, terminalOutcome, triageHeadline, type TextStyle } from './eventText';
 import { currentEta, etaClock, etaMoved } from './eta';
 import type { LostRange, Mitigation, StatusUpdate } from './incidentState';
 import { resolvedAfterMitigation } from './signals';
@@ -27,6 +27,7 @@ export const EVENT_ICONS = {
   'workstream.opened': 'git-branch',
   'workstream.updated': 'git-branch',
   'resolution.checked': 'checklist',
+  'terminal.command': 'terminal',
 } as const satisfies Readonly<Record<EventKind, string>>;
 
 /** The `kind` of a timeline entry for seqs the server declared lost: not an event kind, since nobody appended it. */
@@ -107,5 +108,7 @@ export function describeEvent(e: SequencedEvent, context?: { readonly mitigation
       return `Workstream ${e.data.state ?? 'updated'}${e.data.owner ? `, owner now ${e.data.owner.name}` : ''}${e.data.note ? `: ${e.data.note}` : ''}`;
     case 'resolution.checked':
       return `Resolve checklist: ${resolutionChecklistText(e.data)}`;
+    case 'terminal.command':
+      return `Ran \`${e.data.commandLine}\`${terminalOutcome(e.data)}`;
   }
 }

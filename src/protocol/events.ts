@@ -131,7 +131,8 @@ export const EventData = {
   'mitigation.finished': z.object({ mitigationId: EventId, result: MitigationResult, detail: optionalText(Limits.detailLength) }),
   // eta: when the responders expect the impact to end (resolution or mitigation), revised with each update.
   'update.posted': z.object({ audience: Audience, text: text(Limits.updateLength), nextUpdateBy: IsoTime.optional(), eta: IsoTime.optional() }),
-  'action.added': z.object({ title: text(Limits.titleLength), owner: User.optional(), due: IsoDate.optional() }),
+  // source: an action item anchored to code (Add Action Item from Selection), shaped like a scribe note's source.
+  'action.added': z.object({ title: text(Limits.titleLength), owner: User.optional(), due: IsoDate.optional(), source: NoteSource.optional() }),
   'action.updated': z.object({
     actionId: EventId,
     title: text(Limits.titleLength).optional(),
@@ -187,6 +188,15 @@ export const EventData = {
     /** Signals linked to the incident that still fire, by fingerprint, as the responder resolved. */
     firingSignals: z.array(Fingerprint).max(100).optional(),
     note: optionalText(Limits.shortTextLength),
+  }),
+  // A command run in a terminal whose capture the responder turned on (Capture This Terminal to the Timeline): the
+  // command line with secrets redacted, never its output. exitCode null: the shell did not report one.
+  'terminal.command': z.object({
+    commandLine: text(Limits.shortTextLength),
+    exitCode: z.number().int().min(-2147483648).max(2147483647).nullable(),
+    durationMs: z.number().int().min(0).max(1e10).optional(),
+    cwd: optionalText(1024),
+    terminal: optionalText(Limits.nameLength),
   }),
   // More help was paged (PagerDuty Events API v2 `trigger`) because ownership was unclear, with why.
   'escalation.requested': z.object({

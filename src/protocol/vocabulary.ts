@@ -58,7 +58,7 @@ export const EVENT_KINDS = [
   'incident.declared', 'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added',
   'note.retagged', 'deploy.flagged', 'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added',
   'action.updated', 'triage.recorded', 'signal.linked', 'signal.resolved', 'escalation.requested', 'mitigation.assessed',
-  'workstream.opened', 'workstream.updated', 'resolution.checked',
+  'workstream.opened', 'workstream.updated', 'resolution.checked', 'terminal.command',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -32,7 +32,7 @@ const KIND_CODES = {
   'incident.declared': 1, 'incident.updated': 2, 'severity.changed': 3, 'status.changed': 4, 'role.assigned': 5, 'note.added': 6,
   'note.retagged': 7, 'deploy.flagged': 8, 'mitigation.started': 9, 'mitigation.finished': 10, 'update.posted': 11, 'action.added': 12,
   'action.updated': 13, 'triage.recorded': 14, 'signal.linked': 15, 'signal.resolved': 16, 'escalation.requested': 17,
-  'mitigation.assessed': 18, 'workstream.opened': 19, 'workstream.updated': 20, 'resolution.checked': 21,
+  'mitigation.assessed': 18, 'workstream.opened': 19, 'workstream.updated': 20, 'resolution.checked': 21, 'terminal.command': 22,
 } as const satisfies Record<EventKind, number>;
 const KIND_BY_CODE = new Map<number, EventKind>(Object.entries(KIND_CODES).map(([k, c]) => [c, k as EventKind]));
 

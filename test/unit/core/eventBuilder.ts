@@ -77,6 +77,10 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const maybe = <T>(p: number, f: () => T): T | undefined => (rnd() < p ? f() : undefined);
+  const maybeSource = () => maybe(0.3, () => {
+    const startLine = 1 + Math.floor(rnd() * 50);
+    return { path: 'src/a.ts', startLine, endLine: startLine + Math.floor(rnd() * 5), commit: 'abc1234', remoteUrl: 'https://example.com/a.ts#L1' };
+  });
   const s = new Script(incidentId, '2026-03-29T00:30:00.000Z');
   let minute = 0;
   let nextId = 5000;
@@ -102,11 +106,7 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
         s.add(kind, clean({ role: pick(ROLES), user: rnd() < 0.2 ? null : pick(PEOPLE), note: maybe(0.4, phrase) }), opts());
         break;
       case 'note.added': {
-        const source = maybe(0.3, () => {
-          const startLine = 1 + Math.floor(rnd() * 50);
-          return { path: 'src/a.ts', startLine, endLine: startLine + Math.floor(rnd() * 5), commit: 'abc1234', remoteUrl: 'https://example.com/a.ts#L1' };
-        });
-        noteIds.push(s.add(kind, clean({ text: phrase(), tag: pick(NOTE_TAGS), source }), opts()).id);
+        noteIds.push(s.add(kind, clean({ text: phrase(), tag: pick(NOTE_TAGS), source: maybeSource() }), opts()).id);
         break;
       }
       case 'note.retagged': s.add(kind, { noteId: existingOr(noteIds), tag: pick([...NOTE_TAGS, 'refuted'] as const) }, opts()); break;
@@ -124,7 +124,9 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
         s.add(kind, clean({ audience: pick(['internal', 'external'] as const), text: phrase(), nextUpdateBy: maybe(0.3, () => s.time(minute + 20)) }), opts());
         break;
       case 'action.added':
-        actionIds.push(s.add(kind, clean({ title: phrase(), owner: maybe(0.5, () => pick(PEOPLE)), due: maybe(0.5, () => '2026-04-15') }), opts()).id);
+        actionIds.push(s.add(kind, clean({
+          title: phrase(), owner: maybe(0.5, () => pick(PEOPLE)), due: maybe(0.5, () => '2026-04-15'), source: maybeSource(),
+        }), opts()).id);
         break;
       case 'action.updated':
         s.add(kind, clean({
@@ -170,6 +172,13 @@ export function randomLog(seed: number, length: number, incidentId = 'INC-1'): S
           state: maybe(0.5, () => pick(['open', 'done', 'dropped'] as const)), note: maybe(0.4, phrase),
         }), opts());
         break;
+      case 'terminal.command':
+        s.add(kind, clean({
+          commandLine: pick(['kubectl get pods', 'curl -s https://api/health', 'psql --password [redacted] -c "select 1"']),
+          exitCode: rnd() < 0.1 ? null : pick([0, 0, 1, 2, 130]), durationMs: maybe(0.8, () => Math.floor(rnd() * 60_000)),
+          cwd: maybe(0.7, () => '/srv/api'), terminal: maybe(0.5, () => 'bash'),
+        }), opts());
+        break;
       case 'resolution.checked':
         s.add(kind, clean({
           impactStopped: rnd() < 0.8, monitored: rnd() < 0.6, rootCauseKnown: rnd() < 0.5, followUpFiled: rnd() < 0.5,
@@ -185,7 +194,7 @@ const KINDS = [
   'incident.updated', 'severity.changed', 'status.changed', 'role.assigned', 'note.added', 'note.retagged', 'deploy.flagged',
   'mitigation.started', 'mitigation.finished', 'update.posted', 'action.added', 'action.updated', 'triage.recorded',
   'signal.linked', 'signal.resolved', 'escalation.requested', 'mitigation.assessed', 'workstream.opened', 'workstream.updated',
-  'resolution.checked',
+  'resolution.checked', 'terminal.command',
 ] as const satisfies readonly EventKind[];
 const FINGERPRINTS = ['c6fd86708fca2138', '8be1c47367d5ea2f'];
 

@@ -12,7 +12,7 @@ describe('protocol/events', () => {
     assert.deepEqual([...EVENT_KINDS].sort(), [
       'action.added', 'action.updated', 'deploy.flagged', 'escalation.requested', 'incident.declared', 'incident.updated', 'mitigation.assessed',
       'mitigation.finished', 'mitigation.started', 'note.added', 'note.retagged', 'resolution.checked', 'role.assigned', 'severity.changed',
-      'signal.linked', 'signal.resolved', 'status.changed', 'triage.recorded', 'update.posted', 'workstream.opened', 'workstream.updated',
+      'signal.linked', 'signal.resolved', 'status.changed', 'terminal.command', 'triage.recorded', 'update.posted', 'workstream.opened', 'workstream.updated',
     ]);
     assert.deepEqual(Object.keys(EventData).sort(), [...EVENT_KINDS].sort());
   });

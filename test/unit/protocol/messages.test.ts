@@ -34,6 +34,7 @@ const APPENDS: Record<string, unknown> = {
   'workstream.opened': { workstreamId: uuid(5), title: 'Check the DB pool', owner: { id: 'bob@example.com', name: 'Bob' }, kind: 'investigate' },
   'workstream.updated': { workstreamId: uuid(5), state: 'done', note: 'pool fine' },
   'resolution.checked': { impactStopped: true, monitored: false, rootCauseKnown: false, followUpFiled: true, firingSignals: ['c6fd86708fca2138'], note: 'short monitoring' },
+  'terminal.command': { commandLine: 'curl -H "Authorization: Bearer [redacted]" https://api/health', exitCode: 7, durationMs: 3012, cwd: '/srv/api', terminal: 'bash' },
   'escalation.requested': { reason: 'nobody owns the ledger', summary: 'INC-7 SEV1 Checkout 5xx', severity: 'critical', dedupKey: 'INC-7' },
 };
 
@@ -96,9 +97,9 @@ describe('protocol/messages', () => {
       ['an unknown type', { type: 'shout' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping|signals'],
       ['a missing type', { requestId: 'r' }, 'type: expected hello|subscribe|unsubscribe|declare|append|list|ping|signals'],
       ['an unknown event kind', append('incident.exploded', {}),
-        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked'],
+        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked|terminal.command'],
       ['incident.declared sent with append', append('incident.declared', { title: 't', severity: 'SEV1', symptom: '' }),
-        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked'],
+        'event.kind: expected incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked|terminal.command'],
       ['a bad status', append('status.changed', { status: 'done' }), 'event.data.status: expected investigating|identified|mitigating|monitoring|resolved'],
       ['a bad role', append('role.assigned', { role: 'boss', user: null }), 'event.data.role: expected commander|tech_lead|communications|scribe'],
       ['a role without user (null is how to unassign)', append('role.assigned', { role: 'scribe' }), 'event.data.user: required (expected object)'],
@@ -228,7 +229,7 @@ describe('protocol/messages', () => {
       ['seq 0 in an event', { type: 'event', incidentId: 'INC-7', event: { ...events[1], seq: 0 } }, 'event.seq: must be at least 1'],
       ['an event without actor', { type: 'event', incidentId: 'INC-7', event: { ...events[1], actor: undefined } }, 'event.actor: required (expected object)'],
       ['a bad kind inside a batch', { type: 'events', incidentId: 'INC-7', headSeq: 2, events: [events[0], { ...events[1], kind: 'nope' }] },
-        'events[1].kind: expected incident.declared|incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked'],
+        'events[1].kind: expected incident.declared|incident.updated|severity.changed|status.changed|role.assigned|note.added|note.retagged|deploy.flagged|mitigation.started|mitigation.finished|update.posted|action.added|action.updated|triage.recorded|signal.linked|signal.resolved|escalation.requested|mitigation.assessed|workstream.opened|workstream.updated|resolution.checked|terminal.command'],
       ['a lost range that ends before it starts', { type: 'events', incidentId: 'INC-7', events: [], headSeq: 9, lost: [{ fromSeq: 5, toSeq: 4, reason: 'storage_damage' }] },
         'lost[0].toSeq: toSeq must not be below fromSeq'],
       ['a lost range from seq 0', { type: 'events', incidentId: 'INC-7', events: [], headSeq: 9, lost: [{ fromSeq: 0, toSeq: 4, reason: 'storage_damage' }] },

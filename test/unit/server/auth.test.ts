@@ -352,6 +352,7 @@ describe('server/auth: read-only tokens and public status pages', function () {
     'workstream.opened': { workstreamId, title: 'find the slow query', owner: { id: 'bob@example.com', name: 'Bob' }, kind: 'investigate' },
     'workstream.updated': { workstreamId, state: 'done' },
     'resolution.checked': { impactStopped: true, monitored: true, rootCauseKnown: false, followUpFiled: true },
+    'terminal.command': { commandLine: 'kubectl rollout status deploy/api', exitCode: 0, durationMs: 1200 },
   } satisfies Record<AppendKind, Record<string, unknown>>;
 
   it('the tokens file takes "access": "read" and "public": true entries, and refuses the shapes that make no sense', () => {
