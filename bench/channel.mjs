@@ -107,8 +107,8 @@ export function ask(ws, msg, pred) {
   });
 }
 
-export function hello(ws, name) {
-  return ask(ws, { type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: `${name}@bench`, name } }, (m) => m.type === 'welcome');
+export function hello(ws, name, extra = {}) {
+  return ask(ws, { type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: `${name}@bench`, name }, ...extra }, (m) => m.type === 'welcome');
 }
 
 const PAD = 'x'.repeat(NOTE_TEXT_BYTES);
@@ -127,10 +127,12 @@ export function appendFrame(k, incidentId) {
  * `url` may be a list (replicas): the writer is on the first, subscriber i on url[i % length].
  */
 export class Clients {
-  constructor(url, ours) {
+  /** `helloExtra`: more fields of the subscribers' `hello` (bench:alerts has them ask for signal digests, as the extension does). */
+  constructor(url, ours, helloExtra = {}) {
     this.urls = [url].flat();
     this.url = this.urls[0];
     this.ours = ours;
+    this.helloExtra = helloExtra;
     this.subs = [];
     this.received = new Int32Array(SUBSCRIBERS);
     this.onReceipt = null; // (k, now) per event per subscriber
@@ -158,7 +160,7 @@ export class Clients {
     for (let i = 0; i < SUBSCRIBERS; i++) {
       const ws = await connect(this.urls[i % this.urls.length]);
       if (this.ours) {
-        await hello(ws, `sub${i}`);
+        await hello(ws, `sub${i}`, this.helloExtra);
         await ask(ws, { type: 'subscribe', incidentId: this.incidentId, afterSeq: 1 << 30 }, (m) => m.type === 'events');
       }
       ws.on('message', (data) => {

@@ -9,6 +9,12 @@ export interface SignalChange {
   readonly fresh: readonly Signal[];
 }
 
+/** How many of a channel's signals fire, and how many resolved in the last 24 hours. */
+export interface SignalCounts {
+  readonly firing: number;
+  readonly resolved: number;
+}
+
 /** Firing first (newest start first), then resolved (newest end first); ties by fingerprint, so the order is stable. */
 export function sortSignals(signals: Signal[]): Signal[] {
   const rank = (s: Signal) => (s.status === 'firing' ? 0 : 1);
@@ -171,11 +177,17 @@ export interface SignalViewData {
 /** Firing signals shown in the sidebar; the rest are counted ("and 12 more firing") and listed by Declare from Signal. */
 export const SIGNALS_SHOWN = 10;
 
-/** The sidebar's signals: the firing ones (at most `SIGNALS_SHOWN`), in `sortSignals` order, and how many fire in all. */
-export function signalViews(signals: readonly Signal[], mapping: SeverityMapping = DEFAULT_SEVERITY_MAPPING): { shown: SignalViewData[]; firing: number } {
+/**
+ * The sidebar's signals: the firing ones (at most `SIGNALS_SHOWN`), in `sortSignals` order, and how many fire in all
+ * (`firingInChannel`: the server's count, when it gives one).
+ */
+export function signalViews(
+  signals: readonly Signal[], mapping: SeverityMapping = DEFAULT_SEVERITY_MAPPING, firingInChannel = 0,
+): { shown: SignalViewData[]; firing: number } {
   const firing = signals.filter((s) => s.status === 'firing');
   return {
-    firing: firing.length,
+    // The channel's count when the server gives it: a client holds only the few hundred it listed and what it was told since.
+    firing: Math.max(firing.length, firingInChannel),
     shown: firing.slice(0, SIGNALS_SHOWN).map((s) => ({
       fingerprint: s.fingerprint, name: signalName(s), summary: signalSummary(s),
       severity: signalSeverity(s, mapping) ?? null, severityLabel: s.labels[mapping.label] ?? null,

@@ -94,6 +94,11 @@ export class IncidentService implements vscode.Disposable {
     return this.client?.signals ?? [];
   }
 
+  /** How many of the channel's signals fire (the server's count: its list holds a few hundred at most). */
+  get firingSignalCount(): number {
+    return this.client?.signalCounts.firing ?? 0;
+  }
+
   /** One signal of the channel by fingerprint, or a clear error (it may have been cleared since the sidebar showed it). */
   signal(fingerprint: string): Signal {
     const s = this.signals.find((x) => x.fingerprint === fingerprint);

@@ -142,7 +142,7 @@ export class IncidentViewProvider implements vscode.WebviewViewProvider, vscode.
         id: u.id, name: u.name, me: u.id === s.me.id, windows: u.sessions,
         idleMinutes: Math.max(0, Math.floor((Date.now() - Date.parse(u.activeAt)) / 60_000)),
       })),
-      ...(s.signals.length ? { signals: signalViews(s.signals, severityMapping()) } : {}),
+      ...(s.signals.length ? { signals: signalViews(s.signals, severityMapping(), s.firingSignalCount) } : {}),
       ...(focused ? this.prepared(focused) : {}),
     };
   }

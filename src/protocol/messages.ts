@@ -51,6 +51,7 @@ export const Signal = z.object({
   updatedAt: IsoTime,
 });
 export type Signal = z.infer<typeof Signal>;
+export type SignalDigestMessage = z.infer<typeof SignalDigestMessage>;
 
 // ---- client → server ----
 export const HelloMessage = z.object({
@@ -60,6 +61,12 @@ export const HelloMessage = z.object({
   user: User,
   /** Ask for `presence` messages: who else is on the channel (absent: none are sent, as to clients before them). */
   presence: z.boolean().optional(),
+  /**
+   * Ask for `signalDigest` messages instead of one `signal` per change (absent: `signal` frames, as to clients before
+   * digests): at most a few a second, with the channel's counts and the newest changes, so an alert storm costs a
+   * sidebar a few kilobytes a second rather than every alert's body.
+   */
+  signalDigest: z.boolean().optional(),
 });
 export const SubscribeMessage = z.object({ type: z.literal('subscribe'), incidentId: IncidentId, afterSeq: Seq });
 export const UnsubscribeMessage = z.object({ type: z.literal('unsubscribe'), incidentId: IncidentId });
@@ -123,12 +130,26 @@ export type PresentUser = z.infer<typeof PresentUser>;
 export const PresenceMessage = z.object({ type: z.literal('presence'), users: z.array(PresentUser).max(1000) });
 /** A signal of the channel fired, changed, resolved or was linked (to every write and read session of the channel). */
 export const SignalMessage = z.object({ type: z.literal('signal'), signal: Signal });
+/** How many of the channel's signals fire now, and how many resolved in the last 24 hours (however many are listed). */
+const SignalCount = z.number().int().min(0).max(1e9);
 /** The answer to `signals`: firing first (newest first), then those resolved recently (newest first). */
-export const SignalsMessage = z.object({ type: z.literal('signals'), requestId: RequestId, items: z.array(Signal) });
+export const SignalsMessage = z.object({
+  type: z.literal('signals'), requestId: RequestId, items: z.array(Signal),
+  /** The channel's counts (a list is capped; servers before digests leave them out). */
+  firing: SignalCount.optional(), resolved: SignalCount.optional(),
+});
+/**
+ * What changed among the channel's signals since the last digest to this session (sessions that asked in `hello`):
+ * the counts, the newest changes (`items`, newest last), and how many changed signals are not among them
+ * (`omitted` > 0: ask `signals` for the list once the storm settles).
+ */
+export const SignalDigestMessage = z.object({
+  type: z.literal('signalDigest'), firing: SignalCount, resolved: SignalCount, items: z.array(Signal).max(1000), omitted: SignalCount,
+});
 
 export const ServerMessage = z.discriminatedUnion('type', [
   WelcomeMessage, EventsMessage, DeclaredMessage, AckMessage, EventMessage, IncidentMessage, IncidentsMessage, PongMessage, ErrorMessage,
-  PresenceMessage, SignalMessage, SignalsMessage,
+  PresenceMessage, SignalMessage, SignalsMessage, SignalDigestMessage,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;

@@ -242,7 +242,7 @@ export class ChannelState implements RoomOwner, SignalsOwner {
     // Write and read sessions are told of signals (a public one, the status page, never is); a responder's client
     // asks for the list right after the welcome: have it read by then.
     if (session.access !== 'public') {
-      this.signals.addRecipient(session);
+      this.signals.addRecipient(session, session.wantsSignalDigest ? 'digest' : 'each');
       this.signals.load().catch((e: unknown) => this.core.logger.warn('loading a channel\'s signals failed', { channel: this.name, error: errorText(e) }));
     }
   }

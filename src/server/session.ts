@@ -110,6 +110,8 @@ export class ChannelSession implements RoomConnection {
   private unwatchStatus: (() => void) | null = null;
   /** Asked for `presence` frames in `hello`. */
   wantsPresence = false;
+  /** Asked for `signalDigest` frames instead of one `signal` per change, in `hello`. */
+  wantsSignalDigest = false;
 
   constructor(private readonly core: SessionHost, readonly channel: string, private readonly sink: SessionSink, auth: SessionAuth = {}) {
     this.via = auth.via;
@@ -263,6 +265,7 @@ export class ChannelSession implements RoomConnection {
     }
     this.user = { id: msg.user.id, name: msg.user.name };
     this.wantsPresence = msg.presence === true;
+    this.wantsSignalDigest = msg.signalDigest === true;
     this.state = 'joining';
     this.core.channel(this.channel).then(
       (state) => {

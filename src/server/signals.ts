@@ -58,6 +58,13 @@ const SIGNAL_BYTES_PER_SECOND = 1024 * 1024;
 const SIGNAL_BURST = 256 * 1024;
 /** How soon the fan-out looks again at recipients that had too much queued. */
 const DRAIN_POLL_MS = 5;
+/**
+ * Digests (sessions that asked for `signalDigest` in `hello`): one at most this often per channel; the first change
+ * after a quiet spell goes at once (in the next turn of the event loop, with whatever else became durable in it).
+ */
+const DIGEST_INTERVAL_MS = 250;
+/** …carrying at most this many changed signals, the newest changes; the rest are counted in `omitted`. */
+export const DIGEST_ITEMS = 25;
 /** The answer to `signals`: resolved signals stay listed this long after they end. */
 const RECENTLY_RESOLVED_MS = 24 * 60 * 60 * 1000;
 /** …and it holds at most this many, firing first, and stops before this many bytes of them. */
@@ -103,6 +110,13 @@ export class ChannelSignals {
   private readonly cursors = new Map<SignalRecipient, Cursor>();
   private pumpScheduled = false;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Sessions told by digest, each with whether it missed one (too much queued for it): its next says `omitted`. */
+  private readonly digestRecipients = new Map<SignalRecipient, { missed: boolean }>();
+  /** Signals changed since the last digest, by fingerprint, in the order of their latest change. */
+  private readonly digestChanged = new Map<string, Signal>();
+  private digestTimer: NodeJS.Timeout | undefined;
+  private digestScheduled = false;
+  private lastDigestAt = -Infinity;
   /** Merged signals waiting for the writer, in merge order, each group with whoever waits for it. */
   private readonly writeQueue: WriteGroup[] = [];
   private writing = false;
@@ -121,13 +135,18 @@ export class ChannelSignals {
     return this.busy === 0 && this.refreshing === null && !this.writing;
   }
 
-  /** A session to tell of every change from now on (what came before, it asks for with `signals`). */
-  addRecipient(recipient: SignalRecipient): void {
-    this.cursors.set(recipient, { next: this.logStart + this.log.length, allowance: SIGNAL_BURST, refilledAt: performance.now() });
+  /**
+   * A session to tell of every change from now on (what came before, it asks for with `signals`): each change in a
+   * `signal` frame of its own, or, for `digest`, in `signalDigest`s.
+   */
+  addRecipient(recipient: SignalRecipient, mode: 'each' | 'digest' = 'each'): void {
+    if (mode === 'digest') this.digestRecipients.set(recipient, { missed: false });
+    else this.cursors.set(recipient, { next: this.logStart + this.log.length, allowance: SIGNAL_BURST, refilledAt: performance.now() });
   }
 
   removeRecipient(recipient: SignalRecipient): void {
     this.cursors.delete(recipient);
+    this.digestRecipients.delete(recipient);
   }
 
   /** The channel's signals as the store holds them, read once however many ask. */
@@ -222,13 +241,17 @@ export class ChannelSignals {
       parts.push(json);
       bytes += json.length;
     }
-    return `{"type":"signals","requestId":${JSON.stringify(requestId)},"items":[${parts.join(',')}]}`;
+    const { firing, resolved } = signalCounts(all.values(), this.owner.now());
+    return `{"type":"signals","requestId":${JSON.stringify(requestId)},"items":[${parts.join(',')}],"firing":${firing},"resolved":${resolved}}`;
   }
 
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.pumpTimer);
+    clearTimeout(this.digestTimer);
     this.cursors.clear();
+    this.digestRecipients.clear();
+    this.digestChanged.clear();
     this.log = [];
     this.newest.clear();
   }
@@ -315,7 +338,14 @@ export class ChannelSignals {
     const known = durable.get(signal.fingerprint);
     if (known && sameSignal(known, signal)) return;
     durable.set(signal.fingerprint, signal);
-    if (this.disposed || this.cursors.size === 0) return;
+    if (this.disposed) return;
+    if (this.digestRecipients.size > 0) {
+      // Latest change last: a signal changed again moves to the end.
+      this.digestChanged.delete(signal.fingerprint);
+      this.digestChanged.set(signal.fingerprint, signal);
+      this.scheduleDigest();
+    }
+    if (this.cursors.size === 0) return;
     const end = this.logStart + this.log.length;
     const previous = this.newest.get(signal.fingerprint);
     if (previous !== undefined && previous >= this.logStart) this.log[previous - this.logStart]!.superseded = true;
@@ -453,6 +483,60 @@ export class ChannelSignals {
     }
   }
 
+  /** A digest in the next turn when the last one is old enough (changes of one turn go together), else when it is. */
+  private scheduleDigest(): void {
+    if (this.digestScheduled || this.disposed) return;
+    this.digestScheduled = true;
+    const wait = this.lastDigestAt + DIGEST_INTERVAL_MS - performance.now();
+    const go = () => {
+      this.digestTimer = undefined;
+      this.digestScheduled = false;
+      this.sendDigest();
+    };
+    if (wait <= 0) setImmediate(go);
+    else {
+      this.digestTimer = setTimeout(go, wait);
+      this.digestTimer.unref?.();
+    }
+  }
+
+  /**
+   * One `signalDigest` for every digest session, serialized once: the counts, the newest changes, how many changed
+   * signals it leaves out. A session with too much queued is skipped, and its next digest says it missed some
+   * (`omitted` ≥ 1), so it asks for the list; one is sent again in a moment even if nothing else changes.
+   */
+  private sendDigest(): void {
+    if (this.disposed || !this.durable) return;
+    const anyMissed = [...this.digestRecipients.values()].some((r) => r.missed);
+    if (this.digestChanged.size === 0 && !anyMissed) return;
+    this.lastDigestAt = performance.now();
+    const changed = [...this.digestChanged.values()];
+    this.digestChanged.clear();
+    const items = changed.slice(-DIGEST_ITEMS);
+    const omitted = changed.length - items.length;
+    const { firing, resolved } = signalCounts(this.durable.values(), this.owner.now());
+    const frames = new Map<number, string>();
+    const frameFor = (left: number) => {
+      let f = frames.get(left);
+      if (f === undefined) {
+        f = `{"type":"signalDigest","firing":${firing},"resolved":${resolved},"items":[${items.map((s) => JSON.stringify(s)).join(',')}],"omitted":${left}}`;
+        frames.set(left, f);
+      }
+      return f;
+    };
+    let missedAgain = false;
+    for (const [r, state] of this.digestRecipients) {
+      if (r.bufferedAmount() > SIGNAL_LOW_WATER) {
+        state.missed = true;
+        missedAgain = true;
+        continue;
+      }
+      r.send(frameFor(state.missed ? Math.max(1, omitted) : omitted));
+      state.missed = false;
+    }
+    if (missedAgain) this.scheduleDigest();
+  }
+
   /** Forget the entries every recipient has had. */
   private compact(): void {
     let lowest = this.logStart + this.log.length;
@@ -537,6 +621,18 @@ export function listedSignals(all: Iterable<Signal>, now: number): Signal[] {
   firing.sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt) || byFingerprint(a, b));
   resolved.sort((a, b) => Date.parse(b.endsAt!) - Date.parse(a.endsAt!) || byFingerprint(a, b));
   return [...firing, ...resolved].slice(0, MAX_LISTED_SIGNALS);
+}
+
+/** How many of a channel's signals fire, and how many resolved in the last 24 hours (what `signals` would list, uncapped). */
+export function signalCounts(all: Iterable<Signal>, now: number): { firing: number; resolved: number } {
+  let firing = 0;
+  let resolved = 0;
+  const since = now - RECENTLY_RESOLVED_MS;
+  for (const s of all) {
+    if (s.status === 'firing') firing++;
+    else if (s.endsAt !== null && Date.parse(s.endsAt) >= since) resolved++;
+  }
+  return { firing, resolved };
 }
 
 /** The `signal` frame telling a session of one signal. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, PROTOCOL_VERSION } from '../protocol/codes';
 import type { AppendKind, ClientEventOf, DeclareEvent, EventDataOf, SequencedEvent, User } from '../protocol/events';
-import type { ClientMessage, IncidentSummary, LostSeqs, PresentUser, ServerMessage, Signal } from '../protocol/messages';
+import type { ClientMessage, IncidentSummary, LostSeqs, PresentUser, ServerMessage, Signal, SignalDigestMessage } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
-import { sortSignals, type SignalChange } from '../core/signals';
+import { sortSignals, type SignalChange, type SignalCounts } from '../core/signals';
 import { emptyIncident, fold, reduce, reduceLost } from '../core/reducer';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { Emitter, type Disposable } from './emitter';
@@ -59,6 +59,10 @@ const MAX_IN_FLIGHT = 64;
 const SEND_BACKOFF: BackoffOptions = { initialMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
 /** How long an event queued on an in-process link waits in memory for its ack before it is written to the outbox. */
 const HOLD_FOR_ACK_MS = 5000;
+/** After a digest that left changes out, the list is read again once none has for this long… */
+const SIGNALS_RELOAD_QUIET_MS = 1000;
+/** …or this long after the first such digest, while a storm goes on. */
+const SIGNALS_RELOAD_MAX_WAIT_MS = 5000;
 
 /**
  * The channel client: keeps one link to a channel open (reconnecting with capped backoff and jitter), keeps the
@@ -88,6 +92,10 @@ export class ChannelClient implements Disposable {
   private readonly signalMap = new Map<string, Signal>();
   /** `signals`, sorted once per change and only when asked: a storm tells thousands of signals, a render reads them once. */
   private sortedSignals: Signal[] | null = null;
+  /** The channel's counts as the server last said (a digest, or the list's answer); null from a server before them. */
+  private serverSignalCounts: SignalCounts | null = null;
+  /** A digest left changes out: the list is read again once the digests settle (`SIGNALS_RELOAD_*`). */
+  private signalsReload: { timer: ReturnType<typeof setTimeout>; firstAt: number } | undefined;
   private readonly _onDidDeclare = new Emitter<{ eventId: string; incidentId: string }>();
   /** A queued declaration got its incident id. */
   readonly onDidDeclare = this._onDidDeclare.event;
@@ -166,6 +174,17 @@ export class ChannelClient implements Disposable {
     return this.sortedSignals;
   }
 
+  /**
+   * How many of the channel's signals fire, and how many resolved in the last 24 hours: the server's figures where it
+   * gives them (its list is capped at a few hundred), else what `signals` holds.
+   */
+  get signalCounts(): SignalCounts {
+    if (this.serverSignalCounts) return this.serverSignalCounts;
+    let firing = 0;
+    for (const s of this.signalMap.values()) if (s.status === 'firing') firing++;
+    return { firing, resolved: this.signalMap.size - firing };
+  }
+
   private async loadSignals(): Promise<void> {
     const generation = this.linkGeneration;
     const reply = await this.request({ type: 'signals', requestId: `s:${randomUUID()}` }, 15_000).catch(() => undefined);
@@ -177,8 +196,37 @@ export class ChannelClient implements Disposable {
     }
     this.signalMap.clear();
     for (const s of reply.items) this.signalMap.set(s.fingerprint, s);
+    this.serverSignalCounts = reply.firing !== undefined && reply.resolved !== undefined ? { firing: reply.firing, resolved: reply.resolved } : null;
     this.sortedSignals = null;
     this._onDidChangeSignals.fire({ fresh: [] });
+  }
+
+  /**
+   * A `signalDigest`: its signals replace what is held, its counts are the channel's. When it left changes out (a
+   * storm), the list is read again once digests stop leaving any out for a second, and at least every 5 seconds
+   * while they go on: one read of a few hundred signals, not every alert's body.
+   */
+  private applyDigest(m: SignalDigestMessage): void {
+    const fresh: Signal[] = [];
+    for (const signal of m.items) {
+      if (signal.status === 'firing' && this.signalMap.get(signal.fingerprint)?.status !== 'firing') fresh.push(signal);
+      this.signalMap.set(signal.fingerprint, signal);
+    }
+    this.serverSignalCounts = { firing: m.firing, resolved: m.resolved };
+    this.sortedSignals = null;
+    if (m.omitted > 0) {
+      const now = Date.now();
+      const firstAt = this.signalsReload?.firstAt ?? now;
+      if (this.signalsReload) clearTimeout(this.signalsReload.timer);
+      const wait = Math.max(0, Math.min(SIGNALS_RELOAD_QUIET_MS, firstAt + SIGNALS_RELOAD_MAX_WAIT_MS - now));
+      const timer = setTimeout(() => {
+        this.signalsReload = undefined;
+        if (this.ready) void this.loadSignals();
+      }, wait);
+      timer.unref?.();
+      this.signalsReload = { timer, firstAt };
+    }
+    this._onDidChangeSignals.fire({ fresh });
   }
 
   private applySignal(signal: Signal): void {
@@ -306,7 +354,7 @@ export class ChannelClient implements Disposable {
         (link) => {
           if (generation !== this.linkGeneration || this.stopped) return link.close(1000, 'superseded');
           this.link = link;
-          link.send({ type: 'hello', protocol: PROTOCOL_VERSION, clientId: this.clientId, user: this.options.user(), presence: true });
+          link.send({ type: 'hello', protocol: PROTOCOL_VERSION, clientId: this.clientId, user: this.options.user(), presence: true, signalDigest: true });
         },
         (error: unknown) => {
           if (generation !== this.linkGeneration) return;
@@ -407,6 +455,9 @@ export class ChannelClient implements Disposable {
     this.pingTimer = undefined;
     this.resendTimer = undefined;
     this.pingOutstanding = undefined;
+    // The welcome of the next link reads the list anyway.
+    if (this.signalsReload) clearTimeout(this.signalsReload.timer);
+    this.signalsReload = undefined;
   }
 
   // ---- messages ----
@@ -440,6 +491,8 @@ export class ChannelClient implements Disposable {
         return this.setPresence(m.users);
       case 'signal':
         return this.applySignal(m.signal);
+      case 'signalDigest':
+        return this.applyDigest(m);
       case 'signals':
       case 'incidents':
       case 'pong':

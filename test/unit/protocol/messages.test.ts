@@ -222,7 +222,7 @@ describe('protocol/messages', () => {
     });
 
     const serverRefusals: [string, unknown, string][] = [
-      ['an unknown type', { type: 'hello' }, 'type: expected welcome|events|declared|ack|event|incident|incidents|pong|error|presence|signal|signals'],
+      ['an unknown type', { type: 'hello' }, 'type: expected welcome|events|declared|ack|event|incident|incidents|pong|error|presence|signal|signals|signalDigest'],
       ['an unknown error code', { type: 'error', code: 'oops', message: 'x' }, 'code: expected invalid_message|unknown_incident|rate_limited|too_large|forbidden|internal'],
       ['a bad channel', { type: 'welcome', protocol: 1, channel: 'Payments_OnCall', serverTime: AT, incidents: [] },
         'channel: expected a channel name: lowercase letters, digits and dashes, at most 63'],

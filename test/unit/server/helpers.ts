@@ -64,7 +64,7 @@ export class TestClient {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  static async connect(url: string, options: { token?: string; hello?: boolean; user?: string; autoPong?: boolean; light?: boolean } = {}): Promise<TestClient> {
+  static async connect(url: string, options: { token?: string; hello?: boolean; user?: string; autoPong?: boolean; light?: boolean; helloExtra?: Record<string, unknown> } = {}): Promise<TestClient> {
     const ws = new WebSocket(url, {
       headers: options.token ? { Authorization: `Bearer ${options.token}` } : {},
       ...(options.autoPong === false ? { autoPong: false } : {}),
@@ -76,7 +76,7 @@ export class TestClient {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
     if (options.hello !== false) {
-      client.send({ type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: options.user ?? 'alice@example.com', name: options.user ?? 'Alice' } });
+      client.send({ type: 'hello', protocol: 1, clientId: randomUUID(), user: { id: options.user ?? 'alice@example.com', name: options.user ?? 'Alice' }, ...options.helloExtra });
       await client.next((m) => m.type === 'welcome');
     }
     return client;

@@ -5,7 +5,9 @@ import { EventId } from '../../../src/protocol/events';
 import { parseServerMessage, type Signal } from '../../../src/protocol/messages';
 import type { IncomingAlert } from '../../../src/server/alertPayload';
 import { TokensFile } from '../../../src/server/auth';
-import { listedSignals, MAX_LISTED_SIGNALS, mergeAlert, signalResolvedEventId } from '../../../src/server/signals';
+import { ChannelSignals, listedSignals, MAX_LISTED_SIGNALS, mergeAlert, signalResolvedEventId } from '../../../src/server/signals';
+import { silentLogger } from '../../../src/server/logger';
+import { MemoryStore } from '../../../src/store/memoryStore';
 import { PostgresStore } from '../../../src/store/postgresStore';
 import { freshDatabase, usePostgres } from '../../support/postgres';
 import { until } from '../../support/until';
@@ -66,6 +68,35 @@ describe('server/signals: merging, listing, the signal.resolved id', () => {
     assert.ok(listed.every((x) => x.status === 'firing'), 'firing ones first');
   });
 
+  it('a digest recipient with too much queued misses a digest; the next one it gets says changes were left out, and comes without another change', async () => {
+    const store = new MemoryStore();
+    const signals = new ChannelSignals({ name: CHANNEL, store, logger: silentLogger, now: () => Date.now(), appendAsServer: async () => true });
+    const frames: Record<string, unknown>[] = [];
+    let queued = 0;
+    let looked = 0;
+    const recipient = {
+      send: (f: string) => void frames.push(JSON.parse(f) as Record<string, unknown>),
+      bufferedAmount: () => {
+        looked++;
+        return queued;
+      },
+    };
+    await signals.load();
+    signals.addRecipient(recipient, 'digest');
+    await signals.ingest([incoming('f1')], undefined);
+    await until('the first digest went', () => frames.length === 1);
+    assert.deepEqual([frames[0]!.firing, frames[0]!.omitted], [1, 0]);
+    queued = 10 * 1024 * 1024;
+    const before = looked;
+    await signals.ingest([incoming('f2')], undefined);
+    await until('a digest was due and found too much queued', () => looked > before);
+    assert.equal(frames.length, 1, 'not sent while too much is queued');
+    queued = 0;
+    await until('the next digest went, with nothing else changed', () => frames.length === 2, 5000);
+    assert.deepEqual([frames[1]!.firing, (frames[1]!.omitted as number) >= 1], [2, true]);
+    signals.dispose();
+  });
+
   it('gives a resolution a UUID that zod takes, the same for the same resolution, another for another', () => {
     const id = signalResolvedEventId(CHANNEL, 'a1b2c3d4e5f60718', '2026-11-22T14:30:00.000Z');
     assert.ok(EventId.safeParse(id).success, id);
@@ -97,8 +128,8 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/signals: aler
     await server.server.close();
     if (kind === 'postgres') await server.store.close();
   };
-  const connect = async (token = TEAM, channel = CHANNEL, user = 'alice@example.com') => {
-    const c = await TestClient.connect(t.url(channel), { token, user });
+  const connect = async (token = TEAM, channel = CHANNEL, user = 'alice@example.com', helloExtra: Record<string, unknown> = {}) => {
+    const c = await TestClient.connect(t.url(channel), { token, user, helloExtra });
     clients.push(c);
     return c;
   };
@@ -301,6 +332,49 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/signals: aler
     await until('the slow session has them all too', () => seen(slow) === 2500, 60_000);
     assert.equal(slow.ws.readyState, WebSocket.OPEN, 'never closed as too slow');
     assert.equal((await slow.request({ type: 'ping' })).type, 'pong');
+  });
+
+  it('a session that asks for digests is told a storm in a few small frames: the channel\'s counts, the newest changes, how many it left out', async function () {
+    this.timeout(120_000);
+    const sidebar = await connect(TEAM, CHANNEL, 'alice@example.com', { signalDigest: true });
+    const reader = await connect(READER, CHANNEL, 'stakeholder', { signalDigest: true });
+    const legacy = await connect(TEAM, CHANNEL, 'bob@example.com');
+    const digests = (c: TestClient) => c.messages.filter((m) => m.type === 'signalDigest');
+    const bytes = (c: TestClient) => digests(c).reduce((n, m) => n + JSON.stringify(m).length, 0);
+
+    // Quiet: one alert is told at once, whole, with nothing left out.
+    assert.equal((await post(ALERTMANAGER_V4)).status, 202);
+    const first = await sidebar.next((m) => m.type === 'signalDigest');
+    assert.deepEqual([first.firing, first.resolved, first.omitted, (first.items as Signal[]).map((s) => s.fingerprint)], [1, 0, 0, ['a1b2c3d4e5f60718']]);
+    assert.ok(parseServerMessage(first).ok);
+    await reader.next((m) => m.type === 'signalDigest');
+
+    // A storm of 2,000 (four calls of 500, as fast as they are answered) and then its resolution of 300.
+    for (let call = 0; call < 4; call++) {
+      assert.equal((await post(alertmanagerBody(Array.from({ length: 500 }, (_, i) => stormAlert(call * 500 + i))))).status, 202);
+    }
+    const ended = iso(Date.now());
+    assert.equal((await post(alertmanagerBody(Array.from({ length: 300 }, (_, i) => stormAlert(i, { status: 'resolved', endsAt: ended }))))).status, 202);
+    await until('the sidebar\'s digests count the storm', () => digests(sidebar).some((m) => m.firing === 1 + 1700 && m.resolved === 300), 30_000);
+    await until('the legacy session was told each change', () => new Set(legacy.messages.filter((m) => m.type === 'signal').map((m) => signalOf(m).fingerprint)).size === 2001, 60_000);
+    for (const c of [sidebar, reader]) {
+      const got = digests(c);
+      assert.deepEqual(c.messages.filter((m) => m.type === 'signal'), [], 'no signal frame to a digest session');
+      assert.ok(got.length >= 2 && got.length <= 40, `${got.length} digests for 2,301 changes`);
+      assert.ok(got.every((m) => (m.items as Signal[]).length <= 25), 'at most 25 signals a digest');
+      assert.ok(got.some((m) => (m.omitted as number) > 0), 'the storm left changes out');
+      // Every change is either in a digest or counted as left out.
+      assert.equal(got.reduce((n, m) => n + (m.items as Signal[]).length + (m.omitted as number), 0) >= 2301, true);
+      assert.ok(bytes(c) < 200_000, `${bytes(c)} bytes of digests (the legacy session got about 2 MB)`);
+      for (const m of got) assert.ok(parseServerMessage(m).ok, JSON.stringify(m).slice(0, 300));
+    }
+    // The newest change is in the last digest: the resolution of stormAlert(299).
+    const last = digests(sidebar).at(-1)!;
+    const newest = (last.items as Signal[]).at(-1)!;
+    assert.deepEqual([newest.fingerprint, newest.status], [fingerprintOf(299), 'resolved']);
+    // The list gives the same counts (its items are capped at 500).
+    const list = await sidebar.request({ type: 'signals' });
+    assert.deepEqual([list.firing, list.resolved, (list.items as Signal[]).length], [1701, 300, MAX_LISTED_SIGNALS]);
   });
 
   it('an alert storm does not stall the channel: live events keep reaching subscribers while 5,000 alerts, then 100 calls of 50, are stored and told', async function () {

@@ -278,6 +278,32 @@ describe('ChannelClient against a real server', function () {
     assert.deepEqual(a.signals.map((x) => x.fingerprint), ['aaaa000000000002', 'aaaa000000000001']);
   });
 
+  it('signals in a storm: digests keep the channel\'s count, and once they settle the client reads the list again instead of every alert', async () => {
+    const a = client('alice');
+    let fresh = 0;
+    a.onDidChangeSignals((c) => void (fresh += c.fresh.length));
+    await online(a);
+    const alerts = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({
+      status: 'firing', labels: { alertname: 'ProbeFailure', severity: 'warning', instance: `host-${from + i}` }, annotations: { summary: `Probe of host-${from + i} failing` },
+      startsAt: '2026-12-02T14:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: (from + i).toString(16).padStart(16, '0'),
+    }));
+    for (let call = 0; call < 4; call++) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/channels/payments/alerts`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'incident-room', groupLabels: {}, commonLabels: {},
+          commonAnnotations: {}, externalURL: 'http://alertmanager.example.com:9093', alerts: alerts(call * 200, 200),
+        }),
+      });
+      assert.equal(res.status, 202, await res.text());
+    }
+    await until('the count is the channel\'s', () => a.signalCounts.firing === 800);
+    // The digests carried a few of each change; the list read once they settled holds the newest 500 (the server's cap).
+    await until('the list was read again', () => a.signals.length === 500, 10_000);
+    assert.equal(a.signalCounts.firing, 800);
+    assert.ok(fresh > 0 && fresh < 800, `${fresh} told as fresh (digests carry the newest changes, not every alert)`);
+  });
+
   it('resumes after a server restart with no duplicate and no gap', async () => {
     const a = client('alice');
     await online(a);
