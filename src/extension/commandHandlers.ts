@@ -1,6 +1,7 @@
 import type { CommandId } from '../protocol/commands';
 import type { CommandHandlers } from './commandRunner';
 import type { Container } from './container';
+import { anchoredActionCommands } from './anchoredActionCommands';
 import { assessmentCommands } from './assessmentCommands';
 import { deployCommands, type DeployTarget } from './deployCommands';
 import { escalationCommands } from './escalationCommands';
@@ -27,6 +28,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...incidentCommands(c.service),
     ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
     ...resolveCommands(c.service, c.delivery, version),
+    ...anchoredActionCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
     ...followUpCommands(c.service, c.git),
     ...deployCommands(c.deploys, c.service),
     ...rollbackCommand(c.deploys, c.service, c.log),

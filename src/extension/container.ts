@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { ActionItemLens } from './actionItemLens';
 import { DeployLens } from './deployLens';
 import type { IncidentState } from '../core/incidentState';
 import { GitRepositories } from '../git/gitRepositories';
@@ -30,6 +31,8 @@ export class Container implements vscode.Disposable {
   readonly delivery: UpdateDelivery;
   readonly deploys: DeploysView;
   readonly lens: DeployLens;
+  /** Open action items anchored to code, as a CodeLens on that code. */
+  readonly actionLens: ActionItemLens;
   /** The prepared mitigations of the workspace's folders (.incident-room/mitigations.json). */
   readonly catalogs: MitigationCatalogs;
   /** Every repository's git state (runner, operation queue, caches, refs watcher), one per root. */
@@ -55,6 +58,7 @@ export class Container implements vscode.Disposable {
     this.own(new AssessmentPrompter(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
     this.lens = this.own(new DeployLens(this.service, this.git, this.log));
+    this.actionLens = this.own(new ActionItemLens(this.service, this.git, this.log));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.listedRepository(root))));
 

@@ -83,13 +83,7 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
     } },
 
     'incidentRoom.addActionItem': { run: async ({ args }) => {
-      const title = args?.title ?? (await ask({ title: 'Add Action Item (1/3)', prompt: 'What should be done to prevent or shorten this next time?', validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined) }));
-      let owner: User | undefined = args?.owner;
-      if (!args) {
-        const who = await ask({ title: 'Add Action Item (2/3)', prompt: 'Owner (id or email, optional)', required: false });
-        if (who) owner = { id: who, name: who.split('@')[0] ?? who };
-      }
-      const due = args ? args.due : (await ask({ title: 'Add Action Item (3/3)', prompt: 'Due date YYYY-MM-DD (optional)', required: false, validateInput: (v) => (v && !isDate(v) ? 'Use YYYY-MM-DD, e.g. 2026-12-01' : undefined) })) || undefined;
+      const { title, owner, due } = args ?? (await askActionItem({ title: 'Add Action Item' }));
       return service.append('action.added', { title, ...(owner ? { owner } : {}), ...(due ? { due } : {}) });
     } },
 
@@ -198,6 +192,18 @@ async function freeName(file: string): Promise<string> {
       return candidate;
     }
   }
+}
+
+/** A new action item's title, owner and due date, asked in three steps (Add Action Item, and from a selection). */
+export async function askActionItem(o: { title: string; value?: string; prompt?: string }): Promise<{ title: string; owner?: User; due?: string }> {
+  const title = await ask({
+    title: `${o.title} (1/3)`, prompt: o.prompt ?? 'What should be done to prevent or shorten this next time?', ...(o.value ? { value: o.value } : {}),
+    validateInput: (v) => (v.length > 200 ? 'At most 200 characters' : undefined),
+  });
+  const who = await ask({ title: `${o.title} (2/3)`, prompt: 'Owner (id or email, optional)', required: false });
+  const owner: User | undefined = who ? { id: who, name: who.split('@')[0] ?? who } : undefined;
+  const due = (await ask({ title: `${o.title} (3/3)`, prompt: 'Due date YYYY-MM-DD (optional)', required: false, validateInput: (v) => (v && !isDate(v) ? 'Use YYYY-MM-DD, e.g. 2026-12-01' : undefined) })) || undefined;
+  return { title, ...(owner ? { owner } : {}), ...(due ? { due } : {}) };
 }
 
 function isDate(v: string): boolean {

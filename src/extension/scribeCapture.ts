@@ -1,54 +1,22 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { NoteSource, NoteTag } from '../protocol/events';
+import type { NoteTag } from '../protocol/events';
 import { WebUrl } from '../protocol/events';
-import { capSnippet, scribeNoteText } from '../core/scribeNote';
+import { scribeNoteText } from '../core/scribeNote';
 import { resolveInside } from '../git/pathContainment';
-import { buildPermalink } from '../git/permalink';
 import type { GitRepositories } from '../git/gitRepositories';
-import { UserFacingError, type CommandHandlers } from './commandRunner';
+import type { CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, pick } from './quickInput';
+import { selectionSource } from './selectionSource';
 import { gitAllowed, showTrustMessage } from './workspaceTrust';
 
 /** `Add Selection to Timeline`: the selected code as a note with its file, lines, commit and permalink. */
 export function scribeCommands(service: IncidentService, maxChars: () => number, git: GitRepositories): CommandHandlers<'incidentRoom.addSelection'> {
   return { 'incidentRoom.addSelection': { run: async ({ args, incident: s }) => {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) throw new UserFacingError('open a file and select the lines to capture first');
-    const selection = editor.selection;
-    if (selection.isEmpty) throw new UserFacingError('select the lines to capture first (the selection is empty)');
-    const doc = editor.document;
-    const startLine = selection.start.line + 1;
-    // A selection ending at column 0 of a line does not include that line.
-    const endLine = Math.max(startLine, selection.end.character === 0 && selection.end.line > selection.start.line ? selection.end.line : selection.end.line + 1);
-    const selected = doc.getText(selection);
     const cap = maxChars();
-    const { snippet, cut } = capSnippet(selected, cap);
-
-    const source: NoteSource = { path: doc.isUntitled ? doc.fileName : path.basename(doc.fileName), startLine, endLine, snippet };
-    let caveat = '';
-    // In Restricted Mode no git runs (the repository's config could make it run programs): the note is kept with
-    // its file and lines, without commit or permalink, and says so.
-    const withGit = gitAllowed();
-    if (doc.uri.scheme === 'file') {
-      const ctx = withGit ? await git.fileContext(doc.uri.fsPath).catch(() => undefined) : undefined;
-      if (ctx) {
-        source.path = ctx.relativePath;
-        if (ctx.head) source.commit = ctx.head;
-        if (ctx.head && ctx.remote && ctx.tracked) {
-          const link = buildPermalink(ctx.remote.url, ctx.head, ctx.relativePath, startLine, endLine);
-          if (link) source.remoteUrl = link;
-        }
-        if (!ctx.tracked) caveat = ' (file not in git)';
-        else if (ctx.modified || doc.isDirty) caveat = ' (uncommitted changes: lines may differ from the commit)';
-      } else {
-        const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
-        source.path = folder ? path.relative(folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/') : doc.uri.fsPath;
-        if (!withGit) caveat = ' (no git info: workspace not trusted)';
-      }
-    }
+    const { source, selected, cut, caveat, gitRefused, where } = await selectionSource(git, cap, 'to capture');
+    const { snippet = '', startLine, endLine } = source;
     const tag: NoteTag = args?.tag ?? (await pick(
       (['fact', 'guess', 'note', 'decision', 'action'] as NoteTag[]).map((t) => ({ label: t, value: t })),
       { title: `Add ${source.path}:${startLine}-${endLine} to ${s.id}`, placeHolder: 'What is this code to the incident?' },
@@ -56,9 +24,9 @@ export function scribeCommands(service: IncidentService, maxChars: () => number,
     const comment = args ? args.text : await ask({ title: 'Add Selection to Timeline', prompt: 'Why it matters (optional; the code is attached)', required: false });
     const text = scribeNoteText({ comment: comment ?? '', snippet, selectedLength: selected.length, cut, caveat });
     const id = await service.append('note.added', { text, tag, source });
-    void vscode.window.setStatusBarMessage(`Incident Room: ${source.path}:${startLine}-${endLine} added to ${s.id}${cut ? ` (cut to ${cap} characters)` : ''}`, 4000);
-    if (!withGit && doc.uri.scheme === 'file') {
-      void showTrustMessage(`Incident Room: ${source.path}:${startLine}-${endLine} was added to ${s.id} without its commit and permalink: in Restricted Mode Incident Room runs no git (the repository's own config could make git run programs).`);
+    void vscode.window.setStatusBarMessage(`Incident Room: ${where} added to ${s.id}${cut ? ` (cut to ${cap} characters)` : ''}`, 4000);
+    if (gitRefused) {
+      void showTrustMessage(`Incident Room: ${where} was added to ${s.id} without its commit and permalink: in Restricted Mode Incident Room runs no git (the repository's own config could make git run programs).`);
     }
     return id;
   } } };

@@ -145,6 +145,13 @@ export const COMMANDS = {
     args: z.object({ title: z.string().min(1).max(200), owner: User.optional(), due: IsoDate.optional() }),
     needs: { incident: true }, sidebar: 'no-args',
   },
+  // An action item anchored to the editor's selection (#16): its source is the selection's path, lines, commit,
+  // permalink and code, as for Add Selection to Timeline; an argument object skips the three prompts, never the
+  // selection. Not the sidebar's: it has no editor selection to speak of.
+  'incidentRoom.addActionItemFromSelection': {
+    args: z.object({ title: z.string().min(1).max(200), owner: User.optional(), due: IsoDate.optional() }),
+    needs: { incident: true },
+  },
   'incidentRoom.completeActionItem': {
     args: z.object({ actionId: z.uuid(), done: z.boolean().default(true) }),
     needs: { incident: true }, sidebar: z.strictObject({ actionId: z.string().max(64), done: z.boolean() }),
