@@ -18,7 +18,6 @@ export interface FinishedCommand {
  * Escape sequences (CSI colours, OSC titles) and control characters a shell's prompt or a low-confidence read of the
  * terminal may leave in a command line; tabs and newlines stay.
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**

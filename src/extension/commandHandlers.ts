@@ -14,6 +14,7 @@ import { rollbackCommand } from './rollbackCommand';
 import { scribeCommands } from './scribeCapture';
 import { signalCommands } from './signalCommands';
 import { stakeholderCommands } from './stakeholderCommands';
+import { terminalCaptureCommands } from './terminalCapture';
 import { triageCommands } from './triageCommands';
 import { workstreamCommands } from './workstreamCommands';
 
@@ -40,5 +41,6 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     ...escalationCommands(c.service, c.delivery),
     ...assessmentCommands(c.service),
     ...workstreamCommands(c.service),
+    ...terminalCaptureCommands(c.terminalCapture),
   };
 }

@@ -18,6 +18,7 @@ import { LocalChannelHost } from '../local/localChannelHost';
 import { onDidChangeSettings } from './settings';
 import { SignalNotifier } from './signalNotifier';
 import { IncidentStatusBar } from './statusBar';
+import { TerminalCapture } from './terminalCapture';
 import { UpdateDelivery } from './updateDelivery';
 import { gitAllowed, requireTrust } from './workspaceTrust';
 import type { CommandId } from '../protocol/commands';
@@ -31,6 +32,8 @@ export class Container implements vscode.Disposable {
   readonly delivery: UpdateDelivery;
   readonly deploys: DeploysView;
   readonly lens: DeployLens;
+  /** Terminals whose commands go to the timeline (Capture This Terminal to the Timeline). */
+  readonly terminalCapture: TerminalCapture;
   /** Open action items anchored to code, as a CodeLens on that code. */
   readonly actionLens: ActionItemLens;
   /** The prepared mitigations of the workspace's folders (.incident-room/mitigations.json). */
@@ -58,6 +61,7 @@ export class Container implements vscode.Disposable {
     this.own(new AssessmentPrompter(this.service));
     this.deploys = this.own(new DeploysView(this.service, this.log, this.git));
     this.lens = this.own(new DeployLens(this.service, this.git, this.log));
+    this.terminalCapture = this.own(new TerminalCapture(this.service, this.log));
     this.actionLens = this.own(new ActionItemLens(this.service, this.git, this.log));
     this.deploys.attach(vscode.window.createTreeView(DeploysView.viewId, { treeDataProvider: this.deploys, showCollapseAll: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(DEPLOY_DIFF_SCHEME, new DeployDiffContentProvider((root) => this.deploys.listedRepository(root))));

@@ -200,6 +200,13 @@ export const COMMANDS = {
     args: z.object({ fingerprint: Fingerprint }),
     needs: { incident: true }, sidebar: z.strictObject({ fingerprint: z.string().max(128) }),
   },
+  // Terminal capture (#16, opt-in): the active terminal's commands (command line with secrets redacted, exit code,
+  // duration, folder; never output) on the focused incident's timeline until stopped, the terminal closes, or the
+  // incident is unfocused or resolved. No trust needed: it runs nothing, reads only what the user types into their own
+  // terminal, and sends it to the channel the user configured (Restricted Mode ignores a workspace's server.url).
+  'incidentRoom.captureTerminal': { needs: { incident: true } },
+  // `all`: every capture; without it the active terminal's, the only one, or a pick (the status bar's click).
+  'incidentRoom.stopTerminalCapture': { args: z.object({ all: z.boolean().optional() }) },
 } as const satisfies Record<`incidentRoom.${string}`, CommandDecl>;
 
 export type CommandId = keyof typeof COMMANDS;

@@ -3,6 +3,7 @@ import { EventData } from '../../../src/protocol/events';
 import { describeEvent } from '../../../src/core/timelineText';
 import { compileRedactPatterns } from '../../../src/core/redact';
 import { CaptureSessions, terminalCommandData } from '../../../src/core/terminalCapture';
+import { sequenced } from './eventBuilder';
 
 describe('core/terminalCapture', () => {
   describe('terminalCommandData: a finished command as a terminal.command event', () => {
@@ -36,7 +37,7 @@ describe('core/terminalCapture', () => {
 
     it('reads on the timeline with its exit code', () => {
       const data = terminalCommandData({ commandLine: 'false', exitCode: 1, cwd: '/srv', startedAt: 0, endedAt: 20 }, [])!;
-      const text = describeEvent({ id: '00000000-0000-4000-8000-000000000001', seq: 3, at: '2026-03-01T10:00:00Z', by: { id: 'd', name: 'Dana' }, incidentId: 'INC-1', kind: 'terminal.command', data } as Parameters<typeof describeEvent>[0]);
+      const text = describeEvent(sequenced('terminal.command', data, { seq: 3, at: '2026-03-01T10:00:00Z' }));
       assert.equal(text, 'Ran `false` — exit 1 after 0.0 s in /srv');
     });
   });
