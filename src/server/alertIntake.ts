@@ -24,6 +24,8 @@ export interface AlertIntakeHost {
   isClosing(): boolean;
   /** A refused request, by status (metrics). */
   refused(status: number): void;
+  /** The request authenticated and may post: its socket no longer counts as one that proved nothing (SocketGuard). */
+  vouched?(req: IncomingMessage): void;
   /** Merge the alerts into the channel's signals; resolves once durable. */
   ingest(channel: string, alerts: readonly IncomingAlert[], via: string | undefined): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function serveAlerts(req: IncomingMessage, res: ServerResponse, cha
   }
   if (!isJson(req.headers['content-type'])) return refuse(415, 'Content-Type: expected application/json');
   if (host.isClosing()) return refuse(503, 'server shutting down', { 'Retry-After': '5' });
+  host.vouched?.(req);
 
   const body = await readBody(req, host.maxBodyBytes);
   if (!body.ok) return refuse(body.status, body.error);

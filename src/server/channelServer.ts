@@ -162,6 +162,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     refused: (status) => {
       if (status === 401 || status === 403) metrics.authRefusals.inc({ status: String(status) });
     },
+    vouched: (req) => guard.vouched(req.socket),
     ingest: (channel, alerts, via) => core.ingestAlerts(channel, alerts, via),
   };
 

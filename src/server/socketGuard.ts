@@ -20,6 +20,8 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   /** A request of this socket is being answered: it is not idle, and not pushed out. */
   busy: boolean;
+  /** Its request proved a token (`vouched`): it does not count against its address until the request is answered. */
+  vouched: boolean;
 }
 
 /**
@@ -65,7 +67,25 @@ export class SocketGuard {
     const p = this.pending.get(socket);
     if (!p) return;
     p.busy = false;
+    if (p.vouched) {
+      // Idle again, it has proved nothing about its next request.
+      p.vouched = false;
+      this.perAddress.set(p.address, (this.perAddress.get(p.address) ?? 0) + 1);
+    }
     this.arm(socket, p);
+  }
+
+  /**
+   * The request being answered on `socket` authenticated with a token that may do what it asks (an Alertmanager
+   * posting alerts): while it is answered the socket does not count against its address's limit, which is for
+   * sockets that have proved nothing. An Alertmanager that flushes many groups at once opens a connection for each;
+   * during a storm their answers take longer, and the limit would refuse the very calls it should take.
+   */
+  vouched(socket: Socket): void {
+    const p = this.pending.get(socket);
+    if (!p || p.vouched || !p.busy) return;
+    p.vouched = true;
+    this.uncount(p.address);
   }
 
   /** `socket` is a WebSocket session now: it keeps its slot, without deadline. */
@@ -82,7 +102,7 @@ export class SocketGuard {
       this.refuse(oldest[0], 'evicted', oldest[1].address);
     }
     this.counted.add(socket);
-    const p: Pending = { address, timer: undefined, busy: false };
+    const p: Pending = { address, timer: undefined, busy: false, vouched: false };
     this.pending.set(socket, p);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     this.arm(socket, p);
@@ -117,9 +137,13 @@ export class SocketGuard {
     if (!p) return;
     clearTimeout(p.timer);
     this.pending.delete(socket);
-    const left = (this.perAddress.get(p.address) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(p.address, left);
-    else this.perAddress.delete(p.address);
+    if (!p.vouched) this.uncount(p.address);
+  }
+
+  private uncount(address: string): void {
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(address, left);
+    else this.perAddress.delete(address);
   }
 }
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Client, type ClientConfig, Pool, type PoolClient, types as pgTypes } from 'pg';
+import { Client, type ClientConfig, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import { z } from 'zod';
 import { changesSummary, reduceSummary } from '../core/summary';
 import { CHANNEL_PATTERN } from '../protocol/codes';
@@ -149,6 +149,23 @@ interface IncidentPlan {
 }
 
 const key = (channel: string, number: number) => `${number}\u0000${channel}`;
+
+/**
+ * An array written into a query as a literal, for the queries of several statements (which take no parameters):
+ * each text escaped as PostgreSQL's own client escapes a literal (`escapeLiteral`: quotes and backslashes doubled),
+ * numbers checked to be integers. `ARRAY[]::type[]` when empty.
+ */
+function sqlArray(values: readonly (string | number | null)[], type: 'text' | 'uuid' | 'int8'): string {
+  const items = values.map((v) => {
+    if (v === null) return 'NULL';
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new Error(`not an integer for a ${type} literal: ${v}`);
+      return String(v);
+    }
+    return escapeLiteral(v);
+  });
+  return `ARRAY[${items.join(',')}]::${type}[]`;
+}
 
 /**
  * The event store on PostgreSQL (`--store postgres`), for one or many server processes on one database.
@@ -443,9 +460,10 @@ export class PostgresStore implements EventStore, SharedSequencing {
   }
 
   private async runTransaction(client: PoolClient, jobs: readonly Job[]): Promise<{ settle: () => void; info: CommitInfo }> {
-    await client.query('BEGIN');
-
-    // 1. Lock the channel rows of declarations (and of pre-sequenced first events), creating them as needed.
+    // Steps 1-3 go to the database as one query (BEGIN, then each step as a statement of its own, in order) and the
+    // write and COMMIT as another: two round trips for a group commit instead of five, each of which waits for the
+    // database's process to be scheduled on a busy machine. One query of several statements takes no parameters (the
+    // simple query protocol), so the values are written into it as literals (`literal`, `sqlArray`).
     const declareChannels = new Set<string>();
     const lockIncidents = new Map<string, { channel: string; number: number }>();
     for (const job of jobs) {
@@ -460,36 +478,6 @@ export class PostgresStore implements EventStore, SharedSequencing {
         }
       }
     }
-    const highest = new Map<string, number>();
-    if (declareChannels.size > 0) {
-      const channels = [...declareChannels].sort();
-      const { rows } = await client.query(
-        `INSERT INTO ir_channels (channel) SELECT unnest($1::text[]) ORDER BY 1
-         ON CONFLICT (channel) DO UPDATE SET highest_number = ir_channels.highest_number RETURNING channel, highest_number`,
-        [channels],
-      );
-      for (const r of z.array(z.object({ channel: z.string(), highest_number: Count })).parse(rows)) highest.set(r.channel, r.highest_number);
-    }
-
-    // 2. Lock the incident rows, in one global order (channel rows first, then incidents sorted): no deadlock.
-    const plans = new Map<string, IncidentPlan>();
-    if (lockIncidents.size > 0) {
-      const wanted = [...lockIncidents.values()].sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : a.number - b.number));
-      const { rows } = await client.query(
-        `SELECT i.channel, i.number, i.head_seq, i.summary FROM ir_incidents i JOIN unnest($1::text[], $2::int8[]) AS w(c, n) ON i.channel = w.c AND i.number = w.n
-         ORDER BY i.channel, i.number FOR UPDATE OF i`,
-        [wanted.map((w) => w.channel), wanted.map((w) => w.number)],
-      );
-      for (const r of z.array(LockedRow).parse(rows)) {
-        const summary = IncidentSummary.safeParse({ ...r.summary, headSeq: r.head_seq });
-        plans.set(key(r.channel, r.number), {
-          channel: r.channel, number: r.number, head: r.head_seq, summary: summary.success ? summary.data : null, declareEventId: '', isNew: false,
-          touched: false, summaryChanged: false, firstSeq: 0, newIds: new Map(),
-        });
-      }
-    }
-
-    // 3. Which of the ids are there already (read after the locks: the rows' writers have committed or will wait).
     const idChannels: string[] = [];
     const idNumbers: number[] = [];
     const ids: string[] = [];
@@ -514,22 +502,52 @@ export class PostgresStore implements EventStore, SharedSequencing {
         }
       }
     }
-    const existingIds = new Map<string, number>(); // key + id → seq
-    const existingDeclares = new Map<string, number>(); // channel + id → number
+    const steps: { readonly step: 'channels' | 'locks' | 'ids'; readonly sql: string }[] = [];
+    // 1. Lock the channel rows of declarations (and of pre-sequenced first events), creating them as needed.
+    if (declareChannels.size > 0) {
+      steps.push({ step: 'channels', sql: `INSERT INTO ir_channels (channel) SELECT unnest(${sqlArray([...declareChannels].sort(), 'text')}) ORDER BY 1
+         ON CONFLICT (channel) DO UPDATE SET highest_number = ir_channels.highest_number RETURNING channel, highest_number` });
+    }
+    // 2. Lock the incident rows, in one global order (channel rows first, then incidents sorted): no deadlock.
+    if (lockIncidents.size > 0) {
+      const wanted = [...lockIncidents.values()].sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : a.number - b.number));
+      steps.push({ step: 'locks', sql: `SELECT i.channel, i.number, i.head_seq, i.summary FROM ir_incidents i
+         JOIN unnest(${sqlArray(wanted.map((w) => w.channel), 'text')}, ${sqlArray(wanted.map((w) => w.number), 'int8')}) AS w(c, n) ON i.channel = w.c AND i.number = w.n
+         ORDER BY i.channel, i.number FOR UPDATE OF i` });
+    }
+    // 3. Which of the ids are there already (read after the locks: the rows' writers have committed or will wait;
+    //    each statement of the query reads what was committed when it starts).
     if (ids.length > 0 || declIds.length > 0) {
-      const { rows } = await client.query(
-        `SELECT 'e' AS t, e.channel, e.number, e.id::text AS id, e.seq FROM ir_events e
-           JOIN unnest($1::text[], $2::int8[], $3::uuid[]) AS w(c, n, i) ON e.channel = w.c AND e.number = w.n AND e.id = w.i
+      steps.push({ step: 'ids', sql: `SELECT 'e' AS t, e.channel, e.number, e.id::text AS id, e.seq FROM ir_events e
+           JOIN unnest(${sqlArray(idChannels, 'text')}, ${sqlArray(idNumbers, 'int8')}, ${sqlArray(ids, 'uuid')}) AS w(c, n, i) ON e.channel = w.c AND e.number = w.n AND e.id = w.i
          UNION ALL
          SELECT 'd', i.channel, i.number, i.declare_event_id::text, 1 FROM ir_incidents i
-           JOIN unnest($4::text[], $5::uuid[]) AS w(c, i) ON i.channel = w.c AND i.declare_event_id = w.i`,
-        [idChannels, idNumbers, ids, declChannels, declIds],
-      );
-      const Row = z.object({ t: z.enum(['e', 'd']), channel: z.string(), number: z.number().int().positive(), id: z.string(), seq: z.number().int().positive() });
-      for (const r of z.array(Row).parse(rows)) {
-        if (r.t === 'e') existingIds.set(`${key(r.channel, r.number)}\u0000${r.id}`, r.seq);
-        else existingDeclares.set(`${r.channel}\u0000${r.id}`, r.number);
-      }
+           JOIN unnest(${sqlArray(declChannels, 'text')}, ${sqlArray(declIds, 'uuid')}) AS w(c, i) ON i.channel = w.c AND i.declare_event_id = w.i` });
+    }
+    const answers = await client.query(['BEGIN', ...steps.map((s) => s.sql)].join(';\n'));
+    // A query of one statement answers with one result, of several with one per statement.
+    const results = Array.isArray(answers) ? (answers as { rows: unknown[] }[]) : [answers as { rows: unknown[] }];
+    const rowsOf = (step: 'channels' | 'locks' | 'ids'): unknown[] => {
+      const at = steps.findIndex((s) => s.step === step);
+      return at < 0 ? [] : results[at + 1]!.rows;
+    };
+
+    const highest = new Map<string, number>();
+    for (const r of z.array(z.object({ channel: z.string(), highest_number: Count })).parse(rowsOf('channels'))) highest.set(r.channel, r.highest_number);
+    const plans = new Map<string, IncidentPlan>();
+    for (const r of z.array(LockedRow).parse(rowsOf('locks'))) {
+      const summary = IncidentSummary.safeParse({ ...r.summary, headSeq: r.head_seq });
+      plans.set(key(r.channel, r.number), {
+        channel: r.channel, number: r.number, head: r.head_seq, summary: summary.success ? summary.data : null, declareEventId: '', isNew: false,
+        touched: false, summaryChanged: false, firstSeq: 0, newIds: new Map(),
+      });
+    }
+    const existingIds = new Map<string, number>(); // key + id → seq
+    const existingDeclares = new Map<string, number>(); // channel + id → number
+    const Row = z.object({ t: z.enum(['e', 'd']), channel: z.string(), number: z.number().int().positive(), id: z.string(), seq: z.number().int().positive() });
+    for (const r of z.array(Row).parse(rowsOf('ids'))) {
+      if (r.t === 'e') existingIds.set(`${key(r.channel, r.number)}\u0000${r.id}`, r.seq);
+      else existingDeclares.set(`${r.channel}\u0000${r.id}`, r.number);
     }
 
     // 4. Plan, in call order.
@@ -635,33 +653,29 @@ export class PostgresStore implements EventStore, SharedSequencing {
     const summaryText = (p: IncidentPlan) => (p.summary ? JSON.stringify({ ...p.summary, headSeq: undefined }) : null);
     const notes = touched.map((p) => JSON.stringify({ c: p.channel, i: p.number, f: p.firstSeq, l: p.head, s: p.summaryChanged ? 1 : 0 }));
     const channelsHigh = [...highest].filter(([c]) => declareChannels.has(c));
+    // The write and COMMIT in one query (one round trip; see above), after the signals' statements when there are any.
+    const statements: string[] = [];
     if (insert.seq.length > 0 || channelsHigh.length > 0) {
-      await client.query(
-        `WITH ev AS (
+      statements.push(`WITH ev AS (
            INSERT INTO ir_events (channel, number, seq, id, kind, json)
-           SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::uuid[], $5::text[], $6::text[])
+           SELECT * FROM unnest(${sqlArray(insert.channel, 'text')}, ${sqlArray(insert.number, 'int8')}, ${sqlArray(insert.seq, 'int8')}, ${sqlArray(insert.id, 'uuid')}, ${sqlArray(insert.kind, 'text')}, ${sqlArray(insert.json, 'text')})
          ), inc_new AS (
            INSERT INTO ir_incidents (channel, number, head_seq, declare_event_id, summary)
-           SELECT c, n, h, d, s::jsonb FROM unnest($7::text[], $8::int8[], $9::int8[], $10::uuid[], $11::text[]) AS t(c, n, h, d, s)
+           SELECT c, n, h, d, s::jsonb FROM unnest(${sqlArray(created.map((p) => p.channel), 'text')}, ${sqlArray(created.map((p) => p.number), 'int8')}, ${sqlArray(created.map((p) => p.head), 'int8')}, ${sqlArray(created.map((p) => p.declareEventId), 'uuid')}, ${sqlArray(created.map(summaryText), 'text')}) AS t(c, n, h, d, s)
          ), inc_upd AS (
            UPDATE ir_incidents i SET head_seq = t.h, summary = coalesce(t.s::jsonb, i.summary)
-           FROM unnest($12::text[], $13::int8[], $14::int8[], $15::text[]) AS t(c, n, h, s) WHERE i.channel = t.c AND i.number = t.n
+           FROM unnest(${sqlArray(updated.map((p) => p.channel), 'text')}, ${sqlArray(updated.map((p) => p.number), 'int8')}, ${sqlArray(updated.map((p) => p.head), 'int8')}, ${sqlArray(updated.map((p) => (p.summaryChanged ? summaryText(p) : null)), 'text')}) AS t(c, n, h, s) WHERE i.channel = t.c AND i.number = t.n
          ), chan AS (
-           UPDATE ir_channels ch SET highest_number = t.h FROM unnest($16::text[], $17::int8[]) AS t(c, h)
+           UPDATE ir_channels ch SET highest_number = t.h FROM unnest(${sqlArray(channelsHigh.map(([c]) => c), 'text')}, ${sqlArray(channelsHigh.map(([, h]) => h), 'int8')}) AS t(c, h)
            WHERE ch.channel = t.c AND ch.highest_number < t.h
          )
-         SELECT pg_notify('${NOTIFY_CHANNEL}', p) FROM unnest($18::text[]) AS p`,
-        [
-          insert.channel, insert.number, insert.seq, insert.id, insert.kind, insert.json,
-          created.map((p) => p.channel), created.map((p) => p.number), created.map((p) => p.head), created.map((p) => p.declareEventId), created.map(summaryText),
-          updated.map((p) => p.channel), updated.map((p) => p.number), updated.map((p) => p.head), updated.map((p) => (p.summaryChanged ? summaryText(p) : null)),
-          channelsHigh.map(([c]) => c), channelsHigh.map(([, h]) => h),
-          notes,
-        ],
-      );
+         SELECT pg_notify('${NOTIFY_CHANNEL}', p) FROM unnest(${sqlArray(notes, 'text')}) AS p`);
     }
-    if (signals.size > 0) await this.upsertSignals(client, [...signals.values()]);
-    await client.query('COMMIT');
+    if (signals.size > 0) {
+      if (statements.length > 0) await client.query(statements.splice(0).join(';\n'));
+      await this.upsertSignals(client, [...signals.values()]);
+    }
+    await client.query([...statements, 'COMMIT'].join(';\n'));
     this.counts = { channels: this.counts.channels, incidents: this.counts.incidents + created.length, events: this.counts.events + insert.seq.length };
     return { settle: () => settles.forEach((s) => s()), info: { events: insert.seq.length, bytes, fsyncMs: 0 } };
   }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { Agent, createServer, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
+import { SocketGuard } from '../../../src/server/socketGuard';
 import { until } from '../../support/until';
 import {
   connectWithin, HALF_UPGRADE, metricsText, rawSocket, type RawSocket, removeTempDirs, sample, spawnServer, startTestServer, TestClient,
@@ -121,6 +124,65 @@ describe('server/socketGuard: slow and silent sockets', function () {
       for (const c of [...sessions, newcomer.client, ...more.map((m) => m.client)]) c.close();
     } finally {
       await t.server.close();
+    }
+  });
+});
+
+/**
+ * An Alertmanager that flushes many groups at once opens a connection for each; a request that proved a token does
+ * not count against its address while it is answered (the per-address limit is for sockets that proved nothing).
+ */
+describe('server/socketGuard: vouched requests', function () {
+  this.timeout(30_000);
+  it('admits more concurrent authenticated requests from one address than the limit, while silent sockets still count', async () => {
+    const refused: string[] = [];
+    const guard = new SocketGuard({ handshakeTimeoutMs: 10_000, maxConnections: 1000, maxPendingPerAddress: 4, onRefuse: (reason) => void refused.push(reason) });
+    const held: (() => void)[] = [];
+    const server = createServer((req, res) => {
+      guard.requestStarted(req.socket);
+      res.once('close', () => guard.requestFinished(req.socket));
+      // A request with the right token is vouched for; its answer is held until the test lets it go.
+      if (req.headers.authorization === 'Bearer good') guard.vouched(req.socket);
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.flushHeaders();
+      held.push(() => res.end('ok'));
+    });
+    guard.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const agent = new Agent({ keepAlive: true, maxSockets: 100 });
+    /** A request whose headers came back (it is being answered); resolves with its response and a way to read it whole. */
+    const start = (token: string) => new Promise<{ body: Promise<string> }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-length': '0' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        resolve({ body: new Promise((done) => res.on('end', () => done(text))) });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const silent: Socket[] = [];
+    try {
+      // Ten at once from one address with a limit of 4: each is taken while the ones before it are still answered.
+      const vouched = [];
+      for (let i = 0; i < 10; i++) vouched.push(await start('good'));
+      assert.deepEqual(refused, []);
+      // Sockets that prove nothing still count: 4 are taken, the fifth is refused.
+      for (let i = 0; i < 5; i++) {
+        const s = connect({ port, host: '127.0.0.1' });
+        s.on('error', () => undefined);
+        silent.push(s);
+        await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+      }
+      await until('the fifth silent socket refused', () => refused.length === 1);
+      assert.deepEqual(refused, ['per_address']);
+      for (const release of held.splice(0)) release();
+      assert.deepEqual(await Promise.all(vouched.map((v) => v.body)), Array(10).fill('ok'));
+    } finally {
+      for (const s of silent) s.destroy();
+      agent.destroy();
+      for (const release of held.splice(0)) release();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

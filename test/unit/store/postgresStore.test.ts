@@ -105,6 +105,26 @@ describe('store/postgresStore (a real PostgreSQL)', function () {
     await assert.rejects(store.appendNew('c', 'INC-9', [note('x')]), { code: 'store_conflict' });
   });
 
+  it('stores text that would break a query written by hand, byte for byte: quotes, backslashes, dollar quotes, statements, every script', async () => {
+    // The transaction's queries carry the values as literals (two round trips instead of five): nothing a responder
+    // writes may end a literal, run a statement or change a byte.
+    const url = await freshDatabase('literals');
+    const store = await open(url);
+    const hostile = [
+      "it's", 'a \\ backslash and \\\' both', "'); DROP TABLE ir_events; --", '$$ dollar $tag$ quoted $$', "E'\\x00' and \\u0000 as text",
+      '"double" `back` ticks', 'line\nbreak\ttab\r', 'émoji 🔥 中文 עברית', "''''", '\\',
+    ];
+    const d = await store.declare('c', { ...declaration(hostile.join(' | ')) });
+    const outcomes = await store.appendNew('c', d.incidentId, hostile.map((t) => note(t)));
+    assert.deepEqual(outcomes.map((o) => o.duplicate), hostile.map(() => false));
+    const again = await open(url);
+    const stored = await again.read('c', d.incidentId, 0, 100);
+    assert.deepEqual(stored.slice(1).map((e) => (JSON.parse(e.json) as { data: { text: string } }).data.text), hostile);
+    assert.equal((JSON.parse(stored[0]!.json) as { data: { title: string } }).data.title, hostile.join(' | ').slice(0, 200));
+    assert.equal((await again.listIncidents('c'))[0]!.summary.title, hostile.join(' | ').slice(0, 200));
+    assert.equal((await again.read('c', d.incidentId, 0, 100)).length, hostile.length + 1, 'the table is still there');
+  });
+
   it('two servers on one database: concurrent appends to one incident and concurrent declares never give a seq or a number twice', async () => {
     const url = await freshDatabase('replicas');
     const [a, b] = [await open(url), await open(url)];
