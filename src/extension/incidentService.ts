@@ -4,7 +4,7 @@ import type { EventDataOf, AppendKind, User } from '../protocol/events';
 import type { IncidentSummary, PresentUser, Signal } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
 import { isDeclared } from '../core/reducer';
-import type { ChannelClient, ConnectionState } from '../sync/channelClient';
+import type { ChannelClient, ConnectionState, FollowUp } from '../sync/channelClient';
 import type { OutboxEntry } from '../sync/outbox';
 import type { Transport } from '../sync/transport';
 import { UserFacingError } from './commandRunner';
@@ -214,21 +214,23 @@ export class IncidentService implements vscode.Disposable {
     this._onDidChange.fire();
   }
 
-  /** Declare; focuses the new incident once the channel assigns its id. */
   /**
-   * Declare; focuses the new incident once the channel assigns its id, then assigns `commander` (when not me) and
-   * links `signals`, also when the declaration was queued offline and reaches the channel later.
+   * Declare; focuses the new incident once the channel assigns its id. Assigning `commander` (when not me) and linking
+   * `signals` travel with the declaration in the outbox, so they happen also when it was queued offline and reaches
+   * the channel later, from this window or another, after a reload too.
    */
   async declare(
     data: EventDataOf<'incident.declared'>, commander?: User, signals: readonly EventDataOf<'signal.linked'>[] = [],
   ): Promise<{ incidentId: string | undefined }> {
     const client = await this.currentClient();
-    const { incidentId } = await this.tracked(client.declare(data));
+    const then: FollowUp[] = [
+      ...(commander && commander.id !== this.identity.id ? [{ kind: 'role.assigned', data: { role: 'commander', user: commander } } satisfies FollowUp<'role.assigned'>] : []),
+      ...signals.map((link) => ({ kind: 'signal.linked', data: link }) satisfies FollowUp<'signal.linked'>),
+    ];
+    const { incidentId } = await this.tracked(client.declare(data, new Date(), then));
     await this.refreshQueue();
     const follow = async (id: string): Promise<void> => {
       this.focus(id);
-      if (commander && commander.id !== this.identity.id) await this.tracked(client.append(id, 'role.assigned', { role: 'commander', user: commander }));
-      for (const link of signals) await this.tracked(client.append(id, 'signal.linked', link));
       await this.refreshQueue();
     };
     const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000));

@@ -41,6 +41,12 @@ export interface ChannelClientOptions {
 
 const OUTBOX_PREFIX = 'o:';
 
+/** An event to append to an incident once its queued declaration has been numbered (`declare`'s `then`). */
+export interface FollowUp<K extends AppendKind = AppendKind> {
+  readonly kind: K;
+  readonly data: EventDataOf<K>;
+}
+
 /** An incident that fell behind what the server says it has, and the bounded, backed-off way back. */
 interface Resync {
   readonly backoff: Backoff;
@@ -301,11 +307,14 @@ export class ChannelClient implements Disposable {
    * Declare an incident. The declaration is queued durably first; resolves with the server-assigned id
    * once it is sequenced (immediately when online, after the next reconnect otherwise).
    */
-  async declare(data: EventDataOf<'incident.declared'>, at = new Date()): Promise<{ eventId: string; incidentId: Promise<string> }> {
+  async declare(
+    data: EventDataOf<'incident.declared'>, at = new Date(), then: readonly FollowUp[] = [],
+  ): Promise<{ eventId: string; incidentId: Promise<string> }> {
     const event: DeclareEvent = { id: randomUUID(), at: at.toISOString(), data };
     const incidentId = new Promise<string>((resolve, reject) => this.declareWaiters.set(event.id, { resolve, reject }));
     incidentId.catch(() => undefined); // callers that don't wait must not cause an unhandled rejection
-    await this.queue({ type: 'declare', event, queuedAt: new Date().toISOString() });
+    const followUps = then.map((f) => ({ id: randomUUID(), kind: f.kind, at: event.at, data: f.data }) as unknown as ClientEventOf<AppendKind>);
+    await this.queue({ type: 'declare', event, queuedAt: new Date().toISOString(), ...(followUps.length ? { then: followUps } : {}) });
     return { eventId: event.id, incidentId };
   }
 
@@ -507,10 +516,7 @@ export class ChannelClient implements Disposable {
       case 'declared': {
         const eventId = m.requestId.startsWith(OUTBOX_PREFIX) ? m.requestId.slice(OUTBOX_PREFIX.length) : undefined;
         if (!eventId) return;
-        this.declareWaiters.get(eventId)?.resolve(m.incidentId);
-        this.declareWaiters.delete(eventId);
-        this._onDidDeclare.fire({ eventId, incidentId: m.incidentId });
-        return void this.settle(eventId, undefined);
+        return void this.declared(eventId, m.incidentId);
       }
       case 'error':
         return this.onError(m);
@@ -553,6 +559,21 @@ export class ChannelClient implements Disposable {
   /** Forget acked entries that are folded and out of the outbox. */
   private forgetAcked(): void {
     for (const [id, a] of this.acked) if (a.removed && this.isFolded(a.entry.incidentId, a.seq)) this.acked.delete(id);
+  }
+
+  /**
+   * A queued declaration has its incident: its follow-ups are queued (durably, before the declaration leaves the
+   * outbox, so a crash in between queues them again under the same ids), then whoever waits is told.
+   */
+  private async declared(eventId: string, incidentId: string): Promise<void> {
+    const entry = this.options.outbox.peek(eventId);
+    if (entry?.type === 'declare') {
+      for (const event of entry.then ?? []) await this.queue({ type: 'append', incidentId, event, queuedAt: new Date().toISOString() });
+    }
+    this.declareWaiters.get(eventId)?.resolve(incidentId);
+    this.declareWaiters.delete(eventId);
+    this._onDidDeclare.fire({ eventId, incidentId });
+    await this.settle(eventId, undefined);
   }
 
   private async settle(eventId: string, rejection: string | undefined): Promise<void> {

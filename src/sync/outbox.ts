@@ -8,7 +8,16 @@ import { IncidentId } from '../protocol/messages';
 /** One event waiting for the server's ack. */
 export const OutboxEntry = z.discriminatedUnion('type', [
   z.object({ type: z.literal('append'), incidentId: IncidentId, event: ClientEvent, queuedAt: z.string() }),
-  z.object({ type: z.literal('declare'), event: DeclareEvent, queuedAt: z.string() }),
+  z.object({
+    type: z.literal('declare'), event: DeclareEvent, queuedAt: z.string(),
+    /**
+     * Events to append to the incident once the channel has numbered it (a commander other than the declarer, the
+     * signals it was declared from): kept with the declaration, so a window closed while it waits offline loses
+     * none of them, and whichever window delivers the declaration queues them. Their ids are fixed here, so queueing
+     * them again (a declaration answered twice) gives the server duplicates it recognises.
+     */
+    then: z.array(ClientEvent).max(100).optional(),
+  }),
 ]);
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 

@@ -413,6 +413,31 @@ describe('ChannelClient against a real server', function () {
     assert.equal(c.incident(id)?.notes.length, 5);
   });
 
+  it('a declaration queued offline keeps what follows it (another commander, the alert it came from) across a restart, and each happens once', async () => {
+    const storage = path.join(dir, 'shared-storage');
+    const a = client('alice', storage);
+    await online(a);
+    await server?.close();
+    await until('client offline', () => a.connection.status !== 'online');
+    const bob = { id: 'bob@example.com', name: 'Bob' };
+    await a.declare({ title: 'From an alert', severity: 'SEV2', symptom: '' }, new Date(), [
+      { kind: 'role.assigned', data: { role: 'commander', user: bob } },
+      { kind: 'signal.linked', data: { fingerprint: 'aaaa000000000009', alertname: 'HighErrorRate', startsAt: '2026-12-02T14:00:00.000Z' } },
+    ]);
+    a.dispose(); // the window is closed (or reloaded) before the channel is back
+    await start();
+    const b = client('alice', storage);
+    await online(b);
+    const id = await until('declared from the outbox', () => b.incidents.find((i) => i.title === 'From an alert')?.id);
+    b.subscribe(id);
+    const s = await until('the commander and the link followed', () => {
+      const st = b.incident(id);
+      return st?.roles.commander.holder?.id === bob.id && st.timeline.some((e) => e.kind === 'signal.linked') ? st : undefined;
+    });
+    await until('outbox empty', () => b.connection.queued === 0);
+    assert.deepEqual(s.timeline.map((e) => e.kind), ['incident.declared', 'role.assigned', 'signal.linked']);
+  });
+
   it('delivers what another window queued in the shared outbox folder on its next resend, without reconnecting', async () => {
     const storage = path.join(dir, 'shared-storage');
     const a = client('alice', storage); // resendAfterMs: 500
