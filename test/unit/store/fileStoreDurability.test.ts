@@ -23,13 +23,12 @@ class DiskWatch {
   constructor(private readonly logPath: string) {}
 
   install(): void {
-    const watch = this;
     const realOpen = this.realOpen;
-    fsp.open = async function open(file: Parameters<typeof fsp.open>[0], flags?: string | number, mode?: number): Promise<FileHandle> {
+    fsp.open = (async (file: Parameters<typeof fsp.open>[0], flags?: string | number, mode?: number): Promise<FileHandle> => {
       const fh = await realOpen(file, flags, mode);
-      if (path.resolve(String(file)) === watch.logPath) watch.watch(fh, typeof flags === 'number' && (flags & (fsConstants.O_DSYNC ?? 0)) !== 0);
+      if (path.resolve(String(file)) === this.logPath) this.watch(fh, typeof flags === 'number' && (flags & (fsConstants.O_DSYNC ?? 0)) !== 0);
       return fh;
-    } as typeof fsp.open;
+    }) as typeof fsp.open;
   }
 
   uninstall(): void {
