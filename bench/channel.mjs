@@ -127,7 +127,7 @@ export function appendFrame(k, incidentId) {
  * `url` may be a list (replicas): the writer is on the first, subscriber i on url[i % length].
  */
 export class Clients {
-  /** `helloExtra`: more fields of the subscribers' `hello` (bench:alerts has them ask for signal digests, as the extension does). */
+  /** `helloExtra`: more fields of the writer's and subscribers' `hello` (bench:alerts: signal digests, as the extension asks). */
   constructor(url, ours, helloExtra = {}) {
     this.urls = [url].flat();
     this.url = this.urls[0];
@@ -143,7 +143,7 @@ export class Clients {
   async open() {
     this.writer = await connect(this.url);
     if (this.ours) {
-      await hello(this.writer, 'writer');
+      await hello(this.writer, 'writer', this.helloExtra);
       const declared = await ask(this.writer, {
         type: 'declare', requestId: 'd', event: { id: randomUUID(), at: new Date().toISOString(), data: { title: 'bench', severity: 'SEV3', symptom: 'load' } },
       }, (m) => m.type === 'declared');
