@@ -44,10 +44,17 @@ export function compileRedactPatterns(raw: unknown): { readonly patterns: readon
       if (re.test('')) problems.push({ index, pattern: p, reason: 'matches the empty string' });
       else patterns.push(re);
     } catch (error) {
-      problems.push({ index, pattern: p, reason: (error as Error).message.replace(/^Invalid regular expression: /, '') });
+      problems.push({ index, pattern: p, reason: (error as Error).message.replace(/^Invalid regular expression: (?:\/.*\/[a-z]*: )?/s, '') });
     }
   });
   return { patterns, problems };
+}
+
+/** The problems of `setting` in one sentence, each pattern named by its place and text: what the error shows. */
+export function patternProblemsText(setting: string, problems: readonly PatternProblem[]): string {
+  const which = problems.map((p) => (p.index < 0 ? `it ${p.reason}`
+    : `pattern ${p.index + 1} ${p.pattern.startsWith('"') ? p.pattern : JSON.stringify(p.pattern)} ${/^(must|matches)/.test(p.reason) ? p.reason : `is not a regular expression (${p.reason})`}`));
+  return `setting ${setting} is invalid: ${which.join('; ')}`;
 }
 
 /**

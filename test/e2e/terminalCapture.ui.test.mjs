@@ -102,4 +102,5 @@ export const tests = {
     assert.equal(await page.locator('.statusbar-item', { hasText: 'Capturing terminal' }).count(), 0);
     await screenshot('terminal-capture-no-integration');
   },
+
 };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compileRedactPatterns, isSecretName, redactCommandLine, shellWords, truncateText } from '../../../src/core/redact';
+import { compileRedactPatterns, isSecretName, patternProblemsText, redactCommandLine, shellWords, truncateText } from '../../../src/core/redact';
 
 const r = (line: string, patterns: readonly string[] = []) => redactCommandLine(line, compileRedactPatterns(patterns).patterns);
 
@@ -121,10 +121,17 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       const { patterns, problems } = compileRedactPatterns(['ok\\d+', '(unclosed', '', 42, 'a*']);
       assert.equal(patterns.length, 1);
       assert.deepEqual(problems.map((p) => [p.index, p.pattern]), [[1, '(unclosed'], [2, '""'], [3, '42'], [4, 'a*']]);
-      assert.match(problems[0]!.reason, /Unterminated group/);
+      assert.equal(problems[0]!.reason, 'Unterminated group');
       assert.match(problems[3]!.reason, /empty string/);
       assert.equal(compileRedactPatterns('(a)').problems[0]!.reason, 'must be a list of regular expressions');
       assert.deepEqual(compileRedactPatterns(undefined), { patterns: [], problems: [] });
+    });
+
+    it('the error names the setting and each bad pattern by place and text', () => {
+      const { problems } = compileRedactPatterns(['ok', '(unclosed', '']);
+      assert.equal(patternProblemsText('incidentRoom.terminal.redact', problems),
+        'setting incidentRoom.terminal.redact is invalid: pattern 2 "(unclosed" is not a regular expression (Unterminated group); pattern 3 "" must be a non-empty string');
+      assert.equal(patternProblemsText('s', compileRedactPatterns({}).problems), 'setting s is invalid: it must be a list of regular expressions');
     });
   });
 
