@@ -8,7 +8,6 @@ import { validateDeploySettings, type ValidatedDeploySettings } from '../git/dep
 import type { RollbackSettings } from '../git/rollbackPlan';
 import { UserFacingError } from './errors';
 import { compileRedactPatterns, patternProblemsText } from '../core/redact';
-import { compileRedactPatterns } from '../core/redact';
 
 const SECTION = 'incidentRoom';
 
@@ -169,19 +168,6 @@ export function rollbackSettingsFor(root: string): { readonly raw: Partial<Recor
     raw: { strategy: c.get('rollback.strategy'), push: c.get('rollback.push'), remote: c.get('rollback.remote'), environmentBranch: c.get('rollback.environmentBranch'), command: c.get('rollback.command') },
     deployBranch: c.get<string>('deploys.branch') || undefined,
   };
-}
-
-/**
- * incidentRoom.terminal.redact compiled (core/redact.ts). A pattern that does not compile throws a message naming the
- * setting and the pattern, with Open Settings: terminal capture refuses to start (or stops) rather than record without
- * a pattern the user asked for.
- */
-export function terminalRedactPatterns(): readonly RegExp[] {
-  const { patterns, problems } = compileRedactPatterns(vscode.workspace.getConfiguration(SECTION).get<unknown>('terminal.redact', []));
-  if (problems.length === 0) return patterns;
-  const which = problems.map((p) => (p.index < 0 ? `it ${p.reason}` : `pattern ${p.index + 1} ${p.pattern.startsWith('"') ? p.pattern : JSON.stringify(p.pattern)} ${/^(must|matches)/.test(p.reason) ? p.reason : `is not a regular expression (${p.reason})`}`));
-  throw new UserFacingError(`setting ${SECTION}.terminal.redact is invalid: ${which.join('; ')}. Nothing is captured until it is fixed.`, undefined,
-    { title: 'Open Settings', command: 'workbench.action.openSettings', args: [`${SECTION}.terminal.redact`] });
 }
 
 /**
