@@ -1,7 +1,8 @@
 // Detect, in the real workbench: an alert fired in a real Prometheus Alertmanager (Debian's package, started here on
 // a free loopback port, its webhook pointed at a real channel server) appears in the sidebar and, mapped to SEV1, as
 // a notification; Declare opens the declare flow filled in from it; the incident's detection time is the alert's
-// start; when Alertmanager resolves it, the resolution lands on the incident's timeline.
+// start; a second alert is attached from its card; when Alertmanager resolves them, the resolutions land on the
+// incident's timeline.
 import assert from 'node:assert/strict';
 import { tsImport } from 'tsx/esm/api';
 import { startChannelServer } from './channelServer.mjs';
@@ -94,10 +95,28 @@ export const tests = {
       await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert HighErrorRate linked' }).waitFor({ timeout: 10e3 });
       await card.locator('[data-testid="signal-linked"]').waitFor({ timeout: 10e3 });
 
-      // Alertmanager says it is over: the resolution lands on the incident's timeline, and the card goes.
+      // A second alert of the same outage fires: its card offers Attach to the focused incident, which links it.
+      const latency = {
+        labels: { alertname: 'CheckoutLatencyHigh', severity: 'warning', service: 'checkout', region: 'eu-west-1', job: 'checkout-api' },
+        annotations: { summary: 'Checkout p99 above 2 s', runbook_url: 'https://runbooks.example.com/checkout/latency' },
+        startsAt: new Date(Date.now() - 3 * 60e3).toISOString(),
+      };
+      const pushedLatency = await am.push([latency]);
+      const second = web.locator('[data-testid="signal"]', { hasText: 'CheckoutLatencyHigh' });
+      await second.waitFor({ timeout: 20e3 });
+      assert.equal(await second.locator('[data-testid="signal-linked"]').count(), 0, 'not linked before Attach');
+      await second.locator('[data-testid="signal-attach"]').click();
+      await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert CheckoutLatencyHigh linked' }).waitFor({ timeout: 15e3 });
+      await second.locator('[data-testid="signal-linked"]').waitFor({ timeout: 10e3 });
+      await screenshot(page, 'signals-attached');
+
+      // Alertmanager says it is over: each resolution lands on the incident's timeline, and the cards go.
       await am.resolve(pushed);
+      await am.resolve(pushedLatency);
       await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert HighErrorRate resolved' }).waitFor({ timeout: 20e3 });
+      await web.locator('[data-testid="timeline-entry"]', { hasText: 'Alert CheckoutLatencyHigh resolved' }).waitFor({ timeout: 20e3 });
       await card.waitFor({ state: 'detached', timeout: 10e3 });
+      await second.waitFor({ state: 'detached', timeout: 10e3 });
       await screenshot(page, 'signals-resolved');
     } catch (e) {
       if (page) await screenshot(page, 'failed-signals').catch(() => {});
