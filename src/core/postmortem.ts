@@ -20,6 +20,31 @@ export interface PostmortemOptions {
   readonly cadence?: CadencePolicy;
   /** What (or who) is credited with generating the draft in its header, e.g. `Incident Room 0.1.0`. */
   readonly generatedBy?: string;
+  /**
+   * What each flagged (suspect) deploy changed, read from git by the extension (git/suspectDeployFiles.ts), for
+   * "Where the incident touched the code"; absent, the section says the files were not read.
+   */
+  readonly suspectDeploys?: readonly SuspectDeployFiles[];
+}
+
+/** The files a suspect deploy changed, or why they could not be read. */
+export interface SuspectDeployFiles {
+  /** The flagged deploy's commit, as its `deploy.flagged` event named it. */
+  readonly sha: string;
+  readonly files?: readonly DeployFileTouch[];
+  /** Why the files could not be read (no repository, commit not in this clone, Restricted Mode, a git error). */
+  readonly unreadable?: string;
+  /** What the files were compared with when not the deploy before it, e.g. `its parent commit (…)`. */
+  readonly comparedWith?: string;
+}
+
+/** One file a suspect deploy changed: its new lines (1-based, inclusive), each with a permalink when there is one. */
+export interface DeployFileTouch {
+  readonly path: string;
+  readonly status: 'added' | 'modified' | 'deleted' | 'renamed' | 'copied' | 'typeChanged';
+  readonly oldPath?: string;
+  readonly binary?: boolean;
+  readonly ranges: readonly { readonly startLine: number; readonly endLine: number; readonly url?: string }[];
 }
 
 /**
@@ -29,7 +54,7 @@ export interface PostmortemOptions {
  */
 export function renderPostmortem(state: IncidentState, options: PostmortemOptions): string {
   const clock = new ReaderClock(options.timeZone);
-  const ctx: Ctx = { s: state, clock, now: options.now, cadence: options.cadence ?? DEFAULT_CADENCE };
+  const ctx: Ctx = { s: state, clock, now: options.now, cadence: options.cadence ?? DEFAULT_CADENCE, suspectDeploys: options.suspectDeploys };
   const sections = [
     header(ctx, options.generatedBy),
     summary(ctx),
@@ -44,6 +69,7 @@ export function renderPostmortem(state: IncidentState, options: PostmortemOption
     trigger(ctx),
     rootCauseChain(ctx),
     contributingFactors(ctx),
+    touchedCode(ctx),
     communication(ctx),
     teamSection('What went well', 'What helped detect, understand or fix this quickly? Which tools, alerts, runbooks or habits worked?'),
     teamSection('What went wrong', 'Where did the system, tooling or process make this harder? What would have shortened detection, diagnosis or recovery?'),
@@ -66,6 +92,7 @@ interface Ctx {
   readonly clock: ReaderClock;
   readonly now: Date;
   readonly cadence: CadencePolicy;
+  readonly suspectDeploys: readonly SuspectDeployFiles[] | undefined;
 }
 
 function header({ s, clock, now }: Ctx, generatedBy: string | undefined): string[] {
@@ -523,6 +550,85 @@ function contributingFactors({ s, clock }: Ctx): string[] {
     for (const n of open) lines.push(`- ${md(n.text)}`);
   }
   return lines;
+}
+
+/** Files a suspect deploy changed shown per deploy, and line ranges per file: past these the diff view has the rest. */
+const TOUCHED_FILES_MAX = 50;
+const TOUCHED_RANGES_MAX = 8;
+const TOUCH_ORDER = { deploy: 0, captured: 1, anchored: 2 } as const;
+
+/**
+ * Where the incident touched the code: the lines captured (scribe notes with code), anchored (action items from a
+ * selection) and changed by each suspect deploy, grouped by file (paths in code-point order, then by line and kind),
+ * each linked to its lines at the commit when the remote has a web page. The deploys' files come from git through
+ * the extension; when they could not be read the section says why and still lists what the events hold.
+ */
+function touchedCode({ s, suspectDeploys }: Ctx): string[] {
+  const lines = ['## Where the incident touched the code', ''];
+  type Touch = { readonly line: number; readonly kind: keyof typeof TOUCH_ORDER; readonly seq: number; readonly text: string };
+  const byFile = new Map<string, Touch[]>();
+  const add = (file: string, t: Touch): void => {
+    const list = byFile.get(file);
+    if (list) list.push(t);
+    else byFile.set(file, [t]);
+  };
+  for (const n of s.notes) {
+    if (n.source) add(n.source.path, { line: n.source.startLine, kind: 'captured', seq: n.seq, text: `${linesText(n.source)} — captured (${md(NOTE_TAG_LABELS[n.tag].toLowerCase())}): ${md(truncate(firstLine(n.text), 200))} — ${sourceLink(n.source)}` });
+  }
+  for (const a of s.actions) {
+    if (!a.source) continue;
+    const state = a.done ? 'done' : `open${a.owner ? `, owner ${name(a.owner)}` : ''}${a.due ? `, due ${a.due}` : ''}`;
+    add(a.source.path, { line: a.source.startLine, kind: 'anchored', seq: a.seq, text: `${linesText(a.source)} — action item anchored here (${state}): ${md(truncate(firstLine(a.title), 200))} — ${sourceLink(a.source)}` });
+  }
+  const notes: string[] = [];
+  for (const d of s.flaggedDeploys) {
+    const deployName = `suspect deploy ${code(d.ref)} (${code(d.sha.slice(0, 7))})`;
+    const read = suspectDeploys?.find((r) => r.sha === d.sha);
+    if (!read) {
+      notes.push(`- The files changed by ${deployName} were not read: the draft was made without git.`);
+      continue;
+    }
+    if (read.unreadable !== undefined || !read.files) {
+      notes.push(`- The files changed by ${deployName} could not be read: ${md(read.unreadable ?? 'no answer from git')}.`);
+      continue;
+    }
+    if (read.comparedWith) notes.push(`- ${upperFirst(deployName)}: compared with ${md(read.comparedWith)}.`);
+    const files = [...read.files].sort((a, b) => cmp(a.path, b.path));
+    if (files.length === 0) notes.push(`- ${upperFirst(deployName)} changed no file.`);
+    for (const f of files.slice(0, TOUCHED_FILES_MAX)) {
+      const ranges = f.ranges.slice(0, TOUCHED_RANGES_MAX).map((r) => {
+        const label = r.startLine === r.endLine ? `line ${r.startLine}` : `lines ${r.startLine}–${r.endLine}`;
+        const url = r.url ? webUrl(r.url) : null;
+        return url ? `[${label}](${url})` : label;
+      });
+      if (f.ranges.length > TOUCHED_RANGES_MAX) ranges.push(`${f.ranges.length - TOUCHED_RANGES_MAX} more`);
+      const how = f.status === 'deleted' ? 'deleted by' : f.status === 'renamed' && f.oldPath ? `renamed from ${md(f.oldPath)} by` : f.status === 'added' ? 'added by' : 'changed by';
+      const what = f.binary ? ' (binary)' : ranges.length > 0 ? `: ${ranges.join(', ')}` : f.status === 'deleted' ? '' : ' (lines removed only)';
+      add(f.path, { line: f.ranges[0]?.startLine ?? 0, kind: 'deploy', seq: d.seq, text: `${f.ranges[0] ? linesText(f.ranges[0]) : 'The file'} — ${how} ${deployName}${what}` });
+    }
+    if (files.length > TOUCHED_FILES_MAX) notes.push(`- ${upperFirst(deployName)} changed ${files.length - TOUCHED_FILES_MAX} more files than listed here (Incident: Open Deploy Diff shows them all).`);
+  }
+  if (byFile.size === 0 && notes.length === 0) return [...lines, '_No code was captured, anchored or flagged during this incident._'];
+  lines.push('_The lines the responders captured or anchored action items to, and what the suspect deploys changed, file by file; links go to the lines at their commit._', '');
+  if (notes.length > 0) lines.push(...notes, '');
+  for (const file of [...byFile.keys()].sort(cmp)) {
+    const touches = (byFile.get(file) as Touch[]).sort((a, b) => a.line - b.line || TOUCH_ORDER[a.kind] - TOUCH_ORDER[b.kind] || a.seq - b.seq);
+    lines.push(`**${md(file)}**`, '', ...touches.map((t) => `- ${t.text}`), '');
+  }
+  while (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+const upperFirst = (t: string): string => `${t.charAt(0).toUpperCase()}${t.slice(1)}`;
+
+/** `Line 12` or `Lines 12–18`. */
+function linesText(r: { readonly startLine: number; readonly endLine: number }): string {
+  return r.startLine === r.endLine ? `Line ${r.startLine}` : `Lines ${r.startLine}–${r.endLine}`;
+}
+
+/** Code-point order: the same on every machine, unlike localeCompare. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function communication({ s, clock, cadence, now }: Ctx): string[] {

@@ -28,7 +28,7 @@ export function commandHandlers(c: Container, version: string): CommandHandlers<
     'incidentRoom.showLog': { run: () => c.log.show() },
     ...incidentCommands(c.service),
     ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
-    ...resolveCommands(c.service, c.delivery, version),
+    ...resolveCommands(c.service, c.delivery, version, c.git),
     ...anchoredActionCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
     ...followUpCommands(c.service, c.git),
     ...deployCommands(c.deploys, c.service),

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportIncident } from '../core/incidentExport';
-import { postmortemFileName, renderPostmortem } from '../core/postmortem';
+import { postmortemFileName, renderPostmortem, type SuspectDeployFiles } from '../core/postmortem';
 import type { IncidentState } from '../core/incidentState';
 import { etaClock } from '../core/eta';
 import { parseEta } from '../core/parseWhen';
@@ -12,7 +12,10 @@ import type { CommandId } from '../protocol/commands';
 import { UserFacingError, type CommandHandlers } from './commandRunner';
 import type { IncidentService } from './incidentService';
 import { ask, Cancelled, confirm, pick } from './quickInput';
-import { cadencePolicy, postmortemFolderSetting } from './settings';
+import type { GitRepositories } from '../git/gitRepositories';
+import { readSuspectDeployFiles } from '../git/suspectDeployFiles';
+import { cadencePolicy, postmortemFolderSetting, readDeploySettings } from './settings';
+import { gitAllowed } from './workspaceTrust';
 import { stakeholderPageUrl } from './stakeholderCommands';
 import { hostOf, type UpdateDelivery } from './updateDelivery';
 
@@ -29,7 +32,7 @@ type ResolveCommandId = Extract<CommandId,
   | 'incidentRoom.generatePostmortem'
   | 'incidentRoom.exportIncident'>;
 
-export function resolveCommands(service: IncidentService, delivery: UpdateDelivery, version: string): CommandHandlers<ResolveCommandId> {
+export function resolveCommands(service: IncidentService, delivery: UpdateDelivery, version: string, git: GitRepositories): CommandHandlers<ResolveCommandId> {
   return {
     'incidentRoom.postUpdate': { run: async ({ args, incident: s }) => {
       const cadence = cadencePolicy(service.currentSettings());
@@ -118,7 +121,8 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
         await confirm(`${s.id} is not resolved yet (${s.status}). Draft the postmortem anyway?`, 'Draft Anyway');
       }
       const now = new Date();
-      const markdown = renderPostmortem(s, { now, timeZone: readerZone(), cadence: cadencePolicy(service.currentSettings()), generatedBy: `Incident Room ${version}` });
+      const suspectDeploys = await suspectDeployFiles(s, git);
+      const markdown = renderPostmortem(s, { now, timeZone: readerZone(), cadence: cadencePolicy(service.currentSettings()), generatedBy: `Incident Room ${version}`, suspectDeploys });
       const folderSetting = args?.folder ?? postmortemFolderSetting();
       if (folderSetting) {
         const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -153,6 +157,22 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
       return target;
     } },
   };
+}
+
+/**
+ * What each suspect deploy changed, from the workspace's repositories, for the postmortem's "Where the incident touched
+ * the code"; never throws: what cannot be read (Restricted Mode, no repository, a git error) is said per deploy.
+ */
+async function suspectDeployFiles(s: IncidentState, git: GitRepositories): Promise<SuspectDeployFiles[]> {
+  if (s.flaggedDeploys.length === 0) return [];
+  const unreadable = (why: string) => s.flaggedDeploys.map((d) => ({ sha: d.sha, unreadable: why }));
+  if (!gitAllowed()) return unreadable('the workspace is in Restricted Mode, where Incident Room runs no git');
+  try {
+    const { repositories } = await git.findAll((vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
+    return await readSuspectDeployFiles(repositories, s.flaggedDeploys, readDeploySettings());
+  } catch (error) {
+    return unreadable(`git failed: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** Let the user edit a draft in a real editor (updates are multi-line), then confirm. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pickRow, poll, waitForActivityItem, webviewFrame } from './codeServer.mjs';
+import { pickRow, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 import { answer, declareThroughPalette } from './incidentPrompts.mjs';
 
 function makeRepo(dir) {
@@ -52,7 +52,7 @@ async function goToLine(page, n) {
 }
 
 export const tests = {
-  async 'a selection becomes an action item shown as a CodeLens on its lines, moved by an edit above, gone when done'({ page, server, screenshot }) {
+  async 'a selection becomes an action item shown as a CodeLens on its lines, moved by an edit above, gone when done'({ page, screenshot }) {
     await (await waitForActivityItem(page, 'Incident Room')).click();
     await declareThroughPalette(page, { title: 'Checkout pool exhausted', severity: 'SEV2', symptom: 'checkout 503s' });
     const web = webviewFrame(page);
@@ -104,7 +104,10 @@ export const tests = {
     }
     await poll(async () => (await lineUnderLens(page, label)) === 9, { message: 'the lens moved to line 9 with its code' });
 
-    server.updateSettings({ 'workbench.colorTheme': 'Default Dark Modern' });
+    // The same lens in a dark theme, picked as a user would.
+    await runCommand(page, 'Preferences: Color Theme', { prompts: true });
+    await page.locator('.quick-input-widget .quick-input-box input').fill('Dark Modern');
+    await pickRow(page, 'Dark Modern');
     await poll(() => page.locator('.monaco-workbench').first().evaluate((e) => e.classList.contains('vs-dark')), { message: 'dark theme' });
     await page.waitForTimeout(500);
     await screenshot('anchored-lens-dark');
@@ -113,5 +116,24 @@ export const tests = {
     await lens(page, label).locator('a', { hasText: 'Done' }).click();
     await lens(page, label).waitFor({ state: 'detached', timeout: 20e3 });
     await web.locator('[data-testid="timeline-entry"]', { hasText: 'Action item done' }).first().waitFor({ timeout: 15e3 });
+
+    // The postmortem says where the incident touched the code: the item, done, on its file and lines, with its permalink.
+    await runCommand(page, 'Incident: Generate Postmortem');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'not resolved yet' });
+    await dialog.waitFor({ timeout: 15e3 });
+    await dialog.locator('a.monaco-button, button', { hasText: 'Draft Anyway' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'Postmortem' }).first().waitFor({ timeout: 20e3 });
+    await page.locator('.part.editor .view-lines').first().click();
+    await page.keyboard.press('Control+f');
+    await page.keyboard.type('## Where the incident');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await poll(async () => {
+      const t = (await page.locator('.part.editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').replace(/\s*\n/g, ' ');
+      return /\*\*src\/pool\.ts\*\*/.test(t) && /Lines 6–9 — action item anchored here \(done\): add a circuit breaker \$\(flame\) — \[src\/pool\.ts:6-9\]/.test(t)
+        // (Monaco soft-wraps the long link line: the wrap shows as a space.)
+        && /\(https:\/\/github\.com\/acme\/checkout\/blob\/[0-9a-f]{40}\/src\/pool\.ts#L6-L9\)/.test(t);
+    }, { message: 'the postmortem lists the anchored item under src/pool.ts with its permalink' });
+    await screenshot('anchored-postmortem');
   },
 };
