@@ -39,6 +39,23 @@ export interface EscalationTrigger {
   readonly client_url?: string;
 }
 
+/**
+ * An Events API v2 `resolve` (all of it but `routing_key`): closes the alert the incident's escalations opened, by
+ * their dedup key, once the incident is resolved, so nobody stays paged (and re-notified) for an incident that is over.
+ */
+export interface EscalationResolve {
+  readonly event_action: 'resolve';
+  readonly dedup_key: string;
+}
+
+/** What the escalation queue sends: a page, or the end of one. */
+export type EscalationEvent = EscalationTrigger | EscalationResolve;
+
+/** The `resolve` of each alert an incident's escalations opened (one dedup key per incident: normally one). */
+export function escalationResolves(s: Pick<IncidentState, 'timeline'>): EscalationResolve[] {
+  return [...new Set(escalationsOf(s).map((e) => e.data.dedupKey))].map((dedup_key) => ({ event_action: 'resolve', dedup_key }));
+}
+
 /** PagerDuty's limits: `summary` 1024 characters, `dedup_key` 255. */
 export const SUMMARY_MAX = 1024;
 const DEDUP_KEY_MAX = 255;

@@ -4,7 +4,7 @@ import type { Container } from './container';
 import { anchoredActionCommands } from './anchoredActionCommands';
 import { assessmentCommands } from './assessmentCommands';
 import { deployCommands, type DeployTarget } from './deployCommands';
-import { escalationCommands } from './escalationCommands';
+import { escalationCommands, resolveEscalations } from './escalationCommands';
 import { followUpCommands } from './followUpCommands';
 import { incidentCommands } from './incidentCommands';
 import { lensCommands } from './deployLens';
@@ -26,7 +26,7 @@ import { workstreamCommands } from './workstreamCommands';
 export function commandHandlers(c: Container, version: string): CommandHandlers<CommandId, DeployTarget> {
   return {
     'incidentRoom.showLog': { run: () => c.log.show() },
-    ...incidentCommands(c.service),
+    ...incidentCommands(c.service, (s, statusEventId) => resolveEscalations(c.delivery, s, statusEventId)),
     ...scribeCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),
     ...resolveCommands(c.service, c.delivery, version, c.git),
     ...anchoredActionCommands(c.service, () => c.service.currentSettings().selectionMaxChars, c.git),

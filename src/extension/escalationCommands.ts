@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { defaultEscalationSummary, escalationsOf, escalationTrigger, SUMMARY_MAX } from '../core/escalationTrigger';
+import { defaultEscalationSummary, escalationResolves, escalationsOf, escalationTrigger, SUMMARY_MAX } from '../core/escalationTrigger';
+import type { IncidentState } from '../core/incidentState';
 import type { CommandId } from '../protocol/commands';
 import { EscalationError, routingKeyProblem } from '../sync/escalationDelivery';
 import type { FlushReport } from '../sync/webhookDelivery';
@@ -100,6 +101,50 @@ export function escalationCommands(service: IncidentService, delivery: UpdateDel
       return retried;
     } },
   };
+}
+
+/**
+ * `s` was just resolved from this window (`resolvedEventId`: its `status.changed`): the PagerDuty alert its
+ * escalations opened is resolved too (Events API v2 `resolve`, same dedup key, same queue and retries), so nobody
+ * stays paged, and re-notified by their escalation policy, for an incident that is over. When this window cannot
+ * send it (no endpoint, no routing key, an untrusted workspace), it says that the alert is still open, and where.
+ */
+export async function resolveEscalations(delivery: UpdateDelivery, s: IncidentState, resolvedEventId: string): Promise<void> {
+  const resolves = escalationResolves(s);
+  if (resolves.length === 0) return;
+  const still = `${s.id} was escalated, and the alert it opened stays open (paging) until it is resolved`;
+  let endpoint: ConfiguredWebhook | undefined;
+  try {
+    endpoint = delivery.escalation();
+  } catch {
+    endpoint = undefined;
+  }
+  if (!vscode.workspace.isTrusted || !endpoint) {
+    const why = !endpoint ? 'incidentRoom.escalation.url is empty or invalid here' : 'this workspace is not trusted, so nothing is sent from it';
+    void vscode.window.showWarningMessage(`Incident Room: ${still}: resolve it in PagerDuty (${why}).`);
+    return;
+  }
+  if (!(await delivery.routingKey(endpoint.origin))) {
+    const choice = await vscode.window.showWarningMessage(
+      `Incident Room: ${still}: no routing key for ${endpoint.origin} is set in this window. Set it to resolve the alert from here, or resolve it in PagerDuty.`,
+      'Set Routing Key',
+    );
+    if (choice === 'Set Routing Key') {
+      await vscode.commands.executeCommand('incidentRoom.setEscalationKey');
+      if (await delivery.routingKey(endpoint.origin)) await resolveEscalations(delivery, s, resolvedEventId);
+    }
+    return;
+  }
+  const host = hostOf(endpoint.url);
+  const states = await Promise.all(resolves.map((event, i) => delivery.escalate({ id: `${resolvedEventId}/resolve/${i}`, incidentId: s.id, event })));
+  const notDone = states.filter((q) => q.state !== 'delivered');
+  if (notDone.length === 0) {
+    void vscode.window.showInformationMessage(`Incident Room: ${s.id} is resolved, and so is the alert its escalation opened (${host} accepted the resolve).`);
+    return;
+  }
+  // Failures that only the user can fix are announced by the queue with their fix; this says what it means here.
+  const waiting = notDone.some((q) => q.state === 'pending' || q.retryable === true);
+  void vscode.window.showWarningMessage(`Incident Room: ${still}: ${notDone[0]?.lastError ?? 'not delivered yet'}.${waiting ? ' The resolve stays queued and is retried every minute and after a reload.' : ''}`);
 }
 
 function requireEndpoint(delivery: UpdateDelivery): ConfiguredWebhook {

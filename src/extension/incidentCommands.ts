@@ -37,7 +37,10 @@ type IncidentCommandId = Extract<CommandId,
   | 'incidentRoom.retagNote' | 'incidentRoom.connect' | 'incidentRoom.setToken' | 'incidentRoom.setIdentity'>;
 
 /** The incident commands of the palette, sidebar and keybindings. Each accepts an argument object that skips its prompts. */
-export function incidentCommands(service: IncidentService): CommandHandlers<IncidentCommandId> {
+/** `onResolved`: an incident was resolved from this window (the escalations' alerts are resolved too). */
+export function incidentCommands(
+  service: IncidentService, onResolved: (s: IncidentState, statusEventId: string) => Promise<void> = async () => undefined,
+): CommandHandlers<IncidentCommandId> {
   return {
     'incidentRoom.declare': { run: async ({ args }) => {
       const data = args
@@ -79,7 +82,12 @@ export function incidentCommands(service: IncidentService): CommandHandlers<Inci
       const checked = status === 'resolved' && s.status !== 'resolved' ? await answerResolveChecklist(service, s, args) : undefined;
       const note = args ? args.note : (await ask({ prompt: `Note for "${status}" (optional)`, required: false })) || undefined;
       if (checked) await service.append('resolution.checked', checked);
-      await service.append('status.changed', { status, ...(note ? { note } : {}) });
+      const eventId = await service.append('status.changed', { status, ...(note ? { note } : {}) });
+      if (status === 'resolved' && s.status !== 'resolved') {
+        // Not waited for: the status is set; what it says about the page comes as its own message.
+        void onResolved(service.focusedIncident?.id === s.id ? service.focusedIncident : s, eventId)
+          .catch((e: unknown) => void vscode.window.showErrorMessage(`Incident Room: resolving ${s.id}'s escalation failed: ${(e as Error).message}`));
+      }
     } },
 
     'incidentRoom.assignRole': { run: async ({ args, incident: s }) => {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EscalationTrigger } from '../core/escalationTrigger';
+import type { EscalationEvent } from '../core/escalationTrigger';
 import type { QueuedEscalation } from '../sync/escalationDelivery';
 import type { FlushReport, QueuedUpdate, WebhookOutbox } from '../sync/webhookDelivery';
 import { UserFacingError } from './commandRunner';
@@ -177,7 +177,7 @@ export class UpdateDelivery implements vscode.Disposable {
    * resolve with its state after this first round of attempts (delivered, failed, or still pending while the
    * endpoint is unreachable). The queue keeps it either way.
    */
-  async escalate(item: { id: string; incidentId: string; event: EscalationTrigger }): Promise<QueuedEscalation> {
+  async escalate(item: { id: string; incidentId: string; event: EscalationEvent }): Promise<QueuedEscalation> {
     const outbox = this.escalationOutbox;
     if (!outbox) throw new UserFacingError('the escalation queue is not open (see the log); nothing was sent', undefined, { title: 'Show Log', command: 'incidentRoom.showLog' });
     // The trigger as built (read-only arrays) is what the queue stores.

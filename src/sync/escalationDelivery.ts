@@ -4,7 +4,7 @@
 // never goes to another origin than the one it was set for.
 import * as z from 'zod';
 import { brand, hasBrand } from '../core/brand';
-import type { EscalationTrigger } from '../core/escalationTrigger';
+import type { EscalationEvent, EscalationResolve, EscalationTrigger } from '../core/escalationTrigger';
 import { postJson, QueuedDelivery, WebhookError, webhookOrigin, type DeliveryOptions, type DeliveryReport, type WebhookErrorCode } from './webhookDelivery';
 
 /** PagerDuty's Events API v2 endpoint: the default of `incidentRoom.escalation.url`. */
@@ -59,12 +59,19 @@ export const EscalationTriggerSchema = z.object({
   client: z.string(),
   client_url: z.string().optional(),
 });
-// The stored shape and the built one are the same (a change to either that breaks this does not compile).
+/** A queued `resolve` (the incident was resolved: the alert its escalations opened is closed). */
+export const EscalationResolveSchema = z.object({ event_action: z.literal('resolve'), dedup_key: text(255) });
+// The stored shapes and the built ones are the same (a change to either that breaks this does not compile).
 const _sameShape: z.ZodType<EscalationTrigger> = EscalationTriggerSchema;
+const _sameResolve: z.ZodType<EscalationResolve> = EscalationResolveSchema;
 void _sameShape;
+void _sameResolve;
 
-/** An escalation waiting for, or done with, delivery. Its id is the `escalation.requested` event's. */
-export const QueuedEscalation = QueuedDelivery.extend({ event: EscalationTriggerSchema });
+/**
+ * An escalation waiting for, or done with, delivery: a page (its id is the `escalation.requested` event's) or its
+ * resolution (id: the resolving `status.changed` event's, with the dedup key).
+ */
+export const QueuedEscalation = QueuedDelivery.extend({ event: z.discriminatedUnion('event_action', [EscalationTriggerSchema, EscalationResolveSchema]) });
 export type QueuedEscalation = z.infer<typeof QueuedEscalation>;
 
 /** What fixes an escalation that failed: setting the routing key again, or the URL; undefined: waiting (and retrying). */
@@ -136,8 +143,8 @@ function originOf(url: string): string {
   }
 }
 
-/** The JSON body PagerDuty receives: the routing key, then the trigger. */
-export function escalationBody(routingKey: string, event: EscalationTrigger): { routing_key: string } & EscalationTrigger {
+/** The JSON body PagerDuty receives: the routing key, then the trigger (or resolve). */
+export function escalationBody<E extends EscalationEvent>(routingKey: string, event: E): { routing_key: string } & E {
   return { routing_key: routingKey, ...event };
 }
 
@@ -145,7 +152,7 @@ export function escalationBody(routingKey: string, event: EscalationTrigger): { 
  * POST the trigger with its routing key to `url`, with the webhook delivery's retries (429, 5xx, network errors;
  * PagerDuty answers 202 `{"status":"success","dedup_key":…}`). Throws an `EscalationError` saying what fixes it.
  */
-export async function deliverEscalation(url: string, routingKey: string, event: EscalationTrigger, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+export async function deliverEscalation(url: string, routingKey: string, event: EscalationEvent, options: DeliveryOptions = {}): Promise<DeliveryReport> {
   try {
     return await postJson({ url, label: 'escalation endpoint' }, escalationBody(routingKey, event), options);
   } catch (e) {

@@ -139,4 +139,18 @@ suite('Escalate (page more help)', () => {
     assert.ok(menus.length >= 2, 'the palette and the sidebar\'s menu');
     assert.deepEqual(menus.filter((m) => !/(^|&& )isWorkspaceTrusted( &&|$)/.test(m.when ?? '')), [], 'shown in an untrusted workspace');
   });
+
+  test('resolving the incident resolves the alert its escalations opened: one Events API v2 resolve, same dedup key, the key of its origin', async () => {
+    const before = api.received.length;
+    const triggers = api.received.filter((p) => p.body.event_action === 'trigger');
+    await vscode.commands.executeCommand('incidentRoom.setStatus', { status: 'resolved', note: 'tokenizer owner found and fixed it', checklist: { impactStopped: true } });
+    const resolve = await until('the resolve reached the receiver', () => api.received.slice(before).find((p) => p.body.event_action === 'resolve'));
+    assert.deepEqual(resolve.body, { routing_key: 'receiver-key-2', event_action: 'resolve', dedup_key: triggers[0]?.body.dedup_key });
+    assert.equal(api.received.slice(before).length, 1, 'one resolve for the incident\'s one alert (both escalations added to it)');
+    const queued = await until('delivered in the queue', () => {
+      const q = c.delivery.escalationStateOf(`${c.service.focusedIncident?.timeline.filter((e) => e.kind === 'status.changed').at(-1)?.id}/resolve/0`);
+      return q?.state === 'delivered' ? q : undefined;
+    });
+    assert.equal(queued.incidentId, incidentId);
+  });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { defaultEscalationSummary, ESCALATION_SEVERITY, escalationDedupKey, escalationsOf, escalationTrigger, type EscalationRequest } from '../../../src/core/escalationTrigger';
+import {
+  defaultEscalationSummary, ESCALATION_SEVERITY, escalationDedupKey, escalationResolves, escalationsOf, escalationTrigger, type EscalationRequest,
+} from '../../../src/core/escalationTrigger';
 import { fold } from '../../../src/core/reducer';
 import { SEVERITIES } from '../../../src/protocol/events';
 import { ALICE, BOB, CAROL, Script } from './eventBuilder';
@@ -130,5 +132,13 @@ describe('core/escalationTrigger: the PagerDuty Events API v2 trigger of an esca
     const s = incident();
     s.add('escalation.requested', { reason: 'no owner', summary: 'x', severity: 'error', dedupKey: 'k' }, { at: 9, by: CAROL });
     assert.deepEqual(escalationsOf(fold('INC-7', s.events)).map((e) => [e.actor.id, e.data.reason]), [[CAROL.id, 'no owner']]);
+  });
+
+  it('resolving ends the alert the escalations opened: one resolve per dedup key, none without an escalation', () => {
+    const s = incident();
+    assert.deepEqual(escalationResolves(fold('INC-7', s.events)), []);
+    s.add('escalation.requested', { reason: 'no owner', summary: 'x', severity: 'error', dedupKey: 'payments-oncall/INC-7/t' }, { at: 9, by: CAROL });
+    s.add('escalation.requested', { reason: 'still no owner', summary: 'y', severity: 'critical', dedupKey: 'payments-oncall/INC-7/t' }, { at: 19, by: ALICE });
+    assert.deepEqual(escalationResolves(fold('INC-7', s.events)), [{ event_action: 'resolve', dedup_key: 'payments-oncall/INC-7/t' }]);
   });
 });

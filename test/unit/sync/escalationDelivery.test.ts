@@ -222,6 +222,25 @@ describe('sync/escalationDelivery: escalations to the PagerDuty Events API v2', 
       second.dispose();
     });
 
+    it('a resolve (the incident is over) goes through the same queue: routing key, event_action and dedup key only, kept across a reload', async () => {
+      const api = await serve(accepted);
+      const file = join(dir, 'resolve-queue.json');
+      const keys = new Map([[escalationKeyName(`http://127.0.0.1:${api.port}`), KEY]]);
+      const outbox = await open(file, () => api.url, keys);
+      const dedup = trigger().dedup_key;
+      await outbox.enqueue({ id: 'e-1', incidentId: 'INC-7', event: trigger() });
+      await outbox.enqueue({ id: 's-9/resolve/0', incidentId: 'INC-7', event: { event_action: 'resolve', dedup_key: dedup } });
+      assert.deepEqual(await outbox.flush(), { delivered: 2, failed: 0, pending: 0 });
+      assert.deepEqual(api.received.map((r) => JSON.parse(r.body) as unknown), [
+        { routing_key: KEY, ...trigger() }, { routing_key: KEY, event_action: 'resolve', dedup_key: dedup },
+      ], 'the page first, then its end, in order');
+      outbox.dispose();
+      const again = await open(file, () => api.url, keys);
+      assert.deepEqual(again.items.map((q) => [q.id, q.event.event_action, q.state]), [['e-1', 'trigger', 'delivered'], ['s-9/resolve/0', 'resolve', 'delivered']]);
+      again.dispose();
+      assert.equal(QueuedEscalation.safeParse({ ...again.items[1], event: { event_action: 'resolve' } }).success, false, 'a resolve without its dedup key');
+    });
+
     it('no routing key for the origin: nothing is sent, it fails with the fix, and goes out once the key is set', async () => {
       const api = await serve(accepted);
       const keys = new Map<string, string>();
