@@ -30,11 +30,21 @@ export const ASSESSMENT_LABELS = {
   helped: 'helped', no_change: 'no change', worse: 'made it worse', too_early: 'too early to tell',
 } as const satisfies Record<Assessment, string>;
 
-/** How a captured terminal command ended, after its command line: ` — exit 0 after 1.2 s in /srv/app`. */
-export function terminalOutcome(d: EventDataOf<'terminal.command'>): string {
+/**
+ * How a captured terminal command ended, after its command line: ` — exit 0 after 1.2 s in /srv/app`. A duration under
+ * 0.1 s says nothing and is left out. `short`: the folder by its last name only (`in …/app`), for the sidebar's
+ * narrow timeline; the postmortem keeps the whole path.
+ */
+export function terminalOutcome(d: EventDataOf<'terminal.command'>, short = false): string {
   const exit = d.exitCode === null ? 'exit code unknown' : `exit ${d.exitCode}`;
-  const took = d.durationMs === undefined ? '' : ` after ${d.durationMs < 10_000 ? `${(d.durationMs / 1000).toFixed(1)} s` : `${Math.round(d.durationMs / 1000)} s`}`;
-  return ` — ${exit}${took}${d.cwd ? ` in ${d.cwd}` : ''}`;
+  const took = d.durationMs === undefined || d.durationMs < 100 ? '' : ` after ${d.durationMs < 10_000 ? `${(d.durationMs / 1000).toFixed(1)} s` : `${Math.round(d.durationMs / 1000)} s`}`;
+  return ` — ${exit}${took}${d.cwd ? ` in ${short ? shortPath(d.cwd) : d.cwd}` : ''}`;
+}
+
+/** `/root/.cache/app/workspace` → `…/workspace`; a root or a one-name path as it is. */
+function shortPath(p: string): string {
+  const parts = p.split(/[\\/]/).filter(Boolean);
+  return parts.length <= 1 ? p : `…/${parts.at(-1)}`;
 }
 
 /** The resolve checklist as answered, in one line: `impact stopped ✓, monitored ✗, root cause known ✗, follow-up filed ✓`. */

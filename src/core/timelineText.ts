@@ -109,6 +109,6 @@ export function describeEvent(e: SequencedEvent, context?: { readonly mitigation
     case 'resolution.checked':
       return `Resolve checklist: ${resolutionChecklistText(e.data)}`;
     case 'terminal.command':
-      return `Ran \`${e.data.commandLine}\`${terminalOutcome(e.data)}`;
+      return `Ran \`${e.data.commandLine}\`${terminalOutcome(e.data, true)}`;
   }
 }

@@ -35,10 +35,12 @@ describe('core/terminalCapture', () => {
       assert.deepEqual(data, { commandLine: 'ls [redacted]', exitCode: 2, cwd: '/home/[redacted]/x', terminal: 'zsh' });
     });
 
-    it('reads on the timeline with its exit code', () => {
+    it('reads on the timeline with its exit code, how long it took when that says something, and the folder by its last name', () => {
       const data = terminalCommandData({ commandLine: 'false', exitCode: 1, cwd: '/srv', startedAt: 0, endedAt: 20 }, [])!;
       const text = describeEvent(sequenced('terminal.command', data, { seq: 3, at: '2026-03-01T10:00:00Z' }));
-      assert.equal(text, 'Ran `false` — exit 1 after 0.0 s in /srv');
+      assert.equal(text, 'Ran `false` — exit 1 in /srv');
+      const slow = terminalCommandData({ commandLine: 'make deploy', exitCode: 0, cwd: '/home/dana/src/payments-api', startedAt: 0, endedAt: 12_400 }, [])!;
+      assert.equal(describeEvent(sequenced('terminal.command', slow, { seq: 4, at: '2026-03-01T10:00:00Z' })), 'Ran `make deploy` — exit 0 after 12 s in …/payments-api');
     });
   });
 
