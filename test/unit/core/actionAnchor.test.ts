@@ -20,7 +20,8 @@ describe('core/actionAnchor: locateBySnippet (a file opened fresh)', () => {
     // The same two lines appear again in other(): stored at line 9, the second copy wins.
     assert.deepEqual(place(locateBySnippet(code, { startLine: 9, endLine: 10, snippet: '  const size = 5;\n  return size;' })), [8, 9]);
     assert.deepEqual(place(locateBySnippet(code, { startLine: 7, endLine: 8, snippet: '  const size = 5;\n  return size;' })), [8, 9], 'stored between: 8 is nearer than 3');
-    assert.deepEqual(place(locateBySnippet(code, { startLine: 6, endLine: 7, snippet: '  const size = 5;\n  return size;' })), [3, 4], 'a tie goes to the earlier one');
+    assert.deepEqual(place(locateBySnippet(code, { startLine: 6, endLine: 7, snippet: '  const size = 5;\n  return size;' })), [3, 4], 'stored between: 3 is nearer than 8');
+    assert.deepEqual(place(locateBySnippet(['a', 'b', 'c', 'b'], { startLine: 3, endLine: 3, snippet: 'b' })), [1, 1], 'a tie goes to the earlier one');
   });
 
   it('reads a selection that starts or ends inside a line, one ending with a newline, and CRLF text', () => {
