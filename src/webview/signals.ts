@@ -16,11 +16,14 @@ export function signalsSection(s: SidebarState, run: Run, post: (m: WebviewToHos
   const rows = signals.shown.map((sig) => signalRow(sig, focused, run, post, tickers));
   const more = signals.firing - signals.shown.length;
   return h('section', { class: 'block signals', 'data-testid': 'signals', 'aria-label': 'Firing alerts' },
-    h('h2', {}, icon('bell'), h('span', {}, ` Firing (${signals.firing})`)),
+    h('h2', {}, icon('bell'), h('span', {}, ` Firing (${count(signals.firing)})`)),
     h('ul', { class: 'list signal-list' }, ...rows,
-      more > 0 ? h('li', { class: 'muted' }, h('button', { class: 'link', onclick: () => run('incidentRoom.declareFromSignal'), title: 'Pick from every firing alert' }, `${more} more firing…`)) : null),
+      more > 0 ? h('li', { class: 'muted' }, h('button', { class: 'link', onclick: () => run('incidentRoom.declareFromSignal'), title: 'Pick from every firing alert' }, `${count(more)} more firing…`)) : null),
   );
 }
+
+/** A count as people read it in a storm: 9,990. */
+const count = (n: number): string => n.toLocaleString('en-US');
 
 function signalRow(sig: SignalView, focused: string | undefined, run: Run, post: (m: WebviewToHost) => void, tickers: (() => void)[]): HTMLElement {
   const since = h('span', { class: 'since', title: `Firing since ${new Date(sig.startsAt).toLocaleString()}` });
