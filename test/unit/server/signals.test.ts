@@ -363,8 +363,11 @@ for (const kind of ['file', 'postgres'] as const) describe(`server/signals: aler
       assert.ok(got.length >= 2 && got.length <= 40, `${got.length} digests for 2,301 changes`);
       assert.ok(got.every((m) => (m.items as Signal[]).length <= 25), 'at most 25 signals a digest');
       assert.ok(got.some((m) => (m.omitted as number) > 0), 'the storm left changes out');
-      // Every change is either in a digest or counted as left out.
-      assert.equal(got.reduce((n, m) => n + (m.items as Signal[]).length + (m.omitted as number), 0) >= 2301, true);
+      // Every signal that changed is in a digest or counted as left out. A digest counts signals, not changes: one
+      // that fired and resolved within one digest's 250 ms is one item, so the sum is at least the 2,001 signals
+      // (it reaches 2,301 only when every resolution came in a later digest than its firing: a matter of timing).
+      const told = got.reduce((n, m) => n + (m.items as Signal[]).length + (m.omitted as number), 0);
+      assert.ok(told >= 2001, `${told} signals told or left out, of 2,001 that changed`);
       assert.ok(bytes(c) < 200_000, `${bytes(c)} bytes of digests (the legacy session got about 2 MB)`);
       for (const m of got) assert.ok(parseServerMessage(m).ok, JSON.stringify(m).slice(0, 300));
     }
