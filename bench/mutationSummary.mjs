@@ -1,0 +1,93 @@
+// Fold StrykerJS's JSON reports (test-output/mutation/<folder>/mutation.json, written by `npm run test:mutation`)
+// into bench/results/mutation.json, committed like the benchmark results: per folder the mutation score, the
+// commit measured, how long it took with how many runners; every surviving mutant by file (line, mutator,
+// replacement), so a reader sees which promises no test keeps without rerunning hours of mutants.
+//
+//   node bench/mutationSummary.mjs [folder...]   (default: every folder with a report)
+// Folders not named keep what the file already says about them.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MUTATION_FOLDERS } from '../stryker.config.mjs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const target = path.join(root, 'bench', 'results', 'mutation.json');
+const reportOf = (folder) => path.join(root, 'test-output', 'mutation', folder, 'mutation.json');
+const runOf = (folder) => path.join(root, 'test-output', 'mutation', folder, 'run.json');
+
+/** Stryker's score: detected (killed or timed out) over all that could be, with no coverage counting as undetected. */
+function tally(mutants) {
+  const n = (status) => mutants.filter((m) => m.status === status).length;
+  const killed = n('Killed');
+  const timeout = n('Timeout');
+  const survived = n('Survived');
+  const noCoverage = n('NoCoverage');
+  const detected = killed + timeout;
+  const valid = detected + survived + noCoverage;
+  const pct = (a, b) => (b === 0 ? null : Math.round((1000 * a) / b) / 10);
+  return {
+    mutants: mutants.length, killed, timeout, survived, noCoverage,
+    errors: n('CompileError') + n('RuntimeError'), ignored: n('Ignored'),
+    score: pct(detected, valid), scoreCovered: pct(detected, detected + survived),
+  };
+}
+
+/** A replacement as one short line (a removed block shows as `{}`; a long one is cut). */
+const oneLine = (s) => {
+  const flat = String(s ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
+};
+
+function summarize(folder) {
+  const report = JSON.parse(readFileSync(reportOf(folder), 'utf8'));
+  const run = existsSync(runOf(folder)) ? JSON.parse(readFileSync(runOf(folder), 'utf8')) : {};
+  const files = {};
+  const survivors = {};
+  const all = [];
+  for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+    const rel = path.relative(root, path.resolve(root, file)).split(path.sep).join('/');
+    all.push(...mutants);
+    const t = tally(mutants);
+    files[rel] = { score: t.score, mutants: t.mutants, survived: t.survived, noCoverage: t.noCoverage };
+    const left = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+      .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)
+      .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, replacement: oneLine(m.replacement), ...(m.status === 'NoCoverage' ? { noCoverage: true } : {}) }));
+    if (left.length) survivors[rel] = left;
+  }
+  return {
+    summary: {
+      ...tally(all),
+      commit: run.commit ?? null, dirtyTree: run.dirty ?? null, date: run.startedAt ?? null,
+      runSeconds: run.seconds ?? null, concurrency: run.concurrency ?? null, files,
+    },
+    survivors,
+  };
+}
+
+const asked = process.argv.slice(2);
+const folders = (asked.length ? asked : Object.keys(MUTATION_FOLDERS)).filter((f) => existsSync(reportOf(f)));
+const missing = asked.filter((f) => !folders.includes(f));
+if (missing.length) console.error(`no report for ${missing.join(', ')} (run npm run test:mutation -- ${missing.join(' ')})`);
+
+const previous = existsSync(target) ? JSON.parse(readFileSync(target, 'utf8')) : { folders: {}, survivors: {} };
+const result = {
+  about: 'StrykerJS mutation scores of the unit suite (npm run test:mutation; bench/mutationSummary.mjs). score = (killed + timeout) / (killed + timeout + survived + noCoverage), in %; scoreCovered leaves out mutants no test reaches. survivors: mutants no test noticed, by file.',
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+  folders: { ...previous.folders },
+  notRun: [],
+  survivors: { ...previous.survivors },
+};
+for (const folder of folders) {
+  const { summary, survivors } = summarize(folder);
+  result.folders[folder] = summary;
+  for (const file of Object.keys(result.survivors)) if (file.startsWith(`src/${folder}/`)) delete result.survivors[file];
+  Object.assign(result.survivors, survivors);
+}
+result.notRun = Object.keys(MUTATION_FOLDERS).filter((f) => !result.folders[f]);
+result.survivors = Object.fromEntries(Object.entries(result.survivors).sort(([a], [b]) => a.localeCompare(b)));
+writeFileSync(target, `${JSON.stringify(result, null, 2)}\n`);
+for (const [folder, s] of Object.entries(result.folders)) {
+  console.log(`src/${folder}: ${s.score}% (${s.killed + s.timeout}/${s.killed + s.timeout + s.survived + s.noCoverage}; ${s.survived} survived, ${s.noCoverage} not covered)${s.runSeconds ? ` in ${s.runSeconds} s at concurrency ${s.concurrency}` : ''}, commit ${s.commit?.slice(0, 7)}`);
+}
+if (result.notRun.length) console.log(`not run: ${result.notRun.map((f) => `src/${f}`).join(', ')}`);

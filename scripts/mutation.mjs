@@ -1,0 +1,45 @@
+// npm run test:mutation [-- folder...]: StrykerJS over each folder of stryker.config.mjs in turn (all of them
+// when none is named), each with its own report and incremental file under test-output/mutation/<folder>/, then
+// bench/mutationSummary.mjs folds the reports into bench/results/mutation.json.
+//
+// MUTATION_CONCURRENCY (default 1) sets Stryker's test runners; run it under `nice -n 19` on a shared machine.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { MUTATION_FOLDERS } from '../stryker.config.mjs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const asked = process.argv.slice(2);
+const unknown = asked.filter((f) => !(f in MUTATION_FOLDERS));
+if (unknown.length) {
+  console.error(`unknown folder ${unknown.join(', ')}: one of ${Object.keys(MUTATION_FOLDERS).join(', ')}`);
+  process.exit(2);
+}
+const folders = asked.length ? asked : Object.keys(MUTATION_FOLDERS);
+const concurrency = Number(process.env.MUTATION_CONCURRENCY ?? 1);
+const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src', 'test/unit'], { cwd: root, encoding: 'utf8' }).stdout.trim() !== '';
+const stryker = path.join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
+// In Stryker and in each of its test-runner processes (they inherit the environment): see the file.
+const preload = [process.env.NODE_OPTIONS, `--require ${JSON.stringify(path.join(root, 'scripts', 'mochaCjsResolve.cjs'))}`].filter(Boolean).join(' ');
+
+let failed = false;
+for (const folder of folders) {
+  const out = path.join(root, 'test-output', 'mutation', folder);
+  mkdirSync(out, { recursive: true });
+  console.log(`\n== mutation: src/${folder} (concurrency ${concurrency}) ==`);
+  const startedAt = new Date();
+  const run = spawnSync(process.execPath, [stryker, 'run', 'stryker.config.mjs', '--concurrency', String(concurrency)], {
+    cwd: root, stdio: 'inherit', env: { ...process.env, MUTATION_FOLDER: folder, NODE_OPTIONS: preload },
+  });
+  const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  // What the summary needs besides Stryker's report: which code was measured, how long it took, with how many runners.
+  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, exitCode: run.status }, null, 2)}\n`);
+  if (run.status !== 0) {
+    failed = true;
+    console.error(`stryker failed on src/${folder} (exit ${run.status})`);
+  }
+}
+const summary = spawnSync(process.execPath, [path.join(root, 'bench', 'mutationSummary.mjs'), ...folders], { cwd: root, stdio: 'inherit' });
+process.exit(failed || summary.status !== 0 ? 1 : 0);
