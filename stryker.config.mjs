@@ -61,6 +61,8 @@ export default {
   ignorePatterns: ['dist', 'dist-test', 'dist-vsix', 'test-output', '.vscode-test', 'incident-room-data'],
   // A shared two-core machine: one runner unless asked (scripts/mutation.mjs passes MUTATION_CONCURRENCY).
   concurrency: 1,
+  // The first run is the whole unit suite: ~4 minutes alone, longer on a busy machine (the default gives up at 5).
+  dryRunTimeoutMinutes: 30,
   // Tests with real sockets and servers: a mutant is a timeout only well past the run it had unmutated.
   timeoutMS: 10_000,
   timeoutFactor: 2,
