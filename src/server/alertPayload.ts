@@ -3,6 +3,7 @@ import { Fingerprint, IsoTime, SignalStatus, WebUrl } from '../protocol/events';
 import type { Signal } from '../protocol/messages';
 import { zodErrorField } from '../protocol/zodMessage';
 import { splitAlerts } from './alertsJson';
+import { nextSlice, SLICE_MS } from './slices';
 
 /*
  * What monitoring POSTs to /v1/channels/CHANNEL/alerts (PROTOCOL.md "Signals"): the Prometheus Alertmanager webhook
@@ -73,14 +74,14 @@ export class PayloadError extends Error {
   }
 }
 
-/** How long parsing and checking alerts goes on before it lets other work in (a few hundred alerts, on a quiet machine). */
-const SLICE_MS = 4;
 
 /**
  * Parse and check a webhook body, alert by alert with a turn of the event loop every few milliseconds, and make
  * each alert a signal's fields (`toIncoming`). Throws `PayloadError` naming the first field that is wrong.
  */
 export async function parseAlertPayload(text: string): Promise<ParsedAlerts> {
+  // Its turn first: many calls arriving together must not all be parsed in one turn of the event loop.
+  await nextSlice();
   const split = await splitAlerts(text);
   let envelopeValue: unknown;
   let elements: readonly (string | unknown)[];
@@ -101,7 +102,7 @@ export async function parseAlertPayload(text: string): Promise<ParsedAlerts> {
   let turn = performance.now();
   for (let i = 0; i < elements.length; i++) {
     if (i % 16 === 15 && performance.now() - turn >= SLICE_MS) {
-      await new Promise<void>((r) => setImmediate(r));
+      await nextSlice();
       turn = performance.now();
     }
     const raw = split ? parseJson(elements[i] as string, `alerts[${i}]`) : elements[i];

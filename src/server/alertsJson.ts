@@ -1,3 +1,5 @@
+import { nextSlice } from './slices';
+
 /**
  * A webhook body's top-level `alerts` array, taken apart without parsing the whole body: the envelope (the body with
  * `[]` in the array's place) and each element's text. A 5,000-alert body (about 5 MB) then parses element by element
@@ -40,7 +42,7 @@ export async function splitAlerts(text: string): Promise<SplitAlerts | null> {
   const elements: string[] = [];
   for (let i = 0; i < text.length; i++) {
     if (i - turnStart >= CHARS_PER_TURN) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextSlice();
       turnStart = i;
     }
     const c = text.charCodeAt(i);

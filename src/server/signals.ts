@@ -7,6 +7,7 @@ import type { EventStore } from '../store/eventStore';
 import type { IncomingAlert } from './alertPayload';
 import { errorText } from './errorText';
 import type { Logger } from './logger';
+import { nextSlice, SLICE_MS } from './slices';
 
 /** All a channel's signals know of their channel (`ChannelState`), so neither module imports the other. */
 export interface SignalsOwner {
@@ -41,8 +42,6 @@ const MERGE_PER_TURN = 500;
  * time, so each group commit (which live events share, in call order) stays small.
  */
 const SIGNALS_PER_PUT = 250;
-/** How long one turn of merging, or of the fan-out sending `signal` frames, goes on before it lets other work in. */
-const SLICE_MS = 4;
 /**
  * A recipient gets more `signal` frames only while less than this is queued for it (a slow reader is never closed as
  * too slow by a storm)…
@@ -176,7 +175,8 @@ export class ChannelSignals {
       await this.load();
       const puts: Promise<void>[] = [];
       for (let i = 0; i < alerts.length;) {
-        if (i > 0) await nextTurn();
+        // Its turn, shared with every other ingest and parse (server/slices.ts).
+        await nextSlice();
         // Another server may have changed these since this one heard: merge onto what the store has now.
         if (this.owner.store.shared) await this.refresh(alerts.slice(i, i + MERGE_PER_TURN).map((a) => a.fingerprint));
         const now = new Date(this.owner.now()).toISOString();
@@ -656,4 +656,3 @@ export function signalResolvedEventId(channel: string, fingerprint: string, ends
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
