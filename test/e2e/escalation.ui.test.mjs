@@ -4,8 +4,8 @@
 // escalation, who asked and that it was paged.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { answer, declareThroughPalette } from './incidentPrompts.mjs';
+import { poll, runCommand } from './codeServer.mjs';
+import { answer, openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 /** The Events API, played: every page is recorded and accepted (202) the way PagerDuty answers. */
 const pages = [];
@@ -35,11 +35,7 @@ const toast = (page, text) => page.locator('.notifications-toasts .notification-
 
 export const tests = {
   async 'Escalate through the palette: the routing key once, why, the summary, a confirm; the page arrives and the timeline says paged'({ page, screenshot }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 });
-    await declareThroughPalette(page, { title: 'Card tokenizer timeouts', severity: 'SEV1', symptom: 'payments time out' });
-    await web.locator('[data-testid="incident-title"]', { hasText: 'Card tokenizer' }).waitFor({ timeout: 20e3 });
+    const web = await openSidebarAndDeclare(page, { title: 'Card tokenizer timeouts', severity: 'SEV1', symptom: 'payments time out' });
 
     await runCommand(page, 'Incident: Escalate (Page More Help)', { prompts: true });
     // No key kept for this receiver yet: asked first, hidden as it is typed.

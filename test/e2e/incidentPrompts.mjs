@@ -4,7 +4,7 @@
 // accepted (an input box with a validator first asks the extension host), and a prompt that is still open when the
 // next keystroke opens the palette is closed by it, so the command sees a dismissal and drops the answer. That
 // was the flaky "Set Status" of the palette test: the next F1 arrived during the note box's validation round trip.
-import { pickRow, runCommand } from './codeServer.mjs';
+import { pickRow, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
 
 /** Wait for the quick input showing `prompt` (text of its message or placeholder), type `text`, press Enter. */
 export async function answer(page, prompt, text, { timeout = 15e3 } = {}) {
@@ -46,6 +46,19 @@ async function waitForQuickInput(page, prompt, withRows, timeout) {
 /** Wait until the prompt that showed `shown` is gone: hidden, or replaced by the command's next prompt. */
 async function waitForQuickInputTaken(page, shown, timeout) {
   await page.waitForFunction(`(${quickInputPrompt})() !== ${JSON.stringify(shown)}`, undefined, { timeout });
+}
+
+/**
+ * Open the Incident Room sidebar, wait for it to load, declare `declaration` through the palette and wait for its
+ * card: how most workbench tests begin. Returns the sidebar's frame.
+ */
+export async function openSidebarAndDeclare(page, declaration) {
+  await (await waitForActivityItem(page, 'Incident Room')).click();
+  const web = webviewFrame(page);
+  await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 }); // the sidebar has loaded
+  await declareThroughPalette(page, declaration);
+  await web.locator('[data-testid="incident-title"]', { hasText: declaration.title }).waitFor({ timeout: 20e3 });
+  return web;
 }
 
 /** Declare an incident through the palette and its five prompts, as a responder would. */

@@ -1,8 +1,8 @@
 // The end of an incident in the real workbench: action items (overdue ones marked), resolve, and the postmortem
 // opens as a Markdown document with the timeline in it.
 import assert from 'node:assert/strict';
-import { poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { addNoteThroughPalette, answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+import { poll, runCommand, webviewFrame } from './codeServer.mjs';
+import { addNoteThroughPalette, answer, choose, openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 export const workbench = {
   settings: { 'incidentRoom.user.id': 'morgan@example.com', 'incidentRoom.user.name': 'Morgan' },
@@ -11,11 +11,7 @@ export const workbench = {
 
 export const tests = {
   async 'action items show in the sidebar, overdue ones marked, and count in the status bar'({ page }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    await webviewFrame(page).locator('[data-testid="declare"]').waitFor({ timeout: 60e3 }); // the sidebar has loaded
-    await declareThroughPalette(page, { title: 'Search index stale for 40 minutes', severity: 'SEV3', symptom: 'results missing new products' });
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="incident-title"]', { hasText: 'Search index stale' }).waitFor({ timeout: 20e3 });
+    const web = await openSidebarAndDeclare(page, { title: 'Search index stale for 40 minutes', severity: 'SEV3', symptom: 'results missing new products' });
     await addNoteThroughPalette(page, 'Indexer queue backed up behind a poison message', 'fact');
     await runCommand(page, 'Incident: Add Action Item', { prompts: true });
     await answer(page, 'What should be done', 'Dead-letter poison messages in the indexer');

@@ -2,8 +2,8 @@
 // incident's timeline with their exit codes and a token redacted while capture is on, nothing once it is stopped, and
 // a shell without integration refused with why instead of captured silently empty.
 import assert from 'node:assert/strict';
-import { notificationToasts, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { addNoteThroughPalette, declareThroughPalette } from './incidentPrompts.mjs';
+import { notificationToasts, poll, runCommand, webviewFrame } from './codeServer.mjs';
+import { addNoteThroughPalette, openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 export const workbench = {
   settings: {
@@ -36,11 +36,7 @@ async function run(page, line) {
 
 export const tests = {
   async 'with capture on, echo ok, false and a --token command land on the timeline with exit codes and the token redacted'({ page, screenshot }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 });
-    await declareThroughPalette(page, { title: 'Payments API timing out', severity: 'SEV2', symptom: 'p99 8 s on /pay' });
-    await web.locator('[data-testid="incident-title"]', { hasText: 'Payments API timing out' }).waitFor({ timeout: 20e3 });
+    const web = await openSidebarAndDeclare(page, { title: 'Payments API timing out', severity: 'SEV2', symptom: 'p99 8 s on /pay' });
 
     await runCommand(page, 'Terminal: Create New Terminal');
     await xterm(page).waitFor({ timeout: 30e3 });

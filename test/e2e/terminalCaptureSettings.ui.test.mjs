@@ -2,8 +2,8 @@
 // pattern, and nothing is captured (recording without a pattern the user asked for would leak what it hides). Its
 // own workbench: the bad setting is there from the start, as a user would have it.
 import assert from 'node:assert/strict';
-import { notificationToasts, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { declareThroughPalette } from './incidentPrompts.mjs';
+import { notificationToasts, poll, runCommand } from './codeServer.mjs';
+import { openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 export const workbench = {
   settings: {
@@ -18,11 +18,7 @@ export const workbench = {
 
 export const tests = {
   async 'a redact pattern that does not compile is named and capture refuses to start'({ page }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 });
-    await declareThroughPalette(page, { title: 'Login errors', severity: 'SEV3' });
-    await web.locator('[data-testid="incident-title"]', { hasText: 'Login errors' }).waitFor({ timeout: 20e3 });
+    await openSidebarAndDeclare(page, { title: 'Login errors', severity: 'SEV3' });
     await runCommand(page, 'Terminal: Create New Terminal');
     await page.locator('.part.panel .terminal-wrapper.active .xterm').first().waitFor({ timeout: 30e3 });
     await runCommand(page, 'Incident: Capture This Terminal to the Timeline');

@@ -4,8 +4,8 @@
 // starts every prompt from the last answer, Escape part-way records nothing, and Enter all the way records the same
 // triage again. Local mode: no server configured.
 import assert from 'node:assert/strict';
-import { notificationToasts, poll, waitForActivityItem, webviewFrame, runCommand } from './codeServer.mjs';
-import { answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+import { notificationToasts, poll, webviewFrame, runCommand } from './codeServer.mjs';
+import { answer, choose, openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 export const workbench = {
   settings: { 'incidentRoom.user.id': 'tess@example.com', 'incidentRoom.user.name': 'Tess' },
@@ -52,10 +52,7 @@ async function timelineTotal(web) {
 
 export const tests = {
   async 'Record Triage from the palette: the latest triage under the card, "suggests SEV1" beside the SEV2 it leaves alone'({ page, screenshot }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 });
-    await declareThroughPalette(page, { title: 'Some EU card payments charged twice', severity: 'SEV2', symptom: 'duplicate captures in the payments ledger' });
+    const web = await openSidebarAndDeclare(page, { title: 'Some EU card payments charged twice', severity: 'SEV2', symptom: 'duplicate captures in the payments ledger' });
     await web.locator('[data-testid="triage-missing"]', { hasText: 'Triage not recorded' }).waitFor({ timeout: 20e3 });
     assert.equal(await web.locator('[data-testid="triage-record"]').innerText(), 'Record Triage');
 

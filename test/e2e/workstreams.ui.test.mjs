@@ -3,8 +3,8 @@
 // first, with Done on the row; Hand Off opens a brief written from the timeline in an editor, sends it, and then
 // asks what the new holder will own. Local mode: no server configured.
 import assert from 'node:assert/strict';
-import { poll, runCommand, setPaneExpanded, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { answer, choose, declareThroughPalette } from './incidentPrompts.mjs';
+import { poll, runCommand, setPaneExpanded, webviewFrame } from './codeServer.mjs';
+import { answer, choose, openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 export const workbench = {
   settings: { 'incidentRoom.user.id': 'jordan@example.com', 'incidentRoom.user.name': 'Jordan' },
@@ -16,11 +16,7 @@ const text = async (locator) => (await locator.innerText()).replace(/\u00a0/g, '
 
 export const tests = {
   async 'a new Scribe is asked what they will own; Open Workstream picks one owner; the sidebar lists them, mine first'({ page, screenshot }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="declare"]').waitFor({ timeout: 60e3 });
-    await declareThroughPalette(page, { title: 'Payments API 5xx in eu-west-1', severity: 'SEV1', symptom: '31% of /pay fail' });
-    await web.locator('[data-testid="incident-title"]', { hasText: 'Payments API 5xx' }).waitFor({ timeout: 20e3 });
+    const web = await openSidebarAndDeclare(page, { title: 'Payments API 5xx in eu-west-1', severity: 'SEV1', symptom: '31% of /pay fail' });
     // Before any: the section says what a workstream is and offers to open one.
     assert.match(await text(web.locator('[data-testid="workstreams"]')), /None open/);
 
