@@ -19,6 +19,13 @@ function incident(more: (s: Script) => void = () => undefined): { state: Inciden
 const ms = (script: Script, minutes: number) => Date.parse(script.time(minutes));
 
 describe('core/assessmentPolicy', () => {
+  it('with the Commander seat empty, the one who ran it is still asked', () => {
+    const { state, script } = incident((s) => s.add('role.assigned', { role: 'commander', user: null }, { at: 3, by: ALICE }));
+    const now = ms(script, 4);
+    assert.deepEqual(assessmentAsks(state, BOB, now, RECHECK).due.map((a) => a.mitigation.id), [M]);
+    assert.deepEqual(assessmentAsks(state, ALICE, now, RECHECK).due, [], 'no longer Commander: not interrupted');
+  });
+
   it('asks the one who ran it and the Commander once it finished, and nobody else', () => {
     const { state, script } = incident();
     const now = ms(script, 4);

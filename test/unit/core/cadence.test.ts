@@ -52,6 +52,15 @@ describe('core/cadence', () => {
     assert.equal(due(s), s.time(70), 'a downgrade does not cancel the promise made to readers');
   });
 
+  it('a time promised after the last severity change stands, even where the cadence would ask sooner', () => {
+    const s = new Script();
+    s.declare({ severity: 'SEV3' }, { at: 0 });
+    s.add('severity.changed', { severity: 'SEV1' }, { at: 5 });
+    // Posted after the escalation, promising the next update in 50 minutes: SEV1's 15 does not override it.
+    s.add('update.posted', { audience: 'external', text: 'x', nextUpdateBy: s.time(60) }, { at: 10 });
+    assert.equal(due(s), s.time(60));
+  });
+
   it('no update is due once resolved, nor before declaration', () => {
     const s = new Script();
     s.declare({ severity: 'SEV1' }, { at: 0 });

@@ -23,6 +23,14 @@ describe('signals (core)', () => {
     });
   });
 
+  it('the sidebar line of an alert without a summary: Grafana\'s title, else the description\'s first line, else its name', () => {
+    const line = (annotations: Signal['annotations']) => signalViews([signal({ annotations })]).shown[0]?.summary;
+    assert.equal(line({ title: 'Checkout 5xx (Grafana)', description: 'more' }), 'Checkout 5xx (Grafana)');
+    assert.equal(line({ description: '  Error ratio 0.12 for 5m\nsecond line' }), 'Error ratio 0.12 for 5m');
+    assert.equal(line({ description: 'Disk 93% full\r\nsee runbook' }), 'Disk 93% full');
+    assert.equal(line({}), 'HighErrorRate');
+  });
+
   it('falls back to the alertname for the title and leaves an unmapped severity for the user', () => {
     const d = declarationFromSignal(signal({ annotations: {}, labels: { alertname: 'DiskFull', severity: 'ticket' } }));
     assert.equal(d.title, 'DiskFull');
@@ -82,6 +90,17 @@ describe('signals (core)', () => {
       assert.equal(resolvedAfterMitigation('2026-12-02T14:12:20Z', [m({})]), 'under a minute after rollback of release-42 finished');
       assert.equal(resolvedAfterMitigation('2026-12-02T14:18:00Z', [m({}), m({ id: 'n', action: 'feature_flag', target: undefined, finishedAt: '2026-12-02T14:15:00Z' })]),
         '3 min after feature flag change finished');
+    });
+    it('credits the one that finished last, whatever order they were started in', () => {
+      // A restart started after the rollback but done first: the alert resolved after the rollback finished.
+      const rollback = m({ id: 'r', finishedAt: '2026-12-02T14:16:00Z' });
+      const restart = m({ id: 's', action: 'restart', target: undefined, startedAt: '2026-12-02T14:11:00Z', finishedAt: '2026-12-02T14:13:00Z' });
+      assert.equal(resolvedAfterMitigation('2026-12-02T14:20:00Z', [rollback, restart]), '4 min after rollback of release-42 finished');
+    });
+    it('counts whole minutes: one minute is "1 min", an hour reads as hours', () => {
+      assert.equal(resolvedAfterMitigation('2026-12-02T14:13:30Z', [m({})]), '1 min after rollback of release-42 finished');
+      assert.equal(resolvedAfterMitigation('2026-12-02T15:12:00Z', [m({})]), '1h 00m after rollback of release-42 finished');
+      assert.equal(resolvedAfterMitigation('2026-12-02T15:11:00Z', [m({})]), '59 min after rollback of release-42 finished');
     });
     it('says nothing when none finished before, or it was cancelled', () => {
       assert.equal(resolvedAfterMitigation('2026-12-02T14:11:00Z', [m({})]), undefined);
