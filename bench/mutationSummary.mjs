@@ -76,6 +76,8 @@ const result = {
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
   folders: { ...previous.folders },
   notRun: [],
+  // Written by hand (what a run could not say: a folder stopped part-way, a partial measurement); kept as is.
+  notes: previous.notes ?? [],
   survivors: { ...previous.survivors },
 };
 for (const folder of folders) {
