@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pickRow, poll, runCommand, waitForActivityItem, webviewFrame } from './codeServer.mjs';
-import { answer, declareThroughPalette } from './incidentPrompts.mjs';
+import { pickRow, poll, runCommand } from './codeServer.mjs';
+import { answer, openSidebarAndDeclare } from './incidentPrompts.mjs';
 
 function makeRepo(dir) {
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Dana Ops', GIT_AUTHOR_EMAIL: 'dana@example.com', GIT_COMMITTER_NAME: 'Dana Ops', GIT_COMMITTER_EMAIL: 'dana@example.com' };
@@ -53,10 +53,8 @@ async function goToLine(page, n) {
 
 export const tests = {
   async 'a selection becomes an action item shown as a CodeLens on its lines, moved by an edit above, gone when done'({ page, screenshot }) {
-    await (await waitForActivityItem(page, 'Incident Room')).click();
-    await declareThroughPalette(page, { title: 'Checkout pool exhausted', severity: 'SEV2', symptom: 'checkout 503s' });
-    const web = webviewFrame(page);
-    await web.locator('[data-testid="incident-title"]', { hasText: 'Checkout pool exhausted' }).waitFor({ timeout: 20e3 });
+    // The sidebar loaded before the palette opens: a webview that finishes loading takes the focus and closes it.
+    const web = await openSidebarAndDeclare(page, { title: 'Checkout pool exhausted', severity: 'SEV2', symptom: 'checkout 503s' });
 
     // Open src/pool.ts and select the retry loop (lines 6-9).
     await page.keyboard.press('F1');
