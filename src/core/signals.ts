@@ -15,6 +15,21 @@ export interface SignalCounts {
   readonly resolved: number;
 }
 
+/** How long a resolved signal stays listed (and counted) after it ended. */
+export const SIGNALS_RESOLVED_LISTED_MS = 24 * 60 * 60 * 1000;
+
+/** The counts of `all` at `now` (`now` in ms): what the channel's `signals` would list, uncapped. */
+export function signalCounts(all: Iterable<Signal>, now: number): SignalCounts {
+  let firing = 0;
+  let resolved = 0;
+  const since = now - SIGNALS_RESOLVED_LISTED_MS;
+  for (const s of all) {
+    if (s.status === 'firing') firing++;
+    else if (s.endsAt !== null && Date.parse(s.endsAt) >= since) resolved++;
+  }
+  return { firing, resolved };
+}
+
 /** Firing first (newest start first), then resolved (newest end first); ties by fingerprint, so the order is stable. */
 export function sortSignals(signals: Signal[]): Signal[] {
   const rank = (s: Signal) => (s.status === 'firing' ? 0 : 1);

@@ -8,6 +8,7 @@ import type { IncomingAlert } from './alertPayload';
 import { errorText } from './errorText';
 import type { Logger } from './logger';
 import { nextSlice, SLICE_MS } from './slices';
+import { signalCounts, SIGNALS_RESOLVED_LISTED_MS } from '../core/signals';
 
 /** All a channel's signals know of their channel (`ChannelState`), so neither module imports the other. */
 export interface SignalsOwner {
@@ -64,9 +65,7 @@ const DRAIN_POLL_MS = 5;
 const DIGEST_INTERVAL_MS = 250;
 /** …carrying at most this many changed signals, the newest changes; the rest are counted in `omitted`. */
 export const DIGEST_ITEMS = 25;
-/** The answer to `signals`: resolved signals stay listed this long after they end. */
-const RECENTLY_RESOLVED_MS = 24 * 60 * 60 * 1000;
-/** …and it holds at most this many, firing first, and stops before this many bytes of them. */
+/** The answer to `signals` (resolved ones listed for SIGNALS_RESOLVED_LISTED_MS) holds at most this many, firing first, and stops before this many bytes of them. */
 export const MAX_LISTED_SIGNALS = 500;
 const MAX_LISTED_BYTES = 4 * 1024 * 1024;
 
@@ -615,24 +614,12 @@ export function listedSignals(all: Iterable<Signal>, now: number): Signal[] {
   const resolved: Signal[] = [];
   for (const s of all) {
     if (s.status === 'firing') firing.push(s);
-    else if (s.endsAt !== null && Date.parse(s.endsAt) >= now - RECENTLY_RESOLVED_MS) resolved.push(s);
+    else if (s.endsAt !== null && Date.parse(s.endsAt) >= now - SIGNALS_RESOLVED_LISTED_MS) resolved.push(s);
   }
   const byFingerprint = (a: Signal, b: Signal) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
   firing.sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt) || byFingerprint(a, b));
   resolved.sort((a, b) => Date.parse(b.endsAt!) - Date.parse(a.endsAt!) || byFingerprint(a, b));
   return [...firing, ...resolved].slice(0, MAX_LISTED_SIGNALS);
-}
-
-/** How many of a channel's signals fire, and how many resolved in the last 24 hours (what `signals` would list, uncapped). */
-export function signalCounts(all: Iterable<Signal>, now: number): { firing: number; resolved: number } {
-  let firing = 0;
-  let resolved = 0;
-  const since = now - RECENTLY_RESOLVED_MS;
-  for (const s of all) {
-    if (s.status === 'firing') firing++;
-    else if (s.endsAt !== null && Date.parse(s.endsAt) >= since) resolved++;
-  }
-  return { firing, resolved };
 }
 
 /** The `signal` frame telling a session of one signal. */

@@ -3,7 +3,7 @@ import { CloseCode, PROTOCOL_VERSION } from '../protocol/codes';
 import type { AppendKind, ClientEventOf, DeclareEvent, EventDataOf, SequencedEvent, User } from '../protocol/events';
 import type { ClientMessage, IncidentSummary, LostSeqs, PresentUser, ServerMessage, Signal, SignalDigestMessage } from '../protocol/messages';
 import type { IncidentState } from '../core/incidentState';
-import { sortSignals, type SignalChange, type SignalCounts } from '../core/signals';
+import { signalCounts, sortSignals, type SignalChange, type SignalCounts } from '../core/signals';
 import { emptyIncident, fold, reduce, reduceLost } from '../core/reducer';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { Emitter, type Disposable } from './emitter';
@@ -185,10 +185,7 @@ export class ChannelClient implements Disposable {
    * gives them (its list is capped at a few hundred), else what `signals` holds.
    */
   get signalCounts(): SignalCounts {
-    if (this.serverSignalCounts) return this.serverSignalCounts;
-    let firing = 0;
-    for (const s of this.signalMap.values()) if (s.status === 'firing') firing++;
-    return { firing, resolved: this.signalMap.size - firing };
+    return this.serverSignalCounts ?? signalCounts(this.signalMap.values(), Date.now());
   }
 
   private async loadSignals(): Promise<void> {
