@@ -54,6 +54,8 @@ const MAX_NOTIFY_BYTES = 7000;
 const SIGNALS_PER_STATEMENT = 200;
 /** Most events one transaction takes (its array parameters stay a few MB at most). */
 const MAX_EVENTS_PER_COMMIT = 5000;
+/** A new database's ir_events is analyzed once this many events were written (see `analyzeWhenGrown`). */
+const ANALYZE_AFTER_EVENTS = 1000;
 /** A transaction that deadlocks or fails serialization is run again this often before its appends are refused. */
 const MAX_TX_ATTEMPTS = 4;
 /** Key of the advisory lock that lets one server at a time migrate the schema. */
@@ -109,6 +111,17 @@ const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] 
         incident_id text,
         PRIMARY KEY (channel, fingerprint)
       );`,
+  },
+  {
+    version: 3,
+    sql: `
+      -- Which of an append's event ids are stored already: looked up by id alone, through this index. Looked up by
+      -- (channel, number, id), the planner may take the primary key's (channel, number) prefix instead of the unique
+      -- index, whenever its statistics say the incident is small: always for a new incident, and for every incident
+      -- until autovacuum first analyzes the table. Each id then reads every event of the incident, and one append to an
+      -- incident of 10,000 events costs about 1 ms of the database per event in it (found by bench:replicas, whose
+      -- acks waited seconds). No other index starts with id, so this lookup cannot be planned any other way.
+      CREATE INDEX ir_events_by_id ON ir_events (id);`,
   },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -211,6 +224,9 @@ export class PostgresStore implements EventStore, SharedSequencing {
   private statsTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly retry: { readonly first: number; readonly max: number };
+  /** The database has no statistics of ir_events yet (see `analyzeWhenGrown`). */
+  private unanalyzed = false;
+  private writtenSinceOpen = 0;
 
   constructor(private readonly options: PostgresStoreOptions) {
     PgUrl.parse(options.url);
@@ -233,6 +249,7 @@ export class PostgresStore implements EventStore, SharedSequencing {
       await this.migrate();
       await this.listen();
       await this.refreshStats();
+      this.unanalyzed = await this.hasNoStatistics();
     } catch (e) {
       await this.shutdown();
       throw e instanceof StoreError ? e : new StoreError('store_unavailable', `cannot open the PostgreSQL store: ${(e as Error).message}`);
@@ -417,6 +434,7 @@ export class PostgresStore implements EventStore, SharedSequencing {
       }
       const info = { ...outcome.info, fsyncMs: performance.now() - started };
       outcome.settle();
+      this.analyzeWhenGrown(info.events);
       for (const l of this.commitListeners) l(info);
     }
   }
@@ -446,6 +464,30 @@ export class PostgresStore implements EventStore, SharedSequencing {
         client.release(broken);
       }
     }
+  }
+
+  /** Whether PostgreSQL has never analyzed ir_events (a new database: autovacuum looks once a minute at most). */
+  private async hasNoStatistics(): Promise<boolean> {
+    const { rows } = await this.db().query(
+      "SELECT count(*) AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'ir_events' AND attname = 'id'",
+    );
+    return Count.parse(rows[0]?.n ?? 0) === 0;
+  }
+
+  /**
+   * On a new database, analyze ir_events once this server has written ANALYZE_AFTER_EVENTS events, instead of waiting
+   * for autovacuum. Without statistics the planner guesses that an id matches 0.5% of the table, and a large batch's
+   * id lookup (step 3 of a transaction) becomes a scan of the whole table; with them it knows ids are unique and
+   * probes ir_events_by_id. Once is enough: that estimate scales with the table, and autovacuum keeps it current.
+   */
+  private analyzeWhenGrown(events: number): void {
+    this.writtenSinceOpen += events;
+    if (!this.unanalyzed || this.writtenSinceOpen < ANALYZE_AFTER_EVENTS) return;
+    this.unanalyzed = false;
+    this.db().query('ANALYZE ir_events').then(
+      () => this.log('info', 'analyzed ir_events', { after: this.writtenSinceOpen }),
+      (e: unknown) => this.log('warn', 'analyzing ir_events failed (autovacuum will)', { error: (e as Error).message }),
+    );
   }
 
   /**
@@ -478,8 +520,6 @@ export class PostgresStore implements EventStore, SharedSequencing {
         }
       }
     }
-    const idChannels: string[] = [];
-    const idNumbers: number[] = [];
     const ids: string[] = [];
     const declChannels: string[] = [];
     const declIds: string[] = [];
@@ -489,17 +529,9 @@ export class PostgresStore implements EventStore, SharedSequencing {
         declChannels.push(job.channel);
         declIds.push(job.event.id);
       } else if (job.type === 'new') {
-        for (const e of job.events) {
-          idChannels.push(job.channel);
-          idNumbers.push(job.number);
-          ids.push(e.id);
-        }
+        for (const e of job.events) ids.push(e.id);
       } else {
-        for (const r of job.records) {
-          idChannels.push(r.channel);
-          idNumbers.push(incidentNumber(r.incidentId));
-          ids.push(r.id);
-        }
+        for (const r of job.records) ids.push(r.id);
       }
     }
     const steps: { readonly step: 'channels' | 'locks' | 'ids'; readonly sql: string }[] = [];
@@ -516,10 +548,11 @@ export class PostgresStore implements EventStore, SharedSequencing {
          ORDER BY i.channel, i.number FOR UPDATE OF i` });
     }
     // 3. Which of the ids are there already (read after the locks: the rows' writers have committed or will wait;
-    //    each statement of the query reads what was committed when it starts).
+    //    each statement of the query reads what was committed when it starts). By id alone (index ir_events_by_id, see
+    //    migration 3): the rows of the same id in other incidents, if a client ever reused one, are dropped below.
     if (ids.length > 0 || declIds.length > 0) {
       steps.push({ step: 'ids', sql: `SELECT 'e' AS t, e.channel, e.number, e.id::text AS id, e.seq FROM ir_events e
-           JOIN unnest(${sqlArray(idChannels, 'text')}, ${sqlArray(idNumbers, 'int8')}, ${sqlArray(ids, 'uuid')}) AS w(c, n, i) ON e.channel = w.c AND e.number = w.n AND e.id = w.i
+           WHERE e.id = ANY(${sqlArray([...new Set(ids)], 'uuid')})
          UNION ALL
          SELECT 'd', i.channel, i.number, i.declare_event_id::text, 1 FROM ir_incidents i
            JOIN unnest(${sqlArray(declChannels, 'text')}, ${sqlArray(declIds, 'uuid')}) AS w(c, i) ON i.channel = w.c AND i.declare_event_id = w.i` });
@@ -546,6 +579,7 @@ export class PostgresStore implements EventStore, SharedSequencing {
     const existingDeclares = new Map<string, number>(); // channel + id → number
     const Row = z.object({ t: z.enum(['e', 'd']), channel: z.string(), number: z.number().int().positive(), id: z.string(), seq: z.number().int().positive() });
     for (const r of z.array(Row).parse(rowsOf('ids'))) {
+      // Keyed by incident: only the incident the id was appended to counts (seqOf looks it up by that incident).
       if (r.t === 'e') existingIds.set(`${key(r.channel, r.number)}\u0000${r.id}`, r.seq);
       else existingDeclares.set(`${r.channel}\u0000${r.id}`, r.number);
     }

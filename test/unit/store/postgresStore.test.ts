@@ -105,6 +105,36 @@ describe('store/postgresStore (a real PostgreSQL)', function () {
     await assert.rejects(store.appendNew('c', 'INC-9', [note('x')]), { code: 'store_conflict' });
   });
 
+  it('an event id held by another incident or channel is new here: only a re-send to the same incident is a duplicate', async () => {
+    const store = await open(await freshDatabase('ids'));
+    await store.declare('c', declaration('one'));
+    await store.declare('c', declaration('two'));
+    await store.declare('d', declaration('elsewhere'));
+    const shared = note('written to three places');
+    const [inOne] = await store.appendNew('c', 'INC-1', [shared]);
+    const [inTwo] = await store.appendNew('c', 'INC-2', [{ ...shared, id: shared.id.toUpperCase() }]);
+    const [inD] = await store.appendNew('d', 'INC-1', [shared]);
+    assert.deepEqual([inOne, inTwo, inD].map((o) => [o!.seq, o!.duplicate]), [[2, false], [2, false], [2, false]]);
+    // In one transaction, beside a re-send to INC-1: the re-send is recognised, the others are not confused with it.
+    const [again, other] = await Promise.all([store.appendNew('c', 'INC-1', [shared]), store.appendNew('c', 'INC-2', [note('next')])]);
+    assert.deepEqual([again![0]!.seq, again![0]!.duplicate, other![0]!.seq, other![0]!.duplicate], [2, true, 3, false]);
+    assert.deepEqual((await store.read('c', 'INC-2', 0, 10)).map((e) => e.seq), [1, 2, 3]);
+  });
+
+  it('analyzes a new database once it holds 1,000 events, so looking up ids never becomes a scan of the table', async () => {
+    const url = await freshDatabase('analyze');
+    const logs: LogLine[] = [];
+    const store = await open(url, {}, logs);
+    const stats = () => sql(url, "SELECT attname FROM pg_stats WHERE tablename = 'ir_events' AND attname = 'id'");
+    assert.equal((await stats()).length, 0, 'a new database has no statistics');
+    await store.declare('c', declaration('big'));
+    for (let i = 0; i < 2; i++) await store.appendNew('c', 'INC-1', Array.from({ length: 600 }, (_, k) => note(`n${i}-${k}`)));
+    await until('ir_events analyzed', async () => (await stats()).length === 1, 10_000);
+    assert.equal(logs.filter((l) => l.event === 'analyzed ir_events').length, 1);
+    const [{ indexdef }] = await sql<{ indexdef: string }>(url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ir_events_by_id'");
+    assert.match(indexdef, /ON public\.ir_events USING btree \(id\)/);
+  });
+
   it('stores text that would break a query written by hand, byte for byte: quotes, backslashes, dollar quotes, statements, every script', async () => {
     // The transaction's queries carry the values as literals (two round trips instead of five): nothing a responder
     // writes may end a literal, run a statement or change a byte.
