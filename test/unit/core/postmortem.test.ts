@@ -41,7 +41,12 @@ function cells(row: string): string[] {
 const rows = (lines: string[]) => lines.filter((l) => l.startsWith('| ') && !l.startsWith('|---'));
 
 describe('core/postmortem', () => {
-  const md = scripted();
+  // Rendered for each test, not when the file loads: a mutation test (npm run test:mutation) runs the tests with the
+  // code changed, not the loading of the file, so a draft rendered at load would never show the change.
+  let md = '';
+  beforeEach(() => {
+    md = scripted();
+  });
 
   it('matches the golden draft of the scripted incident (UPDATE_GOLDEN=1 rewrites it after a reviewed change)', () => {
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, md);

@@ -18,7 +18,11 @@ describe('core/selectors', () => {
   s.add('mitigation.finished', { mitigationId: uuid(1), result: 'cancelled' }, { at: 10 });
   s.add('role.assigned', { role: 'scribe', user: BOB }, { at: 11 });
   s.add('role.assigned', { role: 'tech_lead', user: BOB }, { at: 11 });
-  const state = fold('INC-7', s.events);
+  // Folded for each test, not when the file loads (see core/postmortem's tests).
+  let state = fold('INC-7', []);
+  beforeEach(() => {
+    state = fold('INC-7', s.events);
+  });
 
   it('facts include guesses confirmed later', () => assert.deepEqual(facts(state).map((n) => n.text), ['error rate up', 'cache cold']));
   it('open guesses are neither confirmed nor refuted', () => assert.deepEqual(openGuesses(state).map((n) => n.text), ['bad deploy']));

@@ -16,9 +16,15 @@ function at(seq: number) {
 
 describe('core/statusUpdateTemplate', () => {
   describe('internal', () => {
-    const { state, script } = at(15);
+    // Composed for each test, not when the file loads (see core/postmortem's tests).
+    const { script } = at(15);
     const now = new Date(script.time(65)); // 23:05 UTC
-    const draft = composeStatusUpdate(state, 'internal', { now });
+    let state = at(15).state;
+    let draft = composeStatusUpdate(fold('INC-0', []), 'internal', { now });
+    beforeEach(() => {
+      state = at(15).state;
+      draft = composeStatusUpdate(state, 'internal', { now });
+    });
 
     it('heads with severity, id, title and status, and who commands', () => {
       const [first, second] = draft.text.split('\n');
@@ -68,8 +74,13 @@ describe('core/statusUpdateTemplate', () => {
   });
 
   describe('external', () => {
-    const { state, script } = at(15);
-    const draft = composeStatusUpdate(state, 'external', { now: new Date(script.time(65)) });
+    const { script } = at(15);
+    let state = at(15).state;
+    let draft = composeStatusUpdate(fold('INC-0', []), 'external', { now: new Date(script.time(65)) });
+    beforeEach(() => {
+      state = at(15).state;
+      draft = composeStatusUpdate(state, 'external', { now: new Date(script.time(65)) });
+    });
 
     it('states the impact in plain language, since when, and the next update time', () => {
       assert.equal(draft.text, [
