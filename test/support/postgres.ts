@@ -86,8 +86,17 @@ function asPostgresAsync(bin: string, tool: string, args: readonly string[], tim
   });
 }
 
+/**
+ * `INCIDENT_ROOM_TEST_PG_KEEP=1` (set by scripts/mutation.mjs): the mocha run is repeated in one process, once per
+ * mutant, so the cluster is kept from one run to the next and stopped when the process exits, instead of an initdb
+ * and a start for every mutant (seconds each: src/store's mutation run was heading for an hour and a half).
+ */
+const KEEP = process.env.INCIDENT_ROOM_TEST_PG_KEEP === '1';
+
 /** The cluster of this mocha run, started on first call. */
 export async function pgCluster(): Promise<PgCluster> {
+  // Kept from an earlier run in which a test stopped it (an outage test that then failed): running again.
+  if (cluster && KEEP && !cluster.isRunning()) await cluster.start();
   if (cluster) return cluster;
   const bin = serverBin();
   const dir = mkdtempSync(path.join(tmpdir(), 'ir-pg-'));
@@ -131,21 +140,28 @@ export async function pgCluster(): Promise<PgCluster> {
 export function stopPgCluster(): void {
   const c = cluster;
   cluster = null;
-  if (!c) return;
-  const data = path.join(c.dir, 'data');
+  if (c) removeCluster(c.dir, c.bin);
+}
+
+/**
+ * Stop the cluster in `dir` (made by `pgCluster`) if it runs, and delete the folder. Also for clusters whose process
+ * was killed (scripts/mutation.mjs: Stryker kills a test runner that times out, and its exit handler never runs).
+ */
+export function removeCluster(dir: string, bin = serverBin()): void {
+  const data = path.join(dir, 'data');
   if (existsSync(path.join(data, 'postmaster.pid'))) {
     try {
-      asPostgres(c.bin, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '30']);
+      asPostgres(bin, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '30']);
     } catch {
       // Already down (a test stopped it and failed before starting it again): nothing to stop.
     }
   }
-  rmSync(c.dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // A root-level hook (registered while the spec files load): runs once at the end of the whole mocha run, pass or
 // fail. The exit handler covers a run that ends without it (an uncaught error, Ctrl-C).
-if (typeof after === 'function') after(stopPgCluster);
+if (typeof after === 'function' && !KEEP) after(stopPgCluster);
 process.once('exit', stopPgCluster);
 
 /** A fresh, empty database on the run's cluster; returns its URL. */
