@@ -125,7 +125,11 @@ export async function pgCluster(): Promise<PgCluster> {
       if (attempt >= 3) throw e;
     }
   }
-  const running = () => spawnSync(path.join(bin, 'pg_ctl'), ['status', '-D', data], { encoding: 'utf8' }).status === 0;
+  // As the postgres user too: pg_ctl refuses to run as root, whatever it is asked.
+  const running = () => {
+    const [cmd, argv] = postgresArgv(bin, 'pg_ctl', ['status', '-D', data]);
+    return spawnSync(cmd, argv, { encoding: 'utf8' }).status === 0;
+  };
   cluster = {
     port, dir, bin,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
