@@ -6,7 +6,7 @@
 export function parseEta(value: string, now: Date): Date | null | undefined {
   const v = value.trim().toLowerCase().replace(/^in\s+/, '');
   if (v === '' || v === 'unknown' || v === '?') return undefined;
-  const rel = /^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?$/.exec(v);
+  const rel = /^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:ins?|inutes?)?)?$/.exec(v);
   if (rel && (rel[1] || rel[2])) return new Date(now.getTime() + Number(rel[1] ?? 0) * 3_600_000 + Number(rel[2] ?? 0) * 60_000);
   const clock = /^(?:at\s+)?([01]?\d|2[0-3]):([0-5]\d)\s*(utc|z)?$/.exec(v);
   if (clock) {
