@@ -34,6 +34,37 @@ describe('core/actionAnchor: locateBySnippet (a file opened fresh)', () => {
     assert.deepEqual(place(locateBySnippet(code, { startLine: 3, endLine: 6, snippet: 'function pool() {\n  const si' })), [2, 5]);
   });
 
+  it('finds a single word or call selected in the middle of a line', () => {
+    assert.deepEqual(locateBySnippet(code, { startLine: 4, endLine: 4, snippet: 'size = 5' }), { start: 3, end: 3, confidence: 'snippet' });
+  });
+
+  it('finds code a formatter re-indented: one line, or a first line whose indentation changed', () => {
+    assert.deepEqual(place(locateBySnippet(code, { startLine: 5, endLine: 5, snippet: '      return size;' })), [4, 4]);
+    assert.deepEqual(place(locateBySnippet(code, { startLine: 4, endLine: 5, snippet: '      const size = 5;\n  return size;' })), [3, 4]);
+  });
+
+  it('finds a snippet of three lines, and only where its first line ends and its middle lines read as selected', () => {
+    assert.deepEqual(place(locateBySnippet(code, { startLine: 3, endLine: 5, snippet: 'pool() {\n  const size = 5;\n  return size;' })), [2, 4]);
+    // The nearer copy of each was edited since (a comment after the first line, a changed middle line): the exact copy wins.
+    const commented = ['function a() {', '  retry(3); // flaky', '  const size = 5;', '  return size;', '}', 'function b() {', '  retry(3);', '  const size = 5;', '  return size;', '}'];
+    assert.deepEqual(place(locateBySnippet(commented, { startLine: 2, endLine: 4, snippet: '  retry(3);\n  const size = 5;\n  return size;' })), [6, 8]);
+    const changed = ['function a() {', '  retry(3);', '  const size = 5; // was 4', '  return size;', '}', 'function b() {', '  retry(3);', '  const size = 5;', '  return size;', '}'];
+    assert.deepEqual(place(locateBySnippet(changed, { startLine: 2, endLine: 4, snippet: '  retry(3);\n  const size = 5;\n  return size;' })), [6, 8]);
+    assert.equal(locateBySnippet(changed.slice(0, 5), { startLine: 2, endLine: 4, snippet: '  retry(3);\n  const size = 5;\n  return size;' }), undefined);
+  });
+
+  it('finds a snippet on the last lines of the file, and never spans past its end', () => {
+    assert.deepEqual(place(locateBySnippet(code, { startLine: 10, endLine: 11, snippet: '  return size;\n}' })), [9, 10]);
+    assert.deepEqual(place(locateBySnippet(['a()', 'b()', 'last()'], { startLine: 3, endLine: 3, snippet: 'last()' })), [2, 2]);
+    // Stored as five lines (the snippet cut to the size limit), found two lines from the end.
+    assert.deepEqual(place(locateBySnippet(code, { startLine: 10, endLine: 14, snippet: '  return size;\n}' })), [9, 10]);
+  });
+
+  it('finds nothing for a selection of blank lines, which would match anywhere', () => {
+    assert.equal(locateBySnippet(code, { startLine: 6, endLine: 7, snippet: '\n\n' }), undefined);
+    assert.equal(locateBySnippet(code, { startLine: 6, endLine: 7, snippet: '  \n\t\n' }), undefined);
+  });
+
   it('finds nothing for a snippet that is gone, blank or missing', () => {
     assert.equal(locateBySnippet(code, { startLine: 4, endLine: 4, snippet: '  const size = 50;' }), undefined);
     assert.equal(locateBySnippet(code, { startLine: 2, endLine: 2, snippet: '\n' }), undefined);
@@ -47,6 +78,10 @@ describe('core/actionAnchor: fallbackAnchor (snippet not found)', () => {
   it('trusts the stored lines only when the file is unchanged since the commit; otherwise marks them moved', () => {
     assert.deepEqual(fallbackAnchor(20, { startLine: 4, endLine: 6 }, true), { start: 3, end: 5, confidence: 'unchanged' });
     assert.deepEqual(fallbackAnchor(20, { startLine: 4, endLine: 6 }, false), { start: 3, end: 5, confidence: 'moved' });
+  });
+
+  it('trusts stored lines that end on the last line of an unchanged file', () => {
+    assert.deepEqual(fallbackAnchor(6, { startLine: 5, endLine: 6 }, true), { start: 4, end: 5, confidence: 'unchanged' });
   });
 
   it('clamps lines past the end of a shorter file, and never calls that unchanged', () => {
@@ -79,12 +114,30 @@ describe('core/actionAnchor: shiftAnchor (edits while the file is open)', () => 
     assert.deepEqual(place(shiftAnchor(a, edit([10, 4], [10, 9], 'y'))), [10, 12]);
   });
 
+  it('Enter typed inside its first or last line grows it by a line', () => {
+    assert.deepEqual(place(shiftAnchor(a, edit([10, 4], [10, 4], '\n'))), [10, 13]);
+    assert.deepEqual(place(shiftAnchor(a, edit([12, 3], [12, 3], '\n'))), [10, 13]);
+  });
+
+  it('text pasted with Windows (CRLF) or old Mac (CR) line ends shifts it by the lines it holds', () => {
+    assert.deepEqual(place(shiftAnchor(a, edit([2, 0], [2, 0], 'one\r\ntwo\r\n'))), [12, 14]);
+    assert.deepEqual(place(shiftAnchor(a, edit([2, 0], [2, 0], 'one\rtwo\r'))), [12, 14]);
+    assert.deepEqual(place(shiftAnchor(a, edit([2, 0], [2, 0], '\r\r\r\n'))), [13, 15]);
+  });
+
   it('an edit over one edge keeps the part that is left', () => {
     // From above into its second line: what is left starts where the edit started.
     assert.deepEqual(place(shiftAnchor(a, edit([8, 0], [11, 2], ''))), [8, 9]);
     // From its last line to below.
     assert.deepEqual(place(shiftAnchor(a, edit([12, 3], [20, 0], ''))), [10, 12]);
     assert.deepEqual(place(shiftAnchor(a, edit([11, 3], [20, 0], ''))), [10, 11]);
+    // From the middle, or the start, of a line inside it to below: its first line is left.
+    assert.deepEqual(place(shiftAnchor(a, edit([10, 4], [20, 0], ''))), [10, 10]);
+    assert.deepEqual(place(shiftAnchor(a, edit([11, 0], [20, 0], ''))), [10, 11]);
+    // From its start into its last line: the tail of that line is left.
+    assert.deepEqual(place(shiftAnchor(a, edit([10, 0], [12, 2], ''))), [10, 10]);
+    // Lines pasted over its tail stay in it.
+    assert.deepEqual(place(shiftAnchor(a, edit([11, 3], [20, 0], 'retry();\nbreaker();\n'))), [10, 13]);
   });
 
   it('deleting all of its lines drops it; pasting over them keeps it on what was pasted', () => {

@@ -128,6 +128,66 @@ describe('core/escalationTrigger: the PagerDuty Events API v2 trigger of an esca
     assert.equal(d.commander, 'Alice Archer (alice@example.com)', 'the declarer is commander');
   });
 
+  it('tells the person paged the impact, the latest triage in full, and each alert still firing, by name when it has no summary', () => {
+    const s = incident();
+    s.add('incident.updated', { impact: 'EU customers cannot pay by card' }, { at: 6 });
+    s.add('signal.linked', { fingerprint: '0f0e0d0c0b0a0908', alertname: 'TokenizerDown', startsAt: '2026-11-22T14:06:00.000Z' }, { at: 7 });
+    s.add('triage.recorded', {
+      users: { share: 'most' }, regions: ['eu-west-1', 'eu-central-1'], routes: ['/pay', '/cart'], tenants: ['acme-eu', 'globex'], trend: 'stable',
+      customer: { level: 'confirmed' }, financial: { level: 'none' }, dataIntegrity: { level: 'none' },
+    }, { at: 8, by: ALICE });
+    const t = escalationTrigger(fold('INC-7', s.events), request());
+    const d = t.payload.custom_details;
+    assert.equal(d.impact, 'EU customers cannot pay by card');
+    assert.equal(d.triage, 'users: most; regions: eu-west-1, eu-central-1; routes: /pay, /cart; tenants: acme-eu, globex; trend: stable; customer impact confirmed');
+    assert.deepEqual(d.alerts, [
+      'HighErrorRate: 5xx above 5% on checkout (since 2026-11-22T13:58:00.000Z)',
+      'TokenizerDown (since 2026-11-22T14:06:00.000Z)',
+    ]);
+    // Only an alert with a graph is linked; one without labels does not stop the others naming the component.
+    assert.deepEqual(t.links?.map((l) => l.text), ['INC-7 on the payments-oncall stakeholder page', 'Alert HighErrorRate']);
+    assert.equal(t.payload.component, 'checkout');
+  });
+
+  it('a triage that names no region or route says nothing about them', () => {
+    const s = incident();
+    s.add('triage.recorded', {
+      users: { share: 'few', count: 40 }, regions: [], routes: [], tenants: [], trend: 'shrinking',
+      customer: { level: 'suspected' }, financial: { level: 'none' }, dataIntegrity: { level: 'none' },
+    }, { at: 9, by: ALICE });
+    assert.equal(escalationTrigger(fold('INC-7', s.events), request()).payload.custom_details.triage, 'users: few (~40); trend: shrinking; customer impact suspected');
+  });
+
+  it('gives PagerDuty at most ten links in an alert storm', () => {
+    const s = incident();
+    for (let k = 0; k < 12; k++) {
+      s.add('signal.linked', {
+        fingerprint: `pod-${k}`, alertname: `Pod${k}Down`, startsAt: '2026-11-22T14:06:00.000Z', labels: { service: 'checkout' },
+        generatorURL: `https://prometheus.example.com/graph?g0.expr=up${k}`,
+      }, { at: 6 });
+    }
+    const t = escalationTrigger(fold('INC-7', s.events), request());
+    assert.equal(t.links?.length, 10);
+    assert.equal(t.links?.[0]?.text, 'INC-7 on the payments-oncall stakeholder page', 'the stakeholder page first');
+  });
+
+  it('names a responder known only by an id once, and one with a name by both', () => {
+    const s = incident();
+    const bot = { id: 'oncall-bot', name: 'oncall-bot' };
+    s.add('role.assigned', { role: 'scribe', user: bot }, { at: 6 });
+    const d = escalationTrigger(fold('INC-7', s.events), request({ by: bot })).payload.custom_details;
+    assert.equal(d.escalated_by, 'oncall-bot');
+    assert.equal(d.scribe, 'oncall-bot');
+    assert.equal(d.commander, 'Bob Baker (bob@example.com)');
+  });
+
+  it('keeps a reason of exactly 2000 characters whole and cuts a longer one with an ellipsis', () => {
+    const s = fold('INC-7', incident().events);
+    const exact = 'r'.repeat(2000);
+    assert.equal(escalationTrigger(s, request({ reason: exact })).payload.custom_details.reason, exact);
+    assert.equal(escalationTrigger(s, request({ reason: `${exact}!` })).payload.custom_details.reason, `${'r'.repeat(1999)}…`);
+  });
+
   it('escalationsOf lists the escalations already on the timeline', () => {
     const s = incident();
     s.add('escalation.requested', { reason: 'no owner', summary: 'x', severity: 'error', dedupKey: 'k' }, { at: 9, by: CAROL });

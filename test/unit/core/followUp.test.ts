@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { actionChecklistMarkdown, followUpIssue } from '../../../src/core/followUp';
 import { fold } from '../../../src/core/reducer';
-import { BOB, Script } from './eventBuilder';
+import { ALICE, BOB, Script } from './eventBuilder';
 import { scriptedIncident } from './scriptedIncident';
 
 const resolvedIncident = () => {
@@ -38,6 +38,81 @@ describe('followUp', () => {
     assert.match(body, /- \*\*Owner:\*\* _unassigned_\n- \*\*Due:\*\* _no date_/);
     assert.match(body, /- Root cause: Cert expired — ops\/cert\.yaml:3-4\n/);
     assert.doesNotMatch(body, /javascript:/);
+  });
+
+  it('the issue of an incident with nothing established yet: the header, the action and the closing line, nothing else', () => {
+    const s = new Script('INC-12');
+    s.declare({ title: 'Search latency', severity: 'SEV3' }, { at: 1 });
+    s.add('action.added', { title: 'Add a cache', owner: BOB, due: '2026-12-01' }, { at: 2 });
+    const state = fold('INC-12', s.events);
+    assert.deepEqual(followUpIssue(state, state.actions[0]!), {
+      title: 'Add a cache',
+      body: [
+        'Follow-up of incident **INC-12: Search latency** (SEV3, investigating).',
+        '',
+        '- **Action:** Add a cache',
+        '- **Owner:** Bob Baker',
+        '- **Due:** 2026-12-01',
+        '- **Incident declared:** 2026-11-22 14:01 UTC',
+        '',
+        '_Opened from Incident Room; the postmortem has the full timeline._',
+      ].join('\n'),
+    });
+  });
+
+  it('the header says when the incident was last resolved, and its status once it was reopened', () => {
+    const s = new Script('INC-12');
+    s.declare({ title: 'Search latency', severity: 'SEV3' }, { at: 1 });
+    s.add('action.added', { title: 'Add a cache' }, { at: 2 });
+    s.add('status.changed', { status: 'resolved' }, { at: 20 });
+    s.add('status.changed', { status: 'investigating', note: 'Latency is back' }, { at: 30 });
+    const header = () => {
+      const state = fold('INC-12', s.events);
+      return followUpIssue(state, state.actions[0]!).body.split('\n')[0];
+    };
+    assert.equal(header(), 'Follow-up of incident **INC-12: Search latency** (SEV3, investigating).');
+    s.add('status.changed', { status: 'resolved' }, { at: 50 });
+    assert.equal(header(), 'Follow-up of incident **INC-12: Search latency** (SEV3, resolved 2026-11-22 14:50 UTC).');
+  });
+
+  it('lists every suspected deploy, notes on one line each, and code without a permalink as plain text', () => {
+    const s = new Script('INC-12');
+    s.declare({ title: 'Search latency' }, { at: 1 });
+    s.add('deploy.flagged', { ref: 'v1.`2`', sha: 'abc1234def5678' }, { at: 2 });
+    s.add('deploy.flagged', { ref: 'hotfix-7', sha: '0123456789ab' }, { at: 3 });
+    s.add('note.added', { text: 'Pool exhausted\nafter the deploy', tag: 'root-cause' }, { at: 4, by: ALICE });
+    s.add('note.added', { text: 'Index rebuilt at 14:02', tag: 'fact' }, { at: 5, by: BOB });
+    s.add('action.added', { title: 'Add a cache' }, { at: 6 });
+    const state = fold('INC-12', s.events);
+    const lines = followUpIssue(state, state.actions[0]!).body.split('\n');
+    assert.ok(lines.includes('- **Suspected deploy:** `v1.2` (abc1234), `hotfix-7` (0123456)'), lines.join('\n'));
+    assert.deepEqual(lines.slice(lines.indexOf('### What the responders established') - 1), [
+      '',
+      '### What the responders established',
+      '',
+      '- Root cause: Pool exhausted after the deploy',
+      '- Fact: Index rebuilt at 14:02',
+      '',
+      '_Opened from Incident Room; the postmortem has the full timeline._',
+    ]);
+  });
+
+  it('links code on an http forge of the local network, keeps a path with parentheses one link, and never links a script', () => {
+    const s = new Script('INC-12');
+    s.declare({ title: 'Search latency' }, { at: 1 });
+    const cite = (text: string, path: string, remoteUrl: string) =>
+      s.add('note.added', { text, tag: 'fact', source: { path, startLine: 3, endLine: 4, remoteUrl } }, { at: 2 });
+    cite('Cache off', 'src/cache.ts', 'http://git.internal:3000/acme/search/src/commit/abc1234/src/cache.ts#L3-L4');
+    cite('Route group', 'app/(shop)/pay.ts', 'https://github.com/acme/shop/blob/abc1234/app/(shop)/pay.ts#L3-L4');
+    cite('Hostile', 'x.ts', 'javascript:alert("https://evil.example.com")');
+    s.add('action.added', { title: 'Add a cache' }, { at: 3 });
+    const state = fold('INC-12', s.events);
+    const lines = followUpIssue(state, state.actions[0]!).body.split('\n').filter((l) => l.startsWith('- Fact:'));
+    assert.deepEqual(lines, [
+      '- Fact: Cache off — [src/cache.ts:3-4](http://git.internal:3000/acme/search/src/commit/abc1234/src/cache.ts#L3-L4)',
+      '- Fact: Route group — [app/(shop)/pay.ts:3-4](https://github.com/acme/shop/blob/abc1234/app/%28shop%29/pay.ts#L3-L4)',
+      '- Fact: Hostile — x.ts:3-4',
+    ]);
   });
 
   it('the checklist: open items only, with owner, due date and the issue link; escaped titles', () => {

@@ -60,6 +60,43 @@ describe('resolutionChecklist', () => {
     assert.deepEqual(c.firingSignals, []);
   });
 
+  it('asks the four questions in order, and says what the record shows when impact stopped', () => {
+    const c = resolutionChecklist(incident(), [signal({ status: 'resolved', endsAt: '2026-11-22T14:20:00.000Z' })], at(new Script(), 30));
+    assert.deepEqual(c.items.map((i) => i.label), ['Impact has stopped', 'Watched it hold in monitoring', 'Root cause known', 'Follow-up filed']);
+    assert.deepEqual(item(c, 'impactStopped'), { key: 'impactStopped', label: 'Impact has stopped', met: true, detail: 'confirm users are fine again' });
+    assert.deepEqual(item(c, 'followUpFiled'), { key: 'followUpFiled', label: 'Follow-up filed', met: false, detail: 'no action item' });
+  });
+
+  it('names every linked alert still firing', () => {
+    const c = resolutionChecklist(incident(), [signal({}), signal({ fingerprint: OTHER, labels: { alertname: 'Latency' } })], 0);
+    assert.equal(item(c, 'impactStopped').detail, 'HighErrorRate, Latency still firing');
+  });
+
+  it('counts root-cause notes and action items: how many, how many open, how many on the forge', () => {
+    const state = incident((s) => {
+      s.add('note.added', { text: 'Pool size halved', tag: 'root-cause' }, { at: 5, by: BOB });
+      s.add('note.added', { text: 'No alert on pool usage', tag: 'root-cause' }, { at: 6, by: BOB });
+      const a = s.add('action.added', { title: 'Restore the pool size' }, { at: 7 });
+      s.add('action.added', { title: 'Alert on pool usage' }, { at: 8 });
+      s.add('action.updated', { actionId: a.id, done: true }, { at: 9 });
+    });
+    const c = resolutionChecklist(state, [], 0);
+    assert.equal(item(c, 'rootCauseKnown').detail, '2 root-cause notes');
+    assert.equal(item(c, 'followUpFiled').detail, '2 action items, 1 open');
+    const filed = incident((s) => {
+      const a = s.add('action.added', { title: 'Restore the pool size' }, { at: 7 });
+      const b = s.add('action.added', { title: 'Alert on pool usage' }, { at: 8 });
+      s.add('action.updated', { actionId: a.id, done: true, issueUrl: 'https://github.com/acme/shop/issues/42' }, { at: 9 });
+      s.add('action.updated', { actionId: b.id, done: true }, { at: 10 });
+    });
+    assert.equal(item(resolutionChecklist(filed, [], 0), 'followUpFiled').detail, '2 action items, 1 on the forge');
+    const oneDone = incident((s) => {
+      const a = s.add('action.added', { title: 'Restore the pool size' }, { at: 7 });
+      s.add('action.updated', { actionId: a.id, done: true }, { at: 8 });
+    });
+    assert.equal(item(resolutionChecklist(oneDone, [], 0), 'followUpFiled').detail, '1 action item');
+  });
+
   it('monitoring counts every stint, also one that ended (back to mitigating)', () => {
     let now = 0;
     const state = incident((s) => {
@@ -100,6 +137,20 @@ describe('resolutionChecklist', () => {
       assert.deepEqual(firingLinkedSignals(again, []).map((f) => f.startsAt), [new Script().time(25)]);
     });
 
+    it('a late resolution of an earlier firing does not end the alert that fired again', () => {
+      const again = incident((s) => {
+        s.add('signal.linked', { fingerprint: FP, alertname: 'HighErrorRate', startsAt: s.time(25) }, { at: 25 });
+        // The resolution of the first firing (started 14:01) is told after the alert was linked again.
+        s.add('signal.resolved', { fingerprint: FP, alertname: 'HighErrorRate', startsAt: s.time(1), endsAt: s.time(20) }, { at: 26 });
+      });
+      assert.deepEqual(firingLinkedSignals(again, []).map((f) => f.startsAt), [new Script().time(25)]);
+    });
+
+    it('a resolution of an alert the timeline never linked changes nothing', () => {
+      const state = incident((s) => s.add('signal.resolved', { fingerprint: OTHER, alertname: 'Latency', startsAt: s.time(3), endsAt: s.time(9) }, { at: 9 }));
+      assert.deepEqual(firingLinkedSignals(state, []).map((f) => f.name), ['HighErrorRate']);
+    });
+
     it('the live signal decides over the timeline; alerts of other incidents or not firing are left out', () => {
       const state = incident();
       assert.deepEqual(firingLinkedSignals(state, [signal({ status: 'resolved', endsAt: '2026-11-22T14:20:00.000Z' })]), []);
@@ -133,6 +184,20 @@ describe('resolutionChecklist', () => {
       const none = resolutionCheckedData(resolutionChecklist(incident((s) => s.add('signal.resolved', { fingerprint: FP, alertname: 'HighErrorRate', startsAt: s.time(1), endsAt: s.time(9) }, { at: 9 })), [], 0), recordedAnswers(c), ' ');
       assert.equal('firingSignals' in none, false);
       assert.equal('note' in none, false);
+    });
+
+    it('without a note the event has none; a storm of firing alerts and a long note are cut to what the wire schema takes', () => {
+      const c = resolutionChecklist(incident(), [], 0);
+      const plain = resolutionCheckedData(c, recordedAnswers(c));
+      assert.equal('note' in plain, false);
+      assert.ok(EventData['resolution.checked'].safeParse(plain).success);
+      const storm = Array.from({ length: 130 }, (_, k) => signal({ fingerprint: `storm-${k}`, labels: { alertname: `Pod${k}Down` } }));
+      const big = resolutionChecklist(incident(), storm, 0);
+      const data = resolutionCheckedData(big, recordedAnswers(big), 'n'.repeat(2500));
+      assert.equal(big.firingSignals.length, 131);
+      assert.deepEqual(data.firingSignals, storm.slice(0, 100).map((x) => x.fingerprint));
+      assert.equal(data.note, 'n'.repeat(2000));
+      assert.ok(EventData['resolution.checked'].safeParse(data).success);
     });
 
     it('recorded answers of the scripted incident: monitored, impact stopped, a follow-up filed, no root-cause note', () => {
