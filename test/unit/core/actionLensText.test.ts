@@ -36,4 +36,37 @@ describe('core/actionLensText', () => {
     assert.match(tip, /no longer found/);
     assert.match(tip, /Owner: Dana \(dana@example\.com\)/);
   });
+
+  it('due today is due, not overdue', () => {
+    assert.equal(actionLensTitle('INC-12', item, { confidence: 'snippet' }, '2027-03-03'), 'Follow-up INC-12: add a circuit breaker · owner Dana · due Mar 3');
+  });
+
+  it('a title is one line with single spaces and no blank ends, cut at 120 characters', () => {
+    const title = (t: string) => actionLensTitle('INC-1', { title: t }, { confidence: 'snippet' }, '2027-01-01');
+    assert.equal(title('  add a   circuit\tbreaker \n'), 'Follow-up INC-1: add a circuit breaker');
+    const exact = `a${'b'.repeat(118)}c`;
+    assert.equal(title(exact), `Follow-up INC-1: ${exact}`);
+    assert.equal(title(`${exact}d`), `Follow-up INC-1: a${'b'.repeat(118)}…`);
+  });
+
+  it('the tooltip, line by line: what, who owns it, when due, who added it, where and how sure, what a click does', () => {
+    assert.equal(actionLensTooltip('INC-12', item, { confidence: 'snippet' }), [
+      'Action item of INC-12: add a circuit breaker',
+      'Owner: Dana (dana@example.com)',
+      'Due: 2027-03-03',
+      'Added by Sam',
+      'Anchored to src/pool.ts:40-42 at 0123456',
+      'Found here by the code it was anchored to.',
+      'Click to edit it; Done marks it done for everyone on the incident.',
+    ].join('\n'));
+    const bare = JSON.parse('{"title":"check the pool size","createdBy":{"id":"sam@example.com","name":"Sam"}}') as typeof item;
+    assert.equal(actionLensTooltip('INC-12', bare, { confidence: 'tracked' }), [
+      'Action item of INC-12: check the pool size',
+      'Owner: nobody yet',
+      'Added by Sam',
+      'Click to edit it; Done marks it done for everyone on the incident.',
+    ].join('\n'));
+    const oneLine = JSON.parse('{"title":"x","createdBy":{"id":"sam@example.com","name":"Sam"},"source":{"path":"src/pool.ts","startLine":40,"endLine":40}}') as typeof item;
+    assert.match(actionLensTooltip('INC-12', oneLine, { confidence: 'tracked' }), /\nAnchored to src\/pool\.ts:40\nFollowed here through the edits made while the file was open\.\n/);
+  });
 });

@@ -17,4 +17,16 @@ describe('core/connectionText', () => {
     );
     assert.equal(connectionText('local', 'stopped', 0, '', 'setting incidentRoom.channel is invalid'), 'not started: setting incidentRoom.channel is invalid');
   });
+
+  it('says only what it knows: no reason, no queue', () => {
+    assert.equal(connectionText('shared', 'forbidden', 0, target), 'no access to this channel');
+    assert.equal(connectionText('shared', 'stopped', 0, ''), 'not started');
+    assert.equal(connectionText('shared', 'offline', 0, target), 'offline');
+    assert.equal(connectionText('shared', 'offline', 2, target), 'offline · 2 queued');
+  });
+
+  it('names the channel behind a path prefix, and shows a server address that names no channel without its scheme', () => {
+    assert.equal(connectionText('shared', 'online', 0, 'wss://ops.example.com/incident-room/v1/channels/payments'), 'online · payments @ ops.example.com');
+    assert.equal(connectionText('shared', 'connecting', 0, 'ws://127.0.0.1:7077'), 'connecting · 127.0.0.1:7077');
+  });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { fold, reduceLost } from '../../../src/core/reducer';
+import { emptyIncident, fold, reduceLost } from '../../../src/core/reducer';
 import { incidentView, TIMELINE_PAGE, timelineEntries } from '../../../src/core/sidebarModel';
 import type { EventDataOf } from '../../../src/protocol/events';
 import { SidebarState } from '../../../src/protocol/webviewMessages';
-import { ALICE, BOB, Script } from './eventBuilder';
+import { ALICE, BOB, Script, uuid } from './eventBuilder';
 
 function bigIncident(notes: number) {
   const script = new Script();
@@ -200,5 +200,126 @@ describe('core/sidebarModel: action items and their forge issue', () => {
     const state = { connection: { status: 'online', text: 'online', queued: 0, mode: 'local' as const }, me: ALICE, incident: view, otherIncidents: [], pendingDeclarations: 0, rejected: 0 };
     assert.ok(SidebarState.safeParse(state).success, 'the webview accepts it');
     assert.ok(!JSON.stringify(view.actions).includes('https://'), 'no URL reaches the webview');
+  });
+});
+
+describe('core/sidebarModel: the card', () => {
+  const NOW = Date.parse('2026-11-22T15:00:00Z');
+
+  it('shows the scope, when it was detected, and the flagged deploys with their reason', () => {
+    const s = new Script('INC-7');
+    s.declare(JSON.parse('{"title":"Checkout 5xx","severity":"SEV2","symptom":"HTTP 500 on /pay","scope":"EU checkout","detectedAt":"2026-11-22T13:56:00.000Z"}'), { at: 0 });
+    s.add('deploy.flagged', JSON.parse('{"ref":"v2.14.0","sha":"abc1234def5678","reason":"errors began a minute after rollout"}'), { at: 1 });
+    s.add('deploy.flagged', JSON.parse('{"ref":"v2.13.9","sha":"99887766aabb"}'), { at: 2 });
+    const view = incidentView(fold('INC-7', s.events), ALICE, NOW);
+    assert.equal(view.scope, 'EU checkout');
+    assert.equal(view.detectedAt, '2026-11-22T13:56:00.000Z');
+    assert.equal(view.declaredAt, '2026-11-22T14:00:00.000Z');
+    assert.deepEqual(view.flaggedDeploys, [
+      { ref: 'v2.14.0', sha: 'abc1234def5678', reason: 'errors began a minute after rollout' },
+      { ref: 'v2.13.9', sha: '99887766aabb' },
+    ]);
+  });
+
+  it('action items show owner and due date; overdue only when open and due before today (UTC), not on the day', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    const item = (json: string) => s.add('action.added', JSON.parse(json), { at: 1 });
+    const late = item('{"title":"Alert on pool saturation","owner":{"id":"bob@example.com","name":"Bob Baker"},"due":"2026-11-21"}');
+    const today = item('{"title":"Runbook for revert","due":"2026-11-22"}');
+    const tomorrow = item('{"title":"Contract test EU gateway","due":"2026-11-23"}');
+    const undated = item('{"title":"Review retry budget","owner":{"id":"carol@example.com","name":"Carol Chen"}}');
+    const doneLate = item('{"title":"Tell finance","due":"2026-11-20"}');
+    s.add('action.updated', { actionId: doneLate.id, done: true }, { at: 2 });
+    const view = incidentView(fold('INC-7', JSON.parse(JSON.stringify(s.events))), ALICE, NOW);
+    assert.deepEqual(view.actions, [
+      { id: late.id, title: 'Alert on pool saturation', done: false, overdue: true, owner: 'Bob Baker', due: '2026-11-21' },
+      { id: today.id, title: 'Runbook for revert', done: false, overdue: false, due: '2026-11-22' },
+      { id: tomorrow.id, title: 'Contract test EU gateway', done: false, overdue: false, due: '2026-11-23' },
+      { id: undated.id, title: 'Review retry budget', done: false, overdue: false, owner: 'Carol Chen' },
+      { id: doneLate.id, title: 'Tell finance', done: true, overdue: false, due: '2026-11-20' },
+    ]);
+  });
+
+  it('an issue link shows its number even with an anchor after it, and just "issue" when it has none', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    const a = s.add('action.added', { title: 'Alert on 5xx' }, { at: 1 });
+    const b = s.add('action.added', { title: 'Contract test' }, { at: 2 });
+    s.add('action.updated', { actionId: a.id, issueUrl: 'https://github.com/acme/shop/issues/42#issuecomment-1717' }, { at: 3 });
+    s.add('action.updated', { actionId: b.id, issueUrl: 'https://jira.example.com/browse/OPS-12' }, { at: 4 });
+    const view = incidentView(fold('INC-7', s.events), ALICE, NOW);
+    assert.deepEqual(view.actions.map((x) => x.issue), [{ state: 'filed', label: '#42' }, { state: 'filed', label: 'issue' }]);
+  });
+
+  it('lists the open workstreams, mine first, and counts the closed ones', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    const ws = (n: number, title: string, owner: string, kind: string) =>
+      s.add('workstream.opened', JSON.parse(`{"workstreamId":"${uuid(n)}","title":"${title}","owner":${owner},"kind":"${kind}"}`), { at: 1 });
+    const alice = '{"id":"alice@example.com","name":"Alice Archer"}';
+    const bob = '{"id":"bob@example.com","name":"Bob Baker"}';
+    ws(1, 'Tell payments partners', alice, 'communicate');
+    ws(2, 'Roll back v2.14.0', bob, 'mitigate');
+    ws(3, 'Find the leak', bob, 'investigate');
+    ws(4, 'Check the CDN', alice, 'investigate');
+    ws(5, 'Page the DBA', bob, 'communicate');
+    s.add('workstream.updated', { workstreamId: uuid(2), state: 'done' }, { at: 2 });
+    s.add('workstream.updated', { workstreamId: uuid(4), state: 'dropped' }, { at: 3 });
+    const view = incidentView(fold('INC-7', s.events), BOB, NOW);
+    assert.deepEqual(view.workstreams, [
+      { id: uuid(3), title: 'Find the leak', owner: BOB, kind: 'investigate', isMine: true },
+      { id: uuid(5), title: 'Page the DBA', owner: BOB, kind: 'communicate', isMine: true },
+      { id: uuid(1), title: 'Tell payments partners', owner: ALICE, kind: 'communicate', isMine: false },
+    ]);
+    assert.equal(view.workstreamsClosed, 2);
+  });
+});
+
+describe('core/sidebarModel: timeline entries', () => {
+  it('a note pinned to code links to its file and lines; a queued event shows with a clock', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    const pinned = s.add('note.added', JSON.parse(`{"text":"pool_size is 5","tag":"fact",
+      "source":{"path":"src/db.ts","startLine":3,"endLine":4,"commit":"abc1234def5678","remoteUrl":"https://github.com/acme/shop/blob/abc1234/src/db.ts#L3-L4"}}`), { at: 1 });
+    const queued = [{ id: 'q1', at: '2026-11-22T14:02:00Z', kind: 'note.added', text: 'waiting' }];
+    const [q, note] = timelineEntries(fold('INC-7', s.events), ALICE, 0, 2, queued);
+    assert.deepEqual({ ...q }, { key: 'q:q1', seq: null, at: '2026-11-22T14:02:00Z', actor: 'Alice Archer', kind: 'note.added', icon: 'clock', text: 'waiting', queued: true });
+    assert.deepEqual({ ...note }, {
+      key: pinned.id, seq: 2, at: pinned.at, actor: 'Alice Archer', kind: 'note.added', icon: 'note', text: 'pool_size is 5',
+      noteId: pinned.id, tag: 'fact', source: { path: 'src/db.ts', startLine: 3, endLine: 4 },
+    });
+  });
+
+  it('without queued events a page is the log alone, newest first', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    s.add('status.changed', { status: 'mitigating' }, { at: 1 });
+    assert.deepEqual(timelineEntries(fold('INC-7', s.events), ALICE, 0, 5).map((e) => [e.seq, e.text]), [[2, 'Status → mitigating'], [1, 'Declared SEV2: Checkout 5xx — HTTP 500 on /pay']]);
+  });
+
+  it('each lost range carries the time of the event before it; lost before any event, the time of the first one after', () => {
+    const s = new Script('INC-7');
+    s.declare({}, { at: 0 });
+    for (let i = 2; i <= 6; i++) s.add('note.added', { text: `n${i}`, tag: 'note' }, { at: 10 * i });
+    let state = fold('INC-7', s.events.slice(0, 2));
+    state = reduceLost(state, { fromSeq: 3, toSeq: 3, reason: 'storage_damage' });
+    state = fold('INC-7', s.events.slice(3, 4), state);
+    state = reduceLost(state, { fromSeq: 5, toSeq: 6, reason: 'storage_damage' });
+    const entries = timelineEntries(state, ALICE, 0, 10).map((e) => [e.seq ?? e.key, e.at]);
+    assert.deepEqual(entries, [['lost:5-6', s.time(40)], [4, s.time(40)], ['lost:3-3', s.time(20)], [2, s.time(20)], [1, s.time(0)]]);
+
+    // The server lost the first seqs, the declaration among them, in two reports: both carry the first event's time.
+    let headless = reduceLost(emptyIncident('INC-7'), { fromSeq: 1, toSeq: 2, reason: 'storage_damage' });
+    headless = reduceLost(headless, { fromSeq: 3, toSeq: 3, reason: 'storage_damage' });
+    headless = fold('INC-7', s.events.slice(3), headless);
+    assert.deepEqual(timelineEntries(headless, ALICE, 0, 10).map((e) => [e.seq ?? e.text, e.at]), [
+      [6, s.time(60)], [5, s.time(50)], [4, s.time(40)], ['1 entry lost to storage damage', s.time(40)], ['2 entries lost to storage damage', s.time(40)],
+    ]);
+  });
+
+  it('an incident of which nothing but lost seqs is held still lists them', () => {
+    const state = reduceLost(emptyIncident('INC-7'), { fromSeq: 1, toSeq: 3, reason: 'storage_damage' });
+    assert.deepEqual(timelineEntries(state, ALICE, 0, 10).map((e) => [e.key, e.text]), [['lost:1-3', '3 entries lost to storage damage']]);
   });
 });
