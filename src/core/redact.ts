@@ -117,11 +117,15 @@ export function shellWords(line: string): Word[] {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (c === ' ' || c === '\t') {
+    // Any blank, not only space and tab: a no-break space pasted from a web page would otherwise stop the word loop
+    // below before its first character, and it would never advance.
+    if (c !== '\n' && /\s/.test(c)) {
       i++;
       continue;
     }
-    if (c === '\n' || c === ';' || c === '&' || c === '|' || c === '(' || c === ')' || c === '{' || c === '}') {
+    // `{` and `}` are operators only as words of their own (bash's reserved words): `--password {x9}` is a value.
+    if (c === '\n' || c === ';' || c === '&' || c === '|' || c === '(' || c === ')'
+      || ((c === '{' || c === '}') && /^[\s;&|()<>]?$/.test(line[i + 1] ?? ''))) {
       const len = (c === '&' || c === '|' || c === ';') && line[i + 1] === c ? 2 : 1;
       words.push({ start: i, end: i + len, raw: line.slice(i, i + len), operator: true });
       i += len;
@@ -178,11 +182,13 @@ function redactWords(line: string): string {
     if (commandStart) {
       commandStart = PREFIXES.has(w.raw);
       setter = SETTERS.has(w.raw);
-      fishSet = w.raw === 'set';
+      fishSet = w.raw === 'set' || w.raw === 'setenv' || w.raw === 'setx';
       continue;
     }
-    if (fishSet && !w.raw.startsWith('-')) {
-      // fish: `set -gx NAME value…` — everything after the name is its value.
+    if (fishSet) {
+      // `set`'s own options take no value (fish's `-U` is its universal scope, not curl's proxy user).
+      if (w.raw.startsWith('-')) continue;
+      // fish: `set -gx NAME value…`, csh: `setenv NAME value`, cmd: `setx NAME value` — all after the name is its value.
       const next = words.slice(k + 1);
       const end = next.findIndex((x) => x.operator);
       const values = end === -1 ? next : next.slice(0, end);
@@ -238,7 +244,7 @@ const LINE_RULES: readonly (readonly [RegExp, Replacer])[] = [
   [/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@'"?#]+)@/gi, (m, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     if (colon !== -1) return userinfo.slice(colon + 1) === REDACTED ? m : `${scheme}${userinfo.slice(0, colon)}:${REDACTED}@`;
-    return /^https?:\/\/$/i.test(scheme) && userinfo !== REDACTED ? `${scheme}${REDACTED}@` : m;
+    return /^(?:[a-z]+\+)?https?:\/\/$/i.test(scheme) && userinfo !== REDACTED ? `${scheme}${REDACTED}@` : m;
   }],
   // NAME=value with a secret name anywhere: `-e DB_PASSWORD=x`, `--from-literal=password=x`, `--set db.password=x`,
   // `?token=x&api_key=y`, and signed URLs' signatures.

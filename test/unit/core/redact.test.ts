@@ -31,6 +31,30 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       assert.equal(r('kubectl create secret generic db --from-literal=password=s3cr3t'), 'kubectl create secret generic db --from-literal=password=[redacted]');
       assert.equal(r('helm upgrade api ./chart --set db.password=pw1 --set image.tag=v42'), 'helm upgrade api ./chart --set db.password=[redacted] --set image.tag=v42');
     });
+
+    it('leaves an empty assignment (NAME= cmd unsets it for one command) as typed, not as a hidden value', () => {
+      assert.equal(r('HTTPS_PROXY= curl https://api.example/health'), 'HTTPS_PROXY= curl https://api.example/health');
+    });
+
+    it('inside subshells and brace groups, and on every line of a multi-line command', () => {
+      assert.equal(r('(AWS_PROFILE=prod make deploy) && { AWS_PROFILE=dr make deploy; }'),
+        '(AWS_PROFILE=[redacted] make deploy) && { AWS_PROFILE=[redacted] make deploy; }');
+      assert.equal(r('A=1 make\nB=2 make test'), 'A=[redacted] make\nB=[redacted] make test');
+    });
+
+    it('fish\'s set: the value ends at the next command, set -e / -q have none, -U / -u are scopes (not curl\'s user)', () => {
+      assert.equal(r('set -gx API_TOKEN abc123; and deploy --fast'), 'set -gx API_TOKEN [redacted]; and deploy --fast');
+      assert.equal(r('set -x CURL_OPTS --user admin:hunter2 --retry 3'), 'set -x CURL_OPTS [redacted]');
+      assert.equal(r('set -e GITHUB_TOKEN'), 'set -e GITHUB_TOKEN');
+      assert.equal(r('set -q GITHUB_TOKEN; or echo missing'), 'set -q GITHUB_TOKEN; or echo missing');
+      assert.equal(r('set -U GITHUB_TOKEN abc123'), 'set -U GITHUB_TOKEN [redacted]');
+      assert.equal(r('set -u GITHUB_TOKEN abc123'), 'set -u GITHUB_TOKEN [redacted]');
+    });
+
+    it('csh\'s setenv and Windows\' setx, which take the value after the name', () => {
+      assert.equal(r('setenv AWS_SECRET_ACCESS_KEY abc123'), 'setenv AWS_SECRET_ACCESS_KEY [redacted]');
+      assert.equal(r('setx API_KEY abc123 /m'), 'setx API_KEY [redacted]');
+    });
   });
 
   describe('secret flags', () => {
@@ -55,11 +79,40 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       assert.equal(r('cmd --token; echo next'), 'cmd --token; echo next');
     });
 
+    it('an empty --password= (no password) is left as typed', () => {
+      assert.equal(r('mysql --user=root --password= app'), 'mysql --user=root --password= app');
+    });
+
+    it('hides a double-quoted value whole, an escaped quote inside it included', () => {
+      assert.equal(r('psql --password "p\\"w d" -h db'), 'psql --password [redacted] -h db');
+    });
+
+    it('hides a value that starts with a brace: it is a value, not a brace group', () => {
+      assert.equal(r('mysql --password {S3cr3t} app'), 'mysql --password [redacted] app');
+    });
+
+    it('a flag last in a zsh brace group hides nothing: the closing brace is not its value', () => {
+      assert.equal(r('{ docker login -u ci --password-stdin } < token.txt'), '{ docker login -u ci --password-stdin } < token.txt');
+    });
+
     it('the password of curl\'s -u / --user user:pass, not the user', () => {
       assert.equal(r('curl -u admin:hunter2 https://x'), 'curl -u admin:[redacted] https://x');
       assert.equal(r('curl --user=admin:hunter2 https://x'), 'curl --user=admin:[redacted] https://x');
       assert.equal(r('curl -u "admin:p w" https://x'), 'curl -u "admin:[redacted]" https://x');
       assert.equal(r('git push -u origin main'), 'git push -u origin main');
+    });
+
+    it('the password of curl\'s --user, -U and --proxy-user, whatever its last letter, the quotes kept', () => {
+      assert.equal(r('curl --user admin:hunter2 https://x'), 'curl --user admin:[redacted] https://x');
+      assert.equal(r('curl -x proxy:3128 -U bob:s3cret https://x'), 'curl -x proxy:3128 -U bob:[redacted] https://x');
+      assert.equal(r('curl --proxy-user bob:s3cret https://x'), 'curl --proxy-user bob:[redacted] https://x');
+      assert.equal(r('curl -u svc-ci:K8s-pass https://x'), 'curl -u svc-ci:[redacted] https://x');
+      assert.equal(r('curl --user="admin:p w" https://x'), 'curl --user="admin:[redacted]" https://x');
+    });
+
+    it('leaves curl\'s -u user: (no password) and other flags\' a:b values as typed', () => {
+      assert.equal(r('curl -u admin: https://x'), 'curl -u admin: https://x');
+      assert.equal(r('docker run --publish=8080:80 nginx'), 'docker run --publish=8080:80 nginx');
     });
   });
 
@@ -77,6 +130,10 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       assert.equal(r('curl -H "PRIVATE-TOKEN: glp" u'), 'curl -H "PRIVATE-TOKEN: [redacted]" u');
     });
 
+    it('a credential header written without a space after its colon', () => {
+      assert.equal(r('curl -H "X-Api-Key:k123" u'), 'curl -H "X-Api-Key:[redacted]" u');
+    });
+
     it('leaves the word "basic" in prose alone', () => {
       assert.equal(r('git commit -m "basic configuration for the pool"'), 'git commit -m "basic configuration for the pool"');
     });
@@ -90,9 +147,18 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       assert.equal(r('git clone ssh://git@github.com/o/r'), 'git clone ssh://git@github.com/o/r');
     });
 
+    it('a bare user of a plain http URL and of pip / npm\'s git+https URLs', () => {
+      assert.equal(r('curl http://abc123@internal/api'), 'curl http://[redacted]@internal/api');
+      assert.equal(r('pip install git+https://abcd1234@github.com/o/r'), 'pip install git+https://[redacted]@github.com/o/r');
+      assert.equal(r('pip install git+ssh://git@github.com/o/r'), 'pip install git+ssh://git@github.com/o/r');
+    });
+
     it('secret query parameters and signatures, not the others', () => {
       assert.equal(r('curl "https://x/api?token=abc&page=2&api_key=k"'), 'curl "https://x/api?token=[redacted]&page=2&api_key=[redacted]"');
       assert.equal(r('curl https://b.s3/x?X-Amz-Signature=f00&X-Amz-Expires=60'), 'curl https://b.s3/x?X-Amz-Signature=[redacted]&X-Amz-Expires=60');
+      assert.equal(r('curl "https://sqs.example/?Action=List&SignatureVersion=2&SignatureMethod=HmacSHA256&Signature=abc"'),
+        'curl "https://sqs.example/?Action=List&SignatureVersion=2&SignatureMethod=HmacSHA256&Signature=[redacted]"');
+      assert.equal(r('make release NOSIG=1'), 'make release NOSIG=1');
     });
   });
 
@@ -117,6 +183,24 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       assert.equal(r('echo --token abc123 tenant-7', ['tenant-\\d']), 'echo --token [redacted] [redacted]');
     });
 
+    it('without any, the built-in rules alone apply', () => {
+      assert.equal(redactCommandLine('FOO=bar cmd --token abc'), 'FOO=[redacted] cmd --token [redacted]');
+    });
+
+    it('hide each of two matches that touch', () => {
+      assert.equal(r('report --tenants tenant-7,tenant-8', ['tenant-\\d+,?']), 'report --tenants [redacted][redacted]');
+    });
+
+    it('a pattern that can match nothing at some place (a lookbehind and *) ends, and marks nothing there', () => {
+      assert.equal(r('mysql -u root -pS3cret db && mysql -p db', ['(?<=\\s-p)\\S*']), 'mysql -u root -p[redacted] db && mysql -p db');
+    });
+
+    it('capture groups in lookaheads: matches out of order, inside or across another each hide their text, once', () => {
+      assert.equal(r('vault write kv/ci ACME-42 s3cr3t', ['vault write(?=.*\\s(\\S+)$)|ACME-\\d+']), 'vault write kv/ci [redacted] [redacted]');
+      assert.equal(r('report customer ACME-42 Dana now', ['customer (?=(\\S+ \\S+))|ACME-\\d+']), 'report customer [redacted] now');
+      assert.equal(r('pay --card 4111 1111 1111 1111', ['(?=(\\d{4} \\d{4}))\\d{4}']), 'pay --card [redacted]');
+    });
+
     it('a bad pattern is a problem naming it and why, never silently dropped', () => {
       const { patterns, problems } = compileRedactPatterns(['ok\\d+', '(unclosed', '', 42, 'a*']);
       assert.equal(patterns.length, 1);
@@ -127,11 +211,21 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
       assert.deepEqual(compileRedactPatterns(undefined), { patterns: [], problems: [] });
     });
 
+    it('a setting of null is no patterns, not a problem', () => {
+      assert.deepEqual(compileRedactPatterns(null), { patterns: [], problems: [] });
+    });
+
     it('the error names the setting and each bad pattern by place and text', () => {
       const { problems } = compileRedactPatterns(['ok', '(unclosed', '']);
       assert.equal(patternProblemsText('incidentRoom.terminal.redact', problems),
         'setting incidentRoom.terminal.redact is invalid: pattern 2 "(unclosed" is not a regular expression (Unterminated group); pattern 3 "" must be a non-empty string');
       assert.equal(patternProblemsText('s', compileRedactPatterns({}).problems), 'setting s is invalid: it must be a list of regular expressions');
+    });
+
+    it('the error names the first pattern by place too, says when one matches the empty string, escapes a quote', () => {
+      const { problems } = compileRedactPatterns(['a*', '(x"']);
+      assert.equal(patternProblemsText('s', problems),
+        'setting s is invalid: pattern 1 "a*" matches the empty string; pattern 2 "(x\\"" is not a regular expression (Unterminated group)');
     });
   });
 
@@ -156,11 +250,27 @@ describe('core/redact: a terminal command line before it leaves the machine', ()
     assert.deepEqual(shellWords('echo "unterminated').map((w) => w.raw), ['echo', '"unterminated']);
   });
 
+  it('a quote never closed (the shell waited for more) ends the words; what comes before it is still redacted', () => {
+    assert.equal(r("DEPLOY_ENV=prod echo don't"), "DEPLOY_ENV=[redacted] echo don't");
+  });
+
+  it('a no-break or ideographic space (pasted from a page) separates words like a space', () => {
+    assert.equal(r('curl\u00a0--token\u00a0abc123 https://x'), 'curl\u00a0--token\u00a0[redacted] https://x');
+    assert.equal(r('cd /Users/dana/My\u3000Docs && ls'), 'cd /Users/dana/My\u3000Docs && ls');
+  });
+
   it('truncateText cuts to the limit with an ellipsis, never inside a surrogate pair', () => {
     assert.equal(truncateText('abc', 3), 'abc');
     assert.equal(truncateText('abcd', 3), 'ab…');
     const cut = truncateText(`a${'😀'.repeat(3)}`, 3);
     assert.equal(cut, 'a…');
     assert.ok(cut.length <= 3);
+  });
+
+  it('truncateText keeps a whole emoji before the cut and drops half a pair of any plane', () => {
+    assert.equal(truncateText('ab😀cd', 5), 'ab😀…');
+    assert.equal(truncateText('a😀bc', 3), 'a…');
+    assert.equal(truncateText('a\u{10000}bc', 3), 'a…');
+    assert.equal(truncateText('a\u{10FFFD}bc', 3), 'a…');
   });
 });
