@@ -72,7 +72,7 @@ if (missing.length) console.error(`no report for ${missing.join(', ')} (run npm 
 
 const previous = existsSync(target) ? JSON.parse(readFileSync(target, 'utf8')) : { folders: {}, survivors: {} };
 const result = {
-  about: 'StrykerJS mutation scores of the unit suite (npm run test:mutation; bench/mutationSummary.mjs). score = (killed + timeout) / (killed + timeout + survived + noCoverage), in %; scoreCovered leaves out mutants no test reaches. survivors: mutants no test noticed, by file.',
+  about: 'StrykerJS mutation scores, each folder against its own unit tests (test/unit/<folder>/; npm run test:mutation; bench/mutationSummary.mjs). score = (killed + timeout) / (killed + timeout + survived + noCoverage), in %; scoreCovered leaves out mutants no test reaches. survivors: mutants no test noticed, by file.',
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
   folders: { ...previous.folders },
   notRun: [],
