@@ -9,11 +9,14 @@
 // (target: p99 ≤ 2× the quiet one and under 50 ms). Prints a table and writes bench/results/alertStorm.json.
 // Two runs side by side, each on a fresh server: the sessions as the extension opens them (`signalDigest` in hello:
 // a few small digests a second, the list read again once they settle; the targets are judged on this run), and as
-// clients before digests (one `signal` frame per change to every session: the baseline).
+// clients before digests (one `signal` frame per change to every session: the baseline). A third run is the control:
+// the same storm posted to a sink process that only parses it, so the live events show what the machine loses to
+// the storm when the server does none of the work.
 // Run it alone (it measures latency on a 2-core machine): flock /tmp/workbench.lock npm run bench:alerts
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -208,6 +211,10 @@ async function storm(port, bodies) {
 const MODES = {
   digest: { helloExtra: { presence: true, signalDigest: true }, what: 'sessions as the extension opens them (signal digests)' },
   each: { helloExtra: {}, what: 'sessions as before digests (a signal frame per change)' },
+  // The machine's share of the storm: the same calls go to a process of their own that reads and parses each body and
+  // answers 202 (as a server would that did its work elsewhere), while the channel server only serves the live events.
+  // What the live events lose here, no change to the server can win back on this machine.
+  control: { helloExtra: { presence: true, signalDigest: true }, what: 'the storm posted to a sink process that only parses it (none of it reaches the server)', sink: true },
 };
 
 async function main() {
@@ -228,25 +235,29 @@ async function main() {
   try {
     log('building the webhook bodies (in the storm sender\'s process)…');
     sender = await startStormSender();
-    for (const [mode, { helloExtra, what }] of Object.entries(MODES)) {
+    for (const [mode, { helloExtra, what, sink }] of Object.entries(MODES)) {
       log(`\n== ${mode}: ${what}`);
-      results.runs[mode] = await run(sender, helloExtra);
+      results.runs[mode] = await run(sender, helloExtra, sink === true);
     }
   } finally {
     sender?.stop();
   }
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
-  results.verdicts = verdicts(results.runs.digest);
+  results.verdicts = verdicts(results.runs.digest, results.runs.control);
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
 }
 
-/** One run on a fresh server: quiet, storm, after, then the list; the sessions say `hello` with `helloExtra`. */
-async function run(sender, helloExtra) {
+/**
+ * One run on a fresh server: quiet, storm, after, then the list; the sessions say `hello` with `helloExtra`. With
+ * `toSink` the storm goes to a sink process instead of the server (the control run).
+ */
+async function run(sender, helloExtra, toSink = false) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-bench-alerts-'));
   const results = {};
   let server;
+  let sink;
   let clients;
   let watcher;
   try {
@@ -269,7 +280,9 @@ async function run(sender, helloExtra) {
     k = results.quiet.endK;
     await sleep(500);
 
-    log(`storm: ${RATE} events/s, and ${BIG_CALL.toLocaleString()} alerts in one call, then ${SMALL_CALLS} calls of ${SMALL_CALL_ALERTS} in ${SMALL_CALLS_SPREAD_MS} ms…`);
+    // Started before the phase, so starting it costs the live events nothing.
+    if (toSink) sink = await startSink();
+    log(`storm: ${RATE} events/s, and ${BIG_CALL.toLocaleString()} alerts in one call, then ${SMALL_CALLS} calls of ${SMALL_CALL_ALERTS} in ${SMALL_CALLS_SPREAD_MS} ms${toSink ? ', to the sink' : ''}…`);
     const cpu0 = cpuSeconds(server.proc.pid);
     let peakRss = rssMB(server.proc.pid);
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMB(server.proc.pid))), 100);
@@ -278,12 +291,12 @@ async function run(sender, helloExtra) {
     await sleep(STORM_LEAD_MS);
     const stormStart = performance.now();
     watcher.lastNewAt = stormStart;
-    const ingest = { startedAtMsIntoPhase: round(stormStart - phaseStart, 1), ...await sender.go(server.port) };
+    const ingest = { startedAtMsIntoPhase: round(stormStart - phaseStart, 1), ...await sender.go(sink?.port ?? server.port) };
     results.storm = await live;
     k = results.storm.endK;
     // Until the session has every signal: at most 60 s, and no longer than 5 s after the last new one.
     const deadline = performance.now() + 60_000;
-    while (watcher.allAt === null && performance.now() < deadline && performance.now() - watcher.lastNewAt < 5000) await sleep(10);
+    while (!toSink && watcher.allAt === null && performance.now() < deadline && performance.now() - watcher.lastNewAt < 5000) await sleep(10);
     clearInterval(rssTimer);
     results.ingest = {
       ...ingest,
@@ -301,9 +314,12 @@ async function run(sender, helloExtra) {
 
     log(`after: ${RATE} events/s again, quiet…`);
     results.after = await latency(server, clients, RATE, k);
-    log('the signals list with 10,000 signals…');
-    results.signalsList = await signalsList(url);
+    if (!toSink) {
+      log('the signals list with 10,000 signals…');
+      results.signalsList = await signalsList(url);
+    }
   } finally {
+    sink?.proc.kill();
     clients?.close();
     watcher?.ws.terminate();
     if (server) await stopServer(server);
@@ -312,13 +328,16 @@ async function run(sender, helloExtra) {
   return results;
 }
 
-function verdicts(r) {
+function verdicts(r, control) {
   const q = r.quiet.p99Ms;
   const s = r.storm.p99Ms;
   const i = r.ingest;
   const told = Math.max(i.watcher.distinctSignals, i.watcher.toldFiring);
   return [
-    { target: 'live events during the storm: p99 ≤ 2× the quiet p99', value: `${s} vs ${q} ms (${round(s / q, 2)}×)`, met: s <= 2 * q },
+    {
+      target: 'live events during the storm: p99 ≤ 2× the quiet p99', value: `${s} vs ${q} ms (${round(s / q, 2)}×)`, met: s <= 2 * q,
+      control: `with the storm sent to a sink process instead (the server does none of it): ${control.storm.p99Ms} vs ${control.quiet.p99Ms} ms (${round(control.storm.p99Ms / control.quiet.p99Ms, 2)}×)`,
+    },
     { target: 'live events during the storm: p99 < 50 ms', value: `${s} ms (p50 ${r.storm.p50Ms} ms, delivered ${round(r.storm.deliveredFraction * 100, 2)}%)`, met: s < 50 && r.storm.deliveredFraction >= 0.999 },
     {
       target: `every alert accepted (202, ${TOTAL_ALERTS.toLocaleString()} in all) and a session told of them all`,
@@ -332,6 +351,11 @@ function printTable(results) {
   for (const [mode, r] of Object.entries(results.runs)) {
     const i = r.ingest;
     console.log(`\n${mode}: ${MODES[mode].what}`);
+    if (MODES[mode].sink) {
+      console.log(`live events ${RATE}/s → ${SUBSCRIBERS} subscribers, p50 / p99 / max ms: quiet ${r.quiet.p50Ms} / ${r.quiet.p99Ms} / ${r.quiet.maxMs}, while the sink took the storm ${r.storm.p50Ms} / ${r.storm.p99Ms} / ${r.storm.maxMs}, after ${r.after.p50Ms} / ${r.after.p99Ms} / ${r.after.maxMs}`);
+      console.log(`the sink answered the ${BIG_CALL.toLocaleString()}-alert call in ${i.bigCall.ms} ms and all ${SMALL_CALLS} small calls ${i.smallCalls.allAnsweredMs} ms after it (${JSON.stringify(i.smallCalls.statuses)})`);
+      continue;
+    }
     const rows = [
       ['', 'quiet', 'during the storm', 'after'],
       [`live events ${RATE}/s → ${SUBSCRIBERS} subscribers: p50 / p99 / max ms`, ...[r.quiet, r.storm, r.after].map((x) => `${x.p50Ms} / ${x.p99Ms} / ${x.maxMs}`)],
@@ -350,10 +374,10 @@ function printTable(results) {
     for (const row of rows) console.log(row.map((c, j) => String(c ?? '').padEnd(widths[j])).join('  ').trimEnd());
     if (!i.stormInsideLatencyWindow) console.log('note: the storm outlasted the 6-second latency window: the storm column covers only its start');
   }
-  const { digest, each } = results.runs;
-  console.log(`\nside by side, live p99 quiet → storm: digests ${digest.quiet.p99Ms} → ${digest.storm.p99Ms} ms; a frame per change ${each.quiet.p99Ms} → ${each.storm.p99Ms} ms`);
+  const { digest, each, control } = results.runs;
+  console.log(`\nside by side, live p99 quiet → storm: digests ${digest.quiet.p99Ms} → ${digest.storm.p99Ms} ms; a frame per change ${each.quiet.p99Ms} → ${each.storm.p99Ms} ms; control (storm to a sink) ${control.quiet.p99Ms} → ${control.storm.p99Ms} ms`);
   console.log('judged on the run with digests (how the extension connects):');
-  for (const v of results.verdicts) console.log(`${v.met ? 'MET   ' : 'MISSED'} ${v.target}: ${v.value}`);
+  for (const v of results.verdicts) console.log(`${v.met ? 'MET   ' : 'MISSED'} ${v.target}: ${v.value}${v.control ? `\n       control: ${v.control}` : ''}`);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
 }
 
@@ -376,6 +400,30 @@ function stormSender() {
     }
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** The control run's sink: a process that reads each webhook call, parses its body and answers 202 with the count. */
+function sinkProcess() {
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const accepted = JSON.parse(Buffer.concat(chunks).toString('utf8')).alerts.length;
+      res.writeHead(202, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ accepted }));
+    });
+  });
+  srv.listen(0, '127.0.0.1', () => process.send({ op: 'listening', port: srv.address().port }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function startSink() {
+  const proc = fork(fileURLToPath(import.meta.url), ['--sink'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise((resolve, reject) => {
+    proc.once('message', (m) => resolve(m.port));
+    proc.once('exit', (code) => reject(new Error(`the sink exited ${code}`)));
+  });
+  return { proc, port };
 }
 
 /** Start the sender and have it build its bodies; `go(port)` runs the storm and resolves with its figures. */
@@ -404,4 +452,5 @@ async function startStormSender() {
 }
 
 if (process.argv[2] === '--storm-sender') stormSender();
+else if (process.argv[2] === '--sink') sinkProcess();
 else if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
