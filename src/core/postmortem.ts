@@ -606,7 +606,7 @@ function touchedCode({ s, suspectDeploys }: Ctx): string[] {
       const what = f.binary ? ' (binary)' : ranges.length > 0 ? `: ${ranges.join(', ')}` : f.status === 'deleted' ? '' : ' (lines removed only)';
       add(f.path, { line: f.ranges[0]?.startLine ?? 0, kind: 'deploy', seq: d.seq, text: `${f.ranges[0] ? linesText(f.ranges[0]) : 'The file'} — ${how} ${deployName}${what}` });
     }
-    if (files.length > TOUCHED_FILES_MAX) notes.push(`- ${upperFirst(deployName)} changed ${files.length - TOUCHED_FILES_MAX} more files than listed here (Incident: Open Deploy Diff shows them all).`);
+    if (files.length > TOUCHED_FILES_MAX) notes.push(`- ${upperFirst(deployName)} changed ${plural(files.length - TOUCHED_FILES_MAX, 'more file')} than listed here (Incident: Open Deploy Diff shows them all).`);
   }
   if (byFile.size === 0 && notes.length === 0) return [...lines, '_No code was captured, anchored or flagged during this incident._'];
   lines.push('_The lines the responders captured or anchored action items to, and what the suspect deploys changed, file by file; links go to the lines at their commit._', '');
