@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postmortemFileName, renderPostmortem } from '../../../src/core/postmortem';
 import { emptyIncident, fold, reduceLost } from '../../../src/core/reducer';
-import { ALICE, BOB, CAROL, PEOPLE, Script, uuid } from './eventBuilder';
+import { ALICE, BOB, CAROL, DAVE, PEOPLE, Script, uuid } from './eventBuilder';
 import { PERMALINK, scriptedIncident } from './scriptedIncident';
 
 const GOLDEN = join(__dirname, 'postmortem.golden.md');
@@ -432,6 +432,319 @@ describe('core/postmortem', () => {
     assert.equal(out.split('\n')[0], '# Postmortem: INC-5 — Untitled incident');
   });
 
+  describe('incidents the scripted one does not reach', () => {
+    const tri = (o: object) => JSON.parse(JSON.stringify({ users: { share: 'some' }, regions: [], routes: [], tenants: [], trend: 'stable',
+      customer: { level: 'confirmed' }, financial: { level: 'none' }, dataIntegrity: { level: 'none' }, ...o }));
+    /** Open, sparse, never-changed severity, events about things the log never saw (an unknown note or mitigation). */
+    function sparse(): Script {
+      const s = new Script('INC-20');
+      s.declare({ severity: 'SEV3' }, { at: 0 });
+      s.add('severity.changed', { severity: 'SEV4' }, { at: 1 });
+      s.add('severity.changed', { severity: 'SEV3', reason: 'More reports' }, { at: 2 });
+      s.add('incident.updated', { symptom: 'Slow search', impact: 'Search takes 10 s', detectedAt: s.time(-1) }, { at: 3 });
+      s.add('incident.updated', {}, { at: 3 });
+      s.add('note.added', { text: 'Maybe the index', tag: 'guess' }, { at: 4 });
+      s.add('note.retagged', { noteId: uuid(999), tag: 'fact' }, { at: 4 });
+      s.add('deploy.flagged', { ref: 'v1', sha: '1111111aaaaaaa' }, { at: 5 });
+      s.add('deploy.flagged', { ref: 'v2', sha: '2222222bbbbbbb', subject: 'Bump index' }, { at: 5 });
+      s.add('mitigation.finished', { mitigationId: uuid(998), result: 'failed' }, { at: 6 });
+      s.add('mitigation.assessed', { mitigationId: uuid(998), assessment: 'worse' }, { at: 6 });
+      s.add('action.added', { title: 'Tune the index' }, { at: 7 });
+      s.add('action.updated', { actionId: uuid(12), done: true }, { at: 7 });
+      s.add('action.updated', { actionId: uuid(12), done: false }, { at: 7 });
+      s.add('action.updated', { actionId: uuid(12), title: 'Tune it' }, { at: 7 });
+      s.add('action.updated', { actionId: uuid(12), owner: BOB }, { at: 7 });
+      s.add('signal.linked', { fingerprint: 'f1', alertname: 'SlowSearch', startsAt: s.time(-1) }, { at: 8 });
+      s.add('signal.resolved', { fingerprint: 'f1', alertname: 'SlowSearch', startsAt: s.time(-1), endsAt: s.time(9) }, { at: 9 });
+      s.add('escalation.requested', { reason: 'Need the search team', summary: 'x', severity: 'error', dedupKey: 'INC-20' }, { at: 9 });
+      s.add('workstream.opened', { workstreamId: uuid(500), title: 'Index', owner: CAROL, kind: 'investigate' }, { at: 10 });
+      s.add('workstream.updated', { workstreamId: uuid(500), state: 'done' }, { at: 10 });
+      s.add('terminal.command', { commandLine: 'curl -s localhost/health', exitCode: 0, durationMs: 1200 }, { at: 10 });
+      s.add('action.added', { title: 'Due today', due: '2026-11-30' }, { at: 11 });
+      s.add('action.added', { title: 'Due yesterday', due: '2026-11-29' }, { at: 11 });
+      return s;
+    }
+    /** Resolved, with several mitigations finishing out of start order, alerts, a twice-refuted guess, two resolutions. */
+    function busy(): Script {
+      const s = new Script('INC-21');
+      s.declare({ severity: 'SEV2' }, { at: 0 });
+      s.add('incident.updated', { impactStartedAt: s.time(-5) }, { at: 1 });
+      s.add('triage.recorded', tri({}), { at: 2 });
+      s.add('triage.recorded', tri({ regions: ['eu-west-1', 'eu-central-1'], routes: ['/a', '/b'] }), { at: 3 });
+      s.add('mitigation.started', { mitigationId: uuid(1), action: 'restart', description: 'Restart api', target: { sha: '0123456789abcdef0123' }, command: '  kubectl rollout restart api  ' }, { at: 4 });
+      s.add('mitigation.started', { mitigationId: uuid(2), action: 'scale', description: 'Scale out', command: 'run ``x`` now' }, { at: 5 });
+      s.add('mitigation.started', { mitigationId: uuid(3), action: 'failover', description: 'Fail over', command: '`x' }, { at: 5 });
+      s.add('mitigation.finished', { mitigationId: uuid(2), result: 'succeeded' }, { at: 6 });
+      s.add('mitigation.finished', { mitigationId: uuid(1), result: 'succeeded', detail: 'e'.repeat(200) }, { at: 7 });
+      s.add('mitigation.finished', { mitigationId: uuid(3), result: 'failed', detail: 'd'.repeat(201) }, { at: 8 });
+      s.add('mitigation.assessed', { mitigationId: uuid(1), assessment: 'too_early' }, { at: 9 });
+      s.add('mitigation.assessed', { mitigationId: uuid(1), assessment: 'no_change', evidence: 'flat' }, { at: 10 });
+      s.add('mitigation.assessed', { mitigationId: uuid(1), assessment: 'helped' }, { at: 11 });
+      s.add('note.added', { text: 'Restart instead of rollback', tag: 'decision', source: { path: 'ops/run.md', startLine: 4, endLine: 4, remoteUrl: 'http://git.example.com/ops/run.md#L4' } }, { at: 11 });
+      s.add('signal.linked', { fingerprint: 'f1', alertname: 'Latency', summary: 'p99 > 1s', startsAt: s.time(-2) }, { at: 12 });
+      s.add('signal.linked', { fingerprint: 'f2', alertname: 'Errors', startsAt: s.time(-4) }, { at: 12 });
+      s.add('signal.resolved', { fingerprint: 'f9', alertname: 'Ghost', startsAt: s.time(-4), endsAt: s.time(12) }, { at: 12 });
+      s.add('workstream.opened', { workstreamId: uuid(500), title: 'Restart', owner: CAROL, kind: 'mitigate' }, { at: 13 });
+      s.add('workstream.updated', { workstreamId: uuid(500), owner: BOB }, { at: 13 });
+      s.add('workstream.updated', { workstreamId: uuid(500), owner: DAVE, note: 'handed on' }, { at: 13 });
+      const guess = s.add('note.added', { text: 'Cache stampede', tag: 'guess' }, { at: 14 }).id;
+      s.add('note.retagged', { noteId: guess, tag: 'refuted' }, { at: 15 });
+      s.add('note.retagged', { noteId: guess, tag: 'guess' }, { at: 16 });
+      s.add('note.retagged', { noteId: guess, tag: 'refuted' }, { at: 17 });
+      s.add('resolution.checked', { impactStopped: true, monitored: true, rootCauseKnown: false, followUpFiled: false }, { at: 18 });
+      s.add('status.changed', { status: 'resolved', note: 'first' }, { at: 18 });
+      s.add('status.changed', { status: 'monitoring' }, { at: 19 });
+      s.add('status.changed', { status: 'resolved', note: 'held for an hour' }, { at: 20 });
+      return s;
+    }
+    const render = (s: Script, opts: Partial<Parameters<typeof renderPostmortem>[1]> = {}) =>
+      renderPostmortem(fold(s.incidentId, s.events), { now: NOW, timeZone: 'UTC', ...opts });
+    const whats = (out: string) => rows(section(out, 'Timeline')).slice(1).map((r) => cells(r)[3]);
+
+    it('sparse: header without credit, summary, impact and severity history as a reader sees them', () => {
+      const out = render(sparse());
+      assert.equal(sections(out).get('')!.at(-2), '> Generated on 2026-11-30 10:00:00 UTC from the incident\'s 24 recorded events; edit it freely.');
+      assert.deepEqual(section(out, 'Summary'), [
+        '', 'Slow search', '',
+        '- **Severity:** SEV3 (Minor)',
+        '- **Status:** still investigating as of 2026-11-30 10:00:00 UTC (not resolved).',
+        '- **Suspected deploys:** `v1` (`1111111`), `v2` (`2222222`)', '',
+      ]);
+      assert.deepEqual(section(out, 'Impact'), [
+        '', '- **Scope:** _not recorded_', '- **Impact:** Search takes 10 s', '- **Impact started:** _not recorded_', '',
+        '### Triage', '', '_No triage was recorded._', '', '### Severity history', '',
+        '| Since (UTC) | Severity | Reason |', '|---|---|---|',
+        '| 2026-11-22 14:00:00 | SEV3 (Minor) | Declared |',
+        '| 2026-11-22 14:01:00 | SEV4 (Low) | — |',
+        '| 2026-11-22 14:02:00 | SEV3 (Minor) | More reports |', '',
+      ]);
+    });
+
+    it('sparse: the timeline words for updates, unknown notes and mitigations, action items, alerts, escalations, terminals', () => {
+      assert.deepEqual(whats(render(sparse())).slice(1, 22), [
+        'Severity → **SEV4**',
+        'Severity → **SEV3**: More reports',
+        'Updated symptom: Slow search; impact: Search takes 10 s; detected at 2026-11-22 13:59:00 UTC',
+        'Updated details',
+        'Guess: Maybe the index',
+        'A note retagged as **fact**',
+        'Flagged deploy v1 (1111111) as suspect',
+        'Flagged deploy v2 (2222222) “Bump index” as suspect',
+        'A mitigation **failed**',
+        'A mitigation assessed: **made it worse**',
+        'Action item added: Tune the index',
+        'Action item done',
+        'Action item reopened',
+        'Action item updated: Tune it',
+        'Action item updated',
+        'Alert **SlowSearch** linked (firing since 2026-11-22 13:59:00 UTC)',
+        'Alert **SlowSearch** resolved at 2026-11-22 14:09:00 UTC',
+        'Escalated (paged more help): Need the search team',
+        'Workstream opened (investigate): Index, owner Carol Chen',
+        'Workstream done',
+        'Ran in a terminal: curl -s localhost/health — exit 0 after 1.2 s',
+      ]);
+    });
+
+    it('sparse: roles never assigned, nothing tried, not resolved, trigger and factors point at both deploys', () => {
+      const out = render(sparse());
+      assert.deepEqual(rows(section(out, 'Roles and handoffs')).slice(2).map(cells), [
+        ['Tech Lead', '_never assigned_', '—', '—', '—', '—'],
+        ['Communications', '_never assigned_', '—', '—', '—', '—'],
+        ['Scribe', '_never assigned_', '—', '—', '—', '—'],
+      ]);
+      assert.deepEqual(section(out, 'What was tried').filter(Boolean), ['_No mitigation was recorded._', '### Decisions', '_No decision was recorded._']);
+      assert.deepEqual(section(out, 'Resolution').filter(Boolean), ['_Not resolved yet (still investigating)._', '- **Final mitigation:** _none recorded as succeeded_']);
+      assert.deepEqual(section(out, 'Trigger').filter(Boolean).slice(1), ['Suspected during the incident: deploy `v1`, deploy `v2`.']);
+      assert.deepEqual(section(out, 'Contributing factors').filter(Boolean).slice(1), [
+        '### Established facts', '_No facts were recorded._',
+        '### Suspected changes', '- Deploy `v1` at `1111111aaaaa`', '- Deploy `v2` at `2222222bbbbb` “Bump index”',
+        '### Ruled out', '_No hypothesis was ruled out._',
+        '### Still unconfirmed', '- Maybe the index',
+      ]);
+      assert.deepEqual(section(out, 'Where the incident touched the code').filter(Boolean).slice(1), [
+        '- The files changed by suspect deploy `v1` (`1111111`) were not read: the draft was made without git.',
+        '- The files changed by suspect deploy `v2` (`2222222`) were not read: the draft was made without git.',
+      ], 'deploys not read are still named, not "no code"');
+      assert.deepEqual(rows(section(out, 'Action items')).slice(2).map(cells), [
+        ['2', 'Due today', '_unassigned_', '2026-11-30', 'Open, due today'],
+        ['3', 'Due yesterday', '_unassigned_', '2026-11-29', '**Overdue** by 1 day'],
+      ]);
+    });
+
+    it('communication: a cadence-less severity, a missed update reported once, nothing missed before it is due', () => {
+      const s = sparse();
+      assert.deepEqual(section(render(s), 'Communication').filter(Boolean), [
+        '- Status updates posted: 0 internal, 0 external.',
+        '- Expected cadence: SEV3 every 60 min, SEV4 no fixed cadence.',
+        '- An update was due by 2026-11-22 15:02:00 UTC; none followed.',
+      ]);
+      s.add('note.added', { text: 'still slow', tag: 'fact' }, { at: 70 });
+      assert.equal(section(render(s), 'Communication').filter((l) => l.includes('was due')).length, 1, 'one missed deadline, one line');
+      for (const minute of [30, 62]) {
+        const c = section(render(sparse(), { now: new Date(s.time(minute)) }), 'Communication');
+        assert.ok(!c.some((l) => l.includes('was due')), `nothing is late at minute ${minute}: ${c.join('\n')}`);
+      }
+      assert.deepEqual(section(renderPostmortem(emptyIncident('INC-5'), { now: NOW, timeZone: 'UTC' }), 'Communication').filter(Boolean),
+        ['- Status updates posted: 0 internal, 0 external.'], 'no cadence line for an incident never declared');
+    });
+
+    it('communication: an update posted right when due was on time; late ones are counted once each', () => {
+      const s = new Script('INC-22');
+      s.declare({ severity: 'SEV2' }, { at: 0 });
+      s.add('update.posted', { audience: 'internal', text: 'on it' }, { at: 30 });
+      s.add('status.changed', { status: 'resolved' }, { at: 40 });
+      assert.deepEqual(section(render(s), 'Communication').filter(Boolean).slice(2), ['- Every update went out by the time it was due.']);
+      const late = new Script('INC-22');
+      late.declare({ severity: 'SEV2' }, { at: 0 });
+      late.add('note.added', { text: 'a', tag: 'fact' }, { at: 31 });
+      late.add('note.added', { text: 'b', tag: 'fact' }, { at: 32 });
+      late.add('update.posted', { audience: 'external', text: 'sorry' }, { at: 35 });
+      late.add('status.changed', { status: 'resolved' }, { at: 40 });
+      assert.deepEqual(section(render(late), 'Communication').filter(Boolean).slice(2), [
+        '- An update was due by 2026-11-22 14:30:00 UTC; the next one went out at 2026-11-22 14:35:00 UTC (5m 00s after it was due).',
+      ]);
+    });
+
+    it('busy: summary, impact, triage history rows and detection as a reader sees them', () => {
+      const out = render(busy());
+      assert.deepEqual(section(out, 'Summary').filter(Boolean).slice(1), [
+        '- **Severity:** SEV2 (Significant)',
+        '- **Status:** resolved at 2026-11-22 14:20:00 UTC, 20m 00s after detection.',
+        '- **Mitigated by:** Restart: Restart api; Scaling: Scale out',
+      ]);
+      const impact = section(out, 'Impact');
+      assert.deepEqual(impact.slice(1, 4), ['- **Scope:** _not recorded_', '- **Impact:** _not recorded_', '- **Impact started:** 2026-11-22 13:55:00 UTC']);
+      assert.deepEqual(impact.slice(impact.indexOf('### Triage') + 2, impact.indexOf('### Severity history') - 1), [
+        'The latest of 2 triages, recorded at 2026-11-22 14:03:00 UTC:', '',
+        '- **Users affected:** Some users',
+        '- **Where:** regions eu-west-1, eu-central-1; routes /a, /b',
+        '- **Trend:** stable',
+        '- **Customer impact:** confirmed',
+        '- **Financial impact:** none',
+        '- **Data integrity impact:** none',
+        '- **Severity it suggested:** SEV2 (Significant): customer impact confirmed for some users', '',
+        '#### How the triage changed', '',
+        '| Recorded (UTC) | Users | Where | Trend | Customer | Financial | Data integrity | Suggested |', '|---|---|---|---|---|---|---|---|',
+        '| 2026-11-22 14:02:00 | some | — | stable | confirmed | none | none | SEV2 |',
+        '| 2026-11-22 14:03:00 | some | regions eu-west-1, eu-central-1; routes /a, /b | stable | confirmed | none | none | SEV2 |',
+      ]);
+      const d = section(out, 'Detection');
+      assert.equal(d[1], '2 alerts linked to the incident:');
+      assert.deepEqual(rows(d).map(cells).slice(1, 6), [
+        ['Latency', 'p99 \\> 1s', '2026-11-22 13:58:00', 'still firing'],
+        ['Errors', '—', '2026-11-22 13:56:00', 'still firing'],
+        ['Signal → declared', 'UTC'],
+        ['Impact started', '2026-11-22 13:55:00'],
+        ['First alert fired', '2026-11-22 13:56:00'],
+      ], 'an alert resolved but never linked is not listed; the earliest alert is the first one');
+      assert.ok(d.includes('| Detected (not recorded; taken as declared) | 2026-11-22 14:00:00 |'));
+      assert.ok(section(out, 'Key times').includes('| Detected (not recorded; taken as declared) | 2026-11-22 14:00:00 |'));
+      assert.deepEqual(section(out, 'Key times').slice(1, 3), ['| Milestone | UTC |', '|---|---|'], 'one time column: one rule');
+      assert.deepEqual(rows(section(out, 'Workstreams')).slice(1).map(cells), [['Restart', 'mitigate', 'Dave Diaz (owner changed 2 times)', '2026-11-22 14:13:00', 'open', '—']]);
+    });
+
+    it('busy: what was tried, in start order, with targets, commands as code spans, every did-it-help answer', () => {
+      const out = render(busy());
+      const tried = section(out, 'What was tried');
+      const d = '`'.repeat(3);
+      assert.deepEqual(tried.slice(0, tried.indexOf('### Decisions')), [
+        '',
+        '- **Restart:** Restart api — **succeeded**\\',
+        '  target at `0123456789ab` · command `kubectl rollout restart api` · started 2026-11-22 14:04:00 UTC, finished 2026-11-22 14:07:00 UTC (after 3m 00s)\\',
+        '  did it help? **too early to tell** (2026-11-22 14:09:00 UTC)\\',
+        '  did it help? **no change** — flat (2026-11-22 14:10:00 UTC)\\',
+        '  did it help? **helped** (2026-11-22 14:11:00 UTC)',
+        '', `  ${d}`, `  ${'e'.repeat(200)}`, `  ${d}`, '',
+        '- **Scaling:** Scale out — **succeeded**\\',
+        `  command ${d}run \`\`x\`\` now${d} · started 2026-11-22 14:05:00 UTC, finished 2026-11-22 14:06:00 UTC (after 1m 00s)\\`,
+        '  did it help? _not assessed_',
+        '',
+        '- **Failover:** Fail over — **failed**\\',
+        '  command `` `x `` · started 2026-11-22 14:05:00 UTC, finished 2026-11-22 14:08:00 UTC (after 3m 00s)\\',
+        '  did it help? _not assessed_',
+        '', `  ${d}`, `  ${'d'.repeat(201)}`, `  ${d}`, '',
+      ]);
+      assert.deepEqual(tried.slice(tried.indexOf('### Decisions')).filter(Boolean), [
+        '### Decisions', '- 2026-11-22 14:11:00 UTC — Restart instead of rollback ([ops/run.md:4](http://git.example.com/ops/run.md#L4))',
+      ]);
+      const w = whats(out);
+      assert.equal(w[8], `“Restart api” **succeeded**: ${'e'.repeat(200)}`, 'a 200-character detail is shown whole');
+      assert.equal(w[9], `“Fail over” **failed**: ${'d'.repeat(199)}…`, 'a longer one is cut to 200 characters');
+      assert.deepEqual(w.slice(10, 13), ['“Restart api” assessed: **too early to tell**', '“Restart api” assessed: **no change**: flat', '“Restart api” assessed: **helped**']);
+      assert.deepEqual(w.slice(18, 20), ['Workstream updated, owner now Bob Baker', 'Workstream updated, owner now Dave Diaz: handed on']);
+    });
+
+    it('busy: resolution names the mitigation that finished last and the latest answer; ruled out at the latest refutation', () => {
+      const out = render(busy());
+      assert.deepEqual(section(out, 'Resolution').filter(Boolean), [
+        'The resolve checklist, answered at 2026-11-22 14:18:00 UTC:',
+        '- [x] Impact has stopped',
+        '- [x] Watched it hold in monitoring',
+        '- [ ] Root cause known — **no**',
+        '- [ ] Follow-up filed — **no**',
+        '- **Final mitigation:** Restart: Restart api, finished 2026-11-22 14:07:00 UTC; did it help? **helped**',
+        '- **Resolved:** 2026-11-22 14:20:00 UTC: held for an hour',
+      ]);
+      assert.deepEqual(section(out, 'Trigger').filter(Boolean).length, 1, 'no suspect deploy to point at');
+      assert.ok(!section(out, 'Contributing factors').includes('### Suspected changes'));
+      assert.ok(section(out, 'Contributing factors').includes('- Cache stampede — ruled out at 2026-11-22 14:17:00 UTC'));
+      assert.deepEqual(section(out, 'Where the incident touched the code').filter(Boolean), [
+        '_The lines the responders captured or anchored action items to, and what the suspect deploys changed, file by file; links go to the lines at their commit._',
+        '**ops/run.md**',
+        '- Line 4 — captured (decision): Restart instead of rollback — [ops/run.md:4](http://git.example.com/ops/run.md#L4)',
+      ]);
+      assert.equal(section(out, 'Where the incident touched the code')[2], '', 'no notes about deploys: one blank line under the intro');
+      assert.equal(section(out, 'Where the incident touched the code')[3], '**ops/run.md**');
+      // Resolved without an assessment or a note: the lines stop there.
+      const s = new Script('INC-23');
+      s.declare({}, { at: 0 });
+      s.add('mitigation.started', { mitigationId: uuid(1), action: 'restart', description: 'Restart' }, { at: 1 });
+      s.add('mitigation.finished', { mitigationId: uuid(1), result: 'succeeded' }, { at: 2 });
+      s.add('resolution.checked', { impactStopped: true, monitored: true, rootCauseKnown: true, followUpFiled: true }, { at: 3 });
+      s.add('status.changed', { status: 'resolved' }, { at: 3 });
+      assert.deepEqual(section(render(s), 'Resolution').filter(Boolean).slice(5), [
+        '- **Final mitigation:** Restart: Restart, finished 2026-11-22 14:02:00 UTC',
+        '- **Resolved:** 2026-11-22 14:03:00 UTC',
+      ]);
+      assert.deepEqual(section(render(s), 'Resolution').at(-4), '', 'no "Why:" without a note');
+    });
+
+    it('an open mitigation and its plain command; an unreadable permalink is left unlinked', () => {
+      const s = new Script('INC-24');
+      s.declare({}, { at: 0 });
+      s.add('mitigation.started', { mitigationId: uuid(1), action: 'other', description: 'Drain', target: { ref: 'main' } }, { at: 1 });
+      s.add('note.added', { text: 'x', tag: 'fact', source: { path: 'a.ts', startLine: 1, endLine: 1, remoteUrl: 'not a url' } }, { at: 2 });
+      s.add('mitigation.started', { mitigationId: uuid(2), action: 'restart', description: 'Kick', command: 'echo x`' }, { at: 3 });
+      s.add('triage.recorded', tri({}), { at: 4 });
+      const out = render(s);
+      assert.deepEqual(section(out, 'What was tried').slice(1, 3), ['- **Other:** Drain — **still open**\\', '  target `main` · started 2026-11-22 14:01:00 UTC']);
+      assert.equal(section(out, 'What was tried')[5], '  command `` echo x` `` · started 2026-11-22 14:03:00 UTC', 'a backtick at the end is padded off the fence');
+      assert.ok(section(out, 'Impact').includes('- **Where:** _not narrowed down_'));
+      assert.ok(section(out, 'Contributing factors').includes('- x (a.ts:1)'));
+    });
+
+    it('a reader outside UTC: empty cells in both columns, no offset before the first entry, a UTC-10 zone is not UTC', () => {
+      const berlin = render(sparse(), { timeZone: 'Europe/Berlin' });
+      assert.ok(section(berlin, 'Key times').includes('| Resolved | — | — |'));
+      const empty = renderPostmortem(emptyIncident('INC-5'), { now: NOW, timeZone: 'Europe/Berlin' });
+      assert.equal(section(empty, 'Timeline')[1], 'Times are shown in UTC and in Europe/Berlin, the reader\'s time zone. # is the order in which the incident channel recorded each entry.');
+      assert.deepEqual(section(empty, 'Summary').slice(0, 3), ['', '- **Severity:** SEV4 (Low)', '- **Status:** still investigating as of 2026-11-30 10:00:00 UTC (not resolved).']);
+      const hawaii = render(busy(), { timeZone: 'Etc/GMT+10' });
+      assert.ok(section(hawaii, 'Key times').includes('| Declared | 2026-11-22 14:00:00 | 2026-11-22 04:00:00 |'));
+    });
+
+    it('one lost entry reads in the singular, with its seq alone', () => {
+      const { events } = sparse();
+      let st = fold('INC-20', events.slice(0, 1));
+      st = reduceLost(st, { fromSeq: 2, toSeq: 2, reason: 'storage_damage' });
+      st = fold('INC-20', events.slice(2), st);
+      const out = renderPostmortem(st, { now: NOW, timeZone: 'UTC' });
+      assert.match(sections(out).get('')!.join('\n'), /> \*\*1 entry was lost\*\* to storage damage/);
+      assert.deepEqual(cells(rows(section(out, 'Timeline'))[2]!).slice(0, 3), ['2', '—', '—']);
+    });
+  });
+
   describe('postmortemFileName', () => {
     it('is YYYY-MM-DD-INC-n-slug.md, dated by the declaration in UTC', () => {
       const { id, events } = scriptedIncident({ analysis: true });
@@ -448,6 +761,18 @@ describe('core/postmortem', () => {
       const long = name('Checkout service returns errors for every customer in every region of the world');
       assert.equal(long, '2026-01-05-INC-12-checkout-service-returns-errors-for-every.md');
       assert.equal(postmortemFileName(emptyIncident('INC-1'), NOW), '2026-11-30-INC-1-incident.md');
+    });
+    it('keeps a slug of exactly 50 characters whole, and cuts a longer one at a word only past its 20th character', () => {
+      const name = (title: string) => {
+        const s = new Script('INC-12', '2026-01-05T23:59:00.000Z');
+        s.declare({ title }, { at: 0 });
+        return postmortemFileName(fold('INC-12', s.events), NOW).slice('2026-01-05-INC-12-'.length, -'.md'.length);
+      };
+      assert.equal(name(`${'a'.repeat(25)} ${'b'.repeat(24)}`), `${'a'.repeat(25)}-${'b'.repeat(24)}`);
+      assert.equal(name(`${'a'.repeat(20)} ${'b'.repeat(40)}`), `${'a'.repeat(20)}-${'b'.repeat(29)}`, 'a word break at 20 is too early to cut at');
+      assert.equal(name(`${'a'.repeat(21)} ${'b'.repeat(40)}`), 'a'.repeat(21), 'cut at the last word break after 20');
+      assert.equal(name('x'.repeat(60)), 'x'.repeat(50), 'one long word is cut at 50');
+      assert.equal(name(`ab ${'c'.repeat(60)}`), `ab-${'c'.repeat(47)}`, 'an early word break stays');
     });
   });
 
@@ -517,6 +842,59 @@ describe('core/postmortem', () => {
       assert.match(out, /^- Suspect deploy `release-42 \*now\*` \(`c0ffee0`\): compared with its parent commit/m);
       assert.equal((out.match(/^\*\*gen\//gm) ?? []).length, 50);
       assert.match(out, /changed 10 more files than listed here/);
+    });
+
+    it('orders each file\'s touches by line, then deploy, captured, anchored, then as recorded; names renames and lines removed', () => {
+      const A = 'a'.repeat(40);
+      const B = 'b'.repeat(40);
+      const s = new Script('INC-30');
+      s.declare({}, { at: 0 });
+      s.add('action.added', { title: 'guard it', source: { path: 'src/x.ts', startLine: 7, endLine: 7 } }, { at: 1 });
+      s.add('note.added', { text: 'seen here', tag: 'fact', source: { path: 'src/x.ts', startLine: 7, endLine: 7 } }, { at: 2 });
+      s.add('note.added', { text: 'top of file', tag: 'fact', source: { path: 'src/x.ts', startLine: 9, endLine: 9 } }, { at: 2 });
+      s.add('note.added', { text: 'early line', tag: 'guess', source: { path: 'src/x.ts', startLine: 2, endLine: 2 } }, { at: 3 });
+      s.add('note.added', { text: 'same line again', tag: 'fact', source: { path: 'src/x.ts', startLine: 9, endLine: 9 } }, { at: 3 });
+      s.add('deploy.flagged', { ref: 'r1', sha: A }, { at: 4 });
+      s.add('deploy.flagged', { ref: 'r2', sha: B }, { at: 4 });
+      const files = [
+        { path: 'src/x.ts', status: 'modified', ranges: [{ startLine: 9, endLine: 9 }, { startLine: 12, endLine: 12 }] },
+        { path: 'src/y.ts', status: 'modified', ranges: Array.from({ length: 9 }, (_, i) => ({ startLine: i * 10 + 1, endLine: i * 10 + 1 })) },
+        { path: 'src/new.ts', status: 'renamed', oldPath: 'src/old.ts', ranges: [{ startLine: 1, endLine: 2 }] },
+        { path: 'src/moved.ts', status: 'renamed', ranges: [] },
+        { path: 'src/z.ts', status: 'modified', ranges: [] },
+        { path: 'src/w.ts', status: 'modified', ranges: Array.from({ length: 8 }, (_, i) => ({ startLine: i + 1, endLine: i + 1 })) },
+      ];
+      const r2 = 'suspect deploy `r2` (`bbbbbbb`)';
+      assert.deepEqual(touched(s, JSON.parse(JSON.stringify([{ sha: B, files }]))).split('\n').filter(Boolean).slice(1), [
+        '- The files changed by suspect deploy `r1` (`aaaaaaa`) were not read: the draft was made without git.',
+        '**src/moved.ts**', `- The file — changed by ${r2} (lines removed only)`,
+        '**src/new.ts**', `- Lines 1–2 — renamed from src/old.ts by ${r2}: lines 1–2`,
+        '**src/w.ts**', `- Line 1 — changed by ${r2}: line 1, line 2, line 3, line 4, line 5, line 6, line 7, line 8`,
+        '**src/x.ts**',
+        '- Line 2 — captured (guess): early line — src/x.ts:2',
+        '- Line 7 — captured (fact): seen here — src/x.ts:7',
+        '- Line 7 — action item anchored here (open): guard it — src/x.ts:7',
+        `- Line 9 — changed by ${r2}: line 9, line 12`,
+        '- Line 9 — captured (fact): top of file — src/x.ts:9',
+        '- Line 9 — captured (fact): same line again — src/x.ts:9',
+        '**src/y.ts**', `- Line 1 — changed by ${r2}: line 1, line 11, line 21, line 31, line 41, line 51, line 61, line 71, 1 more`,
+        '**src/z.ts**', `- The file — changed by ${r2} (lines removed only)`,
+      ]);
+      assert.deepEqual(touched(s, JSON.parse(JSON.stringify([{ sha: A }, { sha: B, files: [] }]))).split('\n').filter(Boolean).slice(1, 3), [
+        '- The files changed by suspect deploy `r1` (`aaaaaaa`) could not be read: no answer from git.',
+        '- Suspect deploy `r2` (`bbbbbbb`) changed no file.',
+      ]);
+    });
+
+    it('lists the first 50 files of a huge deploy by path, and counts the rest in the singular when one', () => {
+      const s = incident();
+      const files = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `gen/f${String(n - 1 - i).padStart(2, '0')}.ts`, status: 'added', ranges: [{ startLine: 1, endLine: 1 }] }));
+      const out = touched(s, JSON.parse(JSON.stringify([{ sha: SHA, files: files(51) }])));
+      const listed = [...out.matchAll(/^\*\*gen\/(f\d+)\.ts\*\*$/gm)].map((m) => m[1]);
+      assert.equal(listed.length, 50);
+      assert.equal(listed.at(-1), 'f49', 'the first 50 by path, not as git listed them');
+      assert.match(out, /^- Suspect deploy `release-42 \*now\*` \(`c0ffee0`\) changed 1 more file than listed here \(Incident: Open Deploy Diff shows them all\)\.$/m);
+      assert.doesNotMatch(touched(s, JSON.parse(JSON.stringify([{ sha: SHA, files: files(50) }]))), /more file/, 'exactly 50: all listed');
     });
 
     it('an incident that touched no code says so', () => {

@@ -169,6 +169,130 @@ describe('core/statusUpdateTemplate', () => {
     });
   });
 
+  describe('what the drafts say in cases the scripted incident does not reach', () => {
+    /** SEV3, no commander, a deploy flagged without a reason, a triage of all users on two routes, multi-line words. */
+    function search(): Script {
+      const s = new Script('INC-40');
+      s.declare({ severity: 'SEV3', title: 'Search\n   slow', impact: '  Results  \n\n  take 10 s\n' }, { at: 0 });
+      s.add('role.assigned', { role: 'commander', user: null }, { at: 1 });
+      s.add('deploy.flagged', { ref: 'v9', sha: '9999999aaaa' }, { at: 2 });
+      s.add('triage.recorded', EventData['triage.recorded'].parse(JSON.parse('{"users":{"share":"all"},"regions":[],"routes":["/a","/b"],"tenants":[],"trend":"unknown","customer":{"level":"confirmed"},"financial":{"level":"none"},"dataIntegrity":{"level":"none"}}')), { at: 3 });
+      return s;
+    }
+
+    it('internal: words on one line, no commander, the deploy, where by route, the ETA and the severity the triage suggests', () => {
+      const s = search();
+      const text = composeStatusUpdate(fold(s.incidentId, s.events), 'internal', { now: new Date(s.time(10)), timeZone: 'UTC', eta: s.time(90) }).text;
+      assert.equal(text, [
+        '[SEV3] INC-40 Search slow — investigating',
+        'Commander: unassigned · open for 10m 00s since detection at 14:00 UTC',
+        'Impact: Results take 10 s',
+        'ETA: 15:30 UTC (estimate).',
+        '',
+        'Triage (14:03 UTC, Alice Archer):',
+        '- Who: All users',
+        '- Where: routes /a, /b',
+        '- Trend: unknown',
+        '- Customer impact: confirmed',
+        '- Financial impact: none',
+        '- Data integrity impact: none',
+        '- SEV1 suggested: all users affected (current SEV3)',
+        '',
+        'What we know:',
+        '- Suspected deploy: v9 (9999999)',
+        '',
+        'What we are doing:',
+        '- Investigating the cause.',
+        '',
+        'Next update by 15:10 UTC.',
+      ].join('\n'));
+      assert.doesNotMatch(composeStatusUpdate(fold(s.incidentId, s.events), 'internal', { now: new Date(s.time(10)) }).text, /ETA/, 'no ETA given, none stated');
+    });
+
+    it('external: the ETA as an estimate, since the declaration, all users; once resolved no ETA, trend or suggestion', () => {
+      const s = search();
+      const external = composeStatusUpdate(fold(s.incidentId, s.events), 'external', { now: new Date(s.time(10)), eta: s.time(90) }).text;
+      assert.equal(external, [
+        'Investigating: we are looking into a problem affecting our service.',
+        '',
+        'Impact: Results take 10 s',
+        'Affected: all users.',
+        'Since about 14:00 UTC.',
+        'Our engineers are investigating and will share more as soon as we know it.',
+        'We expect to restore normal service by about 15:30 UTC. This is an estimate.',
+        '',
+        'We will post another update by 15:10 UTC.',
+      ].join('\n'));
+      s.add('status.changed', { status: 'resolved' }, { at: 20 });
+      const state = fold(s.incidentId, s.events);
+      const now = new Date(s.time(21));
+      assert.equal(composeStatusUpdate(state, 'external', { now, eta: s.time(90) }).text, [
+        'Resolved: the problem affecting our service has been fixed.',
+        '',
+        'Impact: Results take 10 s',
+        'Affected: all users.',
+        'The issue began about 14:00 UTC.',
+        'Service is operating normally again.',
+        '',
+        'Thank you for your patience. This is our final update on this issue.',
+      ].join('\n'));
+      const internal = composeStatusUpdate(state, 'internal', { now, eta: s.time(90) }).text;
+      assert.doesNotMatch(internal, /ETA|suggested/);
+      assert.match(internal, /- Data integrity impact: none\n\nWhat we know:/);
+    });
+
+    it('external: who in the responders\' words even when the share is unknown; a known share alone; no regions named', () => {
+      const s = new Script();
+      s.declare({}, { at: 0 });
+      const triage = (users: object) => EventData['triage.recorded'].parse({ users, regions: [], routes: [], tenants: [], trend: 'stable',
+        customer: { level: 'suspected' }, financial: { level: 'none' }, dataIntegrity: { level: 'none' } });
+      s.add('triage.recorded', triage({ share: 'unknown', text: 'people paying\nby card' }), { at: 1 });
+      const said = () => composeStatusUpdate(fold(s.incidentId, s.events), 'external', { now: new Date(s.time(2)) }).text.split('\n')[3];
+      assert.equal(said(), 'Affected: some users (people paying by card).');
+      s.add('triage.recorded', triage({ share: 'few' }), { at: 1 });
+      assert.equal(said(), 'Affected: a small number of users.');
+      assert.match(composeStatusUpdate(fold(s.incidentId, s.events), 'internal', { now: new Date(s.time(2)) }).text, /\n- Where: not narrowed down yet\n/);
+    });
+
+    it('before declaration: no detection time, no start time, no next time', () => {
+      const internal = composeStatusUpdate(fold('INC-0', []), 'internal', { now: new Date('2026-11-22T14:00:00Z') }).text;
+      assert.deepEqual(internal.split('\n').slice(1, 3), ['Commander: unassigned', '']);
+      assert.ok(internal.endsWith('\n\nNext update when there is news.'), internal);
+      const external = composeStatusUpdate(fold('INC-0', []), 'external', { now: new Date('2026-11-22T14:00:00Z') }).text;
+      assert.doesNotMatch(external, /Since|began/);
+    });
+
+    it('a bullet is cut at 300 characters, a SEV4 draft waits for news, a reader in UTC gets one time', () => {
+      const s = new Script();
+      s.declare({ severity: 'SEV4' }, { at: 0 });
+      s.add('note.added', { text: 'y'.repeat(300), tag: 'fact' }, { at: 1 });
+      s.add('note.added', { text: 'z'.repeat(301), tag: 'fact' }, { at: 1 });
+      const text = composeStatusUpdate(fold(s.incidentId, s.events), 'internal', { now: new Date(s.time(2)), timeZone: 'UTC' }).text;
+      assert.match(text, new RegExp(`\\nWhat we know:\\n- ${'y'.repeat(300)}\\n- ${'z'.repeat(299)}…\\n`));
+      assert.ok(text.endsWith('\n\nNext update when there is news.'));
+      assert.match(text, /since detection at 14:00 UTC\n/);
+    });
+
+    it('a draft of exactly the length limit goes out whole; a longer one is cut at a word and keeps its last line', () => {
+      const draft = (impact: string) => {
+        const s = new Script('INC-41');
+        s.declare({ severity: 'SEV2', title: 'Long', impact }, { at: 0 });
+        return composeStatusUpdate(fold(s.incidentId, s.events), 'internal', { now: new Date(s.time(2)) }).text;
+      };
+      const exact = 'x'.repeat(Limits.updateLength - draft('').length - 'Impact: \n'.length);
+      const whole = draft(exact);
+      assert.equal(whole.length, Limits.updateLength);
+      assert.ok(whole.includes(`\nImpact: ${exact}\n`), 'nothing cut');
+      const closing = '\n\nNext update by 14:32 UTC.';
+      for (let shift = 0; shift < 5; shift++) {
+        const text = draft(`${'w'.repeat(shift)} ${'abc  '.repeat(1000)}`);
+        assert.ok(text.length <= Limits.updateLength && text.length >= Limits.updateLength - 8, `${text.length} characters (shift ${shift})`);
+        assert.ok(text.startsWith('[SEV2] INC-41 Long — investigating\nCommander: Alice Archer · open for 2m 00s'), text.slice(0, 80));
+        assert.ok(text.endsWith(`abc…${closing}`), `shift ${shift}: …${text.slice(-40)}`);
+      }
+    });
+  });
+
   it('when resolved: a closing update for both audiences and no next time', () => {
     const { state, script } = at(33);
     const now = new Date(script.time(101));
