@@ -4,8 +4,7 @@
 //
 // MUTATION_CONCURRENCY (default 1) sets Stryker's test runners; run it under `nice -n 19` on a shared machine.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -24,12 +23,8 @@ const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'u
 const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src', 'test/unit'], { cwd: root, encoding: 'utf8' }).stdout.trim() !== '';
 const stryker = path.join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
 // In Stryker and in each of its test-runner processes (they inherit the environment): see the file.
+const { clusterDirs, removeCluster } = await tsImport('../test/support/postgres.ts', import.meta.url);
 const preload = [process.env.NODE_OPTIONS, `--require ${JSON.stringify(path.join(root, 'scripts', 'mochaCjsResolve.cjs'))}`].filter(Boolean).join(' ');
-
-/** The folders test/support/postgres.ts makes its clusters in. */
-function pgClusterDirs() {
-  return readdirSync(os.tmpdir()).filter((d) => d.startsWith('ir-pg-')).map((d) => path.join(os.tmpdir(), d));
-}
 
 let failed = false;
 for (const folder of folders) {
@@ -37,15 +32,14 @@ for (const folder of folders) {
   mkdirSync(out, { recursive: true });
   console.log(`\n== mutation: src/${folder} (concurrency ${concurrency}) ==`);
   const startedAt = new Date();
-  const clustersBefore = new Set(pgClusterDirs());
+  const clustersBefore = new Set(clusterDirs());
   // INCIDENT_ROOM_TEST_PG_KEEP: each test runner keeps its PostgreSQL cluster from one mutant to the next
   // (test/support/postgres.ts); the clusters of runners Stryker killed are removed below.
   const run = spawnSync(process.execPath, [stryker, 'run', 'stryker.config.mjs', '--concurrency', String(concurrency)], {
     cwd: root, stdio: 'inherit', env: { ...process.env, MUTATION_FOLDER: folder, NODE_OPTIONS: preload, INCIDENT_ROOM_TEST_PG_KEEP: '1' },
   });
-  const left = pgClusterDirs().filter((d) => !clustersBefore.has(d));
+  const left = clusterDirs().filter((d) => !clustersBefore.has(d));
   if (left.length > 0) {
-    const { removeCluster } = await tsImport('../test/support/postgres.ts', import.meta.url);
     for (const dir of left) removeCluster(dir);
     console.log(`removed ${left.length} PostgreSQL cluster(s) left by test runners Stryker stopped`);
   }

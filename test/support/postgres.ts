@@ -93,13 +93,16 @@ function asPostgresAsync(bin: string, tool: string, args: readonly string[], tim
  */
 const KEEP = process.env.INCIDENT_ROOM_TEST_PG_KEEP === '1';
 
+/** The folders `pgCluster` makes its clusters in (in the system's temp folder). */
+const CLUSTER_PREFIX = 'ir-pg-';
+
 /** The cluster of this mocha run, started on first call. */
 export async function pgCluster(): Promise<PgCluster> {
   // Kept from an earlier run in which a test stopped it (an outage test that then failed): running again.
   if (cluster && KEEP && !cluster.isRunning()) await cluster.start();
   if (cluster) return cluster;
   const bin = serverBin();
-  const dir = mkdtempSync(path.join(tmpdir(), 'ir-pg-'));
+  const dir = mkdtempSync(path.join(tmpdir(), CLUSTER_PREFIX));
   const data = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
   if (process.getuid?.() === 0) {
@@ -145,6 +148,11 @@ export function stopPgCluster(): void {
   const c = cluster;
   cluster = null;
   if (c) removeCluster(c.dir, c.bin);
+}
+
+/** Every cluster folder of `pgCluster` there is now, this process's or others' (scripts/mutation.mjs). */
+export function clusterDirs(): string[] {
+  return readdirSync(tmpdir()).filter((d) => d.startsWith(CLUSTER_PREFIX)).map((d) => path.join(tmpdir(), d));
 }
 
 /**

@@ -92,7 +92,7 @@ describe('issue #18 promises', () => {
         };
         // Folded for each test, not when the file loads (see core/postmortem's tests).
         const s = tried();
-        let state = folded(new Script());
+        let state: IncidentState;
         beforeEach(() => {
           state = folded(s);
         });

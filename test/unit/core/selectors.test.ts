@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncidentState } from '../../../src/core/incidentState';
 import { fold } from '../../../src/core/reducer';
 import { decisions, facts, openGuesses, openMitigations, refutedGuesses, ROLE_LABELS, rolesOf } from '../../../src/core/selectors';
 import { ALICE, BOB, CAROL, Script, uuid } from './eventBuilder';
@@ -19,7 +20,7 @@ describe('core/selectors', () => {
   s.add('role.assigned', { role: 'scribe', user: BOB }, { at: 11 });
   s.add('role.assigned', { role: 'tech_lead', user: BOB }, { at: 11 });
   // Folded for each test, not when the file loads (see core/postmortem's tests).
-  let state = fold('INC-7', []);
+  let state: IncidentState;
   beforeEach(() => {
     state = fold('INC-7', s.events);
   });

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { Limits } from '../../../src/protocol/codes';
 import { EventData } from '../../../src/protocol/events';
 import { nextUpdateDueAt } from '../../../src/core/cadence';
+import type { IncidentState } from '../../../src/core/incidentState';
 import { fold } from '../../../src/core/reducer';
 import { DEFAULT_CADENCE } from '../../../src/core/severityPolicy';
 import { composeStatusUpdate, nextUpdateAfterPosting } from '../../../src/core/statusUpdateTemplate';
 import { ALICE, PEOPLE, Script } from './eventBuilder';
 import { scriptedIncident } from './scriptedIncident';
+
+type StatusDraft = ReturnType<typeof composeStatusUpdate>;
 
 /** The scripted incident as it stood after `seq` (15: the first rollback has just started, SEV1, mitigating). */
 function at(seq: number) {
@@ -19,8 +22,8 @@ describe('core/statusUpdateTemplate', () => {
     // Composed for each test, not when the file loads (see core/postmortem's tests).
     const { script } = at(15);
     const now = new Date(script.time(65)); // 23:05 UTC
-    let state = at(15).state;
-    let draft = composeStatusUpdate(fold('INC-0', []), 'internal', { now });
+    let state: IncidentState;
+    let draft: StatusDraft;
     beforeEach(() => {
       state = at(15).state;
       draft = composeStatusUpdate(state, 'internal', { now });
@@ -75,8 +78,8 @@ describe('core/statusUpdateTemplate', () => {
 
   describe('external', () => {
     const { script } = at(15);
-    let state = at(15).state;
-    let draft = composeStatusUpdate(fold('INC-0', []), 'external', { now: new Date(script.time(65)) });
+    let state: IncidentState;
+    let draft: StatusDraft;
     beforeEach(() => {
       state = at(15).state;
       draft = composeStatusUpdate(state, 'external', { now: new Date(script.time(65)) });
