@@ -77,7 +77,7 @@ export async function serveAlerts(req: IncomingMessage, res: ServerResponse, cha
   const started = performance.now();
   let alerts: readonly IncomingAlert[];
   try {
-    alerts = (await parseAlertPayload(body.text)).alerts;
+    alerts = (await parseAlertPayload(body.chunks)).alerts;
   } catch (e) {
     if (!(e instanceof PayloadError)) throw e;
     host.refused(400);
@@ -101,21 +101,21 @@ function isJson(contentType: string | undefined): boolean {
   return /^application\/json\s*(;|$)/i.test(contentType?.trim() ?? '');
 }
 
-type Body = { ok: true; text: string; bytes: number } | { ok: false; status: 400 | 408 | 413; error: string };
+type Body = { ok: true; chunks: Buffer[]; bytes: number } | { ok: false; status: 400 | 408 | 413; error: string };
 
 /**
- * Read a request's body as UTF-8 text, stopping at `limit` bytes (a `Content-Length` above it is refused before a
- * byte is read), or after `BODY_TIMEOUT_MS`. Decoded (and checked) chunk by chunk as it arrives: decoding 5 MB at
- * the end held the event loop for some 25 ms.
+ * Read a request's body as the chunks it arrives in, stopping at `limit` bytes (a `Content-Length` above it is
+ * refused before a byte is read), or after `BODY_TIMEOUT_MS`. Neither decoded nor joined here: decoding a 3.5 MB body
+ * as it arrived and joining it into one string held the event loop for 15 to 40 ms on the bench machine (two cores),
+ * and one `Buffer.concat` of it some 11 ms. The payload parser scans the chunks and decodes one alert at a time
+ * (alertsJson.ts), which also checks the UTF-8.
  */
 function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   const tooBig: Body = { ok: false, status: 413, error: `the body is over ${limit} bytes; send fewer alerts per call (Alertmanager: max_alerts in webhook_config)` };
-  const notUtf8: Body = { ok: false, status: 400, error: 'the body is not valid UTF-8' };
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(tooBig);
   return new Promise<Body>((resolve) => {
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    const pieces: string[] = [];
+    const chunks: Buffer[] = [];
     let bytes = 0;
     let settled = false;
     const finish = (body: Body) => {
@@ -131,21 +131,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > limit) return finish(tooBig);
-      try {
-        pieces.push(decoder.decode(chunk, { stream: true }));
-      } catch {
-        finish(notUtf8);
-      }
+      chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => {
-      try {
-        pieces.push(decoder.decode());
-        finish({ ok: true, text: pieces.join(''), bytes });
-      } catch {
-        finish(notUtf8);
-      }
-    });
+    req.once('end', () => finish({ ok: true, chunks, bytes }));
     req.once('error', () => finish({ ok: false, status: 400, error: 'the request was cut off' }));
   });
 }

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { Fingerprint, IsoTime, SignalStatus, WebUrl } from '../protocol/events';
 import type { Signal } from '../protocol/messages';
 import { zodErrorField } from '../protocol/zodMessage';
-import { splitAlerts } from './alertsJson';
+import { type BodyBytes, Bytes, splitAlerts } from './alertsJson';
 import { nextSlice, SLICE_MS } from './slices';
 
 /*
@@ -66,6 +66,8 @@ export interface ParsedAlerts {
   readonly alerts: readonly IncomingAlert[];
 }
 
+const NOT_UTF8 = 'the body is not valid UTF-8';
+
 /** A payload refused: why, and the field (`alerts[3].startsAt`; null when the body is not JSON at all). */
 export class PayloadError extends Error {
   constructor(message: string, readonly field: string | null) {
@@ -79,33 +81,44 @@ export class PayloadError extends Error {
  * Parse and check a webhook body, alert by alert with a turn of the event loop every few milliseconds, and make
  * each alert a signal's fields (`toIncoming`). Throws `PayloadError` naming the first field that is wrong.
  */
-export async function parseAlertPayload(text: string): Promise<ParsedAlerts> {
+export async function parseAlertPayload(body: BodyBytes): Promise<ParsedAlerts> {
   // Its turn first: many calls arriving together must not all be parsed in one turn of the event loop.
   await nextSlice();
-  const split = await splitAlerts(text);
+  const bytes = new Bytes(body);
+  const split = await splitAlerts(bytes);
   let envelopeValue: unknown;
-  let elements: readonly (string | unknown)[];
+  let count: number;
+  let element: (i: number) => unknown;
   if (split) {
+    if (split.envelope === null) throw new PayloadError(NOT_UTF8, null);
     envelopeValue = parseJson(split.envelope, null);
-    elements = split.elements;
+    count = split.count;
+    element = (i) => {
+      const text = split.element(i);
+      if (text === null) throw new PayloadError(`${NOT_UTF8} (in alerts[${i}])`, `alerts[${i}]`);
+      return parseJson(text, `alerts[${i}]`);
+    };
   } else {
+    const text = bytes.text(0, bytes.length);
+    if (text === null) throw new PayloadError(NOT_UTF8, null);
     const whole = parseJson(text, null) as { alerts?: unknown } | null;
     envelopeValue = whole;
     const alerts = typeof whole === 'object' && whole !== null ? whole.alerts : undefined;
     if (!Array.isArray(alerts)) throw new PayloadError(alerts === undefined ? 'alerts: required (expected array)' : 'alerts: expected array', 'alerts');
-    elements = alerts;
+    count = alerts.length;
+    element = (i) => alerts[i] as unknown;
   }
   const envelope = WebhookEnvelope.safeParse(envelopeValue);
   if (!envelope.success) throw fieldError(envelope.error, '');
   const out: IncomingAlert[] = [];
   const source = alertSource(envelope.data);
   let turn = performance.now();
-  for (let i = 0; i < elements.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (i % 16 === 15 && performance.now() - turn >= SLICE_MS) {
       await nextSlice();
       turn = performance.now();
     }
-    const raw = split ? parseJson(elements[i] as string, `alerts[${i}]`) : elements[i];
+    const raw = element(i);
     const alert = WebhookAlert.safeParse(raw);
     if (!alert.success) throw fieldError(alert.error, `alerts[${i}]`);
     out.push(toIncoming(alert.data, source));

@@ -4,7 +4,7 @@ import { PayloadError, parseAlertPayload } from '../../../src/server/alertPayloa
 import { alertmanagerBody, ALERTMANAGER_V4, GRAFANA, stormAlert } from './alertPayloads';
 
 /** The field and message a body is refused with. */
-async function refusal(body: string): Promise<{ field: string | null; message: string }> {
+async function refusal(body: string | Buffer[]): Promise<{ field: string | null; message: string }> {
   try {
     await parseAlertPayload(body);
   } catch (e) {
@@ -123,6 +123,15 @@ describe('server/alertPayload', () => {
     assert.deepEqual(await refusal(alertmanagerBody(storm)), { field: 'alerts[4000].labels.alertname', message: 'alerts[4000].labels.alertname: expected string, got number' });
     const broken = alertmanagerBody([stormAlert(0), stormAlert(1)]).replace('"status":"firing","labels"', '"status":firing,"labels"');
     assert.match((await refusal(broken)).message, /^alerts\[0\]: is not valid JSON/);
+    // Bytes that are not UTF-8, as a request body brings them: in an alert (named), around the alerts (the body).
+    const bytes = Buffer.from(alertmanagerBody([stormAlert(0), stormAlert(1), stormAlert(2)]));
+    const inAlert = Buffer.from(bytes);
+    inAlert[bytes.indexOf('Checkout 5xx', bytes.indexOf('Checkout 5xx') + 1)] = 0xfe; // in the second alert's summary
+    assert.deepEqual(await refusal([inAlert.subarray(0, 100), inAlert.subarray(100)]), { field: 'alerts[1]', message: 'the body is not valid UTF-8 (in alerts[1])' });
+    const inEnvelope = Buffer.from(bytes);
+    inEnvelope[bytes.indexOf('"receiver"') + 2] = 0x80;
+    assert.deepEqual(await refusal([inEnvelope]), { field: null, message: 'the body is not valid UTF-8' });
+    assert.deepEqual(await refusal([Buffer.from([0x22, 0xff, 0x22])]), { field: null, message: 'the body is not valid UTF-8' });
   });
 
   it('parses a 5,000-alert storm without holding the event loop for one long stretch', async () => {
