@@ -21,7 +21,9 @@ export const MUTATION_FOLDERS = {
 
 const folder = process.env.MUTATION_FOLDER;
 if (folder !== undefined && !(folder in MUTATION_FOLDERS)) throw new Error(`MUTATION_FOLDER=${folder}: one of ${Object.keys(MUTATION_FOLDERS).join(', ')}`);
-const out = `test-output/mutation/${folder ?? 'all'}`;
+// scripts/mutation.mjs names the output folder, and for a part of a folder its files (`folder:a,b`).
+const out = process.env.MUTATION_OUT ?? `test-output/mutation/${folder ?? 'all'}`;
+const files = process.env.MUTATION_FILES?.split(',');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -45,7 +47,7 @@ export default {
     ignore: ['test/unit/packaging/**', 'test/unit/server/nginx.test.ts'],
     grep: '^(?!.*(within the latency budget of one server|a session that asks for digests is told a storm))',
   },
-  mutate: folder ? MUTATION_FOLDERS[folder] : Object.values(MUTATION_FOLDERS).flat(),
+  mutate: files ?? (folder ? MUTATION_FOLDERS[folder] : Object.values(MUTATION_FOLDERS).flat()),
   // Each mutant runs only the tests that reached its code in the first run.
   coverageAnalysis: 'perTest',
   // A static mutant (code run when a module loads: zod schemas, constant tables) is reached by no test in

@@ -1,11 +1,12 @@
-// Fold StrykerJS's JSON reports (test-output/mutation/<folder>/mutation.json, written by `npm run test:mutation`)
+// Fold StrykerJS's JSON reports (test-output/mutation/<folder>/mutation.json and, for a folder measured in parts,
+// test-output/mutation/<folder>/parts/*/mutation.json; written by `npm run test:mutation`)
 // into bench/results/mutation.json, committed like the benchmark results: per folder the mutation score, the
 // commit measured, how long it took with how many runners; every surviving mutant by file (line, mutator,
 // replacement), so a reader sees which promises no test keeps without rerunning hours of mutants.
 //
 //   node bench/mutationSummary.mjs [folder...]   (default: every folder with a report)
 // Folders not named keep what the file already says about them.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,6 @@ import { MUTATION_FOLDERS } from '../stryker.config.mjs';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const target = path.join(root, 'bench', 'results', 'mutation.json');
 const reportOf = (folder) => path.join(root, 'test-output', 'mutation', folder, 'mutation.json');
-const runOf = (folder) => path.join(root, 'test-output', 'mutation', folder, 'run.json');
 
 /** Stryker's score: detected (killed or timed out) over all that could be, with no coverage counting as undetected. */
 function tally(mutants) {
@@ -39,13 +39,31 @@ const oneLine = (s) => {
   return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
 };
 
+/**
+ * A folder's reports: the whole folder's (test-output/mutation/<folder>/) and those of its parts (`folder:a,b`,
+ * test-output/mutation/<folder>/parts/a+b/), each with its run.json, oldest first.
+ */
+function reportsOf(folder) {
+  const dirs = [path.dirname(reportOf(folder))];
+  const partsDir = path.join(path.dirname(reportOf(folder)), 'parts');
+  if (existsSync(partsDir)) dirs.push(...readdirSync(partsDir).map((d) => path.join(partsDir, d)));
+  return dirs.filter((d) => existsSync(path.join(d, 'mutation.json'))).map((d) => ({
+    report: JSON.parse(readFileSync(path.join(d, 'mutation.json'), 'utf8')),
+    run: existsSync(path.join(d, 'run.json')) ? JSON.parse(readFileSync(path.join(d, 'run.json'), 'utf8')) : {},
+  })).sort((a, b) => String(a.run.startedAt ?? '').localeCompare(String(b.run.startedAt ?? '')));
+}
+
 function summarize(folder) {
-  const report = JSON.parse(readFileSync(reportOf(folder), 'utf8'));
-  const run = existsSync(runOf(folder)) ? JSON.parse(readFileSync(runOf(folder), 'utf8')) : {};
+  // Each file as its newest report measured it.
+  const reports = reportsOf(folder);
+  const byFile = {};
+  for (const r of reports) for (const [file, entry] of Object.entries(r.report.files)) byFile[file] = { ...entry, run: r.run };
+  const used = reports.filter((r) => Object.values(byFile).some((f) => f.run === r.run));
+  const run = used[used.length - 1]?.run ?? {};
   const files = {};
   const survivors = {};
   const all = [];
-  for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [file, { mutants }] of Object.entries(byFile).sort(([a], [b]) => a.localeCompare(b))) {
     const rel = path.relative(root, path.resolve(root, file)).split(path.sep).join('/');
     all.push(...mutants);
     const t = tally(mutants);
@@ -59,14 +77,18 @@ function summarize(folder) {
     summary: {
       ...tally(all),
       commit: run.commit ?? null, dirtyTree: run.dirty ?? null, date: run.startedAt ?? null,
-      runSeconds: run.seconds ?? null, concurrency: run.concurrency ?? null, files,
+      runSeconds: used.reduce((n, r) => n + (r.run.seconds ?? 0), 0) || null, concurrency: run.concurrency ?? null, files,
+      // Measured in parts: which files each run measured, when, at which commit.
+      ...(used.length > 1 || used[0]?.run.files ? {
+        runs: used.map((r) => ({ files: r.run.files ?? 'the whole folder', commit: r.run.commit ?? null, date: r.run.startedAt ?? null, seconds: r.run.seconds ?? null })),
+      } : {}),
     },
     survivors,
   };
 }
 
 const asked = process.argv.slice(2);
-const folders = (asked.length ? asked : Object.keys(MUTATION_FOLDERS)).filter((f) => existsSync(reportOf(f)));
+const folders = (asked.length ? asked : Object.keys(MUTATION_FOLDERS)).filter((f) => reportsOf(f).length > 0);
 const missing = asked.filter((f) => !folders.includes(f));
 if (missing.length) console.error(`no report for ${missing.join(', ')} (run npm run test:mutation -- ${missing.join(' ')})`);
 

@@ -1,4 +1,4 @@
-// npm run test:mutation [-- folder...]: StrykerJS over each folder of stryker.config.mjs in turn (all of them
+// npm run test:mutation [-- folder[:file,file]...]: StrykerJS over each folder of stryker.config.mjs in turn (all of them
 // when none is named), each with its own report and incremental file under test-output/mutation/<folder>/, then
 // bench/mutationSummary.mjs folds the reports into bench/results/mutation.json.
 //
@@ -7,20 +7,31 @@
 // unmutated run before it counts as a timeout: a folder whose mutants often hang (an append that never acks) is
 // much quicker with a few seconds than with ten.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 import { MUTATION_FOLDERS } from '../stryker.config.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const asked = process.argv.slice(2);
-const unknown = asked.filter((f) => !(f in MUTATION_FOLDERS));
-if (unknown.length) {
-  console.error(`unknown folder ${unknown.join(', ')}: one of ${Object.keys(MUTATION_FOLDERS).join(', ')}`);
+// `folder` measures the whole folder; `folder:a,b` only src/folder/a.ts and b.ts, as a part of the folder with a report
+// of its own (test-output/mutation/<folder>/parts/a+b/): a folder too big for one sitting (src/server: hours) is
+// measured a few files at a time, and bench/mutationSummary.mjs folds the newest report of each file together.
+const asked = process.argv.slice(2).map((arg) => {
+  const [folder, list] = arg.split(':');
+  return { arg, folder, files: list === undefined ? null : list.split(',').filter(Boolean) };
+});
+const wrong = asked.flatMap(({ arg, folder, files }) => {
+  if (!(folder in MUTATION_FOLDERS)) return [`${arg}: unknown folder ${folder}, one of ${Object.keys(MUTATION_FOLDERS).join(', ')}`];
+  if (files !== null && files.length === 0) return [`${arg}: name the files after the colon (${folder}:a,b for src/${folder}/a.ts and b.ts)`];
+  const missing = (files ?? []).filter((f) => !/^[A-Za-z0-9_]+$/.test(f) || !existsSync(path.join(root, 'src', folder, `${f}.ts`)));
+  return missing.length ? [`${arg}: no src/${folder}/${missing[0]}.ts`] : [];
+});
+if (wrong.length) {
+  console.error(wrong.join('\n'));
   process.exit(2);
 }
-const folders = asked.length ? asked : Object.keys(MUTATION_FOLDERS);
+const runs = asked.length ? asked : Object.keys(MUTATION_FOLDERS).map((folder) => ({ arg: folder, folder, files: null }));
 const concurrency = Number(process.env.MUTATION_CONCURRENCY ?? 1);
 const timeoutMs = process.env.MUTATION_TIMEOUT_MS;
 if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -39,17 +50,22 @@ const { clusterDirs, removeCluster } = await tsImport('../test/support/postgres.
 const preload = [process.env.NODE_OPTIONS, `--require ${JSON.stringify(path.join(root, 'scripts', 'mochaCjsResolve.cjs'))}`].filter(Boolean).join(' ');
 
 let failed = false;
-for (const folder of folders) {
-  const out = path.join(root, 'test-output', 'mutation', folder);
+for (const { folder, files } of runs) {
+  const outRel = path.join('test-output', 'mutation', folder, ...(files ? ['parts', files.join('+')] : []));
+  const out = path.join(root, outRel);
   mkdirSync(out, { recursive: true });
-  console.log(`\n== mutation: src/${folder} (concurrency ${concurrency}) ==`);
+  console.log(`\n== mutation: src/${folder}${files ? ` (${files.map((f) => `${f}.ts`).join(', ')})` : ''} (concurrency ${concurrency}) ==`);
   const startedAt = new Date();
   const clustersBefore = new Set(clusterDirs());
   // INCIDENT_ROOM_TEST_PG_KEEP: each test runner keeps its PostgreSQL cluster from one mutant to the next
   // (test/support/postgres.ts); the clusters of runners Stryker killed are removed below.
   const args = [stryker, 'run', 'stryker.config.mjs', '--concurrency', String(concurrency), ...(timeoutMs ? ['--timeoutMS', timeoutMs] : [])];
   const run = spawnSync(process.execPath, args, {
-    cwd: root, stdio: 'inherit', env: { ...process.env, MUTATION_FOLDER: folder, NODE_OPTIONS: preload, INCIDENT_ROOM_TEST_PG_KEEP: '1' },
+    cwd: root, stdio: 'inherit',
+    env: {
+      ...process.env, MUTATION_FOLDER: folder, MUTATION_OUT: outRel, NODE_OPTIONS: preload, INCIDENT_ROOM_TEST_PG_KEEP: '1',
+      ...(files ? { MUTATION_FILES: files.map((f) => `src/${folder}/${f}.ts`).join(',') } : {}),
+    },
   });
   const left = clusterDirs().filter((d) => !clustersBefore.has(d));
   if (left.length > 0) {
@@ -58,11 +74,11 @@ for (const folder of folders) {
   }
   const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
   // What the summary needs besides Stryker's report: which code was measured, how long it took, with how many runners.
-  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, timeoutMs: timeoutMs ? Number(timeoutMs) : undefined, exitCode: run.status }, null, 2)}\n`);
+  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, files: files ? files.map((f) => `src/${folder}/${f}.ts`) : null, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, timeoutMs: timeoutMs ? Number(timeoutMs) : undefined, exitCode: run.status }, null, 2)}\n`);
   if (run.status !== 0) {
     failed = true;
     console.error(`stryker failed on src/${folder} (exit ${run.status})`);
   }
 }
-const summary = spawnSync(process.execPath, [path.join(root, 'bench', 'mutationSummary.mjs'), ...folders], { cwd: root, stdio: 'inherit' });
+const summary = spawnSync(process.execPath, [path.join(root, 'bench', 'mutationSummary.mjs'), ...new Set(runs.map((r) => r.folder))], { cwd: root, stdio: 'inherit' });
 process.exit(failed || summary.status !== 0 ? 1 : 0);
