@@ -12,6 +12,9 @@
 // clients before digests (one `signal` frame per change to every session: the baseline). A third run is the control:
 // the same storm posted to a sink process that only parses it, so the live events show what the machine loses to
 // the storm when the server does none of the work.
+// Where the time goes: bench/serverWatch.mjs, preloaded into each server, records its GC pauses and the turns of its
+// event loop that held it over 6 ms; each run reports them per phase (serverPauses). IR_SERVER_NODE_FLAGS adds node
+// flags to the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each run's server.
 // Run it alone (it measures latency on a 2-core machine): flock /tmp/workbench.lock npm run bench:alerts
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,7 +23,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   Clients, connect, cpuSeconds, hello, latency, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
 } from './channel.mjs';
@@ -205,6 +208,38 @@ async function storm(port, bodies) {
   };
 }
 
+// ---------------------------------------------------------------- where the server stood still
+
+const WATCH_JS = pathToFileURL(path.join(here, 'serverWatch.mjs')).href;
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Per latency phase, from what bench/serverWatch.mjs recorded in the server: its garbage collection pauses, and the
+ * turns of its event loop that held it over the watch's threshold (with how much of each was GC). A live event that
+ * arrives during such a turn waits it out, so these are what a phase's p99 is made of beyond the quiet run's.
+ */
+function pausesIn(file, windows) {
+  if (!fs.existsSync(file)) return { error: 'the server wrote no watch file (it did not exit normally)' };
+  const { stallMs, gc, stalls } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const out = { stallThresholdMs: stallMs };
+  for (const [phase, [from, to]] of Object.entries(windows)) {
+    if (to === undefined) continue;
+    const inside = (e) => e.at >= from && e.at < to;
+    const pauses = gc.filter(inside);
+    const held = stalls.filter(inside);
+    const gcDuring = (s) => pauses.filter((g) => g.at >= s.at && g.at < s.at + s.ms + 2).reduce((n, g) => n + g.ms, 0);
+    const sum = (xs) => round(xs.reduce((n, x) => n + x.ms, 0), 1);
+    const max = (xs) => round(xs.reduce((m, x) => Math.max(m, x.ms), 0), 1);
+    out[phase] = {
+      seconds: round((to - from) / 1000, 2),
+      gc: { pauses: pauses.length, totalMs: sum(pauses), maxMs: max(pauses), scavenges: pauses.filter((g) => g.kind === 'scavenge').length, scavengeMs: sum(pauses.filter((g) => g.kind === 'scavenge')) },
+      stalls: { count: held.length, totalMs: sum(held), maxMs: max(held), ofWhichGcMs: round(held.reduce((n, s) => n + gcDuring(s), 0), 1) },
+      longest: [...held].sort((a, b) => b.ms - a.ms).slice(0, 5).map((s) => ({ atMsIntoPhase: round(s.at - from, 1), ms: s.ms, gcMs: round(gcDuring(s), 1) })),
+    };
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- main
 
 /** How the sessions say `hello` in each run: as the extension does, and as clients before signal digests. */
@@ -256,6 +291,8 @@ async function main() {
 async function run(sender, helloExtra, toSink = false) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-bench-alerts-'));
   const results = {};
+  /** Each latency phase's start and end (absolute ms), to read the server's pauses in it from bench/serverWatch.mjs. */
+  const windows = {};
   let server;
   let sink;
   let clients;
@@ -264,7 +301,8 @@ async function run(sender, helloExtra, toSink = false) {
     // The server's defaults otherwise (bench/channel.mjs's SERVER_ENV lifts only the per-connection rate limit and the
     // subscribers' buffer): in particular 32 sockets per address before they upgrade, which the webhook calls count in.
     const metricsPort = await freePort();
-    server = await spawnServer([SERVER_JS, '--port', '0', '--data', path.join(work, 'data'), '--metrics-port', String(metricsPort)], SERVER_ENV);
+    const watchFile = path.join(work, 'watch.json');
+    server = await spawnServer([...(process.env.IR_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', WATCH_JS, SERVER_JS, '--port', '0', '--data', path.join(work, 'data'), '--metrics-port', String(metricsPort)], { ...SERVER_ENV, IR_BENCH_WATCH_FILE: watchFile });
     const url = `ws://127.0.0.1:${server.port}/v1/channels/${CHANNEL}`;
     clients = new Clients(url, true, helloExtra);
     await clients.open();
@@ -276,7 +314,9 @@ async function run(sender, helloExtra, toSink = false) {
     await sleep(500);
 
     log(`quiet: ${RATE} events/s, no alerts…`);
+    windows.quiet = [epochNow()];
     results.quiet = await latency(server, clients, RATE, k);
+    windows.quiet.push(epochNow());
     k = results.quiet.endK;
     await sleep(500);
 
@@ -287,12 +327,14 @@ async function run(sender, helloExtra, toSink = false) {
     let peakRss = rssMB(server.proc.pid);
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMB(server.proc.pid))), 100);
     const phaseStart = performance.now();
+    windows.storm = [epochNow()];
     const live = latency(server, clients, RATE, k);
     await sleep(STORM_LEAD_MS);
     const stormStart = performance.now();
     watcher.lastNewAt = stormStart;
     const ingest = { startedAtMsIntoPhase: round(stormStart - phaseStart, 1), ...await sender.go(sink?.port ?? server.port) };
     results.storm = await live;
+    windows.storm.push(epochNow());
     k = results.storm.endK;
     // Until the session has every signal: at most 60 s, and no longer than 5 s after the last new one.
     const deadline = performance.now() + 60_000;
@@ -313,7 +355,9 @@ async function run(sender, helloExtra, toSink = false) {
     await sleep(500);
 
     log(`after: ${RATE} events/s again, quiet…`);
+    windows.after = [epochNow()];
     results.after = await latency(server, clients, RATE, k);
+    windows.after.push(epochNow());
     if (!toSink) {
       log('the signals list with 10,000 signals…');
       results.signalsList = await signalsList(url);
@@ -323,6 +367,7 @@ async function run(sender, helloExtra, toSink = false) {
     clients?.close();
     watcher?.ws.terminate();
     if (server) await stopServer(server);
+    results.serverPauses = pausesIn(path.join(work, 'watch.json'), windows);
     fs.rmSync(work, { recursive: true, force: true });
   }
   return results;
@@ -352,6 +397,7 @@ function printTable(results) {
     const i = r.ingest;
     console.log(`\n${mode}: ${MODES[mode].what}`);
     if (MODES[mode].sink) {
+      printPauses(r.serverPauses);
       console.log(`live events ${RATE}/s → ${SUBSCRIBERS} subscribers, p50 / p99 / max ms: quiet ${r.quiet.p50Ms} / ${r.quiet.p99Ms} / ${r.quiet.maxMs}, while the sink took the storm ${r.storm.p50Ms} / ${r.storm.p99Ms} / ${r.storm.maxMs}, after ${r.after.p50Ms} / ${r.after.p99Ms} / ${r.after.maxMs}`);
       console.log(`the sink answered the ${BIG_CALL.toLocaleString()}-alert call in ${i.bigCall.ms} ms and all ${SMALL_CALLS} small calls ${i.smallCalls.allAnsweredMs} ms after it (${JSON.stringify(i.smallCalls.statuses)})`);
       continue;
@@ -373,12 +419,23 @@ function printTable(results) {
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => String(row[c] ?? '').length)));
     for (const row of rows) console.log(row.map((c, j) => String(c ?? '').padEnd(widths[j])).join('  ').trimEnd());
     if (!i.stormInsideLatencyWindow) console.log('note: the storm outlasted the 6-second latency window: the storm column covers only its start');
+    printPauses(r.serverPauses);
   }
   const { digest, each, control } = results.runs;
   console.log(`\nside by side, live p99 quiet → storm: digests ${digest.quiet.p99Ms} → ${digest.storm.p99Ms} ms; a frame per change ${each.quiet.p99Ms} → ${each.storm.p99Ms} ms; control (storm to a sink) ${control.quiet.p99Ms} → ${control.storm.p99Ms} ms`);
   console.log('judged on the run with digests (how the extension connects):');
   for (const v of results.verdicts) console.log(`${v.met ? 'MET   ' : 'MISSED'} ${v.target}: ${v.value}${v.control ? `\n       control: ${v.control}` : ''}`);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+}
+
+/** The server's pauses per phase (bench/serverWatch.mjs), one line each. */
+function printPauses(p) {
+  if (!p || p.error) return console.log(`server pauses: ${p?.error ?? 'not recorded'}`);
+  for (const phase of ['quiet', 'storm', 'after']) {
+    const x = p[phase];
+    if (!x) continue;
+    console.log(`server, ${phase}: GC ${x.gc.pauses} pauses, ${x.gc.totalMs} ms (longest ${x.gc.maxMs}); loop held over ${p.stallThresholdMs} ms ${x.stalls.count} times, ${x.stalls.totalMs} ms (longest ${x.stalls.maxMs}, ${x.stalls.ofWhichGcMs} ms of it GC)`);
+  }
 }
 
 /**
