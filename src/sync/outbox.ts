@@ -76,19 +76,34 @@ export class Outbox {
     return this.dir;
   }
 
-  /** Queue an entry durably; resolves once it is on disk. */
+  /**
+   * Queue an entry durably; resolves once it is on disk. An event queued already (a declaration answered twice queues
+   * its follow-ups again, maybe at once) is queued once: one ack drops one name, and a second name would wait forever.
+   */
   async add(entry: OutboxEntry): Promise<void> {
+    const id = entry.event.id;
+    if (this.peek(id)) return this.persist(id);
     await fs.mkdir(this.dir, { recursive: true });
     const name = this.nameFor(entry);
-    await writeDurably(path.join(this.dir, name), JSON.stringify(entry));
-    this.put(name, { entry, onDisk: true });
+    const file = path.join(this.dir, name);
+    await writeDurably(file, JSON.stringify(entry));
+    const other = this.nameById.get(id);
+    if (other === undefined || other === name || !this.entries.has(other)) {
+      this.put(name, { entry, onDisk: true });
+      return;
+    }
+    // Queued meanwhile under another name: that one stands for it (on disk before this copy goes).
+    await this.persist(id);
+    await fs.rm(file, { force: true });
   }
 
   /**
    * Queue an entry in memory only, for a channel that acks it durably itself before long (an in-process core): it is
-   * listed, counted and sent like any other, and `persist` puts it on disk should the ack not come.
+   * listed, counted and sent like any other, and `persist` puts it on disk should the ack not come. An event queued
+   * already stays as it is.
    */
   hold(entry: OutboxEntry): void {
+    if (this.peek(entry.event.id)) return;
     this.put(this.nameFor(entry), { entry, onDisk: false });
   }
 
