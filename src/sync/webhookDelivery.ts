@@ -153,7 +153,8 @@ export async function postJson(target: Omit<WebhookTarget, 'slackEscaping'>, bod
       error = e instanceof WebhookError ? e : new WebhookError(`Webhook delivery failed: ${String(e)}`, 'network', true);
     }
     const giveUp = (why: WebhookError) => new WebhookError(why.message, why.code, why.retryable, why.status, why.retryAfterMs, attempt, why.reply);
-    if (!error.retryable || attempt >= maxAttempts) throw giveUp(error);
+    // Cancelled (the outbox is shutting down): not a failure to retry, so nobody is told a retry is coming.
+    if (!error.retryable || error.code === 'aborted' || attempt >= maxAttempts) throw giveUp(error);
     if (error.retryAfterMs !== undefined && error.retryAfterMs > (options.maxRetryAfterMs ?? 120_000)) throw giveUp(error);
     // Every retry moves one step up the curve, so a wait the receiver chose (Retry-After) does not restart it.
     const step = backoff.next();
