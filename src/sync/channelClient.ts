@@ -774,11 +774,16 @@ export class ChannelClient implements Disposable {
         else this.send({ type: 'append', requestId: OUTBOX_PREFIX + id, incidentId: entry.incidentId, event: entry.event });
       }
     };
-    const next = (this.flushing ?? Promise.resolve()).then(run, run);
-    this.flushing = next.finally(() => {
-      if (this.flushing === next) this.flushing = undefined;
+    // The failure is logged here, so the chain the next flush waits on never rejects, nor goes unhandled: before, the
+    // rejected chain held in `flushing` reached the extension host as an unhandled rejection.
+    const next = (this.flushing ?? Promise.resolve())
+      .then(run, run)
+      .catch((error: unknown) => this.log('error', `outbox flush failed: ${String(error)}`));
+    const tail: Promise<void> = next.finally(() => {
+      if (this.flushing === tail) this.flushing = undefined;
     });
-    return next.catch((error: unknown) => this.log('error', `outbox flush failed: ${String(error)}`));
+    this.flushing = tail;
+    return next;
   }
 
   private async refreshQueued(): Promise<void> {
