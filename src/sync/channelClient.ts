@@ -188,15 +188,27 @@ export class ChannelClient implements Disposable {
     return this.serverSignalCounts ?? signalCounts(this.signalMap.values(), Date.now());
   }
 
-  private async loadSignals(): Promise<void> {
-    const generation = this.linkGeneration;
-    const reply = await this.request({ type: 'signals', requestId: `s:${randomUUID()}` }, 15_000).catch(() => undefined);
-    if (generation !== this.linkGeneration) return;
-    if (reply?.type !== 'signals') {
-      // A server before signals refuses the request: it has none to tell.
-      if (reply?.type === 'error' && reply.message !== 'link lost') this.log('info', `the channel server keeps no signals (${reply.code}: ${reply.message})`);
-      return;
-    }
+  /**
+   * Ask for the list. Its answer is applied as it is handled, like any frame, not after an `await`: frames that came
+   * behind it in the same read from the socket (a digest, newer than the list) are applied after it, never before.
+   * Before, such a digest was applied first and then wiped by the older list (PROTOCOL.md: what follows the answer is
+   * never older than it).
+   */
+  private loadSignals(): void {
+    if (!this.ready) return;
+    const requestId = `s:${randomUUID()}`;
+    const timer = setTimeout(() => this.requestWaiters.delete(requestId), 15_000);
+    timer.unref?.();
+    this.requestWaiters.set(requestId, (reply) => {
+      clearTimeout(timer);
+      if (reply.type === 'signals') return this.applySignalList(reply);
+      // A server before signals refuses the request: it has none to tell. (A lost link is said elsewhere.)
+      if (reply.type === 'error' && reply.message !== 'link lost') this.log('info', `the channel server keeps no signals (${reply.code}: ${reply.message})`);
+    });
+    this.send({ type: 'signals', requestId });
+  }
+
+  private applySignalList(reply: Extract<ServerMessage, { type: 'signals' }>): void {
     this.signalMap.clear();
     for (const s of reply.items) this.signalMap.set(s.fingerprint, s);
     this.serverSignalCounts = reply.firing !== undefined && reply.resolved !== undefined ? { firing: reply.firing, resolved: reply.resolved } : null;
@@ -224,7 +236,7 @@ export class ChannelClient implements Disposable {
       const wait = Math.max(0, Math.min(SIGNALS_RELOAD_QUIET_MS, firstAt + SIGNALS_RELOAD_MAX_WAIT_MS - now));
       const timer = setTimeout(() => {
         this.signalsReload = undefined;
-        if (this.ready) void this.loadSignals();
+        this.loadSignals();
       }, wait);
       timer.unref?.();
       this.signalsReload = { timer, firstAt };
@@ -483,7 +495,7 @@ export class ChannelClient implements Disposable {
         this.setStatus('online');
         // Send what waits, with what other windows sharing the outbox folder queued while this one was away.
         void this.flush(true);
-        void this.loadSignals();
+        this.loadSignals();
         return;
       case 'events':
         return this.applyEvents(m.incidentId, m.events, m.headSeq, m.lost);
