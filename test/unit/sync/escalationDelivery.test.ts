@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EscalationTrigger } from '../../../src/core/escalationTrigger';
@@ -10,32 +8,11 @@ import {
   DEFAULT_ESCALATION_URL, deliverEscalation, EscalationError, escalationKeyName, escalationSender, QueuedEscalation, routingKeyProblem,
 } from '../../../src/sync/escalationDelivery';
 import { JsonFileWebhookQueueStore, MemoryWebhookQueueStore, WebhookError, WebhookOutbox } from '../../../src/sync/webhookDelivery';
+import { type Handler, httpReceiver } from '../../support/httpReceiver';
 
-interface Received { readonly method: string; readonly path: string; readonly headers: IncomingHttpHeaders; readonly body: string }
-type Handler = (req: Received, res: ServerResponse, n: number) => void;
 
-/** The Events API v2, played by a real HTTP server: `handler` answers the n-th request (0-based). */
-async function eventsApi(handler: Handler, port = 0): Promise<{ url: string; port: number; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      received.push(r);
-      handler(r, res, received.length - 1);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${bound}/v2/enqueue`, port: bound, received,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+/** The Events API v2, played by a real HTTP server (test/support/httpReceiver). */
+const eventsApi = (handler: Handler, port = 0) => httpReceiver(handler, { path: '/v2/enqueue', port });
 
 /** PagerDuty's answers (https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic). */
 const accepted: Handler = (r, res) => {

@@ -1,39 +1,20 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import type { EscalationTrigger } from '../../../src/core/escalationTrigger';
 import {
   deliverEscalation, EscalationError, escalationFix, isPagerDutyOrigin, routingKeyProblem, type EscalationFix,
 } from '../../../src/sync/escalationDelivery';
+import { httpReceiver } from '../../support/httpReceiver';
 
 // What an escalation failure tells the responder (the message, and `fix`: which action button the extension offers),
 // and which routing keys are accepted for which receiver, checked against a real Events API stand-in on loopback.
 
-type Handler = (res: ServerResponse, n: number) => void;
+type Reply = (res: ServerResponse, n: number) => void;
 
-/** The Events API v2 played by a real HTTP server on port 0: `handler` answers the n-th request (0-based). */
-async function eventsApi(handler: Handler): Promise<{ url: string; host: string; received: string[]; close(): Promise<void> }> {
-  const received: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(Buffer.concat(chunks).toString('utf8'));
-      handler(res, received.length - 1);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v2/enqueue`, host: `127.0.0.1:${port}`, received,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+/** The Events API v2, played by a real HTTP server (test/support/httpReceiver): `reply` answers the n-th request. */
+const eventsApi = (reply: Reply) => httpReceiver((_, res, n) => reply(res, n), { path: '/v2/enqueue' });
 
-const reply = (status: number, body: string | object = ''): Handler => (res) => {
+const reply = (status: number, body: string | object = ''): Reply => (res) => {
   res.writeHead(status, typeof body === 'string' ? {} : { 'content-type': 'application/json' });
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 };
@@ -68,7 +49,7 @@ const routingKeyAdvice = (host: string) => `the routing key set for http://${hos
 
 describe('sync/escalationDelivery: what a failed escalation tells the responder', () => {
   const servers: { close(): Promise<void> }[] = [];
-  const serve = async (handler: Handler) => {
+  const serve = async (handler: Reply) => {
     const s = await eventsApi(handler);
     servers.push(s);
     return s;

@@ -1,50 +1,18 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   deliverWebhook, JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, MemoryWebhookQueueStore, parseRetryAfter, validateWebhookUrl, WebhookError,
   webhookOrigin, WebhookOutbox, webhookTokenKey, type QueuedUpdate,
 } from '../../../src/sync/webhookDelivery';
+import { answer, type Handler, httpReceiver, recordingSleep } from '../../support/httpReceiver';
 
-interface Received { readonly method: string; readonly path: string; readonly headers: IncomingHttpHeaders; readonly body: string }
-type Handler = (req: Received, res: ServerResponse, n: number) => void;
 
-/** A real HTTP server on port 0 whose answer to the n-th request (0-based) comes from `handler`. */
-async function webhookServer(handler: Handler): Promise<{ url: string; port: number; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      received.push(r);
-      handler(r, res, received.length - 1);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/services/T000/B000/SECRETPATH`, port, received,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+/** A Slack-style webhook receiver (test/support/httpReceiver). */
+const webhookServer = (handler: Handler) => httpReceiver(handler, { path: '/services/T000/B000/SECRETPATH' });
 
-const answer = (status: number, body = '', headers: Record<string, string> = {}) => (_: Received, res: ServerResponse) => {
-  res.writeHead(status, headers);
-  res.end(body);
-};
 
-/** A clock for the waits between attempts: records them and returns at once. */
-function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
-  const waits: number[] = [];
-  return { waits, sleep: async (ms: number) => void waits.push(ms) };
-}
 
 async function rejection(p: Promise<unknown>): Promise<WebhookError> {
   try {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,40 +7,15 @@ import {
   WebhookOutbox, type QueuedUpdate,
 } from '../../../src/sync/webhookDelivery';
 import { until } from '../../support/until';
+import { answer, type Handler, httpReceiver, recordingSleep } from '../../support/httpReceiver';
 
 // What the webhook delivery promises its callers (the outbox, the extension's view of it, the people reading the
 // errors), checked against a real HTTP receiver on loopback and real queue files in a temp dir.
 
-interface Received { readonly method: string; readonly path: string; readonly headers: IncomingHttpHeaders; readonly body: string }
-type Handler = (req: Received, res: ServerResponse, n: number) => void;
 
-/** A real HTTP receiver on port 0; `handler` answers the n-th request (0-based) and may hold it open. */
-async function receiver(handler: Handler): Promise<{ url: string; host: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      received.push(r);
-      handler(r, res, received.length - 1);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/services/T000/B000/SECRETPATH`, host: `127.0.0.1:${port}`, received,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+/** A Slack-style webhook receiver (test/support/httpReceiver). */
+const receiver = (handler: Handler) => httpReceiver(handler, { path: '/services/T000/B000/SECRETPATH' });
 
-const answer = (status: number, body: string | Buffer = '', headers: Record<string, string> = {}): Handler => (_, res) => {
-  res.writeHead(status, headers);
-  res.end(body);
-};
 
 /** Headers and the start of a reply, then the connection breaks off. */
 const cutShort = (status: number): Handler => (_, res) => {
@@ -73,10 +46,6 @@ async function settlesWithin<T>(what: string, p: Promise<T>, ms = 3000): Promise
   }
 }
 
-function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
-  const waits: number[] = [];
-  return { waits, sleep: async (ms: number) => void waits.push(ms) };
-}
 
 describe('sync/webhookDelivery: what delivery promises', () => {
   const servers: { close(): Promise<void> }[] = [];
