@@ -6,6 +6,6 @@ export { ChannelClient } from '../sync/channelClient';
 export { Outbox } from '../sync/outbox';
 export { WsTransport } from '../sync/wsTransport';
 export {
-  JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, validateWebhookUrl, webhookOrigin, WebhookOutbox, webhookTokenKey,
+  JsonFileWebhookQueueStore, LEGACY_WEBHOOK_TOKEN_KEY, tokenProblem, validateWebhookUrl, webhookOrigin, WebhookOutbox, webhookTokenKey,
 } from '../sync/webhookDelivery';
 export { escalationFix, escalationKeyName, escalationSender, QueuedEscalation } from '../sync/escalationDelivery';

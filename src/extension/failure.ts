@@ -67,7 +67,7 @@ export function failureOf(error: unknown): Failure {
   }
   if (error instanceof WebhookError) {
     if (error.code === 'bad_url') return { message: error.message, actions: [openSetting('incidentRoom.updates.webhookUrl')] };
-    if (error.status === 401 || error.status === 403) return { message: error.message, actions: [SET_WEBHOOK_TOKEN] };
+    if (error.code === 'bad_token' || error.status === 401 || error.status === 403) return { message: error.message, actions: [SET_WEBHOOK_TOKEN] };
     return { message: error.message, actions: [] };
   }
   return { message: errorMessage(error), actions: [] };

@@ -80,7 +80,7 @@ export function resolveCommands(service: IncidentService, delivery: UpdateDelive
     'incidentRoom.setWebhookToken': { run: async ({ args }) => {
       const webhook = delivery.configured();
       if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
-      const token = args?.token ?? (await ask({ title: `Status update webhook token for ${webhook.origin}`, prompt: `Sent as "Authorization: Bearer …" to ${webhook.origin} only; stored in SecretStorage. Leave empty to remove it.`, password: true, required: false }));
+      const token = (args?.token ?? (await ask({ title: `Status update webhook token for ${webhook.origin}`, prompt: `Sent as "Authorization: Bearer …" to ${webhook.origin} only; stored in SecretStorage. Leave empty to remove it.`, password: true, required: false }))).trim();
       const origin = await delivery.setToken(token || undefined);
       void vscode.window.showInformationMessage(token ? `Incident Room: webhook token saved for ${origin}.` : `Incident Room: webhook token for ${origin} removed.`);
     } },

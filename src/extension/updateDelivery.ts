@@ -214,7 +214,12 @@ export class UpdateDelivery implements vscode.Disposable {
   async setToken(token: string | undefined): Promise<string> {
     const webhook = this.configured();
     if (!webhook) throw new UserFacingError('set incidentRoom.updates.webhookUrl first: the token is kept for the webhook\'s origin and sent only there');
-    const key = webhookModule().webhookTokenKey(webhook.origin);
+    const { tokenProblem, webhookTokenKey } = webhookModule();
+    const key = webhookTokenKey(webhook.origin);
+    // A pasted token often ends in a line break: trimmed. One inside it cannot be sent, so it is not kept.
+    token = token?.trim();
+    const problem = token ? tokenProblem(token) : null;
+    if (problem) throw new UserFacingError(`this token was not saved: ${problem}. Copy it again from where it was issued.`);
     if (token) await this.context.secrets.store(key, token);
     else await this.context.secrets.delete(key);
     return webhook.origin;
@@ -237,8 +242,12 @@ export class UpdateDelivery implements vscode.Disposable {
     if (report.failed > 0 || (announce && failed.length > 0)) {
       const last = failed[failed.length - 1];
       this.log.error(`webhook delivery failed: ${last?.lastError ?? 'unknown error'}`);
-      const choice = await vscode.window.showErrorMessage(`Incident Room: a status update could not be delivered to the webhook${last?.url ? ` at ${hostOf(last.url)}` : ''} (${last?.lastError ?? 'error'}). It stays on the timeline and in the queue.`, 'Retry', 'Show Log');
-      if (choice === 'Retry') await this.retryAll();
+      // The token is what to fix when it cannot be sent or the receiver refused it; retrying alone would fail again.
+      const tokenAtFault = last?.lastCode === 'bad_token' || last?.lastStatus === 401 || last?.lastStatus === 403;
+      const first = tokenAtFault ? 'Set Webhook Token' : 'Retry';
+      const choice = await vscode.window.showErrorMessage(`Incident Room: a status update could not be delivered to the webhook${last?.url ? ` at ${hostOf(last.url)}` : ''} (${last?.lastError ?? 'error'}). It stays on the timeline and in the queue.`, first, 'Show Log');
+      if (choice === 'Set Webhook Token') await vscode.commands.executeCommand('incidentRoom.setWebhookToken');
+      else if (choice === 'Retry') await this.retryAll();
       else if (choice === 'Show Log') this.log.show();
     }
   }

@@ -13,8 +13,27 @@ import { brand, hasBrand } from '../core/brand';
 
 // ---- errors and URL ----
 
-/** `no_key`: the secret the receiver needs (an escalation's routing key) is not set for its origin. */
-export type WebhookErrorCode = 'bad_url' | 'http' | 'network' | 'timeout' | 'aborted' | 'no_key';
+/**
+ * `no_key`: the secret the receiver needs (an escalation's routing key) is not set for its origin. `bad_token`: the
+ * token set for it cannot be sent in a header (a line break, a character outside Latin-1).
+ */
+export type WebhookErrorCode = 'bad_url' | 'bad_token' | 'http' | 'network' | 'timeout' | 'aborted' | 'no_key';
+
+/**
+ * Why a token cannot go in an `Authorization` header, or null when it can: HTTP header values are bytes (RFC 9110
+ * field-value: visible characters, spaces and tabs, obs-text); fetch refuses anything else. Without this check a
+ * token pasted with a line break in it failed every attempt as "could not reach the webhook", and was retried.
+ * Whitespace around it is not a problem: it is trimmed, as fetch trims a header value.
+ */
+export function tokenProblem(token: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  const bad = /[^\t\x20-\x7e\x80-\xff]/.exec(token);
+  if (!bad) return null;
+  const c = bad[0];
+  // Never the character itself: the message is shown and logged, the token is a secret.
+  const what = c === '\n' || c === '\r' ? 'a line break' : c.charCodeAt(0) < 0x20 || c === '\x7f' ? 'a control character' : 'a character outside Latin-1';
+  return `it holds ${what} (at character ${bad.index + 1}), which an HTTP header cannot carry`;
+}
 
 /** Why a delivery failed; `retryable` says whether trying again later could help. Messages never carry the URL path or token. */
 export class WebhookError extends Error {
@@ -143,11 +162,15 @@ export async function postJson(target: Omit<WebhookTarget, 'slackEscaping'>, bod
     { ...DEFAULT_BACKOFF, initialMs: options.initialDelayMs ?? DEFAULT_BACKOFF.initialMs, maxMs: options.maxDelayMs ?? DEFAULT_BACKOFF.maxMs },
     options.random ?? Math.random,
   );
+  const label = target.label ?? 'webhook';
+  const token = target.token?.trim();
+  const problem = token ? tokenProblem(token) : null;
+  if (problem) throw new WebhookError(`The ${label} token set for ${url.origin} cannot be sent: ${problem}. Set it again.`, 'bad_token', false, undefined, undefined, 0);
   const json = JSON.stringify(body);
   for (let attempt = 1; ; attempt++) {
     let error: WebhookError;
     try {
-      const status = await attemptOnce(url, target.label ?? 'webhook', target.token, json, options);
+      const status = await attemptOnce(url, label, token, json, options);
       return { status, attempts: attempt };
     } catch (e) {
       error = e instanceof WebhookError ? e : new WebhookError(`Webhook delivery failed: ${String(e)}`, 'network', true);

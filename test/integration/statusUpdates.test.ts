@@ -75,6 +75,21 @@ suite('Status updates to the webhook', () => {
     assert.deepEqual(timeline.map((e) => e.delivery).sort(), [`sent to webhook at ${new URL(other.url).host}`, `sent to webhook at ${new URL(own.url).host}`].sort());
   });
 
+  test('a pasted token is trimmed; one with a line break inside is refused, saying why, and nothing is kept', async () => {
+    const r = await receiver();
+    receivers.push(r);
+    await setUrl(r.url);
+    const key = webhookTokenKey(webhookOrigin(r.url));
+    await vscode.commands.executeCommand('incidentRoom.setWebhookToken', { token: '  pasted-token\n' });
+    assert.equal(await c.context.secrets.get(key), 'pasted-token');
+    // The command shows what setToken throws (commandInvoke.ts); the message is the one asserted here.
+    await assert.rejects(
+      c.delivery.setToken('first-half\nsecond-half'),
+      (e: Error) => /this token was not saved: it holds a line break \(at character 11\), which an HTTP header cannot carry/.test(e.message) && !e.message.includes('half'),
+    );
+    assert.equal(await c.context.secrets.get(key), 'pasted-token', 'the token set before stays');
+  });
+
   test('a token stored by an earlier version (one for any URL) is removed unsent and never used', async () => {
     const r = await receiver();
     receivers.push(r);

@@ -45,6 +45,7 @@ describe('extension/failure: one message and the right actions for every typed e
 
   it('a refused webhook token offers Set Webhook Token; a bad webhook URL its setting', () => {
     assert.deepEqual(commands(failureOf(new WebhookError('the webhook answered 401', 'http', false, 401))), ['incidentRoom.setWebhookToken']);
+    assert.deepEqual(commands(failureOf(new WebhookError('the webhook token cannot be sent: it holds a line break', 'bad_token', false))), ['incidentRoom.setWebhookToken']);
     assert.deepEqual(failureOf(new WebhookError('not an https URL', 'bad_url', false)).actions[0]?.args, ['incidentRoom.updates.webhookUrl']);
     assert.deepEqual(failureOf(new WebhookError('timed out', 'timeout', true)).actions, []);
   });

@@ -60,6 +60,25 @@ describe('sync/webhookDelivery', () => {
       assert.deepEqual(JSON.parse(srv.received[1]?.body ?? ''), { text: 'a <b> & <!here>' });
     });
 
+    it('refuses a token a header cannot carry without a request or a retry, and says why without showing it', async () => {
+      const srv = await serve(answer(200, 'ok'));
+      const retries: unknown[] = [];
+      for (const [token, why] of [['abc\ndef-SECRET', 'a line break (at character 4)'], ['abc\u0000SECRET', 'a control character (at character 4)'], ['tök€n-SECRET', 'a character outside Latin-1 (at character 4)']] as const) {
+        const e = await rejection(deliverWebhook({ url: srv.url, token }, 'hello', { onRetry: (r) => retries.push(r) }));
+        assert.equal(e.code, 'bad_token');
+        assert.equal(e.retryable, false);
+        assert.equal(e.message, `The webhook token set for ${new URL(srv.url).origin} cannot be sent: it holds ${why}, which an HTTP header cannot carry. Set it again.`);
+        assert.ok(!e.message.includes('SECRET') && !e.message.includes('€'), 'no part of the token is shown');
+      }
+      assert.deepEqual(retries, []);
+      assert.equal(srv.received.length, 0, 'nothing was sent');
+      // Whitespace around a pasted token is trimmed, as fetch trims a header value; Latin-1 (obs-text) is sent as is.
+      await deliverWebhook({ url: srv.url, token: '  s3cret\n' }, 'hello');
+      await deliverWebhook({ url: srv.url, token: 'caf\u00e9\tx' }, 'hello');
+      assert.equal(srv.received[0]?.headers.authorization, 'Bearer s3cret');
+      assert.equal(Buffer.from(srv.received[1]?.headers.authorization ?? '', 'latin1').toString('latin1'), 'Bearer caf\u00e9\tx');
+    });
+
     it('retries after a 500 and delivers the same payload', async () => {
       const srv = await serve((r, res, n) => answer(n === 0 ? 500 : 200, n === 0 ? 'boom' : 'ok')(r, res));
       const retries: string[] = [];
