@@ -26,7 +26,6 @@ export type WebhookErrorCode = 'bad_url' | 'bad_token' | 'http' | 'network' | 't
  * Whitespace around it is not a problem: it is trimmed, as fetch trims a header value.
  */
 export function tokenProblem(token: string): string | null {
-  // eslint-disable-next-line no-control-regex
   const bad = /[^\t\x20-\x7e\x80-\xff]/.exec(token);
   if (!bad) return null;
   const c = bad[0];
