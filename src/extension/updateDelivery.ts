@@ -4,6 +4,7 @@ import type { EscalationEvent } from '../core/escalationTrigger';
 import type { QueuedEscalation } from '../sync/escalationDelivery';
 import type { FlushReport, QueuedUpdate, WebhookOutbox } from '../sync/webhookDelivery';
 import { UserFacingError } from './commandRunner';
+import { errorMessage } from './errors';
 import { escalationUrlSetting, webhookUrlSetting } from './settings';
 
 /** The configured webhook (or escalation endpoint): its URL and the origin its token (routing key) is kept for. */
@@ -237,7 +238,17 @@ export class UpdateDelivery implements vscode.Disposable {
       return;
     }
     if (!webhook) return;
-    const report = await this.outbox.flush();
+    let report: FlushReport;
+    try {
+      report = await this.outbox.flush();
+    } catch (error) {
+      // Delivered or not, each update's state is kept while VS Code runs; only the queue file is behind.
+      this.log.error(`the status update queue could not be saved: ${errorMessage(error)}`);
+      void vscode.window.showErrorMessage(`Incident Room: the status update queue could not be saved (${errorMessage(error)}). Updates already delivered are not sent again in this window; until it can be saved, a restart may send them again.`, 'Show Log').then((c) => {
+        if (c) this.log.show();
+      });
+      return;
+    }
     const failed = this.outbox.items.filter((q) => q.state === 'failed');
     if (report.failed > 0 || (announce && failed.length > 0)) {
       const last = failed[failed.length - 1];

@@ -528,10 +528,6 @@ export class WebhookOutbox<T extends QueuedDelivery = QueuedUpdate> {
       const bound = item as T & { readonly url: string };
       if (this.options.send) await this.options.send(bound, options);
       else await this.sendUpdate(bound as unknown as QueuedUpdate & { readonly url: string }, options);
-      this.update(item.id, { state: 'delivered', attempts: attempts + 1, lastAttemptAt: this.now(), deliveredAt: this.now() }, OUTCOME_FIELDS);
-      this.prune();
-      await this.changed();
-      return 'delivered';
     } catch (e) {
       const error = e instanceof WebhookError ? e : new WebhookError(String(e), 'network', true);
       if (error.code === 'aborted') return 'stopped'; // shutting down: it stays pending for the next run
@@ -542,6 +538,12 @@ export class WebhookOutbox<T extends QueuedDelivery = QueuedUpdate> {
       await this.changed();
       return error.retryable ? 'stopped' : 'failed';
     }
+    // Delivered. Recorded so even when the queue cannot be saved just now: the save's error goes to the caller (the
+    // flush rejects), and the item is never marked failed, which would send it a second time on a retry.
+    this.update(item.id, { state: 'delivered', attempts: attempts + 1, lastAttemptAt: this.now(), deliveredAt: this.now() }, OUTCOME_FIELDS);
+    this.prune();
+    await this.changed();
+    return 'delivered';
   }
 
   /** A status update: its text, Slack-shaped, with the token of its own origin asked for only now (never another's). */

@@ -432,6 +432,28 @@ describe('sync/webhookDelivery: what delivery promises', () => {
       second.dispose();
     });
 
+    it('an update delivered while the queue cannot be saved stays delivered: the flush says so, and no retry sends it twice', async () => {
+      const file = join(dir, 'q.json');
+      // While the receiver answers, the queue file turns into a folder with something in it: the next save fails.
+      const srv = await serve(async (r, res, n) => {
+        await rm(file, { force: true });
+        await mkdir(join(file, 'in-the-way'), { recursive: true });
+        answer(200, 'ok')(r, res, n);
+      });
+      const outbox = await WebhookOutbox.open(new JsonFileWebhookQueueStore(file), { url: () => srv.url, delivery: fast });
+      await outbox.enqueue(update(1));
+      await assert.rejects(outbox.flush(), (e: NodeJS.ErrnoException) => typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code));
+      assert.deepEqual(outbox.items.map((q) => [q.id, q.state, q.retryable]), [['u-1', 'delivered', undefined]]);
+      await rm(file, { recursive: true });
+      assert.deepEqual(await outbox.retryFailed(), { delivered: 0, failed: 0, pending: 0 });
+      assert.equal(srv.received.length, 1, 'sent once');
+      // The next save writes what happened.
+      await outbox.enqueue(update(2, 'second'));
+      const saved = JSON.parse(await readFile(file, 'utf8')) as { items: QueuedUpdate[] };
+      assert.deepEqual(saved.items.map((q) => [q.id, q.state]), [['u-1', 'delivered'], ['u-2', 'pending']]);
+      outbox.dispose();
+    });
+
     it('a queue file that cannot be read (a folder in its place) is refused, not taken for an empty queue', async () => {
       const file = join(dir, 'q.json');
       await mkdir(file);
