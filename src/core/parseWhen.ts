@@ -21,12 +21,15 @@ export function parseEta(value: string, now: Date): Date | null | undefined {
   return Number.isNaN(t) || t <= now.getTime() ? null : new Date(t);
 }
 
-/** "now", "15m ago", "2h ago" or an ISO time → Date; null when not understood. */
+/**
+ * A time behind `now`: "now", "15m ago", "15 mins ago", "2 hours ago", "1h 30m ago" (the units `parseEta` reads) or
+ * an ISO time → Date; null when not understood.
+ */
 export function parseWhen(value: string, now: Date): Date | null {
   const v = value.trim().toLowerCase();
   if (v === '' || v === 'now') return now;
-  const rel = /^(\d+)\s*(m|min|h|hr)\s*ago$/.exec(v);
-  if (rel) return new Date(now.getTime() - Number(rel[1]) * (rel[2]?.startsWith('h') ? 3_600_000 : 60_000));
+  const rel = /^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:ins?|inutes?)?)?\s*ago$/.exec(v);
+  if (rel && (rel[1] || rel[2])) return new Date(now.getTime() - Number(rel[1] ?? 0) * 3_600_000 - Number(rel[2] ?? 0) * 60_000);
   const t = Date.parse(value.trim());
   return Number.isNaN(t) ? null : new Date(t);
 }

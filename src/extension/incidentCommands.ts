@@ -283,7 +283,7 @@ async function askDetectedAt(title: string, detected?: string): Promise<string |
       ? 'When was it detected? The alert started firing then; keep it, or "now", "15m ago", an ISO time'
       : 'When was it detected? Leave as is for now, or "15m ago", or an ISO time (2026-11-22T14:02:00Z)',
     value: detected ?? 'now', required: false,
-    validateInput: (v) => (parseWhen(v, now) === null ? 'Use "now", "Nm ago", "Nh ago" or an ISO-8601 time' : undefined),
+    validateInput: (v) => (parseWhen(v, now) === null ? 'Use "now", "15m ago", "2h ago", "1h 30m ago" or an ISO-8601 time' : undefined),
   });
   const t = parseWhen(value, now);
   return t && Math.abs(t.getTime() - now.getTime()) > 1000 ? t.toISOString() : undefined;

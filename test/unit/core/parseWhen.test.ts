@@ -10,6 +10,17 @@ describe('core/parseWhen', () => {
     assert.equal(parseWhen('15 min ago', now)?.toISOString(), '2026-11-22T14:15:00.000Z');
     assert.equal(parseWhen('2h ago', now)?.toISOString(), '2026-11-22T12:30:00.000Z');
     assert.equal(parseWhen('1 HR AGO', now)?.toISOString(), '2026-11-22T13:30:00.000Z');
+    // the spellings parseEta reads ahead, read behind too
+    assert.equal(parseWhen('15 mins ago', now)?.toISOString(), '2026-11-22T14:15:00.000Z');
+    assert.equal(parseWhen('15 minutes ago', now)?.toISOString(), '2026-11-22T14:15:00.000Z');
+    assert.equal(parseWhen('1 minute ago', now)?.toISOString(), '2026-11-22T14:29:00.000Z');
+    assert.equal(parseWhen('2 hours ago', now)?.toISOString(), '2026-11-22T12:30:00.000Z');
+    assert.equal(parseWhen('1 hour ago', now)?.toISOString(), '2026-11-22T13:30:00.000Z');
+    assert.equal(parseWhen('2hrs ago', now)?.toISOString(), '2026-11-22T12:30:00.000Z');
+    assert.equal(parseWhen('1h 30m ago', now)?.toISOString(), '2026-11-22T13:00:00.000Z');
+    assert.equal(parseWhen('ago', now), null);
+    assert.equal(parseWhen('15 months ago', now), null);
+    assert.equal(parseWhen('15 secs ago', now), null);
   });
   it('reads an ISO time with its zone, and refuses what it does not understand', () => {
     assert.equal(parseWhen('2026-11-22T14:02:00Z', now)?.toISOString(), '2026-11-22T14:02:00.000Z');
@@ -25,8 +36,7 @@ describe('core/parseWhen', () => {
 
   it('never half-reads a time it does not understand', () => {
     // Read as 75 minutes ago or refused, never as the "15m ago" at its end.
-    const compound = parseWhen('1h 15m ago', now);
-    assert.ok(compound === null || compound.toISOString() === '2026-11-22T13:15:00.000Z', String(compound));
+    assert.equal(parseWhen('1h 15m ago', now)?.toISOString(), '2026-11-22T13:15:00.000Z');
     assert.equal(parseWhen('20m ago to 10m ago', now), null);
   });
 
