@@ -47,6 +47,12 @@ export function nextUpdateAfterPosting(state: IncidentState, audience: Audience,
 const MAX_BULLETS = 10;
 const MAX_BULLET_CHARS = 300;
 
+/** How long it has been open; once resolved, how long it was (not "open for" a time that keeps growing). */
+function openFor(detectedAt: string, resolvedAt: string | null, now: Date, at: (iso: string) => string): string {
+  if (resolvedAt) return `resolved ${formatDuration(Date.parse(resolvedAt) - Date.parse(detectedAt))} after detection at ${at(detectedAt)}`;
+  return `open for ${formatDuration(now.getTime() - Date.parse(detectedAt))} since detection at ${at(detectedAt)}`;
+}
+
 function internalText(s: IncidentState, nextUpdateBy: string | null, o: StatusUpdateOptions): string {
   const at = (iso: string) => clockTime(iso, o.timeZone);
   const m = incidentMetrics(s);
@@ -54,7 +60,7 @@ function internalText(s: IncidentState, nextUpdateBy: string | null, o: StatusUp
     `[${s.severity}] ${s.id} ${oneLine(s.title)} — ${s.status}`,
     [
       s.roles.commander.holder ? `Commander: ${s.roles.commander.holder.name}` : 'Commander: unassigned',
-      m.detectedAt ? `open for ${formatDuration(o.now.getTime() - Date.parse(m.detectedAt))} since detection at ${at(m.detectedAt)}` : '',
+      m.detectedAt ? openFor(m.detectedAt, m.resolvedAt, o.now, at) : '',
     ].filter(Boolean).join(' · '),
   ];
   if (s.impact) head.push(`Impact: ${oneLine(s.impact)}`);

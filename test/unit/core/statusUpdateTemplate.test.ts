@@ -304,6 +304,10 @@ describe('core/statusUpdateTemplate', () => {
     assert.equal(internal.nextUpdateBy, null);
     assert.equal(external.nextUpdateBy, null);
     assert.ok(internal.text.endsWith('Resolved at 23:40 UTC. This is the last update; a postmortem will follow.'), internal.text);
+    // How long it took, not how long ago it was detected: the same an hour later.
+    assert.match(internal.text.split('\n')[1] ?? '', / · resolved 52m 00s after detection at 22:48 UTC$/);
+    assert.equal(composeStatusUpdate(state, 'internal', { now: new Date(script.time(161)) }).text, internal.text);
+    assert.ok(!internal.text.includes('open for'), internal.text);
     assert.match(external.text, /^Resolved: /);
     assert.match(external.text, /The issue began about 22:41 UTC\./);
     assert.ok(external.text.endsWith('This is our final update on this issue.'));
