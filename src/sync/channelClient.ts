@@ -353,7 +353,10 @@ export class ChannelClient implements Disposable {
     this.releaseHeld();
     for (const w of this.declareWaiters.values()) w.reject(new Error('the channel client was closed'));
     this.declareWaiters.clear();
-    for (const e of [this._onDidChangeConnection, this._onDidChangeIncident, this._onDidChangeIncidents, this._onDidReject, this._onDidDeclare]) e.dispose();
+    for (const e of [
+      this._onDidChangeConnection, this._onDidChangeIncident, this._onDidChangeIncidents, this._onDidReject, this._onDidDeclare,
+      this._onDidChangePresence, this._onDidChangeSignals,
+    ]) e.dispose();
   }
 
   // ---- connection lifecycle ----
@@ -390,8 +393,7 @@ export class ChannelClient implements Disposable {
     this.stopTimers();
     // The welcome of the next link re-subscribes everything from what is held.
     for (const id of [...this.resyncs.keys()]) this.stopResync(id);
-    for (const waiter of this.requestWaiters.values()) waiter({ type: 'error', code: 'internal', message: 'link lost' });
-    this.requestWaiters.clear();
+    this.failRequests();
     if (this.stopped) return;
     this.lastError = failure.message;
     this.log('warn', `channel link lost: ${failure.message}`);
@@ -441,7 +443,15 @@ export class ChannelClient implements Disposable {
     this.releaseHeld();
     this.stopTimers();
     for (const id of [...this.resyncs.keys()]) this.stopResync(id);
+    // Their answers would come on this link, which is gone: failed now, not when their timers run out.
+    this.failRequests();
     link?.close(code, reason);
+  }
+
+  /** Every request waiting for an answer fails with "link lost" (and its timer stops). */
+  private failRequests(): void {
+    for (const waiter of this.requestWaiters.values()) waiter({ type: 'error', code: 'internal', message: 'link lost' });
+    this.requestWaiters.clear();
   }
 
   private startTimers(): void {

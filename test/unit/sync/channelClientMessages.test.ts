@@ -249,6 +249,21 @@ describe('ChannelClient: server messages, acks, errors, resends and the outbox',
     await assert.rejects(c.ping(1000), (e: Error) => e.message === `not connected to ws://127.0.0.1:${s.port}/v1/channels/payments`);
   });
 
+  it('requests waiting when the client drops its link (closed, or asked to reconnect) fail at once as "link lost"', async () => {
+    const s = await scripted((m) => m.type === 'ping'); // never answered
+    const { c } = make(s.port);
+    await online(c);
+    // Far longer than the test: only failing at once makes it pass (not the request's own timeout).
+    const waiting = c.ping(60_000);
+    await until('the ping sent', () => s.received.some((m) => m.type === 'ping'));
+    c.reconnect();
+    await assert.rejects(waiting, (e: Error) => e.message === 'link lost');
+    await online(c);
+    const closing = c.ping(60_000);
+    c.dispose();
+    await assert.rejects(closing, (e: Error) => e.message === 'link lost');
+  });
+
   // ---- errors ----
 
   it('an error with no request is logged, and only a `forbidden` one names the reason of the close that follows', async () => {
