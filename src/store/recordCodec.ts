@@ -95,6 +95,8 @@ export function encodeInto(buf: Buffer, at: number, r: EncodableRecord): number 
   const total = end - at;
   // Recovery takes a longer record for a damaged length field: never write one.
   if (total > MAX_RECORD_BYTES) throw new RangeError(`a record of ${total} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
+  // …and one with nothing after its header (no channel, no payload): never written either.
+  if (total <= HEADER_BYTES) throw new RangeError('a record needs a channel name or a payload after its header');
   buf.writeUInt32LE(RECORD_MAGIC, at);
   buf.writeUInt32LE(total, at + 4);
   buf.writeUInt8(code, at + 12);
