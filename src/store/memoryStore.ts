@@ -50,6 +50,13 @@ export class MemoryStore implements EventStore {
 
   append(records: readonly AppendRecord[]): Promise<void> {
     return this.write(() => {
+      const refused = this.outOfOrder(records);
+      if (refused) {
+        // The contract: a rejected append leaves none of its records behind, and fails every later one (the core
+        // has sequenced what follows it).
+        this.failed = true;
+        throw refused;
+      }
       for (const r of records) this.put(r);
     });
   }
@@ -109,12 +116,23 @@ export class MemoryStore implements EventStore {
     return done;
   }
 
+  /** The error for the first record that does not follow its incident's head (earlier records of the batch counted). */
+  private outOfOrder(records: readonly AppendRecord[]): StoreError | null {
+    const heads = new Map<string, number>();
+    for (const r of records) {
+      const key = JSON.stringify([r.channel, r.incidentId]);
+      const head = heads.get(key) ?? this.channels.get(r.channel)?.get(r.incidentId)?.events.length ?? 0;
+      if (r.seq !== head + 1) return new StoreError('store_corrupt', `${r.channel}/${r.incidentId}: seq ${r.seq} after ${head}`);
+      heads.set(key, r.seq);
+    }
+    return null;
+  }
+
   private put(r: AppendRecord): void {
     let channel = this.channels.get(r.channel);
     if (!channel) this.channels.set(r.channel, (channel = new Map()));
     let incident = channel.get(r.incidentId);
     if (!incident) channel.set(r.incidentId, (incident = { number: incidentNumber(r.incidentId), events: [], summary: null, declareEventId: '' }));
-    if (r.seq !== incident.events.length + 1) throw new StoreError('store_corrupt', `${r.channel}/${r.incidentId}: seq ${r.seq} after ${incident.events.length}`);
     const { event: _event, ...stored } = r;
     incident.events.push(stored);
     if (r.kind === 'incident.declared') incident.declareEventId = eventIdKey(r.id);
