@@ -281,10 +281,14 @@ export class FileStore implements EventStore {
         last++;
       }
       const buf = Buffer.allocUnsafe(end - start);
+      // Where the run's records were when it was read: another read may drop one of them (damage) while this one
+      // waits, and a dropped record's offset (-1) would then be decoded from before the buffer.
+      const offsets = log.offsets.slice(seq - 1, last);
+      const lengths = log.lengths.slice(seq - 1, last);
       await readFully(fh, buf, start);
       for (let s = seq; s <= last; s++) {
-        const at = (log.offsets[s - 1] ?? 0) - start;
-        const length = log.lengths[s - 1] ?? 0;
+        const at = (offsets[s - seq] ?? 0) - start;
+        const length = lengths[s - seq] ?? 0;
         const decoded = decodeAt(buf, at, Math.min(length, buf.length - at));
         if (!decoded.ok || decoded.header.total !== length || decoded.header.seq !== s) {
           // Damaged since it was indexed (bit rot): the event is lost, the rest is served.
@@ -615,30 +619,24 @@ export class FileStore implements EventStore {
     return next;
   }
 
-  /** The regions the quarantine file already holds (an unreadable tail of it just means some may be copied twice). */
+  /**
+   * The regions the quarantine file already holds whole. A copy torn by a crash (its description or its bytes cut
+   * short, or its bytes not matching their checksum) does not count: that region is copied again, after it, and the
+   * scan resumes at the next entry marker, so the new copy is found on the next open and is not made again. The file
+   * holds only damaged bytes: it is read whole.
+   */
   private async loadQuarantineKeys(): Promise<Set<string>> {
     if (this.quarantineKeys) return this.quarantineKeys;
     const keys = new Set<string>();
     this.quarantineKeys = keys;
-    const fh = await fsp.open(this.quarantinePath, 'r').catch(() => null);
-    if (!fh) return keys;
-    try {
-      const size = (await fh.stat()).size;
-      const head = Buffer.alloc(8);
-      for (let pos = 0; pos + 8 <= size;) {
-        await readFully(fh, head, pos);
-        const metaLength = head.readUInt32LE(4);
-        if (head.readUInt32LE(0) !== QUARANTINE_MAGIC || pos + 8 + metaLength > size) break;
-        const meta = Buffer.alloc(metaLength);
-        await readFully(fh, meta, pos + 8);
-        const m = JSON.parse(meta.toString('utf8')) as { offset: number; bytes: number; crc32: number };
-        keys.add(`${m.offset}:${m.bytes}:${m.crc32}`);
-        pos += 8 + metaLength + m.bytes;
-      }
-    } catch {
-      // A damaged quarantine file: what could be read is known; the rest may be appended again.
-    } finally {
-      await fh.close();
+    const file = await fsp.readFile(this.quarantinePath).catch(() => null);
+    if (!file) return keys;
+    const marker = Buffer.alloc(4);
+    marker.writeUInt32LE(QUARANTINE_MAGIC);
+    for (let pos = file.indexOf(marker); pos >= 0;) {
+      const entry = quarantineEntry(file, pos);
+      if (entry) keys.add(entry.key);
+      pos = entry ? file.indexOf(marker, entry.end) : file.indexOf(marker, pos + 1);
     }
     return keys;
   }
@@ -678,6 +676,23 @@ export class FileStore implements EventStore {
 }
 
 /** A signal record found by the recovery scan: the latest of its fingerprint so far (its checksum held). */
+/** The quarantine entry at `pos` if it is whole (description and bytes all there, the bytes matching their checksum). */
+function quarantineEntry(file: Buffer, pos: number): { key: string; end: number } | null {
+  if (pos + 8 > file.length || file.readUInt32LE(pos) !== QUARANTINE_MAGIC) return null;
+  const dataStart = pos + 8 + file.readUInt32LE(pos + 4);
+  if (dataStart > file.length) return null;
+  let m: { offset?: unknown; bytes?: unknown; crc32?: unknown } | null;
+  try {
+    m = JSON.parse(file.toString('utf8', pos + 8, dataStart)) as typeof m;
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null || typeof m.bytes !== 'number' || !Number.isSafeInteger(m.bytes) || m.bytes < 0) return null;
+  const end = dataStart + m.bytes;
+  if (end > file.length || crc32(file.subarray(dataStart, end)) !== m.crc32) return null;
+  return { key: `${String(m.offset)}:${m.bytes}:${String(m.crc32)}`, end };
+}
+
 function parseSignal(json: string): Signal | null {
   try {
     const sig = JSON.parse(json) as Signal;
