@@ -74,7 +74,7 @@ export class StoreLock {
 }
 
 /** null when the lock is now ours; otherwise who holds it. */
-async function tryCreate(path: string, mine: LockContent, staleMs: number): Promise<LockContent | 'unknown' | null> {
+async function tryCreate(path: string, mine: LockContent, staleMs: number, retries = 3): Promise<LockContent | 'unknown' | null> {
   try {
     await fsp.writeFile(path, JSON.stringify(mine), { flag: 'wx' });
     return null;
@@ -82,11 +82,14 @@ async function tryCreate(path: string, mine: LockContent, staleMs: number): Prom
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   const holder = await readLock(path);
-  if (holder === 'missing') return tryCreate(path, mine, staleMs);
+  // Released between our create and our read: try again, a few times. A path that exists for O_EXCL but reads as
+  // missing (a dangling symlink) spun here forever, even in fail mode; now it is an unknown holder, which acquire's
+  // own loop retries or refuses.
+  if (holder === 'missing') return retries > 0 ? tryCreate(path, mine, staleMs, retries - 1) : 'unknown';
   if (!(await isStale(path, holder, staleMs))) return holder;
   // Remove exactly the stale lock we judged, then race for a fresh one.
   const again = await readLock(path);
-  if (!sameLock(again, holder)) return again === 'missing' ? tryCreate(path, mine, staleMs) : again;
+  if (!sameLock(again, holder)) return again === 'missing' ? (retries > 0 ? tryCreate(path, mine, staleMs, retries - 1) : 'unknown') : again;
   await fsp.rm(path, { force: true });
   try {
     await fsp.writeFile(path, JSON.stringify(mine), { flag: 'wx' });
