@@ -754,7 +754,9 @@ class LogReader {
       at = pos - this.start;
       if (marker || crc32(this.buf.subarray(at + 12, at + total)) === stored) return total;
     }
-    if (marker && available <= MAX_RECORD_BYTES) {
+    // A damaged length (and perhaps marker): the record is whole if its checksum covers the rest of the file. A torn
+    // write's checksum never matches the part of it that was written, so a torn tail is still cut off.
+    if (available <= MAX_RECORD_BYTES) {
       await this.ensure(pos, available);
       at = pos - this.start;
       if (crc32(this.buf.subarray(at + 12, at + available)) === stored) return available;
