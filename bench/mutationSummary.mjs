@@ -53,6 +53,16 @@ function reportsOf(folder) {
   })).sort((a, b) => String(a.run.startedAt ?? '').localeCompare(String(b.run.startedAt ?? '')));
 }
 
+// The files a folder's globs name (`dir/**/*.ts`, a file, `!file`): what a whole-folder run mutates.
+function filesOf(folder) {
+  const walk = (dir) => readdirSync(path.join(root, dir), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : []));
+  const globs = MUTATION_FOLDERS[folder];
+  const named = globs.filter((g) => !g.startsWith('!')).flatMap((g) => (g.endsWith('/**/*.ts') ? walk(g.slice(0, -'/**/*.ts'.length)) : [g]));
+  const left = new Set(globs.filter((g) => g.startsWith('!')).map((g) => g.slice(1)));
+  return [...new Set(named)].filter((f) => !left.has(f)).sort();
+}
+
 function summarize(folder) {
   // Each file as its newest report measured it.
   const reports = reportsOf(folder);
@@ -63,6 +73,11 @@ function summarize(folder) {
   const files = {};
   const survivors = {};
   const all = [];
+  // Measured: a file a report has mutants of, or one a run was asked for (a file of types only has none), or any
+  // file when a run took the whole folder.
+  const measured = new Set([...Object.keys(byFile), ...reports.flatMap((r) => r.run.files ?? [])]
+    .map((f) => path.relative(root, path.resolve(root, f)).split(path.sep).join('/')));
+  const notMeasured = reports.some((r) => !r.run.files) ? [] : filesOf(folder).filter((f) => !measured.has(f));
   for (const [file, { mutants }] of Object.entries(byFile).sort(([a], [b]) => a.localeCompare(b))) {
     const rel = path.relative(root, path.resolve(root, file)).split(path.sep).join('/');
     all.push(...mutants);
@@ -78,6 +93,8 @@ function summarize(folder) {
       ...tally(all),
       commit: run.commit ?? null, dirtyTree: run.dirty ?? null, date: run.startedAt ?? null,
       runSeconds: used.reduce((n, r) => n + (r.run.seconds ?? 0), 0) || null, concurrency: run.concurrency ?? null, files,
+      // A folder measured in parts, not all of them yet: its score is only that of the files above.
+      ...(notMeasured.length ? { notMeasured } : {}),
       // Measured in parts: which files each run measured, when, at which commit.
       ...(used.length > 1 || used[0]?.run.files ? {
         runs: used.map((r) => ({ files: r.run.files ?? 'the whole folder', commit: r.run.commit ?? null, date: r.run.startedAt ?? null, seconds: r.run.seconds ?? null })),
@@ -112,6 +129,6 @@ result.notRun = Object.keys(MUTATION_FOLDERS).filter((f) => !result.folders[f]);
 result.survivors = Object.fromEntries(Object.entries(result.survivors).sort(([a], [b]) => a.localeCompare(b)));
 writeFileSync(target, `${JSON.stringify(result, null, 2)}\n`);
 for (const [folder, s] of Object.entries(result.folders)) {
-  console.log(`src/${folder}: ${s.score}% (${s.killed + s.timeout}/${s.killed + s.timeout + s.survived + s.noCoverage}; ${s.survived} survived, ${s.noCoverage} not covered)${s.runSeconds ? ` in ${s.runSeconds} s at concurrency ${s.concurrency}` : ''}, commit ${s.commit?.slice(0, 7)}`);
+  console.log(`src/${folder}: ${s.score}% (${s.killed + s.timeout}/${s.killed + s.timeout + s.survived + s.noCoverage}; ${s.survived} survived, ${s.noCoverage} not covered)${s.runSeconds ? ` in ${s.runSeconds} s at concurrency ${s.concurrency}` : ''}, commit ${s.commit?.slice(0, 7)}${s.notMeasured ? `; not measured yet: ${s.notMeasured.length} of its files` : ''}`);
 }
 if (result.notRun.length) console.log(`not run: ${result.notRun.map((f) => `src/${f}`).join(', ')}`);
