@@ -26,7 +26,12 @@ export function createLogger(options: { readonly stream?: LogStream; readonly js
   const write = (level: 'info' | 'warn' | 'error', event: string, fields: LogFields = {}) => {
     const time = new Date().toISOString();
     if (json) {
-      stream.write(`${safeJson({ time, level, event, ...fields })}\n`);
+      const line: Record<string, unknown> = { time, level, event, ...fields };
+      const whole = safeJson(line);
+      // A field that cannot be serialized (a circular object) is marked on its own; the time, level and event stay.
+      const text = whole !== UNSERIALIZABLE ? whole
+        : `{${Object.entries(line).filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${safeJson(v)}`).join(',')}}`;
+      stream.write(`${text}\n`);
       return;
     }
     const pairs = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : safeJson(v)}`);
@@ -39,10 +44,12 @@ export function createLogger(options: { readonly stream?: LogStream; readonly js
   };
 }
 
+const UNSERIALIZABLE = '"(unserializable)"';
+
 function safeJson(v: unknown): string {
   try {
     return JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { message: x.message, stack: x.stack } : typeof x === 'bigint' ? String(x) : x)) ?? 'null';
   } catch {
-    return '"(unserializable)"';
+    return UNSERIALIZABLE;
   }
 }

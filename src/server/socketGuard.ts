@@ -18,8 +18,8 @@ export interface SocketGuardOptions {
 interface Pending {
   readonly address: string;
   timer: NodeJS.Timeout | undefined;
-  /** A request of this socket is being answered: it is not idle, and not pushed out. */
-  busy: boolean;
+  /** Requests of this socket being answered (more than one when a client pipelines them): while any is, it is not idle, and not pushed out. */
+  busy: number;
   /** Its request proved a token (`vouched`): it does not count against its address until the request is answered. */
   vouched: boolean;
 }
@@ -58,7 +58,7 @@ export class SocketGuard {
   requestStarted(socket: Socket): void {
     const p = this.pending.get(socket);
     if (!p) return;
-    p.busy = true;
+    p.busy++;
     clearTimeout(p.timer);
   }
 
@@ -66,7 +66,9 @@ export class SocketGuard {
   requestFinished(socket: Socket): void {
     const p = this.pending.get(socket);
     if (!p) return;
-    p.busy = false;
+    p.busy = Math.max(0, p.busy - 1);
+    // A pipelined request after it is still being answered.
+    if (p.busy > 0) return;
     if (p.vouched) {
       // Idle again, it has proved nothing about its next request.
       p.vouched = false;
@@ -102,7 +104,7 @@ export class SocketGuard {
       this.refuse(oldest[0], 'evicted', oldest[1].address);
     }
     this.counted.add(socket);
-    const p: Pending = { address, timer: undefined, busy: false, vouched: false };
+    const p: Pending = { address, timer: undefined, busy: 0, vouched: false };
     this.pending.set(socket, p);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     this.arm(socket, p);
