@@ -49,11 +49,6 @@ export class SocketGuard {
     server.on('connection', (socket: Socket) => this.admit(socket));
   }
 
-  /** Sockets open now, sessions included. */
-  get openSockets(): number {
-    return this.counted.size;
-  }
-
   /** A request arrived whole on `socket`: no deadline while it is answered. */
   requestStarted(socket: Socket): void {
     const p = this.pending.get(socket);
