@@ -97,7 +97,11 @@ function summarize(folder) {
       ...(notMeasured.length ? { notMeasured } : {}),
       // Measured in parts: which files each run measured, when, at which commit.
       ...(used.length > 1 || used[0]?.run.files ? {
-        runs: used.map((r) => ({ files: r.run.files ?? 'the whole folder', commit: r.run.commit ?? null, date: r.run.startedAt ?? null, seconds: r.run.seconds ?? null })),
+        runs: used.map((r) => ({
+          files: r.run.files ?? 'the whole folder', commit: r.run.commit ?? null, date: r.run.startedAt ?? null, seconds: r.run.seconds ?? null,
+          // Against only these tests (MUTATION_TESTS): a lower bound of the files' scores.
+          ...(r.run.tests ? { tests: r.run.tests } : {}),
+        })),
       } : {}),
     },
     survivors,

@@ -6,6 +6,8 @@
 // MUTATION_TIMEOUT_MS (default: stryker.config.mjs's timeoutMS) is the time a mutant's tests get on top of their
 // unmutated run before it counts as a timeout: a folder whose mutants often hang (an append that never acks) is
 // much quicker with a few seconds than with ten.
+// MUTATION_TESTS=a,b measures against only test/unit/<folder>/a.test.ts and b.test.ts: for a part whose mutants the
+// folder's slow tests also reach (hours), a quick lower bound of its score; run.json records which tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +36,12 @@ if (wrong.length) {
 const runs = asked.length ? asked : Object.keys(MUTATION_FOLDERS).map((folder) => ({ arg: folder, folder, files: null }));
 const concurrency = Number(process.env.MUTATION_CONCURRENCY ?? 1);
 const timeoutMs = process.env.MUTATION_TIMEOUT_MS;
+const onlyTests = process.env.MUTATION_TESTS?.split(',').filter(Boolean);
+const noTest = (onlyTests ?? []).flatMap((t) => runs.filter(({ folder }) => !/^[A-Za-z0-9_]+$/.test(t) || !existsSync(path.join(root, 'test', 'unit', folder, `${t}.test.ts`))).map(({ folder }) => `MUTATION_TESTS: no test/unit/${folder}/${t}.test.ts`));
+if (noTest.length) {
+  console.error(noTest[0]);
+  process.exit(2);
+}
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`MUTATION_CONCURRENCY=${process.env.MUTATION_CONCURRENCY}: a whole number of test runners, 1 or more`);
   process.exit(2);
@@ -65,6 +73,7 @@ for (const { folder, files } of runs) {
     env: {
       ...process.env, MUTATION_FOLDER: folder, MUTATION_OUT: outRel, NODE_OPTIONS: preload, INCIDENT_ROOM_TEST_PG_KEEP: '1',
       ...(files ? { MUTATION_FILES: files.map((f) => `src/${folder}/${f}.ts`).join(',') } : {}),
+      ...(onlyTests ? { MUTATION_TESTS: onlyTests.map((t) => `test/unit/${folder}/${t}.test.ts`).join(',') } : {}),
     },
   });
   const left = clusterDirs().filter((d) => !clustersBefore.has(d));
@@ -74,7 +83,7 @@ for (const { folder, files } of runs) {
   }
   const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
   // What the summary needs besides Stryker's report: which code was measured, how long it took, with how many runners.
-  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, files: files ? files.map((f) => `src/${folder}/${f}.ts`) : null, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, timeoutMs: timeoutMs ? Number(timeoutMs) : undefined, exitCode: run.status }, null, 2)}\n`);
+  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, files: files ? files.map((f) => `src/${folder}/${f}.ts`) : null, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, timeoutMs: timeoutMs ? Number(timeoutMs) : undefined, tests: onlyTests ? onlyTests.map((t) => `test/unit/${folder}/${t}.test.ts`) : undefined, exitCode: run.status }, null, 2)}\n`);
   if (run.status !== 0) {
     failed = true;
     console.error(`stryker failed on src/${folder} (exit ${run.status})`);
