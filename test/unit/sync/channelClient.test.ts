@@ -243,6 +243,10 @@ describe('ChannelClient against a real server', function () {
     const changes: { firing: number; fresh: string[] }[] = [];
     a.onDidChangeSignals((c) => changes.push({ firing: a.signals.filter((x) => x.status === 'firing').length, fresh: c.fresh.map((x) => x.fingerprint) }));
     await online(a);
+    // Relative to now: the list a connect loads shows resolved signals of the last 24 h only (fixed dates made this
+    // test fail once they were a day old).
+    const startsAt = new Date(Date.now() - 20 * 60_000);
+    const endsAt = new Date(Date.now() - 60_000);
     const post = async (status: 'firing' | 'resolved', fingerprint: string) => {
       const res = await fetch(`http://127.0.0.1:${port}/v1/channels/payments/alerts`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
@@ -251,7 +255,7 @@ describe('ChannelClient against a real server', function () {
           externalURL: 'http://alertmanager.example.com:9093',
           alerts: [{
             status, labels: { alertname: 'HighErrorRate', severity: 'critical' }, annotations: { summary: 'Checkout 5xx above 5%' },
-            startsAt: '2026-12-02T14:00:00Z', endsAt: status === 'resolved' ? '2026-12-02T14:20:00Z' : '0001-01-01T00:00:00Z',
+            startsAt: startsAt.toISOString(), endsAt: status === 'resolved' ? endsAt.toISOString() : '0001-01-01T00:00:00Z',
             generatorURL: 'http://prometheus.example.com:9090/graph', fingerprint,
           }],
         }),
