@@ -81,15 +81,16 @@ async function tryCreate(path: string, mine: LockContent, staleMs: number, retri
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  const holder = await readLock(path);
   // Released between our create and our read: try again, a few times. A path that exists for O_EXCL but reads as
   // missing (a dangling symlink) spun here forever, even in fail mode; now it is an unknown holder, which acquire's
   // own loop retries or refuses.
-  if (holder === 'missing') return retries > 0 ? tryCreate(path, mine, staleMs, retries - 1) : 'unknown';
+  const gone = () => (retries > 0 ? tryCreate(path, mine, staleMs, retries - 1) : 'unknown' as const);
+  const holder = await readLock(path);
+  if (holder === 'missing') return gone();
   if (!(await isStale(path, holder, staleMs))) return holder;
   // Remove exactly the stale lock we judged, then race for a fresh one.
   const again = await readLock(path);
-  if (!sameLock(again, holder)) return again === 'missing' ? (retries > 0 ? tryCreate(path, mine, staleMs, retries - 1) : 'unknown') : again;
+  if (!sameLock(again, holder)) return again === 'missing' ? gone() : again;
   await fsp.rm(path, { force: true });
   try {
     await fsp.writeFile(path, JSON.stringify(mine), { flag: 'wx' });
