@@ -44,10 +44,15 @@ function schedule(): void {
   later();
 }
 
-/** `resumeOne` in a later turn, no sooner than the period allows (a timer may fire a little early: checked again). */
+/**
+ * `resumeOne` in a later turn, no sooner than the period allows (a timer may fire a little early: checked again).
+ * Always from the check phase (`setImmediate`), after the turn's poll phase has read the sockets: a timer's callback
+ * runs before the poll phase, so when a slice overran the period (or the process was not run for a while) the next
+ * piece, resumed straight from its timer, ran right after the last one with no read of the sockets in between.
+ */
 function later(): void {
   const wait = lastResumedAt + SLICE_PERIOD_MS - performance.now();
-  if (wait > 0) setTimeout(resumeOne, Math.ceil(wait));
+  if (wait > 0) setTimeout(() => setImmediate(resumeOne), Math.ceil(wait));
   else setImmediate(resumeOne);
 }
 
