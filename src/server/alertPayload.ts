@@ -114,7 +114,7 @@ export async function parseAlertPayload(body: BodyBytes): Promise<ParsedAlerts> 
   const source = alertSource(envelope.data);
   let turn = performance.now();
   for (let i = 0; i < count; i++) {
-    if (i % 16 === 15 && performance.now() - turn >= SLICE_MS) {
+    if (i % 4 === 3 && performance.now() - turn >= SLICE_MS) {
       await nextSlice();
       turn = performance.now();
     }

@@ -39,8 +39,8 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const KEY = Buffer.from('alerts');
 
-/** Bytes scanned between two looks at the clock: a turn of the event loop scans for `SLICE_MS` (about 1 MB). */
-const BYTES_PER_CHECK = 32 * 1024;
+/** Bytes scanned between two looks at the clock: a turn of the event loop scans for `SLICE_MS` (about 0.5 MB). */
+const BYTES_PER_CHECK = 8 * 1024;
 
 /** JSON's whitespace: space, tab, line feed, carriage return. */
 function isSpace(c: number): boolean {

@@ -189,7 +189,7 @@ export class ChannelSignals {
             this.pending.set(next.fingerprint, next);
             merged.push(next);
           }
-          if (i % 32 === 31 && performance.now() - started >= SLICE_MS) {
+          if (i % 8 === 7 && performance.now() - started >= SLICE_MS) {
             i++;
             break;
           }

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 const waiting: (() => void)[] = [];
 let scheduled = false;
 /** The longest a slice goes on (each caller checks its own clock: parsing, merging). */
-export const SLICE_MS = 4;
+export const SLICE_MS = 2;
 /**
  * And this long at least passes between the start of one slice and the next (`SLICE_MS` of work, then three times
  * as long for everything else): in a storm, background work has at most a quarter of the server's time, the live
@@ -21,6 +21,9 @@ export const SLICE_MS = 4;
  * every process on it. bench:alerts (2 cores, 100 subscribers at 300 events/s, a 10,000-alert storm on a memory
  * store): live p99 during the storm 245 ms with every ingest yielding on its own, 104 ms taking turns, 61 ms with a
  * quarter of the time; the storm's 5,000-alert call was answered in 1.3 s, its 100 small calls in up to 3 s.
+ * Slices of 2 ms rather than 4 (the same quarter, in smaller pieces, each caller looking at its clock more often):
+ * the storm is taken in half the time (its 100 small calls all answered in 2.1 s where they took 3.7 s, every signal
+ * told 2.9 s after the storm began where it was 4.9 s), with the live events' p99 where it was (2.6× the quiet one).
  */
 const SLICE_PERIOD_MS = 4 * SLICE_MS;
 let lastResumedAt = -Infinity;
