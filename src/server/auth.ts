@@ -244,7 +244,8 @@ export function parseOrigin(value: string, what = 'an allowed origin'): string {
     // reported below
   }
   const bare = url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash
-    && !url.username && !url.password && !/^[a-z]+:\/\/[^/]*\/./i.test(value);
+    // The URL parser drops a path of dots and tolerates a missing `//` or leading spaces: look at what was written.
+    && !url.username && !url.password && !/^[a-z][a-z0-9+.-]*:[/\\]*[^/\\]+[/\\]./i.test(value.trim());
   if (!url || !bare) throw new ConfigError(`${what} must be an origin like https://incidents.example.com, got '${value}' (scheme, host and optional port; no path, no wildcard)`);
   return url.origin;
 }
