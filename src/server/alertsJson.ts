@@ -38,9 +38,19 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const KEY = Buffer.from('alerts');
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Bytes scanned between two looks at the clock: a turn of the event loop scans for `SLICE_MS` (about 0.5 MB). */
 const BYTES_PER_CHECK = 8 * 1024;
+
+/** Whether a key's JSON text (with its quotes; null: not UTF-8) means `alerts`, or may: it is not valid JSON. */
+function isAlertsKey(json: string | null): boolean {
+  try {
+    return json === null || JSON.parse(json) === 'alerts';
+  } catch {
+    return true;
+  }
+}
 
 /** JSON's whitespace: space, tab, line feed, carriage return. */
 function isSpace(c: number): boolean {
@@ -56,10 +66,18 @@ export class Bytes {
 
   constructor(body: BodyBytes) {
     const list = typeof body === 'string' ? [Buffer.from(body, 'utf8')] : body instanceof Uint8Array ? [body] : body;
-    const chunks = list.map((c) => Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-    // A byte order mark is dropped, as decoding with TextDecoder does (RFC 8259: a parser may ignore one).
-    if (chunks[0] && chunks[0].length >= 3 && chunks[0][0] === 0xef && chunks[0][1] === 0xbb && chunks[0][2] === 0xbf) chunks[0] = chunks[0].subarray(3);
-    this.chunks = chunks.filter((c) => c.length > 0);
+    const chunks = list.map((c) => Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength)).filter((c) => c.length > 0);
+    // A byte order mark is dropped, as decoding with TextDecoder does (RFC 8259: a parser may ignore one), however the
+    // first chunks cut it (a chunked request may bring it a byte at a time).
+    if (Buffer.concat(chunks.slice(0, 3).map((c) => c.subarray(0, 3))).subarray(0, 3).equals(BOM)) {
+      for (let drop = 3; drop > 0;) {
+        const n = Math.min(drop, chunks[0]!.length);
+        chunks[0] = chunks[0]!.subarray(n);
+        drop -= n;
+        if (chunks[0]!.length === 0) chunks.shift();
+      }
+    }
+    this.chunks = chunks;
     let at = 0;
     for (const c of this.chunks) {
       this.starts.push(at);
@@ -115,7 +133,10 @@ export async function splitAlerts(body: BodyBytes | Bytes): Promise<SplitAlerts 
   let escaped = false;
   let readingKey = false;
   let keyMatches = false;
+  let keyEscaped = false;
+  let keyStart = -1;
   let keyLength = 0;
+  let sawAlertsKey = false;
   // At depth 1 (the top-level object): the next string is a key; the last key read was `alerts`; its value comes next.
   let expectKey = false;
   let keyIsAlerts = false;
@@ -159,12 +180,17 @@ export async function splitAlerts(body: BodyBytes | Bytes): Promise<SplitAlerts 
           if (readingKey) keyMatches = false;
         } else if (c === BACKSLASH) {
           escaped = true;
-          if (readingKey) keyMatches = false;
+          if (readingKey) keyEscaped = true;
         } else if (c === QUOTE) {
           inString = false;
           if (readingKey) {
             readingKey = false;
-            keyIsAlerts = keyMatches && keyLength === KEY.length;
+            keyIsAlerts = keyMatches && !keyEscaped && keyLength === KEY.length;
+            // A second `alerts`, or one spelled with an escape (`\u0061lerts`): which one JSON.parse keeps (the last)
+            // is for it to say, so the body is left whole.
+            if (keyEscaped && isAlertsKey(bytes.text(keyStart, at + 1))) return null;
+            if (keyIsAlerts && sawAlertsKey) return null;
+            sawAlertsKey ||= keyIsAlerts;
           }
         } else if (readingKey) {
           keyMatches = keyMatches && keyLength < KEY.length && KEY[keyLength] === c;
@@ -185,6 +211,8 @@ export async function splitAlerts(body: BodyBytes | Bytes): Promise<SplitAlerts 
           expectKey = false;
           readingKey = true;
           keyMatches = true;
+          keyEscaped = false;
+          keyStart = at;
           keyLength = 0;
         }
         continue;
