@@ -147,15 +147,59 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<ConnectionLimits>
   return out;
 }
 
+/** A stream the CLI writes to: `write` as process.stdout has it, and whether it is a terminal (the log's format). */
+interface CliStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/**
+ * Everything of the process `runCli` touches: its two streams, its exit code, its signals and its pid. The CLI runs
+ * with the real process (`PROCESS_IO`); a test passes one that records, so it can run the server in its own process
+ * and see what an operator would (and a mutation tester, which sees only that process, sees the CLI run).
+ */
+export interface CliIo {
+  /** Where the `listening on` line and `--help` go. */
+  readonly stdout: CliStream;
+  /** Where a failed start's one line and the JSON log lines go. */
+  readonly stderr: CliStream;
+  /** The code the process ends with once nothing is left to run (a start that failed). */
+  setExitCode(code: number): void;
+  /** End the process now: a signal stopped the server. */
+  exit(code: number): void;
+  /** Call `handler` every time the process receives `signal`. */
+  onSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void;
+  /** Logged at start, so an operator can tell which process to signal. */
+  readonly pid: number;
+}
+
+/** The real process. Its streams are looked up when used, as before: importing the CLI opens neither. */
+export const PROCESS_IO: CliIo = {
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+  exit: (code) => process.exit(code),
+  onSignal: (signal, handler) => {
+    process.on(signal, handler);
+  },
+  pid: process.pid,
+};
+
 /** Run the server as the CLI does: one `listening on ws://HOST:PORT` line on stdout, logs on stderr, exit codes. */
-export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = PROCESS_IO): Promise<void> {
   let config: CliConfig;
   let tokens: TokenEntry[] | null = null;
   let limits: Partial<ConnectionLimits>;
   try {
     config = parseCli(argv, env);
     if (config.help) {
-      process.stdout.write(helpText());
+      io.stdout.write(helpText());
       return;
     }
     if (config.tokensFile !== null) tokens = loadTokens(config.tokensFile);
@@ -163,9 +207,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     // Before the store: a refused start must leave no data directory and no log behind.
     assertBindable(config.host, tokens);
   } catch (e) {
-    return fail(e instanceof ConfigError ? 2 : 1, `${(e as Error).message} (usage: ${USAGE})`);
+    return fail(io, e instanceof ConfigError ? 2 : 1, `${(e as Error).message} (usage: ${USAGE})`);
   }
-  const logger = createLogger();
+  const logger = createLogger({ stream: io.stderr });
   const metrics = new ServerMetrics();
   const dataDir = path.resolve(config.data);
   const storeLog = (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, unknown>) => logger[level](event, fields);
@@ -186,14 +230,14 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
   } catch (e) {
     await store.close().catch(() => undefined);
-    if (e instanceof StoreError) return fail(1, e.message);
+    if (e instanceof StoreError) return fail(io, 1, e.message);
     const code = (e as NodeJS.ErrnoException).code;
     const problem = code === undefined ? undefined : DATA_DIR_PROBLEMS[code];
     if (problem) {
       const where = (e as NodeJS.ErrnoException).path;
-      return fail(1, `cannot write to the data directory ${dataDir}: ${problem} (${code}${where ? ` on ${where}` : ''}); the server needs to read and write it (--data)`);
+      return fail(io, 1, `cannot write to the data directory ${dataDir}: ${problem} (${code}${where ? ` on ${where}` : ''}); the server needs to read and write it (--data)`);
     }
-    return fail(1, `cannot open the store in ${dataDir}: ${(e as Error).stack ?? String(e)}`);
+    return fail(io, 1, `cannot open the store in ${dataDir}: ${(e as Error).stack ?? String(e)}`);
   }
 
   let server: RunningServer;
@@ -204,48 +248,52 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     });
   } catch (e) {
     await store.close().catch(() => undefined);
-    if (e instanceof ConfigError) return fail(2, e.message);
+    if (e instanceof ConfigError) return fail(io, 2, e.message);
     const code = (e as NodeJS.ErrnoException).code;
     const [host, port] = (e as { listener?: string }).listener === 'metrics' ? [config.metricsHost, config.metricsPort] : [config.host, config.port];
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return fail(1, `cannot listen on ${host}:${port}: ${code}`);
-    return fail(1, `failed to start: ${(e as Error).stack ?? String(e)}`);
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return fail(io, 1, `cannot listen on ${host}:${port}: ${code}`);
+    return fail(io, 1, `failed to start: ${(e as Error).stack ?? String(e)}`);
   }
-  process.stdout.write(`listening on ${server.url}\n`);
+  io.stdout.write(`listening on ${server.url}\n`);
   logger.info('start', {
     url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), ...(config.pgUrl ? { database: databaseName(config.pgUrl) } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
     ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}), ...(config.allowedOrigins.length > 0 ? { origins: config.allowedOrigins } : {}),
-    pid: process.pid,
+    pid: io.pid,
   });
-  installSignals(server, logger);
+  installSignals(server, logger, io);
 }
 
-function installSignals(server: RunningServer, logger: Logger): void {
+function installSignals(server: RunningServer, logger: Logger, io: CliIo): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn('second signal: exiting now', { signal });
-      process.exit(1);
+      io.exit(1);
+      // The real process is gone by now; an `io` that records goes on, and the first signal's stop finishes.
+      return;
     }
     stopping = true;
     logger.info('stopping', { signal, connections: server.connectionCount() });
     const force = setTimeout(() => {
       logger.error('stop timed out: exiting', {});
-      process.exit(1);
+      io.exit(1);
     }, 15_000);
     force.unref();
     server.close().then(
       () => {
+        clearTimeout(force);
         logger.info('stop', { signal });
-        process.exit(0);
+        io.exit(0);
       },
       (e: unknown) => {
+        clearTimeout(force);
         logger.error('stop failed', { error: (e as Error).message });
-        process.exit(1);
+        io.exit(1);
       },
     );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  io.onSignal('SIGTERM', stop);
+  io.onSignal('SIGINT', stop);
 }
 
 /** `host:port/database` of a database URL: what the log may say (never the user or password). */
@@ -264,7 +312,7 @@ const DATA_DIR_PROBLEMS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a directory',
 };
 
-function fail(code: number, line: string): void {
-  process.stderr.write(`incident-room-server: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exitCode = code;
+function fail(io: CliIo, code: number, line: string): void {
+  io.stderr.write(`incident-room-server: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
+  io.setExitCode(code);
 }
