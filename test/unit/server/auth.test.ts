@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { AppendKind } from '../../../src/protocol/events';
@@ -9,7 +8,7 @@ import { Authorizer, ConfigError, grants, isLoopback, loadTokens, TokensFile } f
 import { startServer } from '../../../src/server/channelServer';
 import type { Logger } from '../../../src/server/logger';
 import { MemoryStore } from '../../../src/store/memoryStore';
-import { declareEvent, httpGet, noteEvent, removeTempDirs, runServerCli, spawnServer, startTestServer, TestClient, tempDir, upgradeResponse, upgradeStatus } from './helpers';
+import { declareEvent, httpGet, noteEvent, rawUpgradeStatus, removeTempDirs, runServerCli, spawnServer, startTestServer, TestClient, tempDir, upgradeResponse, upgradeStatus } from './helpers';
 
 const TOKENS = [
   { name: 'payments-team', token: 'tok-payments-7f3a9c', channels: ['payments-*'] },
@@ -307,23 +306,7 @@ describe('server/auth: read-only tokens and public status pages', function () {
     return client;
   };
   /** An upgrade with this Sec-WebSocket-Protocol header, sent as is (a ws client would refuse to send a malformed one): its status. */
-  const rawUpgrade = (port: number, protocols: string, channel = 'payments-oncall'): Promise<number> => new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1', port, path: `/v1/channels/${channel}`,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': protocols },
-    });
-    req.on('upgrade', (res, socket) => {
-      assert.equal(res.headers['sec-websocket-protocol'], 'incident-room.v1', 'the server selects incident-room.v1, never the token');
-      socket.destroy();
-      resolve(101);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const rawUpgrade = (port: number, protocols: string, channel = 'payments-oncall'): Promise<number> => rawUpgradeStatus(port, { 'Sec-WebSocket-Protocol': protocols }, `/v1/channels/${channel}`);
   const at = () => new Date().toISOString();
   const mitigationId = randomUUID();
   const workstreamId = randomUUID();

@@ -3,7 +3,6 @@
 // in the tokens file, which token grants what, how the Authorization header and the browser's subprotocol token are
 // read, which addresses and Host names count as this machine, and which web origins may open a session.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
@@ -14,7 +13,7 @@ import {
 } from '../../../src/server/auth';
 import type { Logger } from '../../../src/server/logger';
 import { ALERTMANAGER_V4, postAlerts } from './alertPayloads';
-import { httpGet, removeTempDirs, startTestServer, tempDir, upgradeStatus } from './helpers';
+import { httpGet, rawUpgradeStatus, removeTempDirs, startTestServer, tempDir, upgradeStatus } from './helpers';
 
 // As an operator writes them: a write token, a read-only token differing from it only in its last letter, a token
 // pinned to one user, a token for every channel, a metrics-only token for the scraper and two public status pages.
@@ -57,24 +56,7 @@ function tokensFile(value: unknown, text = JSON.stringify(value)): string {
 }
 
 /** An upgrade request with exactly these headers (a ws client would refuse to send some of them): its status. */
-function rawUpgrade(port: number, headers: Record<string, string>, urlPath = '/v1/channels/payments-oncall'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1', port, path: urlPath, agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...headers },
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const rawUpgrade = rawUpgradeStatus;
 
 /** A GET with these headers (Host included, as a rebinding page or a proxy would send it): status and body. */
 function getWith(port: number, urlPath: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {

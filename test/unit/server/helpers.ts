@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -351,4 +352,29 @@ export async function metricsText(t: TestServer): Promise<string> {
 export function sample(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+/**
+ * The status a raw WebSocket upgrade gets (101, or the refusal's status), with these extra headers, on this path.
+ * Offered subprotocols, the server must select `incident-room.v1`: never a token (the promise is checked here).
+ */
+export function rawUpgradeStatus(port: number, headers: Record<string, string>, urlPath = '/v1/channels/payments-oncall'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1', port, path: urlPath, agent: false,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...headers },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      const selected = res.headers['sec-websocket-protocol'];
+      if (headers['Sec-WebSocket-Protocol'] !== undefined && selected !== 'incident-room.v1') reject(new Error(`the server selected the subprotocol ${selected}, not incident-room.v1`));
+      else resolve(101);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
