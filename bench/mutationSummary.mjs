@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { MUTATION_FOLDERS } from '../stryker.config.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+/** A file as the project names it (`src/server/cli.ts`), however a report or run.json wrote it (absolute, relative). */
+const projectPath = (f) => path.relative(root, path.resolve(root, f)).split(path.sep).join('/');
 const target = path.join(root, 'bench', 'results', 'mutation.json');
 const reportOf = (folder) => path.join(root, 'test-output', 'mutation', folder, 'mutation.json');
 
@@ -76,10 +78,10 @@ function summarize(folder) {
   // Measured: a file a report has mutants of, or one a run was asked for (a file of types only has none), or any
   // file when a run took the whole folder.
   const measured = new Set([...Object.keys(byFile), ...reports.flatMap((r) => r.run.files ?? [])]
-    .map((f) => path.relative(root, path.resolve(root, f)).split(path.sep).join('/')));
+    .map(projectPath));
   const notMeasured = reports.some((r) => !r.run.files) ? [] : filesOf(folder).filter((f) => !measured.has(f));
   for (const [file, { mutants }] of Object.entries(byFile).sort(([a], [b]) => a.localeCompare(b))) {
-    const rel = path.relative(root, path.resolve(root, file)).split(path.sep).join('/');
+    const rel = projectPath(file);
     all.push(...mutants);
     const t = tally(mutants);
     files[rel] = { score: t.score, mutants: t.mutants, survived: t.survived, noCoverage: t.noCoverage };
