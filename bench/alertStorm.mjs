@@ -15,6 +15,8 @@
 // Where the time goes: bench/serverWatch.mjs, preloaded into each server, records its GC pauses and the turns of its
 // event loop that held it over 6 ms; each run reports them per phase (serverPauses). IR_SERVER_NODE_FLAGS adds node
 // flags to the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each run's server.
+// IR_BENCH_MODES=digest,control runs only those runs (for trying a change quickly); the results are then printed, not
+// written (bench/results/alertStorm.json always holds all three).
 // Run it alone (it measures latency on a 2-core machine): flock /tmp/workbench.lock npm run bench:alerts
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -81,27 +83,38 @@ function webhookBody(from, n) {
   }));
 }
 
-async function postAlerts(port, body) {
+/**
+ * POST one webhook body, as Alertmanager does (Content-Length, one write): through node:http, not fetch, whose
+ * per-call work (streams over the body, promises per chunk) cost the sender most of a core during the storm, on the
+ * same two cores as the server it measures.
+ */
+function postAlerts(port, body) {
   const t0 = performance.now();
-  let res;
-  let text;
-  try {
-    res = await fetch(`http://127.0.0.1:${port}/v1/channels/${CHANNEL}/alerts`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'Alertmanager/0.25.0' }, body,
-    });
-    text = await res.text();
-  } catch (e) {
+  return new Promise((resolve) => {
     // A connection the server closed or reset: counted as status 0, with why.
-    return { status: 0, ms: performance.now() - t0, accepted: null, body: String(e.cause?.message ?? e.message) };
-  }
-  const ms = performance.now() - t0;
-  let accepted = null;
-  try {
-    accepted = JSON.parse(text).accepted ?? null;
-  } catch {
-    // reported through status and body below
-  }
-  return { status: res.status, ms, accepted, body: res.status === 202 ? undefined : text.slice(0, 300) };
+    const failed = (e) => resolve({ status: 0, ms: performance.now() - t0, accepted: null, body: String(e?.message ?? e) });
+    const req = http.request({
+      host: '127.0.0.1', port, method: 'POST', path: `/v1/channels/${CHANNEL}/alerts`,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, 'User-Agent': 'Alertmanager/0.25.0' },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', failed);
+      res.on('end', () => {
+        const ms = performance.now() - t0;
+        const text = Buffer.concat(chunks).toString('utf8');
+        let accepted = null;
+        try {
+          accepted = JSON.parse(text).accepted ?? null;
+        } catch {
+          // reported through status and body below
+        }
+        resolve({ status: res.statusCode, ms, accepted, body: res.statusCode === 202 ? undefined : text.slice(0, 300) });
+      });
+    });
+    req.on('error', failed);
+    req.end(body);
+  });
 }
 
 // ---------------------------------------------------------------- a session on the channel that counts signals
@@ -233,8 +246,14 @@ function pausesIn(file, windows) {
     out[phase] = {
       seconds: round((to - from) / 1000, 2),
       gc: { pauses: pauses.length, totalMs: sum(pauses), maxMs: max(pauses), scavenges: pauses.filter((g) => g.kind === 'scavenge').length, scavengeMs: sum(pauses.filter((g) => g.kind === 'scavenge')) },
-      stalls: { count: held.length, totalMs: sum(held), maxMs: max(held), ofWhichGcMs: round(held.reduce((n, s) => n + gcDuring(s), 0), 1) },
-      longest: [...held].sort((a, b) => b.ms - a.ms).slice(0, 5).map((s) => ({ atMsIntoPhase: round(s.at - from, 1), ms: s.ms, gcMs: round(gcDuring(s), 1) })),
+      stalls: {
+        count: held.length, totalMs: sum(held), maxMs: max(held), ofWhichGcMs: round(held.reduce((n, s) => n + gcDuring(s), 0), 1),
+        // The main thread ready to run but off a core (another process or thread had it), where Linux says.
+        ...(held.every((s) => s.waitedMs !== undefined) ? { ofWhichWaitingForACoreMs: round(held.reduce((n, s) => n + s.waitedMs, 0), 1) } : {}),
+      },
+      longest: [...held].sort((a, b) => b.ms - a.ms).slice(0, 5).map((s) => ({
+        atMsIntoPhase: round(s.at - from, 1), ms: s.ms, gcMs: round(gcDuring(s), 1), ...(s.waitedMs !== undefined ? { ranMs: s.ranMs, waitedMs: s.waitedMs } : {}),
+      })),
     };
   }
   return out;
@@ -252,7 +271,12 @@ const MODES = {
   control: { helloExtra: { presence: true, signalDigest: true }, what: 'the storm posted to a sink process that only parses it (none of it reaches the server)', sink: true },
 };
 
+/** IR_BENCH_MODES: the runs to do (all when unset). */
+const onlyModes = process.env.IR_BENCH_MODES?.split(',').filter(Boolean);
+
 async function main() {
+  const unknown = onlyModes?.find((m) => !(m in MODES));
+  if (unknown !== undefined) throw new Error(`IR_BENCH_MODES: no run ${unknown}, one of ${Object.keys(MODES).join(', ')}`);
   if (!fs.existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first (npm run bench:alerts does)`);
   const results = {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAvgAtStart: os.loadavg().map((x) => round(x, 2)) },
@@ -270,7 +294,7 @@ async function main() {
   try {
     log('building the webhook bodies (in the storm sender\'s process)…');
     sender = await startStormSender();
-    for (const [mode, { helloExtra, what, sink }] of Object.entries(MODES)) {
+    for (const [mode, { helloExtra, what, sink }] of Object.entries(MODES).filter(([m]) => !onlyModes || onlyModes.includes(m))) {
       log(`\n== ${mode}: ${what}`);
       results.runs[mode] = await run(sender, helloExtra, sink === true);
     }
@@ -278,6 +302,7 @@ async function main() {
     sender?.stop();
   }
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
+  if (onlyModes) return printTable(results);
   results.verdicts = verdicts(results.runs.digest, results.runs.control);
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -421,6 +446,7 @@ function printTable(results) {
     if (!i.stormInsideLatencyWindow) console.log('note: the storm outlasted the 6-second latency window: the storm column covers only its start');
     printPauses(r.serverPauses);
   }
+  if (!results.verdicts) return console.log(`\nonly ${Object.keys(results.runs).join(', ')} (IR_BENCH_MODES): nothing judged, nothing written`);
   const { digest, each, control } = results.runs;
   console.log(`\nside by side, live p99 quiet → storm: digests ${digest.quiet.p99Ms} → ${digest.storm.p99Ms} ms; a frame per change ${each.quiet.p99Ms} → ${each.storm.p99Ms} ms; control (storm to a sink) ${control.quiet.p99Ms} → ${control.storm.p99Ms} ms`);
   console.log('judged on the run with digests (how the extension connects):');
@@ -434,7 +460,7 @@ function printPauses(p) {
   for (const phase of ['quiet', 'storm', 'after']) {
     const x = p[phase];
     if (!x) continue;
-    console.log(`server, ${phase}: GC ${x.gc.pauses} pauses, ${x.gc.totalMs} ms (longest ${x.gc.maxMs}); loop held over ${p.stallThresholdMs} ms ${x.stalls.count} times, ${x.stalls.totalMs} ms (longest ${x.stalls.maxMs}, ${x.stalls.ofWhichGcMs} ms of it GC)`);
+    console.log(`server, ${phase}: GC ${x.gc.pauses} pauses, ${x.gc.totalMs} ms (longest ${x.gc.maxMs}); loop held over ${p.stallThresholdMs} ms ${x.stalls.count} times, ${x.stalls.totalMs} ms (longest ${x.stalls.maxMs}, ${x.stalls.ofWhichGcMs} ms of it GC${x.stalls.ofWhichWaitingForACoreMs !== undefined ? `, ${x.stalls.ofWhichWaitingForACoreMs} ms waiting for a core` : ''})`);
   }
 }
 
