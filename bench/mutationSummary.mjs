@@ -21,18 +21,10 @@ const reportOf = (folder) => path.join(root, 'test-output', 'mutation', folder, 
 /** Stryker's score: detected (killed or timed out) over all that could be, with no coverage counting as undetected. */
 function tally(mutants) {
   const n = (status) => mutants.filter((m) => m.status === status).length;
-  const killed = n('Killed');
-  const timeout = n('Timeout');
-  const survived = n('Survived');
-  const noCoverage = n('NoCoverage');
-  const detected = killed + timeout;
-  const valid = detected + survived + noCoverage;
-  const pct = (a, b) => (b === 0 ? null : Math.round((1000 * a) / b) / 10);
-  return {
-    mutants: mutants.length, killed, timeout, survived, noCoverage,
+  return withScores({
+    mutants: mutants.length, killed: n('Killed'), timeout: n('Timeout'), survived: n('Survived'), noCoverage: n('NoCoverage'),
     errors: n('CompileError') + n('RuntimeError'), ignored: n('Ignored'),
-    score: pct(detected, valid), scoreCovered: pct(detected, detected + survived),
-  };
+  });
 }
 
 /** A replacement as one short line (a removed block shows as `{}`; a long one is cut). */
@@ -65,7 +57,50 @@ function filesOf(folder) {
   return [...new Set(named)].filter((f) => !left.has(f)).sort();
 }
 
-function summarize(folder) {
+const COUNTS = ['mutants', 'killed', 'timeout', 'survived', 'noCoverage', 'errors', 'ignored'];
+const add = (a, b, sign = 1) => Object.fromEntries(COUNTS.map((k) => [k, (a[k] ?? 0) + sign * (b[k] ?? 0)]));
+const ZERO = Object.fromEntries(COUNTS.map((k) => [k, 0]));
+const withScores = (c) => {
+  const detected = c.killed + c.timeout;
+  const pct = (a, b) => (b === 0 ? null : Math.round((1000 * a) / b) / 10);
+  return { ...c, score: pct(detected, detected + c.survived + c.noCoverage), scoreCovered: pct(detected, detected + c.survived) };
+};
+
+/**
+ * What bench/results/mutation.json says of a folder's files that none of this machine's reports measured (an earlier
+ * session's, whose test-output/ is gone): kept as they were, with their runs and survivors, so a folder measured in
+ * parts over several sessions adds up. Their counts: each file's own, or, for entries written before files had them,
+ * the folder's totals less every file that has its own (then none of those older files may be measured again alone).
+ */
+function carriedOver(folder, prevSummary, prevSurvivors, measuredNow) {
+  const prevFiles = prevSummary?.files ?? {};
+  const kept = Object.keys(prevFiles).filter((f) => !measuredNow.has(f));
+  if (kept.length === 0) return null;
+  const exact = (f) => prevFiles[f].killed !== undefined;
+  const older = Object.keys(prevFiles).filter((f) => !exact(f));
+  const againOlder = older.filter((f) => measuredNow.has(f));
+  if (againOlder.length > 0 && older.some((f) => !measuredNow.has(f))) {
+    throw new Error(`src/${folder}: ${againOlder.join(', ')} measured again, but the committed counts of ${older.filter((f) => !measuredNow.has(f)).join(', ')} are only known together with it: measure those too (or the whole folder)`);
+  }
+  let counts = kept.filter(exact).reduce((c, f) => add(c, prevFiles[f]), ZERO);
+  if (kept.some((f) => !exact(f))) {
+    const olderTogether = Object.keys(prevFiles).filter(exact).reduce((c, f) => add(c, prevFiles[f], -1), add(ZERO, prevSummary));
+    counts = add(counts, olderTogether);
+  }
+  const keptSet = new Set(kept);
+  const runs = (prevSummary.runs ?? []).filter((r) => r.files === 'the whole folder' || r.files.some((f) => keptSet.has(projectPath(f))));
+  return {
+    counts,
+    // Those files, and any other a kept run was asked for (a file of types only has no mutants).
+    measured: new Set([...kept, ...runs.flatMap((r) => (Array.isArray(r.files) ? r.files.map(projectPath) : []))]),
+    files: Object.fromEntries(kept.map((f) => [f, prevFiles[f]])),
+    survivors: Object.fromEntries(Object.entries(prevSurvivors).filter(([f]) => keptSet.has(f))),
+    runs,
+    runSeconds: prevSummary.runSeconds ?? 0,
+  };
+}
+
+function summarize(folder, prevSummary, prevSurvivors) {
   // Each file as its newest report measured it.
   const reports = reportsOf(folder);
   const byFile = {};
@@ -79,34 +114,41 @@ function summarize(folder) {
   // file when a run took the whole folder.
   const measured = new Set([...Object.keys(byFile), ...reports.flatMap((r) => r.run.files ?? [])]
     .map(projectPath));
-  const notMeasured = reports.some((r) => !r.run.files) ? [] : filesOf(folder).filter((f) => !measured.has(f));
+  const wholeFolder = reports.some((r) => !r.run.files);
+  const carried = wholeFolder ? null : carriedOver(folder, prevSummary, prevSurvivors, measured);
+  const notMeasured = wholeFolder ? [] : filesOf(folder).filter((f) => !measured.has(f) && !carried?.measured.has(f));
   for (const [file, { mutants }] of Object.entries(byFile).sort(([a], [b]) => a.localeCompare(b))) {
     const rel = projectPath(file);
     all.push(...mutants);
     const t = tally(mutants);
-    files[rel] = { score: t.score, mutants: t.mutants, survived: t.survived, noCoverage: t.noCoverage };
+    files[rel] = { score: t.score, mutants: t.mutants, killed: t.killed, timeout: t.timeout, survived: t.survived, noCoverage: t.noCoverage, errors: t.errors, ignored: t.ignored };
     const left = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
       .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)
       .map((m) => ({ line: m.location.start.line, mutator: m.mutatorName, replacement: oneLine(m.replacement), ...(m.status === 'NoCoverage' ? { noCoverage: true } : {}) }));
     if (left.length) survivors[rel] = left;
   }
+  const runs = [
+    ...(carried?.runs ?? []),
+    ...used.map((r) => ({
+      files: r.run.files ?? 'the whole folder', commit: r.run.commit ?? null, date: r.run.startedAt ?? null, seconds: r.run.seconds ?? null,
+      // Against only these tests (MUTATION_TESTS): a lower bound of the files' scores.
+      ...(r.run.tests ? { tests: r.run.tests } : {}),
+      // …and without the tests whose titles match this (MUTATION_SKIP_TESTS): a lower bound too.
+      ...(r.run.skippedTests ? { skippedTests: r.run.skippedTests } : {}),
+    })),
+  ];
+  const allFiles = Object.fromEntries(Object.entries({ ...carried?.files, ...files }).sort(([a], [b]) => a.localeCompare(b)));
   return {
     summary: {
-      ...tally(all),
+      ...withScores(add(add(ZERO, tally(all)), carried?.counts ?? ZERO)),
       commit: run.commit ?? null, dirtyTree: run.dirty ?? null, date: run.startedAt ?? null,
-      runSeconds: used.reduce((n, r) => n + (r.run.seconds ?? 0), 0) || null, concurrency: run.concurrency ?? null, files,
+      runSeconds: (carried?.runSeconds ?? 0) + used.reduce((n, r) => n + (r.run.seconds ?? 0), 0) || null, concurrency: run.concurrency ?? null, files: allFiles,
       // A folder measured in parts, not all of them yet: its score is only that of the files above.
       ...(notMeasured.length ? { notMeasured } : {}),
       // Measured in parts: which files each run measured, when, at which commit.
-      ...(used.length > 1 || used[0]?.run.files ? {
-        runs: used.map((r) => ({
-          files: r.run.files ?? 'the whole folder', commit: r.run.commit ?? null, date: r.run.startedAt ?? null, seconds: r.run.seconds ?? null,
-          // Against only these tests (MUTATION_TESTS): a lower bound of the files' scores.
-          ...(r.run.tests ? { tests: r.run.tests } : {}),
-        })),
-      } : {}),
+      ...(runs.length > 1 || used[0]?.run.files ? { runs } : {}),
     },
-    survivors,
+    survivors: { ...carried?.survivors, ...survivors },
   };
 }
 
@@ -126,7 +168,7 @@ const result = {
   survivors: { ...previous.survivors },
 };
 for (const folder of folders) {
-  const { summary, survivors } = summarize(folder);
+  const { summary, survivors } = summarize(folder, previous.folders?.[folder], previous.survivors ?? {});
   result.folders[folder] = summary;
   for (const file of Object.keys(result.survivors)) if (file.startsWith(`src/${folder}/`)) delete result.survivors[file];
   Object.assign(result.survivors, survivors);

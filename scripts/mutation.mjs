@@ -8,6 +8,8 @@
 // much quicker with a few seconds than with ten.
 // MUTATION_TESTS=a,b measures against only test/unit/<folder>/a.test.ts and b.test.ts: for a part whose mutants the
 // folder's slow tests also reach (hours), a quick lower bound of its score; run.json records which tests.
+// MUTATION_SKIP_TESTS='title a|title b' (a regular expression) also leaves out the tests whose titles match it: a few
+// slow tests in a file of quick ones; again a lower bound, and run.json records it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +42,13 @@ const onlyTests = process.env.MUTATION_TESTS?.split(',').filter(Boolean);
 const noTest = (onlyTests ?? []).flatMap((t) => runs.filter(({ folder }) => !/^[A-Za-z0-9_]+$/.test(t) || !existsSync(path.join(root, 'test', 'unit', folder, `${t}.test.ts`))).map(({ folder }) => `MUTATION_TESTS: no test/unit/${folder}/${t}.test.ts`));
 if (noTest.length) {
   console.error(noTest[0]);
+  process.exit(2);
+}
+const skipTests = process.env.MUTATION_SKIP_TESTS || undefined;
+try {
+  if (skipTests !== undefined) new RegExp(skipTests);
+} catch (e) {
+  console.error(`MUTATION_SKIP_TESTS=${skipTests}: not a regular expression (${e.message})`);
   process.exit(2);
 }
 if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -83,7 +92,7 @@ for (const { folder, files } of runs) {
   }
   const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
   // What the summary needs besides Stryker's report: which code was measured, how long it took, with how many runners.
-  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, files: files ? files.map((f) => `src/${folder}/${f}.ts`) : null, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, timeoutMs: timeoutMs ? Number(timeoutMs) : undefined, tests: onlyTests ? onlyTests.map((t) => `test/unit/${folder}/${t}.test.ts`) : undefined, exitCode: run.status }, null, 2)}\n`);
+  writeFileSync(path.join(out, 'run.json'), `${JSON.stringify({ folder, files: files ? files.map((f) => `src/${folder}/${f}.ts`) : null, commit, dirty, startedAt: startedAt.toISOString(), seconds, concurrency, timeoutMs: timeoutMs ? Number(timeoutMs) : undefined, tests: onlyTests ? onlyTests.map((t) => `test/unit/${folder}/${t}.test.ts`) : undefined, skippedTests: skipTests, exitCode: run.status }, null, 2)}\n`);
   if (run.status !== 0) {
     failed = true;
     console.error(`stryker failed on src/${folder} (exit ${run.status})`);
