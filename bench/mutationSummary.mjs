@@ -96,7 +96,7 @@ function carriedOver(folder, prevSummary, prevSurvivors, measuredNow) {
     files: Object.fromEntries(kept.map((f) => [f, prevFiles[f]])),
     survivors: Object.fromEntries(Object.entries(prevSurvivors).filter(([f]) => keptSet.has(f))),
     runs,
-    runSeconds: prevSummary.runSeconds ?? 0,
+    runSeconds: runs.reduce((n, r) => n + (r.seconds ?? 0), 0),
   };
 }
 
@@ -140,7 +140,7 @@ function summarize(folder, prevSummary, prevSurvivors) {
   const allFiles = Object.fromEntries(Object.entries({ ...carried?.files, ...files }).sort(([a], [b]) => a.localeCompare(b)));
   return {
     summary: {
-      ...withScores(add(add(ZERO, tally(all)), carried?.counts ?? ZERO)),
+      ...withScores(add(tally(all), carried?.counts ?? ZERO)),
       commit: run.commit ?? null, dirtyTree: run.dirty ?? null, date: run.startedAt ?? null,
       runSeconds: (carried?.runSeconds ?? 0) + used.reduce((n, r) => n + (r.run.seconds ?? 0), 0) || null, concurrency: run.concurrency ?? null, files: allFiles,
       // A folder measured in parts, not all of them yet: its score is only that of the files above.
