@@ -4,7 +4,6 @@
 // on the timeline; a restart's confirm says it can widen the damage; a broken catalog names the entry and field.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createDemoRepo } from '../../scripts/demo-repo.mjs';
 import { poll, runCommand, webviewFrame } from './codeServer.mjs';
@@ -13,8 +12,8 @@ import { choose, declareThroughPalette } from './incidentPrompts.mjs';
 export const workbench = {
   settings: { 'incidentRoom.user.id': 'dana@example.com', 'incidentRoom.user.name': 'Dana' },
   prepareWorkspace(dir) {
-    const origin = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-mitigations-origin-'));
-    createDemoRepo({ dir, originDir: path.join(origin, 'origin.git'), you: { name: 'Dana Ops', email: 'dana@example.com' } });
+    // The origin sits next to the workspace, in code-server's run folder, so it goes when the run does.
+    createDemoRepo({ dir, originDir: path.join(path.dirname(dir), 'origin.git'), you: { name: 'Dana Ops', email: 'dana@example.com' } });
   },
   timeout: 120e3,
 };

@@ -32,7 +32,10 @@ const SECRETS = ['SECRET internal note', 'SECRET guess about pool size', 'Alice 
 
 // ---- the real server, as a child process ----
 
-async function startServer({ dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-status-')), port = 0 } = {}) {
+/** A server on a fresh folder (removed when it stops), or on `dir` of an earlier one (whose stop() keeps it). */
+async function startServer({ dir, port = 0 } = {}) {
+  const ownsDir = dir === undefined;
+  dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'ir-status-'));
   for (const f of ['server.js', 'status-page.js', 'status-page.css']) {
     assert.ok(fs.existsSync(path.join(REPO, 'dist', f)), `dist/${f} is missing: run npm run build first`);
   }
@@ -59,9 +62,10 @@ async function startServer({ dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-sta
     dir, port: actualPort, stderr: () => stderr,
     page: (channel = 'payments-oncall') => `http://127.0.0.1:${actualPort}/v1/channels/${channel}/status`,
     ws: (channel = 'payments-oncall') => `ws://127.0.0.1:${actualPort}/v1/channels/${channel}`,
-    async stop() {
+    async stop({ keepDir = false } = {}) {
       proc.kill('SIGTERM');
       await exited;
+      if (ownsDir && !keepDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -227,7 +231,7 @@ export const tests = {
         const { page } = await openPage(browser);
         await page.goto(first.page('search-oncall'));
         await page.locator('#connection.live').waitFor();
-        await first.stop();
+        await first.stop({ keepDir: true });
         const banner = page.locator('#connection.reconnecting');
         await banner.waitFor();
         assert.match(await banner.textContent(), /^Reconnecting( in \d+ s|…) — the live connection was lost\. Showing the status as of /);
@@ -243,6 +247,7 @@ export const tests = {
       });
     } finally {
       await server.stop();
+      fs.rmSync(first.dir, { recursive: true, force: true });
     }
   },
 
