@@ -1,38 +1,6 @@
 import * as assert from 'node:assert/strict';
-import type { CommitSummary } from '../../../src/git/deployCommits';
-import { formatArgv, planRollback, validateRollbackSettings, type PlanRollbackInput, type RollbackFacts, type RollbackPlanResult, type RollbackSettings } from '../../../src/git/rollbackPlan';
-
-const sha = (c: string) => c.repeat(40);
-const commit = (c: string, parents: string[], subject = `commit ${c}`): CommitSummary => ({
-  sha: sha(c),
-  parents: parents.map(sha),
-  author: { name: 'A', email: 'a@x' },
-  time: '2024-05-01T00:00:00.000Z',
-  subject,
-});
-
-function facts(extra: Partial<RollbackFacts> = {}): RollbackFacts {
-  return {
-    deploy: { ref: 'deploy/42', sha: sha('d'), label: 'deploy/42' },
-    previous: { ref: 'deploy/41', sha: sha('a'), label: 'deploy/41' },
-    commits: [commit('d', ['c']), commit('c', ['a', 'b']), commit('b', ['a'])],
-    commitsTruncated: false,
-    files: [],
-    deployTree: sha('e'),
-    previousTree: sha('f'),
-    previousIsAncestor: true,
-    firstParentCommits: [commit('d', ['c']), commit('c', ['a', 'b'])],
-    previousOnFirstParentLine: true,
-    workTree: { clean: true, changedPaths: [], branch: 'main', head: sha('9') },
-    existingBranches: [],
-    remotes: ['origin'],
-    ...extra,
-  };
-}
-
-const revert: RollbackSettings = { strategy: 'revert', push: false, remote: 'origin' };
-const plan = (over: Partial<PlanRollbackInput> = {}): RollbackPlanResult => planRollback({ settings: revert, incidentId: 'INC-7', facts: facts(), ...over });
-const codes = (r: RollbackPlanResult) => (r.ok ? [] : r.refusals.map((x) => x.code));
+import { formatArgv, validateRollbackSettings, type RollbackSettings } from '../../../src/git/rollbackPlan';
+import { codes, facts, plan, revert, sha } from './rollbackFacts';
 
 describe('git/rollbackPlan', () => {
   it('plans a revert: exact argv, -m 1 for merges only, expected tree, return step', () => {
