@@ -66,6 +66,18 @@ describe('git/pathContainment', () => {
       assert.equal(await resolveInside(repo, 'main.ts'), fs.realpathSync(path.join(repo, 'src', 'app.ts')));
     });
 
+    it('refuses what each check alone refuses, even where a later check would not catch it', async function () {
+      if (process.platform === 'win32') this.skip(); // file names with ':' and '\\', symlinks
+      // The base itself is not a file a client may name.
+      assert.equal(await resolveInside(repo, ''), undefined);
+      // A Windows drive path is refused on every platform, even where a file of that very name exists.
+      fs.writeFileSync(path.join(repo, 'C:\\win.ini'), 'a file named like a Windows path\n');
+      assert.equal(await resolveInside(repo, 'C:\\win.ini'), undefined);
+      // Out of base as written, though its real path leads back inside: refused (the client asked for ../).
+      fs.symlinkSync(path.join(repo, 'src', 'app.ts'), path.join(secrets, 'back.ts'));
+      assert.equal(await resolveInside(repo, '../repo-secrets/back.ts'), undefined);
+    });
+
     it('is undefined for a path that does not exist', async () => {
       assert.equal(await resolveInside(repo, 'src/missing.ts'), undefined);
     });
