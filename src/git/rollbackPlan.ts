@@ -356,6 +356,8 @@ export function validateRollbackSettings(raw: Partial<Record<keyof RollbackSetti
     else problems.push('incidentRoom.rollback.command must be a list of strings.');
   } else if (typeof raw?.command === 'string') {
     problems.push('incidentRoom.rollback.command must be a list of arguments (e.g. ["./deploy.sh", "${previousRef}"]), not one string: it is never run through a shell.');
+  } else if (raw?.command !== undefined && raw.command !== null) {
+    problems.push('incidentRoom.rollback.command must be a list of strings.');
   }
   return out;
 }

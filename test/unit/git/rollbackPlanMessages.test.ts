@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { type RollbackPlanResult, type RollbackSettings } from '../../../src/git/rollbackPlan';
+import { type RollbackPlanResult, type RollbackSettings, validateRollbackSettings } from '../../../src/git/rollbackPlan';
 import { commit, facts, plan, revert, sha } from './rollbackFacts';
 
 // What a responder reads before one-click rollback runs: each refusal's words, each warning, the push step and
@@ -105,5 +105,73 @@ describe('git/rollbackPlan: what the responder reads', () => {
     assert.equal(nested.ok && nested.revert?.branch, 'rollback/INC-7-deploy-42-2');
     const prefixOnly = plan({ facts: facts({ existingBranches: ['old/rollback/INC-7-deploy-42/'] }) });
     assert.equal(prefixOnly.ok && prefixOnly.revert?.branch, 'rollback/INC-7-deploy-42', 'a branch that merely ends with the name does not take it');
+  });
+
+  describe('the branch strategy', () => {
+    const branch: RollbackSettings = { strategy: 'branch', push: false, remote: 'origin', environmentBranch: 'env/prod' };
+    const atDeploy = { remote: 'origin', branch: 'env/prod', sha: sha('d') };
+
+    it('moves the environment branch back only if it is still where it was seen, in words', () => {
+      const r = plan({ settings: branch, facts: facts({ remoteBranch: atDeploy }) });
+      assert.ok(r.ok);
+      assert.deepEqual(r.steps, [{
+        kind: 'git',
+        title: `Move env/prod on origin from ${sha('d').slice(0, 8)} to deploy/41 (${sha('a').slice(0, 8)}), only if it is still at ${sha('d').slice(0, 8)}`,
+        argv: ['git', 'push', '--porcelain', `--force-with-lease=refs/heads/env/prod:${sha('d')}`, '--end-of-options', 'origin', `${sha('a')}:refs/heads/env/prod`],
+      }]);
+      assert.equal(r.summary, `Roll back deploy/42 to deploy/41: move env/prod on origin back to ${sha('a').slice(0, 8)}`);
+      assert.deepEqual(r.warnings, []);
+      assert.equal(r.undoes.commits.length, 3, 'what the deploy shipped');
+      assert.equal(r.needsCleanWorkTree, false);
+      // Same tree as the previous deploy does not matter here: the branch still points at the deploy's commit.
+      assert.ok(plan({ settings: branch, facts: facts({ remoteBranch: atDeploy, previousTree: sha('e') }) }).ok);
+    });
+
+    it('warns when the branch moved on since the deploy, and says what moving it back undoes', () => {
+      const moved = { remote: 'origin', branch: 'env/prod', sha: sha('8'), undoes: { commits: [commit('8', ['d']), commit('d', ['c'])], truncated: true, files: [] } };
+      const r = plan({ settings: branch, facts: facts({ remoteBranch: moved }) });
+      assert.ok(r.ok);
+      assert.deepEqual(r.warnings, [`env/prod on origin is at ${sha('8').slice(0, 8)}, not at deploy/42 (${sha('d').slice(0, 8)}): moving it to deploy/41 undoes everything deployed since.`]);
+      assert.deepEqual(r.undoes, { commits: moved.undoes.commits, commitsTruncated: true, files: [] });
+      assert.deepEqual(r.lease, { remote: 'origin', branch: 'env/prod', expectedSha: sha('8'), newSha: sha('a') });
+      const unknown = plan({ settings: branch, facts: facts({ remoteBranch: { remote: 'origin', branch: 'env/prod', sha: sha('8') } }) });
+      assert.ok(unknown.ok);
+      assert.equal(unknown.warnings[1], `${sha('8').slice(0, 8)} is not in this clone; fetch origin to see exactly what moving back undoes.`);
+      assert.equal(unknown.undoes.commits.length, 3, 'without the commits, the deploy\'s own are shown');
+    });
+
+    it('refuses, naming the branch, the remote or the value', () => {
+      assert.deepEqual(messages(plan({ settings: { ...branch, environmentBranch: undefined } })),
+        ['NotConfigured: The branch strategy needs incidentRoom.rollback.environmentBranch (the branch your environment deploys from).']);
+      assert.deepEqual(messages(plan({ settings: { ...branch, environmentBranch: 'env prod' } })), ['InvalidRefName: Refusing environment branch "env prod": not a valid branch name.']);
+      assert.deepEqual(messages(plan({ settings: { ...branch, environmentBranch: 'env/pröd' } })), ['InvalidRefName: Refusing environment branch "env/pröd": not a valid branch name.']);
+      assert.deepEqual(messages(plan({ settings: branch, facts: facts({ remoteBranch: undefined }) })), ['RemoteBranchMissing: origin has no branch "env/prod" to move back.']);
+      assert.deepEqual(messages(plan({ settings: branch, facts: facts({ remoteBranch: { remote: 'origin', branch: 'env/prod', sha: 'garbage' } }) })), ['Unknown: origin reported "garbage" for env/prod.']);
+      assert.deepEqual(messages(plan({ settings: branch, facts: facts({ remoteBranch: { ...atDeploy, sha: sha('a') } }) })), ['NothingToRevert: env/prod on origin is already at deploy/41.']);
+      assert.deepEqual(messages(plan({ settings: { ...branch, remote: 'backup' }, facts: facts({ remoteBranch: atDeploy }) })),
+        ['RemoteNotFound: There is no remote named "backup" in this repository (incidentRoom.rollback.remote).']);
+      assert.deepEqual(messages(plan({ settings: branch, facts: facts({ remoteBranch: atDeploy, previous: undefined }) })), ['MissingPrevious: There is no deploy before deploy/42 to roll back to.']);
+    });
+  });
+
+  describe('settings as read from settings.json', () => {
+    it('keeps what is usable and says why the rest was dropped', () => {
+      assert.deepEqual(validateRollbackSettings(undefined), { strategy: 'revert', push: false, remote: 'origin', problems: [] });
+      assert.deepEqual(validateRollbackSettings({ strategy: 'branch', push: true, remote: 'upstream', environmentBranch: 'env/prod' }),
+        { strategy: 'branch', push: true, remote: 'upstream', environmentBranch: 'env/prod', problems: [] });
+      assert.deepEqual(validateRollbackSettings({ strategy: 'nuke' }).problems, ['Unknown rollback strategy "nuke"; using "revert".']);
+      assert.equal(validateRollbackSettings({ push: 'true' }).push, false, 'only true pushes');
+      assert.equal(validateRollbackSettings({ remote: '' }).remote, 'origin');
+      assert.equal(validateRollbackSettings({ remote: 7 }).remote, 'origin');
+      assert.equal('environmentBranch' in validateRollbackSettings({ environmentBranch: '' }), false);
+      assert.equal('environmentBranch' in validateRollbackSettings({ environmentBranch: 3 }), false);
+      const mixed = validateRollbackSettings({ strategy: 'command', command: ['./rollback.sh', 42] });
+      assert.equal(mixed.command, undefined);
+      assert.deepEqual(mixed.problems, ['incidentRoom.rollback.command must be a list of strings.']);
+      assert.deepEqual(validateRollbackSettings({ command: './deploy.sh ${previousRef}' }).problems,
+        ['incidentRoom.rollback.command must be a list of arguments (e.g. ["./deploy.sh", "${previousRef}"]), not one string: it is never run through a shell.']);
+      assert.deepEqual(validateRollbackSettings({ command: 5 }).problems, ['incidentRoom.rollback.command must be a list of strings.'], 'a number is not silently ignored');
+      assert.deepEqual(validateRollbackSettings({ command: null }).problems, [], 'null is the setting left unset');
+    });
   });
 });
