@@ -444,6 +444,8 @@ function printTable(results) {
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => String(row[c] ?? '').length)));
     for (const row of rows) console.log(row.map((c, j) => String(c ?? '').padEnd(widths[j])).join('  ').trimEnd());
     if (!i.stormInsideLatencyWindow) console.log('note: the storm outlasted the 6-second latency window: the storm column covers only its start');
+    // Where in each phase the tail is (the storm starts at 0.5 s): p99 of the events sent in each half second.
+    for (const phase of ['quiet', 'storm', 'after']) console.log(`live p99 per half second, ${phase} (ms): ${r[phase].p99ByHalfSecondMs.join(' ')}`);
     printPauses(r.serverPauses);
   }
   if (!results.verdicts) return console.log(`\nonly ${Object.keys(results.runs).join(', ')} (IR_BENCH_MODES): nothing judged, nothing written`);

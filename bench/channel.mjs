@@ -258,11 +258,15 @@ export async function latency(server, clients, rate, startK) {
   const n = rate * LATENCY_SECONDS;
   const sendTimes = new Float64Array(n);
   const samples = new Float64Array(n * SUBSCRIBERS);
+  const sampleEvent = new Int32Array(n * SUBSCRIBERS);
   let count = 0;
   const ackTimes = [];
   clients.onReceipt = (k, now) => {
     const i = k - startK;
-    if (i >= 0 && i < n && count < samples.length) samples[count++] = now - sendTimes[i];
+    if (i >= 0 && i < n && count < samples.length) {
+      sampleEvent[count] = i;
+      samples[count++] = now - sendTimes[i];
+    }
   };
   clients.onAck = (data) => {
     const m = /"requestId":"w(\d+)"/.exec(data.toString('latin1'));
@@ -295,6 +299,9 @@ export async function latency(server, clients, rate, startK) {
   clients.onAck = null;
   const lat = Array.from(samples.subarray(0, count)).sort((a, b) => a - b);
   ackTimes.sort((a, b) => a - b);
+  // Where in the phase the tail is: the p99 of the events sent in each half second (by send time).
+  const byWindow = Array.from({ length: Math.ceil(LATENCY_SECONDS * 2) }, () => []);
+  for (let j = 0; j < count; j++) byWindow[Math.min(byWindow.length - 1, Math.floor((sendTimes[sampleEvent[j]] - t0) / 500))].push(samples[j]);
   return {
     offeredPerSecond: rate,
     events: n,
@@ -303,6 +310,7 @@ export async function latency(server, clients, rate, startK) {
     p50Ms: round(percentile(lat, 0.5), 2),
     p99Ms: round(percentile(lat, 0.99), 2),
     maxMs: round(lat[lat.length - 1], 2),
+    p99ByHalfSecondMs: byWindow.map((w) => (w.length ? round(percentile(w.sort((a, b) => a - b), 0.99), 1) : null)),
     ackP50Ms: round(percentile(ackTimes, 0.5), 2),
     ackP99Ms: round(percentile(ackTimes, 0.99), 2),
     serverCpuCores: round(serverCores, 2),
