@@ -351,12 +351,12 @@ export function validateRollbackSettings(raw: Partial<Record<keyof RollbackSetti
   const remote = typeof raw?.remote === 'string' && raw.remote !== '' ? raw.remote : 'origin';
   const out: RollbackSettings & { problems: string[] } = { strategy, push, remote, problems };
   if (typeof raw?.environmentBranch === 'string' && raw.environmentBranch !== '') out.environmentBranch = raw.environmentBranch;
-  if (Array.isArray(raw?.command)) {
-    if (raw.command.every((a): a is string => typeof a === 'string')) out.command = raw.command;
-    else problems.push('incidentRoom.rollback.command must be a list of strings.');
-  } else if (typeof raw?.command === 'string') {
+  if (typeof raw?.command === 'string') {
     problems.push('incidentRoom.rollback.command must be a list of arguments (e.g. ["./deploy.sh", "${previousRef}"]), not one string: it is never run through a shell.');
+  } else if (Array.isArray(raw?.command) && raw.command.every((a): a is string => typeof a === 'string')) {
+    out.command = raw.command;
   } else if (raw?.command !== undefined && raw.command !== null) {
+    // A list with something else in it, or neither a list nor a string (a number): named, never silently dropped.
     problems.push('incidentRoom.rollback.command must be a list of strings.');
   }
   return out;
