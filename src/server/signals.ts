@@ -587,8 +587,31 @@ interface LogEntry {
  */
 export function mergeAlert(current: Signal | undefined, alert: IncomingAlert, now: string): Signal | null {
   if (current && Date.parse(alert.startsAt) < Date.parse(current.startsAt)) return null;
-  const next: Signal = { ...alert, incidentId: current?.incidentId ?? null, receivedAt: current?.receivedAt ?? now, updatedAt: now };
+  const next = signalOf(alert, current?.incidentId ?? null, current?.receivedAt ?? now, now);
   return current && sameContent(current, next) ? null : next;
+}
+
+/**
+ * A signal of an alert's fields, built field by field in one order (the order `{ ...alert, incidentId, receivedAt,
+ * updatedAt }` gave, so its JSON reads the same). Not by spreading the alert: in optimized code V8 gave each signal
+ * so made a hidden class of its own, and with 10,000 signals held the server held 20,000 maps, descriptor arrays and
+ * property arrays more (a fifth of its heap), which every garbage collection of a storm walked (bench:alerts).
+ */
+function signalOf(alert: IncomingAlert, incidentId: string | null, receivedAt: string, updatedAt: string): Signal {
+  const s: Signal = {
+    fingerprint: alert.fingerprint, status: alert.status, labels: alert.labels, annotations: alert.annotations,
+    startsAt: alert.startsAt, endsAt: alert.endsAt, generatorURL: alert.generatorURL,
+  } as Signal;
+  if (alert.silenceURL !== undefined) s.silenceURL = alert.silenceURL;
+  if (alert.dashboardURL !== undefined) s.dashboardURL = alert.dashboardURL;
+  if (alert.panelURL !== undefined) s.panelURL = alert.panelURL;
+  if (alert.values !== undefined) s.values = alert.values;
+  if (alert.externalURL !== undefined) s.externalURL = alert.externalURL;
+  if (alert.receiver !== undefined) s.receiver = alert.receiver;
+  s.incidentId = incidentId;
+  s.receivedAt = receivedAt;
+  s.updatedAt = updatedAt;
+  return s;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { EventId } from '../../../src/protocol/events';
-import { parseServerMessage, type Signal } from '../../../src/protocol/messages';
+import { parseServerMessage, Signal } from '../../../src/protocol/messages';
 import type { IncomingAlert } from '../../../src/server/alertPayload';
 import { TokensFile } from '../../../src/server/auth';
 import { ChannelSignals, listedSignals, MAX_LISTED_SIGNALS, mergeAlert, signalResolvedEventId } from '../../../src/server/signals';
@@ -49,6 +49,22 @@ describe('server/signals: merging, listing, the signal.resolved id', () => {
     assert.equal(mergeAlert(resolved, incoming('f1', { startsAt: '2026-11-22T13:00:00.000Z' }), '2026-11-22T14:31:00.000Z'), null, 'late: an earlier firing');
     const again = mergeAlert(resolved, incoming('f1', { startsAt: '2026-11-22T16:00:00.000Z' }), '2026-11-22T16:00:05.000Z')!;
     assert.deepEqual([again.status, again.endsAt, again.startsAt], ['firing', null, '2026-11-22T16:00:00.000Z'], 'fires again');
+  });
+
+  it('makes a signal of every field an alert has, Grafana\'s included, in the order the wire has always had them', () => {
+    const grafana = incoming('g1', {
+      silenceURL: 'https://grafana.example.com/alerting/silence/new', dashboardURL: 'https://grafana.example.com/d/abc',
+      panelURL: 'https://grafana.example.com/d/abc?viewPanel=2', values: { B: 0.12, C: null },
+    });
+    const s = mergeAlert(undefined, grafana, '2026-11-22T14:02:05.000Z')!;
+    assert.deepEqual(s, { ...grafana, incidentId: null, receivedAt: '2026-11-22T14:02:05.000Z', updatedAt: '2026-11-22T14:02:05.000Z' });
+    // As toIncoming (server/alertPayload.ts) orders an alert's fields, then the signal's own.
+    assert.deepEqual(Object.keys(s), ['fingerprint', 'status', 'labels', 'annotations', 'startsAt', 'endsAt', 'generatorURL', 'silenceURL', 'dashboardURL', 'panelURL',
+      'values', 'externalURL', 'receiver', 'incidentId', 'receivedAt', 'updatedAt']);
+    const plain = mergeAlert(undefined, incoming('p1', { externalURL: undefined, receiver: undefined }), '2026-11-22T14:02:05.000Z')!;
+    assert.deepEqual(Object.keys(plain), ['fingerprint', 'status', 'labels', 'annotations', 'startsAt', 'endsAt', 'generatorURL', 'incidentId', 'receivedAt', 'updatedAt'],
+      'an optional field the alert lacks is absent, not undefined');
+    assert.ok(Signal.safeParse(s).success && Signal.safeParse(plain).success);
   });
 
   it('lists firing first (newest start first), then resolved in the last 24 hours (newest end first), at most 500', () => {
