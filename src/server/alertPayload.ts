@@ -55,6 +55,23 @@ export const WebhookAlert = z.object({
 });
 export type WebhookAlert = z.infer<typeof WebhookAlert>;
 
+/** A plain object whose every own property is a string: what `Pairs` accepts. */
+function isPairs(value: unknown): value is Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in value) if (Object.hasOwn(value, k) && typeof (value as Record<string, unknown>)[k] !== 'string') return false;
+  return true;
+}
+
+/**
+ * `WebhookAlert` with its labels and annotations checked in place rather than copied entry by entry (z.record makes
+ * a new object and a parse result per entry: a third of what a storm's parsing allocated, bench:alerts). What it
+ * accepts, `WebhookAlert` accepts; an alert it refuses is checked again with `WebhookAlert`, whose error names the
+ * field (`alerts[3].labels.severity`).
+ */
+const WebhookAlertFast = WebhookAlert.extend({ labels: z.custom<Record<string, string>>(isPairs), annotations: z.custom<Record<string, string>>(isPairs) });
+
 /** The whole payload (the schema the parts above are checked against, alert by alert). */
 export const WebhookPayload = z.object({ ...WebhookEnvelope.shape, alerts: z.array(WebhookAlert) });
 
@@ -119,8 +136,8 @@ export async function parseAlertPayload(body: BodyBytes): Promise<ParsedAlerts> 
       turn = performance.now();
     }
     const raw = element(i);
-    const alert = WebhookAlert.safeParse(raw);
-    if (!alert.success) throw fieldError(alert.error, `alerts[${i}]`);
+    const alert = WebhookAlertFast.safeParse(raw);
+    if (!alert.success) throw fieldError(WebhookAlert.safeParse(raw).error ?? alert.error, `alerts[${i}]`);
     out.push(toIncoming(alert.data, source));
   }
   return { envelope: envelope.data, alerts: out };
@@ -173,7 +190,11 @@ export function alertSource(envelope: WebhookEnvelope): AlertSource {
 }
 
 function bounded(pairs: Readonly<Record<string, string>>): Record<string, string> {
-  const names = Object.keys(pairs).filter((n) => n.length >= 1 && n.length <= MAX_NAME);
+  const all = Object.keys(pairs);
+  // Within bounds already, as nearly every alert is: the parsed object itself (parsing made it for this alert alone),
+  // not a copy. A copy made property by property also takes an object more per signal held than the parsed one.
+  if (all.length <= MAX_PAIRS && all.every((n) => n.length >= 1 && n.length <= MAX_NAME && n !== '__proto__' && pairs[n]!.length <= MAX_VALUE)) return pairs as Record<string, string>;
+  const names = all.filter((n) => n.length >= 1 && n.length <= MAX_NAME);
   if (names.length > MAX_PAIRS) {
     const rank = (n: string) => {
       const i = KEEP_FIRST.indexOf(n);

@@ -98,6 +98,20 @@ describe('server/alertPayload', () => {
     assert.ok(Signal.safeParse({ ...a, incidentId: null, receivedAt: '2026-11-22T14:02:05Z', updatedAt: '2026-11-22T14:02:05Z' }).success);
   });
 
+  it('keeps labels and annotations within bounds whole, and drops a name no signal may hold (empty, over 256, __proto__)', async () => {
+    const labels = { alertname: 'HighErrorRate', severity: 'critical', 'app.kubernetes.io/name': 'checkout', route: '/api/pay' };
+    const [whole] = (await parseAlertPayload(alertmanagerBody([stormAlert(1, { labels, annotations: { summary: 'Checkout 5xx', description: '' } })]))).alerts;
+    assert.deepEqual([whole!.labels, whole!.annotations], [labels, { summary: 'Checkout 5xx', description: '' }]);
+    const odd = `{"alertname":"HighErrorRate","":"empty","${'n'.repeat(257)}":"long","__proto__":"p","severity":"page"}`;
+    const body = alertmanagerBody([stormAlert(1)]).replace(/"labels":\{[^}]*\}/, `"labels":${odd}`);
+    const [a] = (await parseAlertPayload(body)).alerts;
+    assert.deepEqual(Object.keys(a!.labels), ['alertname', 'severity']);
+    assert.equal(Object.getPrototypeOf(a!.labels), Object.prototype);
+    // A value that is not a string is named, wherever it is.
+    const nullValue = alertmanagerBody([stormAlert(0), stormAlert(1, { annotations: { summary: null } as unknown as Record<string, string> })]);
+    assert.deepEqual(await refusal(nullValue), { field: 'alerts[1].annotations.summary', message: 'alerts[1].annotations.summary: expected string, got null' });
+  });
+
   it('refuses a bad payload naming the field: alert by alert, in the envelope, and a body that is not JSON', async () => {
     const cases: [string, string | null, RegExp][] = [
       [changed('alerts[0].status', 'burning'), 'alerts[0].status', /expected firing\|resolved/],
