@@ -8,7 +8,7 @@ import type { IncomingAlert } from './alertPayload';
 import { errorText } from './errorText';
 import type { Logger } from './logger';
 import { nextSlice, SLICE_MS } from './slices';
-import { signalCounts, SIGNALS_RESOLVED_LISTED_MS } from '../core/signals';
+import { type SignalCounts, SIGNALS_RESOLVED_LISTED_MS } from '../core/signals';
 
 /** All a channel's signals know of their channel (`ChannelState`), so neither module imports the other. */
 export interface SignalsOwner {
@@ -96,6 +96,12 @@ const MAX_LISTED_BYTES = 4 * 1024 * 1024;
 export class ChannelSignals {
   /** What the store holds (committed), loaded on first use. */
   private durable: Map<string, Signal> | null = null;
+  /**
+   * Of `durable`: how many fire, and when each resolved one ended (ms since the epoch), kept as signals change: a
+   * digest's counts, 4 a second in a storm, counted over 10,000 signals took 0.4 to 1.9 ms each, in one turn.
+   */
+  private firingCount = 0;
+  private readonly resolvedEnds = new Map<string, number>();
   private loading: Promise<Map<string, Signal>> | null = null;
   /** Merged and handed to the store, not durable yet: the next merge of a fingerprint starts from here. */
   private readonly pending = new Map<string, Signal>();
@@ -154,6 +160,7 @@ export class ChannelSignals {
       (list) => {
         this.loading = null;
         this.durable = new Map(list.map((s) => [s.fingerprint, s]));
+        for (const s of this.durable.values()) this.count(s, 1);
         return this.durable;
       },
       (e: unknown) => {
@@ -240,7 +247,7 @@ export class ChannelSignals {
       parts.push(json);
       bytes += json.length;
     }
-    const { firing, resolved } = signalCounts(all.values(), this.owner.now());
+    const { firing, resolved } = this.counts();
     return `{"type":"signals","requestId":${JSON.stringify(requestId)},"items":[${parts.join(',')}],"firing":${firing},"resolved":${resolved}}`;
   }
 
@@ -253,6 +260,22 @@ export class ChannelSignals {
     this.digestChanged.clear();
     this.log = [];
     this.newest.clear();
+  }
+
+  /** A durable signal held (1) or let go (-1), in the counts. */
+  private count(s: Signal, sign: 1 | -1): void {
+    if (s.status === 'firing') this.firingCount += sign;
+    else if (s.endsAt === null) return;
+    else if (sign > 0) this.resolvedEnds.set(s.fingerprint, Date.parse(s.endsAt));
+    else this.resolvedEnds.delete(s.fingerprint);
+  }
+
+  /** The channel's counts (`core/signals.ts` signalCounts over what is durable): firing, and resolved in the last 24 h. */
+  private counts(): SignalCounts {
+    const since = this.owner.now() - SIGNALS_RESOLVED_LISTED_MS;
+    let resolved = 0;
+    for (const end of this.resolvedEnds.values()) if (end >= since) resolved++;
+    return { firing: this.firingCount, resolved };
   }
 
   private latest(fingerprint: string): Signal | undefined {
@@ -341,6 +364,8 @@ export class ChannelSignals {
     if (!durable) return;
     const known = durable.get(signal.fingerprint);
     if (known && sameSignal(known, signal)) return;
+    if (known) this.count(known, -1);
+    this.count(signal, 1);
     durable.set(signal.fingerprint, signal);
     if (this.disposed) return;
     if (this.digestRecipients.size > 0) {
@@ -518,7 +543,7 @@ export class ChannelSignals {
     this.digestChanged.clear();
     const items = changed.slice(-DIGEST_ITEMS);
     const omitted = changed.length - items.length;
-    const { firing, resolved } = signalCounts(this.durable.values(), this.owner.now());
+    const { firing, resolved } = this.counts();
     const frames = new Map<number, string>();
     const frameFor = (left: number) => {
       let f = frames.get(left);

@@ -113,6 +113,38 @@ describe('server/signals: merging, listing, the signal.resolved id', () => {
     signals.dispose();
   });
 
+  it('counts firing and resolved signals as they change, as counting them all would, after a restart too', async () => {
+    const store = new MemoryStore();
+    const now = Date.parse('2026-11-23T12:00:00.000Z');
+    const owner = { name: CHANNEL, store, logger: silentLogger, now: () => now, appendAsServer: async () => true };
+    const signals = new ChannelSignals(owner);
+    const counts = async (of: ChannelSignals) => {
+      const f = JSON.parse(await of.listFrame('r1')) as { firing: number; resolved: number };
+      return [f.firing, f.resolved];
+    };
+    const expected = async () => {
+      const all = await store.listSignals(CHANNEL);
+      return [all.filter((x) => x.status === 'firing').length, all.filter((x) => x.status === 'resolved' && Date.parse(x.endsAt!) >= now - 24 * 3600_000).length];
+    };
+    await signals.ingest(['f1', 'f2', 'f3', 'f4'].map((f) => incoming(f, { startsAt: iso(now - 48 * 3600_000) })), undefined);
+    assert.deepEqual(await counts(signals), [4, 0]);
+    await signals.ingest([
+      incoming('f2', { status: 'resolved', startsAt: iso(now - 48 * 3600_000), endsAt: iso(now - 3600_000) }),
+      incoming('f3', { status: 'resolved', startsAt: iso(now - 48 * 3600_000), endsAt: iso(now - 30 * 3600_000) }),
+      incoming('f4', { status: 'resolved', startsAt: iso(now - 48 * 3600_000), endsAt: iso(now - 2 * 3600_000) }),
+    ], undefined);
+    assert.deepEqual(await counts(signals), [1, 2], 'f3 ended over 24 hours ago: not counted');
+    assert.deepEqual(await counts(signals), await expected());
+    // f4 fires again, f2 is told again unchanged (a repeat), a new one fires.
+    await signals.ingest([incoming('f4', { startsAt: iso(now - 600_000) }), incoming('f2', { status: 'resolved', startsAt: iso(now - 48 * 3600_000), endsAt: iso(now - 3600_000) }), incoming('f5')], undefined);
+    assert.deepEqual(await counts(signals), [3, 1]);
+    assert.deepEqual(await counts(signals), await expected());
+    const restarted = new ChannelSignals(owner);
+    assert.deepEqual(await counts(restarted), [3, 1], 'counted from the store on load');
+    signals.dispose();
+    restarted.dispose();
+  });
+
   it('gives a resolution a UUID that zod takes, the same for the same resolution, another for another', () => {
     const id = signalResolvedEventId(CHANNEL, 'a1b2c3d4e5f60718', '2026-11-22T14:30:00.000Z');
     assert.ok(EventId.safeParse(id).success, id);
