@@ -512,7 +512,7 @@ async function startSink() {
 }
 
 /** Start the sender and have it build its bodies; `go(port)` runs the storm and resolves with its figures. */
-async function startStormSender() {
+export async function startStormSender() {
   const child = fork(fileURLToPath(import.meta.url), ['--storm-sender'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const reply = (op) => new Promise((resolve, reject) => {
     const on = (m) => {

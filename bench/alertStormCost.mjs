@@ -8,16 +8,15 @@
 // Side by side: `--against PATH/dist/server.js` runs another build (e.g. a worktree of the commit before) in
 // alternation with this one, run for run, so both meet the same machine. IR_BENCH_REPS sets the runs (default 3).
 // Writes bench/results/alertStormCost.json. Run it alone: flock /tmp/workbench.lock npm run bench:alerts:cost
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startStormSender } from './alertStorm.mjs';
 import { connect, cpuSeconds, hello, round, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer } from './channel.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(here, 'results', 'alertStormCost.json');
-const STORM = path.join(here, 'alertStorm.mjs');
 const SESSIONS = 100;
 const TOTAL_ALERTS = 10_000;
 const REPS = Number(process.env.IR_BENCH_REPS ?? 3);
@@ -26,31 +25,6 @@ const log = (s) => process.stderr.write(`${s}\n`);
 function argValue(name) {
   const i = process.argv.indexOf(name);
   return i < 0 ? null : process.argv[i + 1];
-}
-
-/** bench/alertStorm.mjs's storm sender: the same bodies, built before the storm; `go(port)` sends them. */
-async function stormSender() {
-  const child = fork(STORM, ['--storm-sender'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const reply = (op) => new Promise((resolve, reject) => {
-    const on = (m) => {
-      if (m.op !== op) return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    child.once('exit', (code) => reject(new Error(`the storm sender exited ${code}`)));
-  });
-  const ready = reply('ready');
-  child.send({ op: 'prepare' });
-  await ready;
-  return {
-    go: async (port) => {
-      const done = reply('done');
-      child.send({ op: 'go', port });
-      return (await done).ingest;
-    },
-    stop: () => child.connected && child.disconnect(),
-  };
 }
 
 /** `--trace-gc` lines of V8 11: "Scavenge 18.8 (23.6) -> 16.1 (32.1) MB, 5.55 / 0.00 ms ...". */
@@ -127,7 +101,8 @@ async function main() {
   if (against && !fs.existsSync(against)) throw new Error(`--against ${against}: no such file (a built dist/server.js)`);
   const builds = { this: SERVER_JS, ...(against ? { against: path.resolve(against) } : {}) };
   const runs = Object.fromEntries(Object.keys(builds).map((k) => [k, []]));
-  const sender = await stormSender();
+  // bench/alertStorm.mjs's storm sender: the same bodies, built before the storm; `go(port)` sends them.
+  const sender = await startStormSender();
   try {
     for (let r = 0; r < REPS; r++) {
       for (const [name, js] of Object.entries(builds)) {
