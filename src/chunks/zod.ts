@@ -4,7 +4,7 @@
 // all of zod: 450 KB instead of about 90). A schema function the sources start using is added here; the build
 // fails on a missing one (esbuild: "No matching export").
 export {
-  array, boolean, discriminatedUnion, enum, iso, literal, maxLength, minLength, nullable, number, object, optional, record, regex,
+  array, boolean, custom, discriminatedUnion, enum, iso, literal, maxLength, minLength, nullable, number, object, optional, record, regex,
   strictObject, string, union, unknown, url, uuid, ZodError, ZodType,
 } from 'zod';
 export type { core, infer } from 'zod';
