@@ -98,7 +98,11 @@ const median = (xs) => {
 
 async function main() {
   const against = argValue('--against');
-  if (against && !fs.existsSync(against)) throw new Error(`--against ${against}: no such file (a built dist/server.js)`);
+  if (against && !fs.existsSync(against)) {
+    console.error(`--against ${against}: no such file (give a built dist/server.js, e.g. of a worktree after npm run build)`);
+    process.exitCode = 2;
+    return;
+  }
   const builds = { this: SERVER_JS, ...(against ? { against: path.resolve(against) } : {}) };
   const runs = Object.fromEntries(Object.keys(builds).map((k) => [k, []]));
   // bench/alertStorm.mjs's storm sender: the same bodies, built before the storm; `go(port)` sends them.

@@ -289,7 +289,7 @@ export class ChannelSignals {
     const current = this.latest(fingerprint);
     // A fingerprint the channel never had: the event stands, nothing is linked.
     if (!current || current.incidentId === incidentId) return;
-    const next: Signal = { ...current, incidentId, updatedAt: new Date(this.owner.now()).toISOString() };
+    const next = signalOf(current, incidentId, current.receivedAt, new Date(this.owner.now()).toISOString());
     this.pending.set(fingerprint, next);
     await this.write([next]);
   }
@@ -617,7 +617,7 @@ export function mergeAlert(current: Signal | undefined, alert: IncomingAlert, no
 }
 
 /**
- * A signal of an alert's fields, built field by field in one order (the order `{ ...alert, incidentId, receivedAt,
+ * A signal of an alert's fields (or of another signal's, relinked), built field by field in one order (the order `{ ...alert, incidentId, receivedAt,
  * updatedAt }` gave, so its JSON reads the same). Not by spreading the alert: in optimized code V8 gave each signal
  * so made a hidden class of its own, and with 10,000 signals held the server held 20,000 maps, descriptor arrays and
  * property arrays more (a fifth of its heap), which every garbage collection of a storm walked (bench:alerts).

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { signalCounts } from '../../../src/core/signals';
 import { EventId } from '../../../src/protocol/events';
 import { parseServerMessage, Signal } from '../../../src/protocol/messages';
 import type { IncomingAlert } from '../../../src/server/alertPayload';
@@ -123,8 +124,8 @@ describe('server/signals: merging, listing, the signal.resolved id', () => {
       return [f.firing, f.resolved];
     };
     const expected = async () => {
-      const all = await store.listSignals(CHANNEL);
-      return [all.filter((x) => x.status === 'firing').length, all.filter((x) => x.status === 'resolved' && Date.parse(x.endsAt!) >= now - 24 * 3600_000).length];
+      const { firing, resolved } = signalCounts(await store.listSignals(CHANNEL), now);
+      return [firing, resolved];
     };
     await signals.ingest(['f1', 'f2', 'f3', 'f4'].map((f) => incoming(f, { startsAt: iso(now - 48 * 3600_000) })), undefined);
     assert.deepEqual(await counts(signals), [4, 0]);
