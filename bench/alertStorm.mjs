@@ -13,8 +13,10 @@
 // the same storm posted to a sink process that only parses it, so the live events show what the machine loses to
 // the storm when the server does none of the work.
 // Where the time goes: bench/serverWatch.mjs, preloaded into each server, records its GC pauses and the turns of its
-// event loop that held it over 6 ms; each run reports them per phase (serverPauses). IR_SERVER_NODE_FLAGS adds node
-// flags to the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each run's server.
+// event loop that held it over 6 ms; each run reports them per phase (serverPauses). The servers run with the node
+// flags the build is deployed with (its SERVER_NODE_FLAGS); IR_SERVER_NODE_FLAGS adds more after them, e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each run's server, or "--max-semi-space-size=16" for V8's
+// default young generation.
 // IR_BENCH_MODES=digest,control runs only those runs (for trying a change quickly); the results are then printed, not
 // written (bench/results/alertStorm.json always holds all three).
 // Run it alone (it measures latency on a 2-core machine): flock /tmp/workbench.lock npm run bench:alerts
@@ -27,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  Clients, connect, cpuSeconds, hello, latency, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
+  Clients, connect, cpuSeconds, hello, latency, nodeFlagsOf, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
 } from './channel.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -224,6 +226,8 @@ async function storm(port, bodies) {
 // ---------------------------------------------------------------- where the server stood still
 
 const WATCH_JS = pathToFileURL(path.join(here, 'serverWatch.mjs')).href;
+/** The node flags of each run's server: the build's, then IR_SERVER_NODE_FLAGS. */
+const serverNodeFlags = () => [...nodeFlagsOf(), ...(process.env.IR_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
@@ -283,6 +287,7 @@ async function main() {
     config: {
       subscribers: SUBSCRIBERS, liveEventsPerSecond: RATE, bigCallAlerts: BIG_CALL, smallCalls: SMALL_CALLS, smallCallAlerts: SMALL_CALL_ALERTS,
       smallCallsSpreadMs: SMALL_CALLS_SPREAD_MS, totalAlerts: TOTAL_ALERTS, store: 'file', stormLeadMs: STORM_LEAD_MS,
+      serverNodeFlags: serverNodeFlags(),
       // The server takes it from the environment, as a deployment would: e.g. 1024 behind nginx (README).
       maxPendingPerAddress: process.env.INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS ?? 'default (32)',
       modes: Object.fromEntries(Object.entries(MODES).map(([k, v]) => [k, { hello: v.helloExtra, what: v.what }])),
@@ -327,7 +332,7 @@ async function run(sender, helloExtra, toSink = false) {
     // subscribers' buffer): in particular 32 sockets per address before they upgrade, which the webhook calls count in.
     const metricsPort = await freePort();
     const watchFile = path.join(work, 'watch.json');
-    server = await spawnServer([...(process.env.IR_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', WATCH_JS, SERVER_JS, '--port', '0', '--data', path.join(work, 'data'), '--metrics-port', String(metricsPort)], { ...SERVER_ENV, IR_BENCH_WATCH_FILE: watchFile });
+    server = await spawnServer([...serverNodeFlags(), '--import', WATCH_JS, SERVER_JS, '--port', '0', '--data', path.join(work, 'data'), '--metrics-port', String(metricsPort)], { ...SERVER_ENV, IR_BENCH_WATCH_FILE: watchFile });
     const url = `ws://127.0.0.1:${server.port}/v1/channels/${CHANNEL}`;
     clients = new Clients(url, true, helloExtra);
     await clients.open();

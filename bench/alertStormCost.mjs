@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStormSender } from './alertStorm.mjs';
-import { connect, cpuSeconds, hello, round, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer } from './channel.mjs';
+import { connect, cpuSeconds, hello, nodeFlagsOf, round, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer } from './channel.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(here, 'results', 'alertStormCost.json');
@@ -51,7 +51,7 @@ async function run(serverJs, sender) {
   const sockets = [];
   let server;
   try {
-    server = await spawnServer(['--trace-gc', serverJs, '--port', '0', '--data', path.join(work, 'data')], SERVER_ENV);
+    server = await spawnServer([...nodeFlagsOf(serverJs), '--trace-gc', serverJs, '--port', '0', '--data', path.join(work, 'data')], SERVER_ENV);
     let out = '';
     server.proc.stdout.on('data', (d) => (out += d));
     const url = `ws://127.0.0.1:${server.port}/v1/channels/bench`;

@@ -37,6 +37,14 @@ export const SERVER_ENV = {
 
 // ---------------------------------------------------------------- helpers
 
+/**
+ * The node flags a build of the server is deployed with (its `SERVER_NODE_FLAGS`: package.json `start`, the bin,
+ * deploy/systemd), so a bench measures the server as it runs; none for a build from before they existed.
+ */
+export function nodeFlagsOf(serverJs = SERVER_JS) {
+  return createRequire(import.meta.url)(serverJs).SERVER_NODE_FLAGS ?? [];
+}
+
 export function spawnServer(args, env = {}) {
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -370,7 +378,7 @@ async function generateStore(dir) {
 }
 
 async function resumeAndRss(dir) {
-  const server = await spawnServer([SERVER_JS, '--port', '0', '--data', dir], SERVER_ENV);
+  const server = await spawnServer([...nodeFlagsOf(), SERVER_JS, '--port', '0', '--data', dir], SERVER_ENV);
   const opened = /"event":"store opened"[^\n]*"ms":(\d+)/.exec(server.stderr());
   const url = `ws://127.0.0.1:${server.port}/v1/channels/bench`;
   const rssIdle = rssMB(server.proc.pid);
@@ -453,7 +461,7 @@ async function main() {
     for (const which of ['baseline', 'server']) {
       log(`${which}: throughput and latency…`);
       const server = which === 'server'
-        ? await spawnServer([SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV)
+        ? await spawnServer([...nodeFlagsOf(), SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV)
         : await spawnBaseline();
       const url = which === 'server' ? `ws://127.0.0.1:${server.port}/v1/channels/bench` : `ws://127.0.0.1:${server.port}/`;
       results[which] = await loadPhases(server, url, which === 'server');

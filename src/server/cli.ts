@@ -8,6 +8,7 @@ import { assertBindable, ConfigError, loadTokens, parseOrigin, type TokenEntry }
 import { type ConnectionLimits, DEFAULT_LIMITS, type RunningServer, startServer } from './channelServer';
 import { createLogger, type Logger } from './logger';
 import { ServerMetrics } from './metrics';
+import { missingNodeFlags } from './nodeFlags';
 
 export const USAGE = 'incident-room-server [--host 127.0.0.1] [--port 7077] [--data ./incident-room-data] [--tokens FILE]'
   + ' [--store file|memory|postgres [--pg-url URL]] [--allow-origin ORIGIN]... [--metrics-port PORT [--metrics-host 127.0.0.1]]';
@@ -259,6 +260,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), ...(config.pgUrl ? { database: databaseName(config.pgUrl) } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
     ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}), ...(config.allowedOrigins.length > 0 ? { origins: config.allowedOrigins } : {}),
     pid: io.pid,
+    // Started without the flags the README gives (node --max-semi-space-size=4 …): said, the server runs anyway.
+    ...(missingNodeFlags().length > 0 ? { missingNodeFlags: missingNodeFlags() } : {}),
   });
   installSignals(server, logger, io);
 }

@@ -5,6 +5,7 @@ import { runCli } from './cli';
 export { runCli } from './cli';
 export { startServer, DEFAULT_LIMITS } from './channelServer';
 export { ChannelCore } from './channel';
+export { SERVER_NODE_FLAGS } from './nodeFlags';
 export { FileStore } from '../store/fileStore';
 export { MemoryStore } from '../store/memoryStore';
 export { PostgresStore } from '../store/postgresStore';

@@ -12,6 +12,7 @@ import type { EventStore } from '../../../src/store/eventStore';
 import { FileStore } from '../../../src/store/fileStore';
 import { MemoryStore } from '../../../src/store/memoryStore';
 import { ServerMetrics } from '../../../src/server/metrics';
+import { SERVER_NODE_FLAGS } from '../../../src/server/nodeFlags';
 
 // ---- temp dirs ----
 
@@ -196,10 +197,13 @@ export interface ChildServer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `fdLimit`: run the server under `ulimit -n` (its soft descriptor limit), as a small VM or container would. */
-export async function spawnServer(args: string[], env: Record<string, string> = {}, options: { fdLimit?: number } = {}): Promise<ChildServer> {
+/**
+ * The server in a process of its own, started as it is deployed (node with `SERVER_NODE_FLAGS`; `nodeFlags` replaces
+ * them). `fdLimit`: run it under `ulimit -n` (its soft descriptor limit), as a small VM or container would.
+ */
+export async function spawnServer(args: string[], env: Record<string, string> = {}, options: { fdLimit?: number; nodeFlags?: readonly string[] } = {}): Promise<ChildServer> {
   const prof = process.env.SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_CPU_PROF}`] : [];
-  const argv = [...prof, serverBundle(), ...args];
+  const argv = [...(options.nodeFlags ?? SERVER_NODE_FLAGS), ...prof, serverBundle(), ...args];
   const proc = options.fdLimit === undefined
     ? spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn('/bin/sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
