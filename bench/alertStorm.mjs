@@ -27,6 +27,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   Clients, connect, cpuSeconds, hello, latency, nodeFlagsOf, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
@@ -231,6 +232,28 @@ const serverNodeFlags = () => [...nodeFlagsOf(), ...(process.env.IR_SERVER_NODE_
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
+ * This process's own garbage collections (absolute ms): it timestamps every receipt, so a pause of its own makes
+ * the receipts behind it look late, whatever the server did. Reported per phase next to the server's.
+ */
+const clientGc = [];
+function watchClientGc() {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) clientGc.push({ at: performance.timeOrigin + e.startTime, ms: e.duration });
+  }).observe({ entryTypes: ['gc'] });
+}
+
+/** This process's GC pauses in each latency phase. */
+function clientGcIn(windows) {
+  const out = {};
+  for (const [phase, [from, to]] of Object.entries(windows)) {
+    if (to === undefined) continue;
+    const inside = clientGc.filter((g) => g.at >= from && g.at < to);
+    out[phase] = { pauses: inside.length, totalMs: round(inside.reduce((n, g) => n + g.ms, 0), 1), maxMs: round(inside.reduce((m, g) => Math.max(m, g.ms), 0), 1) };
+  }
+  return out;
+}
+
+/**
  * Per latency phase, from what bench/serverWatch.mjs recorded in the server: its garbage collection pauses, and the
  * turns of its event loop that held it over the watch's threshold (with how much of each was GC). A live event that
  * arrives during such a turn waits it out, so these are what a phase's p99 is made of beyond the quiet run's.
@@ -279,6 +302,7 @@ const MODES = {
 const onlyModes = process.env.IR_BENCH_MODES?.split(',').filter(Boolean);
 
 async function main() {
+  watchClientGc();
   const unknown = onlyModes?.find((m) => !(m in MODES));
   if (unknown !== undefined) throw new Error(`IR_BENCH_MODES: no run ${unknown}, one of ${Object.keys(MODES).join(', ')}`);
   if (!fs.existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first (npm run bench:alerts does)`);
@@ -398,6 +422,7 @@ async function run(sender, helloExtra, toSink = false) {
     watcher?.ws.terminate();
     if (server) await stopServer(server);
     results.serverPauses = pausesIn(path.join(work, 'watch.json'), windows);
+    results.benchClientGc = clientGcIn(windows);
     fs.rmSync(work, { recursive: true, force: true });
   }
   return results;
@@ -427,7 +452,7 @@ function printTable(results) {
     const i = r.ingest;
     console.log(`\n${mode}: ${MODES[mode].what}`);
     if (MODES[mode].sink) {
-      printPauses(r.serverPauses);
+      printPauses(r.serverPauses, r.benchClientGc);
       console.log(`live events ${RATE}/s → ${SUBSCRIBERS} subscribers, p50 / p99 / max ms: quiet ${r.quiet.p50Ms} / ${r.quiet.p99Ms} / ${r.quiet.maxMs}, while the sink took the storm ${r.storm.p50Ms} / ${r.storm.p99Ms} / ${r.storm.maxMs}, after ${r.after.p50Ms} / ${r.after.p99Ms} / ${r.after.maxMs}`);
       console.log(`the sink answered the ${BIG_CALL.toLocaleString()}-alert call in ${i.bigCall.ms} ms and all ${SMALL_CALLS} small calls ${i.smallCalls.allAnsweredMs} ms after it (${JSON.stringify(i.smallCalls.statuses)})`);
       continue;
@@ -451,7 +476,7 @@ function printTable(results) {
     if (!i.stormInsideLatencyWindow) console.log('note: the storm outlasted the 6-second latency window: the storm column covers only its start');
     // Where in each phase the tail is (the storm starts at 0.5 s): p99 of the events sent in each half second.
     for (const phase of ['quiet', 'storm', 'after']) console.log(`live p99 per half second, ${phase} (ms): ${r[phase].p99ByHalfSecondMs.join(' ')}`);
-    printPauses(r.serverPauses);
+    printPauses(r.serverPauses, r.benchClientGc);
   }
   if (!results.verdicts) return console.log(`\nonly ${Object.keys(results.runs).join(', ')} (IR_BENCH_MODES): nothing judged, nothing written`);
   const { digest, each, control } = results.runs;
@@ -462,7 +487,11 @@ function printTable(results) {
 }
 
 /** The server's pauses per phase (bench/serverWatch.mjs), one line each. */
-function printPauses(p) {
+function printPauses(p, client) {
+  for (const phase of ['quiet', 'storm', 'after']) {
+    const c = client?.[phase];
+    if (c) console.log(`bench clients, ${phase}: GC ${c.pauses} pauses, ${c.totalMs} ms (longest ${c.maxMs})`);
+  }
   if (!p || p.error) return console.log(`server pauses: ${p?.error ?? 'not recorded'}`);
   for (const phase of ['quiet', 'storm', 'after']) {
     const x = p[phase];
