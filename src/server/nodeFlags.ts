@@ -5,11 +5,12 @@
  * `--max-semi-space-size=4`: a young generation of 4 MB semi-spaces instead of V8's default, which grows to 16 MB
  * under load. A scavenge copies what survived since the last one, so its pause grows with the semi-space, and an
  * alert storm (thousands of signals kept, each surviving) filled 16 MB semi-spaces with enough survivors for pauses
- * of 7 to 13 ms, each holding every live event behind it. bench:alerts, alternated runs on the 2-core bench machine:
- * the storm's live p99 7.4 to 12.1 ms (median 8.5) with 4 MB, 8.7 to 15.1 ms (median 10.0) with the default; turns
- * over 6 ms made of GC, 0 to 22 ms of the storm with 4 MB, 24 to 54 ms with the default. It costs more, shorter
- * scavenges (the storm's GC time 98 to 136 ms against 69 to 86 ms) and keeps the young generation 24 MB smaller.
- * (2 MB was worse than either: objects promoted before they die make the old generation's marking the pause.)
+ * of 7 to 13 ms, each holding every live event behind it. bench:alerts, 18 and 19 alternated runs on the 2-core
+ * bench machine: the storm's live p99 7.4 to 12.1 ms (median 9.5) with 4 MB, 8.7 to 15.1 ms (median 10.8) with the
+ * default, the quiet p99 the same (medians 4.9 and 4.8 ms); the storm's turns over 6 ms held 0 to 22 ms of GC with
+ * 4 MB, 24 to 54 ms with the default. It costs more, shorter scavenges (the storm's GC time 98 to 136 ms against 69
+ * to 86 ms; bench:channel's throughput within 2%) and keeps the young generation 24 MB smaller. (2 MB was worse than
+ * either, 8 to 13 ms: objects promoted before they die make the old generation's marking the pause.)
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
