@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { serverNodeFlags } from '../scripts/serverNodeFlags.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -37,13 +38,8 @@ export const SERVER_ENV = {
 
 // ---------------------------------------------------------------- helpers
 
-/**
- * The node flags a build of the server is deployed with (its `SERVER_NODE_FLAGS`: package.json `start`, the bin,
- * deploy/systemd), so a bench measures the server as it runs; none for a build from before they existed.
- */
-export function nodeFlagsOf(serverJs = SERVER_JS) {
-  return createRequire(import.meta.url)(serverJs).SERVER_NODE_FLAGS ?? [];
-}
+/** The node flags `serverJs` is deployed with: a bench measures the server as it runs. */
+export const nodeFlagsOf = (serverJs = SERVER_JS) => serverNodeFlags(serverJs);
 
 export function spawnServer(args, env = {}) {
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -32,6 +32,7 @@ import {
   setPaneExpanded, waitForActivityItem, webviewFrame,
 } from '../test/e2e/codeServer.mjs';
 import { createDemoRepo } from './demo-repo.mjs';
+import { serverNodeFlags } from './serverNodeFlags.mjs';
 import { DEMO_ALERTS, SEEDED_TITLE, fireDemoAlerts, seedIncident } from './demo-seed.mjs';
 
 export { SEEDED_TITLE };
@@ -277,7 +278,8 @@ async function startChannelServer(dir, cleanups) {
   const dataDir = path.join(dir, 'channel-data');
   const logFile = path.join(dir, 'channel-server.log');
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'server.js'), '--host', '127.0.0.1', '--port', '0', '--data', dataDir], {
+  const serverJs = path.join(REPO_ROOT, 'dist', 'server.js');
+  const child = spawn(process.execPath, [...serverNodeFlags(serverJs), serverJs, '--host', '127.0.0.1', '--port', '0', '--data', dataDir], {
     detached: true, stdio: ['ignore', 'pipe', log],
   });
   fs.closeSync(log);

@@ -4,12 +4,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { serverNodeFlags } from '../../scripts/serverNodeFlags.mjs';
 import { REPO_ROOT } from './codeServer.mjs';
 
 /** The channel server from this repo's build, on a free port, with its data in a temp folder. */
 export async function startChannelServer() {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-e2e-server-'));
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'server.js'), '--host', '127.0.0.1', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const serverJs = path.join(REPO_ROOT, 'dist', 'server.js');
+  const child = spawn(process.execPath, [...serverNodeFlags(serverJs), serverJs, '--host', '127.0.0.1', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`channel server did not start: ${out}`)), 15e3);

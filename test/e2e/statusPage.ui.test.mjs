@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
+import { serverNodeFlags } from '../../scripts/serverNodeFlags.mjs';
 import { CHROMIUM_ARGS } from './sidebarPage.mjs';
 
 export const workbench = false;
@@ -41,7 +42,8 @@ async function startServer({ dir, port = 0 } = {}) {
   }
   const tokensFile = path.join(dir, 'tokens.json');
   fs.writeFileSync(tokensFile, JSON.stringify(TOKENS));
-  const proc = spawn(process.execPath, [path.join(REPO, 'dist', 'server.js'), '--host', '127.0.0.1', '--port', String(port), '--data', path.join(dir, 'data'), '--tokens', tokensFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const serverJs = path.join(REPO, 'dist', 'server.js');
+  const proc = spawn(process.execPath, [...serverNodeFlags(serverJs), serverJs, '--host', '127.0.0.1', '--port', String(port), '--data', path.join(dir, 'data'), '--tokens', tokensFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ChannelClient } from '../../src/sync/channelClient';
 import { Outbox } from '../../src/sync/outbox';
 import { WsTransport } from '../../src/sync/wsTransport';
+import { SERVER_NODE_FLAGS } from '../../src/server/nodeFlags';
 import { until } from './until';
 import { freePort } from './ports';
 
@@ -193,11 +194,11 @@ export interface Replica {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** `node dist/server.js --store postgres --pg-url URL --port 0 …`; resolves once it prints `listening on ws://…`. */
+/** `node --max-semi-space-size=4 dist/server.js --store postgres --pg-url URL --port 0 …` (as deployed); resolves once it prints `listening on ws://…`. */
 export async function startReplica(name: string, pgUrl: string, tokensFile: string): Promise<Replica> {
   if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first`);
   const metricsPort = await freePort();
-  const proc = spawn(process.execPath, [SERVER_JS, '--store', 'postgres', '--pg-url', pgUrl, '--host', '127.0.0.1', '--port', '0',
+  const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER_JS, '--store', 'postgres', '--pg-url', pgUrl, '--host', '127.0.0.1', '--port', '0',
     '--tokens', tokensFile, '--metrics-port', String(metricsPort)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Every client reaches the replicas from nginx's address; the deployment guide raises this limit the same way.
