@@ -172,6 +172,8 @@ export interface CliIo {
   onSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void;
   /** Logged at start, so an operator can tell which process to signal. */
   readonly pid: number;
+  /** The node flags the process was started with: the start line names those of `SERVER_NODE_FLAGS` it lacks. */
+  readonly execArgv: readonly string[];
 }
 
 /** The real process. Its streams are looked up when used, as before: importing the CLI opens neither. */
@@ -190,6 +192,7 @@ export const PROCESS_IO: CliIo = {
     process.on(signal, handler);
   },
   pid: process.pid,
+  execArgv: process.execArgv,
 };
 
 /** Run the server as the CLI does: one `listening on ws://HOST:PORT` line on stdout, logs on stderr, exit codes. */
@@ -256,12 +259,13 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     return fail(io, 1, `failed to start: ${(e as Error).stack ?? String(e)}`);
   }
   io.stdout.write(`listening on ${server.url}\n`);
+  const missing = missingNodeFlags(io.execArgv, env['NODE_OPTIONS'] ?? '');
   logger.info('start', {
     url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), ...(config.pgUrl ? { database: databaseName(config.pgUrl) } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
     ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}), ...(config.allowedOrigins.length > 0 ? { origins: config.allowedOrigins } : {}),
     pid: io.pid,
     // Started without the flags the README gives (node --max-semi-space-size=4 …): said, the server runs anyway.
-    ...(missingNodeFlags().length > 0 ? { missingNodeFlags: missingNodeFlags() } : {}),
+    ...(missing.length > 0 ? { missingNodeFlags: missing } : {}),
   });
   installSignals(server, logger, io);
 }

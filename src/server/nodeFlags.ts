@@ -18,7 +18,7 @@ export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
  * Of `SERVER_NODE_FLAGS`, those this process was not started with (on its command line or in NODE_OPTIONS), by
  * name: a deployment that sets its own `--max-semi-space-size` has chosen.
  */
-export function missingNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env['NODE_OPTIONS'] ?? ''): string[] {
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions: string): string[] {
   const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
   return SERVER_NODE_FLAGS.filter((f) => !given.has(flagName(f)));
 }

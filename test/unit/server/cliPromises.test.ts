@@ -4,6 +4,7 @@ import { connect as netConnect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../../src/server/channelServer';
 import { type CliIo, runCli, USAGE } from '../../../src/server/cli';
+import { SERVER_NODE_FLAGS } from '../../../src/server/nodeFlags';
 import { until } from '../../support/until';
 import { httpGet, rawSocket, removeTempDirs, tempDir, TestClient, upgradeStatus } from './helpers';
 
@@ -41,7 +42,8 @@ const PID = 424_242;
 
 const runs: Run[] = [];
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+/** `execArgv`: the node flags the process was started with (as deployed, unless a test says otherwise). */
+function run(args: string[], env: NodeJS.ProcessEnv = {}, execArgv: readonly string[] = SERVER_NODE_FLAGS): Run {
   const handlers = new Map<NodeJS.Signals, Handler>();
   const r = { stdout: '', stderr: '', exitCode: undefined as number | undefined, exits: [] as number[], stderrAtExit: [] as string[], handlers } as Run & { started: Promise<void> };
   const io: CliIo = {
@@ -57,6 +59,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
       handlers.set(signal, handler);
     },
     pid: PID,
+    execArgv,
   };
   r.started = runCli(args, env, io);
   runs.push(r);
@@ -64,8 +67,8 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
 }
 
 /** Run to the end of the start (listening, or failed). */
-async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const r = run(args, env);
+async function start(args: string[], env: NodeJS.ProcessEnv = {}, execArgv?: readonly string[]): Promise<Run> {
+  const r = run(args, env, execArgv);
   await r.started;
   return r;
 }
@@ -243,6 +246,18 @@ describe('server/cli in-process: runCli with a recording io', function () {
       assert.equal(r.stderr, `incident-room-server: ${message} (usage: ${USAGE})\n`, what);
       assert.deepEqual([r.exitCode, r.stdout, r.exits, r.handlers.size], [2, '', [], 0], what);
     }
+  });
+
+  it('a process started without the node flags the README gives runs, and its start line names them; NODE_OPTIONS counts', async () => {
+    const missing = async (execArgv: readonly string[], env: NodeJS.ProcessEnv = {}) => {
+      const r = await start(['--port', '0', '--store', 'memory'], env, execArgv);
+      assert.ok(listeningPort(r) > 0);
+      return logged(r, 'start')[0]!['missingNodeFlags'];
+    };
+    assert.deepEqual(await missing([]), [...SERVER_NODE_FLAGS]);
+    assert.deepEqual(await missing(['--inspect']), [...SERVER_NODE_FLAGS]);
+    assert.equal(await missing([], { NODE_OPTIONS: '--max-semi-space-size=8' }), undefined, 'a size of its own, chosen through NODE_OPTIONS');
+    assert.equal(await missing(SERVER_NODE_FLAGS), undefined);
   });
 
   it('--store memory on --port 0: one listening line, a client connects, the start line has its fields; SIGINT stops it (1001, exit 0)', async () => {
