@@ -1,6 +1,6 @@
 /**
- * The flags node runs the channel server with, wherever it is started: package.json `start`, the
- * `incident-room-server` bin (its `#!` line), deploy/systemd, the README's container; the benches start it so too.
+ * The flags node runs the channel server with, wherever it is started: package.json `start`, deploy/systemd, the
+ * README's container (and, through NODE_OPTIONS, the npm bin); the demo, the benches and the tests start it so too.
  *
  * `--max-semi-space-size=4`: a young generation of 4 MB semi-spaces instead of V8's default, which grows to 16 MB
  * under load. A scavenge copies what survived since the last one, so its pause grows with the semi-space, and an
