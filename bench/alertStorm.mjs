@@ -30,8 +30,9 @@ import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  Clients, connect, cpuSeconds, hello, latency, nodeFlagsOf, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
+  Clients, connect, cpuSeconds, hello, latency, percentile, round, rssMB, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer, SUBSCRIBERS,
 } from './channel.mjs';
+import { serverNodeFlags } from '../scripts/serverNodeFlags.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(here, 'results', 'alertStorm.json');
@@ -228,7 +229,7 @@ async function storm(port, bodies) {
 
 const WATCH_JS = pathToFileURL(path.join(here, 'serverWatch.mjs')).href;
 /** The node flags of each run's server: the build's, then IR_SERVER_NODE_FLAGS. */
-const serverNodeFlags = () => [...nodeFlagsOf(), ...(process.env.IR_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+const runNodeFlags = () => [...serverNodeFlags(SERVER_JS), ...(process.env.IR_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
@@ -311,7 +312,7 @@ async function main() {
     config: {
       subscribers: SUBSCRIBERS, liveEventsPerSecond: RATE, bigCallAlerts: BIG_CALL, smallCalls: SMALL_CALLS, smallCallAlerts: SMALL_CALL_ALERTS,
       smallCallsSpreadMs: SMALL_CALLS_SPREAD_MS, totalAlerts: TOTAL_ALERTS, store: 'file', stormLeadMs: STORM_LEAD_MS,
-      serverNodeFlags: serverNodeFlags(),
+      serverNodeFlags: runNodeFlags(),
       // The server takes it from the environment, as a deployment would: e.g. 1024 behind nginx (README).
       maxPendingPerAddress: process.env.INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS ?? 'default (32)',
       modes: Object.fromEntries(Object.entries(MODES).map(([k, v]) => [k, { hello: v.helloExtra, what: v.what }])),
@@ -356,7 +357,7 @@ async function run(sender, helloExtra, toSink = false) {
     // subscribers' buffer): in particular 32 sockets per address before they upgrade, which the webhook calls count in.
     const metricsPort = await freePort();
     const watchFile = path.join(work, 'watch.json');
-    server = await spawnServer([...serverNodeFlags(), '--import', WATCH_JS, SERVER_JS, '--port', '0', '--data', path.join(work, 'data'), '--metrics-port', String(metricsPort)], { ...SERVER_ENV, IR_BENCH_WATCH_FILE: watchFile });
+    server = await spawnServer([...runNodeFlags(), '--import', WATCH_JS, SERVER_JS, '--port', '0', '--data', path.join(work, 'data'), '--metrics-port', String(metricsPort)], { ...SERVER_ENV, IR_BENCH_WATCH_FILE: watchFile });
     const url = `ws://127.0.0.1:${server.port}/v1/channels/${CHANNEL}`;
     clients = new Clients(url, true, helloExtra);
     await clients.open();

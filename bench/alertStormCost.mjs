@@ -13,8 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverNodeFlags } from '../scripts/serverNodeFlags.mjs';
 import { startStormSender } from './alertStorm.mjs';
-import { connect, cpuSeconds, hello, nodeFlagsOf, round, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer } from './channel.mjs';
+import { connect, cpuSeconds, hello, round, SERVER_ENV, SERVER_JS, sleep, spawnServer, stopServer } from './channel.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(here, 'results', 'alertStormCost.json');
@@ -54,7 +55,7 @@ async function run(serverJs, sender) {
   const sockets = [];
   let server;
   try {
-    server = await spawnServer([...nodeFlagsOf(serverJs), '--trace-gc', serverJs, '--port', '0', '--data', path.join(work, 'data')], SERVER_ENV);
+    server = await spawnServer([...serverNodeFlags(serverJs), '--trace-gc', serverJs, '--port', '0', '--data', path.join(work, 'data')], SERVER_ENV);
     let out = '';
     server.proc.stdout.on('data', (d) => (out += d));
     const url = `ws://127.0.0.1:${server.port}/v1/channels/bench`;

@@ -38,9 +38,6 @@ export const SERVER_ENV = {
 
 // ---------------------------------------------------------------- helpers
 
-/** The node flags `serverJs` is deployed with: a bench measures the server as it runs. */
-export const nodeFlagsOf = (serverJs = SERVER_JS) => serverNodeFlags(serverJs);
-
 export function spawnServer(args, env = {}) {
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -385,7 +382,7 @@ async function generateStore(dir) {
 }
 
 async function resumeAndRss(dir) {
-  const server = await spawnServer([...nodeFlagsOf(), SERVER_JS, '--port', '0', '--data', dir], SERVER_ENV);
+  const server = await spawnServer([...serverNodeFlags(SERVER_JS), SERVER_JS, '--port', '0', '--data', dir], SERVER_ENV);
   const opened = /"event":"store opened"[^\n]*"ms":(\d+)/.exec(server.stderr());
   const url = `ws://127.0.0.1:${server.port}/v1/channels/bench`;
   const rssIdle = rssMB(server.proc.pid);
@@ -468,7 +465,7 @@ async function main() {
     for (const which of ['baseline', 'server']) {
       log(`${which}: throughput and latency…`);
       const server = which === 'server'
-        ? await spawnServer([...nodeFlagsOf(), SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV)
+        ? await spawnServer([...serverNodeFlags(SERVER_JS), SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV)
         : await spawnBaseline();
       const url = which === 'server' ? `ws://127.0.0.1:${server.port}/v1/channels/bench` : `ws://127.0.0.1:${server.port}/`;
       results[which] = await loadPhases(server, url, which === 'server');

@@ -17,9 +17,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { tsImport } from 'tsx/esm/api';
 import {
-  appendFrame, ask, connect, hello, loadPhases, nodeFlagsOf, percentile, RATES, round, SERVER_ENV, SERVER_JS, sleep, spawnBaseline, spawnServer,
+  appendFrame, ask, connect, hello, loadPhases, percentile, RATES, round, SERVER_ENV, SERVER_JS, sleep, spawnBaseline, spawnServer,
   stopServer, SUBSCRIBERS,
 } from './channel.mjs';
+import { serverNodeFlags } from '../scripts/serverNodeFlags.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(here, 'results', 'replicas.json');
@@ -36,7 +37,7 @@ const want = (phase) => !ONLY || ONLY.includes(phase);
 // ---------------------------------------------------------------- the replicas
 
 function startReplica(pgUrl, port = 0) {
-  return spawnServer([...nodeFlagsOf(), SERVER_JS, '--store', 'postgres', '--pg-url', pgUrl, '--port', String(port)], SERVER_ENV);
+  return spawnServer([...serverNodeFlags(SERVER_JS), SERVER_JS, '--store', 'postgres', '--pg-url', pgUrl, '--port', String(port)], SERVER_ENV);
 }
 
 async function kill9(server) {
@@ -255,7 +256,7 @@ async function storage(pgUrl, work) {
   await db.end();
 
   const dir = path.join(work, 'file-store');
-  const file = await spawnServer([...nodeFlagsOf(), SERVER_JS, '--port', '0', '--data', dir], SERVER_ENV);
+  const file = await spawnServer([...serverNodeFlags(SERVER_JS), SERVER_JS, '--port', '0', '--data', dir], SERVER_ENV);
   const logFile = path.join(dir, 'events.log');
   const emptyLog = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   await writeRealistic(`ws://127.0.0.1:${file.port}/v1/channels/storage`);
@@ -321,7 +322,7 @@ async function loads(results, work, freshDatabase) {
   await stopServer(baseline);
 
   log('one server, file store: throughput and latency…');
-  const file = await spawnServer([...nodeFlagsOf(), SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV);
+  const file = await spawnServer([...serverNodeFlags(SERVER_JS), SERVER_JS, '--port', '0', '--data', path.join(work, 'data-live')], SERVER_ENV);
   results.file = await loadPhases(file, `ws://127.0.0.1:${file.port}/v1/channels/bench`, true);
   await stopServer(file);
 
