@@ -354,6 +354,9 @@ export class ChannelSignals {
       }
       return;
     }
+    // Told in a slice of its own: the put resolves in the turn that completes the store's commit, which acks and fans
+    // out the live events of the same commit; taking 250 signals there (a millisecond or so) held them behind it.
+    await nextSlice();
     settle();
     for (const s of signals) this.take(s);
   }
