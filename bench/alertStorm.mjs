@@ -19,6 +19,12 @@
 // default young generation.
 // IR_BENCH_MODES=digest,control runs only those runs (for trying a change quickly); the results are then printed, not
 // written (bench/results/alertStorm.json always holds all three).
+// Trials: the judged run (digests) and its control are repeated IR_BENCH_TRIALS times (default 5), alternated (digest,
+// control, digest, …) so both meet the same machine, each on a fresh server; each is judged on its median trial. On a
+// 2-core machine the same build's storm ÷ quiet p99 moves by about a third from one trial to the next (the phases are
+// 6 s each, their p99 is their worst 1%), and the control alone has come out at 0.9× in one run and 2.06× in another:
+// one trial is a sample, not a measurement. Every trial's figures are kept (`trials`), and the verdict says how many
+// met the target on their own.
 // Run it alone (it measures latency on a 2-core machine): flock /tmp/workbench.lock npm run bench:alerts
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -291,27 +297,32 @@ function pausesIn(file, windows) {
 
 /** How the sessions say `hello` in each run: as the extension does, and as clients before signal digests. */
 const MODES = {
-  digest: { helloExtra: { presence: true, signalDigest: true }, what: 'sessions as the extension opens them (signal digests)' },
+  digest: { helloExtra: { presence: true, signalDigest: true }, what: 'sessions as the extension opens them (signal digests)', trials: true },
   each: { helloExtra: {}, what: 'sessions as before digests (a signal frame per change)' },
   // The machine's share of the storm: the same calls go to a process of their own that reads and parses each body and
   // answers 202 (as a server would that did its work elsewhere), while the channel server only serves the live events.
   // What the live events lose here, no change to the server can win back on this machine.
-  control: { helloExtra: { presence: true, signalDigest: true }, what: 'the storm posted to a sink process that only parses it (none of it reaches the server)', sink: true },
+  control: { helloExtra: { presence: true, signalDigest: true }, what: 'the storm posted to a sink process that only parses it (none of it reaches the server)', sink: true, trials: true },
 };
 
 /** IR_BENCH_MODES: the runs to do (all when unset). */
 const onlyModes = process.env.IR_BENCH_MODES?.split(',').filter(Boolean);
+/** IR_BENCH_TRIALS: how many times the judged run (digests) and its control are done. */
+const TRIALS = Number(process.env.IR_BENCH_TRIALS ?? 5);
+/** A trial's storm p99 ÷ its quiet p99. */
+const ratioOf = (r) => r.storm.p99Ms / r.quiet.p99Ms;
 
 async function main() {
   watchClientGc();
   const unknown = onlyModes?.find((m) => !(m in MODES));
   if (unknown !== undefined) throw new Error(`IR_BENCH_MODES: no run ${unknown}, one of ${Object.keys(MODES).join(', ')}`);
+  if (!Number.isInteger(TRIALS) || TRIALS < 1) throw new Error(`IR_BENCH_TRIALS: expected a whole number of trials, at least 1, got ${process.env.IR_BENCH_TRIALS}`);
   if (!fs.existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first (npm run bench:alerts does)`);
   const results = {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAvgAtStart: os.loadavg().map((x) => round(x, 2)) },
     config: {
       subscribers: SUBSCRIBERS, liveEventsPerSecond: RATE, bigCallAlerts: BIG_CALL, smallCalls: SMALL_CALLS, smallCallAlerts: SMALL_CALL_ALERTS,
-      smallCallsSpreadMs: SMALL_CALLS_SPREAD_MS, totalAlerts: TOTAL_ALERTS, store: 'file', stormLeadMs: STORM_LEAD_MS,
+      smallCallsSpreadMs: SMALL_CALLS_SPREAD_MS, totalAlerts: TOTAL_ALERTS, store: 'file', stormLeadMs: STORM_LEAD_MS, trials: TRIALS,
       serverNodeFlags: runNodeFlags(),
       // The server takes it from the environment, as a deployment would: e.g. 1024 behind nginx (README).
       maxPendingPerAddress: process.env.INCIDENT_ROOM_MAX_PENDING_PER_ADDRESS ?? 'default (32)',
@@ -324,16 +335,33 @@ async function main() {
   try {
     log('building the webhook bodies (in the storm sender\'s process)…');
     sender = await startStormSender();
-    for (const [mode, { helloExtra, what, sink }] of Object.entries(MODES).filter(([m]) => !onlyModes || onlyModes.includes(m))) {
+    const modes = Object.entries(MODES).filter(([m]) => !onlyModes || onlyModes.includes(m));
+    for (const [mode, { helloExtra, what, sink }] of modes.filter(([, m]) => !m.trials)) {
       log(`\n== ${mode}: ${what}`);
       results.runs[mode] = await run(sender, helloExtra, sink === true);
+    }
+    const tried = modes.filter(([, m]) => m.trials);
+    const trials = Object.fromEntries(tried.map(([mode]) => [mode, []]));
+    for (let t = 1; t <= TRIALS; t++) {
+      for (const [mode, { helloExtra, what, sink }] of tried) {
+        log(`\n== ${mode}, trial ${t} of ${TRIALS}: ${what}`);
+        const r = await run(sender, helloExtra, sink === true);
+        trials[mode].push(r);
+        log(`${mode} trial ${t}: live p99 ${r.quiet.p99Ms} ms quiet, ${r.storm.p99Ms} ms during the storm (${round(ratioOf(r), 2)}×)`);
+      }
+    }
+    results.trials = {};
+    for (const [mode, list] of Object.entries(trials)) {
+      // The table shows the median trial in full; every trial's summary is kept beside it.
+      results.runs[mode] = [...list].sort((a, b) => ratioOf(a) - ratioOf(b))[(list.length - 1) >> 1];
+      results.trials[mode] = list.map((r) => trialSummary(r, MODES[mode].sink === true));
     }
   } finally {
     sender?.stop();
   }
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
   if (onlyModes) return printTable(results);
-  results.verdicts = verdicts(results.runs.digest, results.runs.control);
+  results.verdicts = verdicts(results.runs.digest, results.trials.digest, results.runs.control, results.trials.control);
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
@@ -429,21 +457,50 @@ async function run(sender, helloExtra, toSink = false) {
   return results;
 }
 
-function verdicts(r, control) {
+/** What the verdicts and the table need of one trial (of a control run: its live events only). */
+function trialSummary(r, toSink) {
+  const live = { quietP99Ms: r.quiet.p99Ms, stormP99Ms: r.storm.p99Ms, ratio: round(ratioOf(r), 2), stormP50Ms: r.storm.p50Ms, stormDeliveredFraction: r.storm.deliveredFraction };
+  if (toSink) return live;
+  const i = r.ingest;
+  return {
+    ...live,
+    accepted: (i.bigCall.accepted ?? 0) + i.smallCalls.accepted, bigCallStatus: i.bigCall.status, smallCallStatuses: i.smallCalls.statuses,
+    told: Math.max(i.watcher.distinctSignals, i.watcher.toldFiring), allToldMs: i.watcher.allSignalsSeenMsAfterStormStart,
+  };
+}
+
+/** "1.36× 1.64× …, 4 of 5 at or under 2× on their own" */
+function ratiosText(trials) {
+  const ratios = trials.map((t) => t.ratio).sort((a, b) => a - b);
+  return `${trials.length} trials ${ratios.map((x) => `${x}×`).join(' ')}, ${ratios.filter((x) => x <= 2).length} of ${trials.length} at or under 2× on their own`;
+}
+
+/**
+ * The ratio is judged on the median trial (`r`, shown in full) and says how many trials met it alone; the other
+ * targets must hold in every trial.
+ */
+function verdicts(r, trials, control, controlTrials) {
   const q = r.quiet.p99Ms;
   const s = r.storm.p99Ms;
-  const i = r.ingest;
-  const told = Math.max(i.watcher.distinctSignals, i.watcher.toldFiring);
+  const worst = trials.reduce((w, t) => (t.stormP99Ms > w.stormP99Ms ? t : w));
+  const toldAll = (t) => t.bigCallStatus === 202 && t.smallCallStatuses['202'] === SMALL_CALLS && t.accepted === TOTAL_ALERTS && t.told >= TOTAL_ALERTS;
+  const slowestTold = Math.max(...trials.map((t) => t.allToldMs ?? Infinity));
   return [
     {
-      target: 'live events during the storm: p99 ≤ 2× the quiet p99', value: `${s} vs ${q} ms (${round(s / q, 2)}×)`, met: s <= 2 * q,
-      control: `with the storm sent to a sink process instead (the server does none of it): ${control.storm.p99Ms} vs ${control.quiet.p99Ms} ms (${round(control.storm.p99Ms / control.quiet.p99Ms, 2)}×)`,
+      target: 'live events during the storm: p99 ≤ 2× the quiet p99 (the median trial)',
+      value: `${s} vs ${q} ms (${round(s / q, 2)}×); ${ratiosText(trials)}`,
+      met: s <= 2 * q,
+      control: `with the storm sent to a sink process instead (the server does none of it), the median trial: ${control.storm.p99Ms} vs ${control.quiet.p99Ms} ms (${round(ratioOf(control), 2)}×); ${ratiosText(controlTrials)}`,
     },
-    { target: 'live events during the storm: p99 < 50 ms', value: `${s} ms (p50 ${r.storm.p50Ms} ms, delivered ${round(r.storm.deliveredFraction * 100, 2)}%)`, met: s < 50 && r.storm.deliveredFraction >= 0.999 },
     {
-      target: `every alert accepted (202, ${TOTAL_ALERTS.toLocaleString()} in all) and a session told of them all`,
-      value: `accepted ${(i.bigCall.accepted ?? 0) + i.smallCalls.accepted}; statuses ${i.bigCall.status} + ${JSON.stringify(i.smallCalls.statuses)}; a session was told ${told} fire${i.watcher.allSignalsSeenMsAfterStormStart === null ? '' : ` ${i.watcher.allSignalsSeenMsAfterStormStart} ms after the storm began`}`,
-      met: i.bigCall.status === 202 && i.smallCalls.statuses['202'] === SMALL_CALLS && (i.bigCall.accepted ?? 0) + i.smallCalls.accepted === TOTAL_ALERTS && told >= TOTAL_ALERTS,
+      target: 'live events during the storm: p99 < 50 ms (every trial)',
+      value: `at most ${worst.stormP99Ms} ms (its p50 ${worst.stormP50Ms} ms); the fewest delivered ${round(Math.min(...trials.map((t) => t.stormDeliveredFraction)) * 100, 2)}%`,
+      met: trials.every((t) => t.stormP99Ms < 50 && t.stormDeliveredFraction >= 0.999),
+    },
+    {
+      target: `every alert accepted (202, ${TOTAL_ALERTS.toLocaleString()} in all) and a session told of them all (every trial)`,
+      value: `${trials.filter(toldAll).length} of ${trials.length} trials; accepted ${trials.map((t) => t.accepted).join(', ')}; a session was told all fire at most ${Number.isFinite(slowestTold) ? `${slowestTold} ms` : 'never'} after the storm began`,
+      met: trials.every(toldAll),
     },
   ];
 }
@@ -479,9 +536,13 @@ function printTable(results) {
     for (const phase of ['quiet', 'storm', 'after']) console.log(`live p99 per half second, ${phase} (ms): ${r[phase].p99ByHalfSecondMs.join(' ')}`);
     printPauses(r.serverPauses, r.benchClientGc);
   }
+  for (const [mode, list] of Object.entries(results.trials ?? {})) {
+    console.log(`\n${mode} trials (the figures above are the median one's), live p99 quiet → storm:`);
+    list.forEach((t, n) => console.log(`  trial ${n + 1}: ${t.quietP99Ms} → ${t.stormP99Ms} ms (${t.ratio}×)`));
+  }
   if (!results.verdicts) return console.log(`\nonly ${Object.keys(results.runs).join(', ')} (IR_BENCH_MODES): nothing judged, nothing written`);
   const { digest, each, control } = results.runs;
-  console.log(`\nside by side, live p99 quiet → storm: digests ${digest.quiet.p99Ms} → ${digest.storm.p99Ms} ms; a frame per change ${each.quiet.p99Ms} → ${each.storm.p99Ms} ms; control (storm to a sink) ${control.quiet.p99Ms} → ${control.storm.p99Ms} ms`);
+  console.log(`\nside by side, live p99 quiet → storm: digests (the median trial) ${digest.quiet.p99Ms} → ${digest.storm.p99Ms} ms; a frame per change ${each.quiet.p99Ms} → ${each.storm.p99Ms} ms; control (storm to a sink, the median trial) ${control.quiet.p99Ms} → ${control.storm.p99Ms} ms`);
   console.log('judged on the run with digests (how the extension connects):');
   for (const v of results.verdicts) console.log(`${v.met ? 'MET   ' : 'MISSED'} ${v.target}: ${v.value}${v.control ? `\n       control: ${v.control}` : ''}`);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
