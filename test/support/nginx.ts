@@ -194,7 +194,7 @@ export interface Replica {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** `node --max-semi-space-size=4 dist/server.js --store postgres --pg-url URL --port 0 …` (as deployed); resolves once it prints `listening on ws://…`. */
+/** `node --max-semi-space-size=4 --v8-pool-size=1 dist/server.js --store postgres --pg-url URL --port 0 …` (as deployed); resolves once it prints `listening on ws://…`. */
 export async function startReplica(name: string, pgUrl: string, tokensFile: string): Promise<Replica> {
   if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first`);
   const metricsPort = await freePort();

@@ -256,7 +256,8 @@ describe('server/cli in-process: runCli with a recording io', function () {
     };
     assert.deepEqual(await missing([]), [...SERVER_NODE_FLAGS]);
     assert.deepEqual(await missing(['--inspect']), [...SERVER_NODE_FLAGS]);
-    assert.equal(await missing([], { NODE_OPTIONS: '--max-semi-space-size=8' }), undefined, 'a size of its own, chosen through NODE_OPTIONS');
+    assert.equal(await missing([], { NODE_OPTIONS: '--max-semi-space-size=8 --v8-pool-size=2' }), undefined, 'sizes of its own, chosen through NODE_OPTIONS');
+    assert.deepEqual(await missing(['--max-semi-space-size=4']), ['--v8-pool-size=1'], 'one of the two');
     assert.equal(await missing(SERVER_NODE_FLAGS), undefined);
   });
 
