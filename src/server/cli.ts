@@ -264,7 +264,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     url: server.url, store: config.store, ...(config.store === 'file' ? { data: dataDir } : {}), ...(config.pgUrl ? { database: databaseName(config.pgUrl) } : {}), auth: tokens ? `${tokens.length} tokens` : 'none (loopback only)',
     ...(server.metricsUrl ? { metrics: server.metricsUrl } : {}), ...(config.allowedOrigins.length > 0 ? { origins: config.allowedOrigins } : {}),
     pid: io.pid,
-    // Started without the flags the README gives (node --max-semi-space-size=4 --v8-pool-size=1 …): said, the server runs anyway.
+    // Started without the flags the README gives (node --max-semi-space-size=4 --v8-pool-size=1 …): said; it runs anyway.
     ...(missing.length > 0 ? { missingNodeFlags: missing } : {}),
   });
   installSignals(server, logger, io);
